@@ -1,0 +1,442 @@
+//! Accounts in the API: `me`, `users`, `register`, `login`, `refreshToken`, `logout`,
+//! `grantRole`, `revokeRole`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    membership::MemberRole,
+    organization::OrganizationKind,
+    role_grant::{self, PlatformRole},
+    user::{self, UserStatus},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{
+    ClientInfo, Role, RoleGuard,
+    service::{self, NewOrganization, Registration, Session},
+    viewer,
+};
+use crate::{
+    error::{AppError, Payload, UserError, payload},
+    graphql::{client, scalars::DateTime, services},
+    ids::{self, NodeKind},
+    loaders::{GrantsOfUser, Loaders, MembershipOfUser, OrganizationById},
+    org::graphql::Organization,
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+};
+
+/// A person with an account.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    pub async fn id(&self) -> ID {
+        NodeKind::User.id(self.0.id)
+    }
+
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn status(&self) -> UserStatus {
+        self.0.status
+    }
+
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    /// Everything the user may act as now (platform grants, then organisation membership).
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
+        let mut roles: Vec<Role> = grants
+            .unwrap_or_default()
+            .iter()
+            .map(|g| service::role_of_grant(g.role))
+            .collect();
+        if let Some(org) = self.organization_model(ctx).await? {
+            roles.push(service::role_of_kind(org.kind));
+        }
+        roles.dedup();
+        Ok(roles)
+    }
+
+    /// Platform roles and the region each is scoped to.
+    async fn grants(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleGrant>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
+        Ok(grants
+            .unwrap_or_default()
+            .into_iter()
+            .map(RoleGrant::from)
+            .collect())
+    }
+
+    /// The organisation the user acts for, if any.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        Ok(self.organization_model(ctx).await?.map(Organization))
+    }
+
+    /// The user's role inside their organisation.
+    async fn membership_role(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<MemberRole>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(MembershipOfUser(self.0.id))
+            .await?
+            .map(|m| m.role))
+    }
+}
+
+impl User {
+    async fn organization_model(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<entity::organization::Model>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let Some(membership) = loaders.load_one(MembershipOfUser(self.0.id)).await? else {
+            return Ok(None);
+        };
+        Ok(loaders
+            .load_one(OrganizationById(membership.organization_id))
+            .await?)
+    }
+}
+
+/// A platform role held by a user.
+#[derive(SimpleObject)]
+pub struct RoleGrant {
+    pub role: PlatformRole,
+    /// The region subtree the role covers; null means nationwide.
+    pub region_code: Option<String>,
+    pub granted_at: DateTime,
+}
+
+impl From<role_grant::Model> for RoleGrant {
+    fn from(grant: role_grant::Model) -> Self {
+        Self {
+            role: grant.role,
+            region_code: Some(grant.region_code).filter(|c| !c.is_empty()),
+            granted_at: grant.created_at.into(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct UserFilter {
+    /// Part of a username or display name.
+    pub text: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The signed-in user, or null without a token.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(viewer) = ctx.data_opt::<super::Viewer>() else {
+            return Ok(None);
+        };
+        let found = user::Entity::find_by_id(viewer.user_id)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(found.map(User))
+    }
+
+    /// Every account (platform admins only), newest first.
+    #[graphql(
+        guard = "RoleGuard::any(&[Role::Admin])",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<User>> {
+        let mut select = user::Entity::find();
+        if let Some(text) = filter.and_then(|f| f.text).filter(|t| !t.trim().is_empty()) {
+            let text = text.trim().to_lowercase();
+            select = select.filter(
+                sea_orm::Condition::any()
+                    .add(user::Column::Username.contains(&text))
+                    .add(user::Column::DisplayName.contains(&text)),
+            );
+        }
+        let page = pagination::paginate(
+            &services(ctx)?.db,
+            select,
+            &[SortKey::desc(user::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |u| vec![CursorValue::Uuid(u.id)],
+            User,
+        )
+        .await?;
+        Ok(page)
+    }
+}
+
+#[derive(InputObject)]
+pub struct NewOrganizationInput {
+    pub name: String,
+    pub kind: OrganizationKind,
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    /// Register the organisation you act for at the same time; you become its admin.
+    pub organization: Option<NewOrganizationInput>,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct LogoutInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct RoleGrantInput {
+    pub user_id: ID,
+    pub role: PlatformRole,
+    /// Division code of the region the role covers; omit for nationwide.
+    pub region_code: Option<String>,
+}
+
+/// A signed-in session, or why there is none.
+#[derive(SimpleObject, Default)]
+pub struct AuthPayload {
+    pub user: Option<User>,
+    /// Send as `Authorization: Bearer <accessToken>`.
+    pub access_token: Option<String>,
+    pub access_token_expires_at: Option<DateTime>,
+    /// Single use: trade it for a new pair with `refreshToken`.
+    pub refresh_token: Option<String>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for AuthPayload {
+    type Success = Session;
+
+    fn success(session: Session) -> Self {
+        Self {
+            user: Some(User(session.user)),
+            access_token: Some(session.access_token),
+            access_token_expires_at: Some(session.access_token_expires_at.into()),
+            refresh_token: Some(session.refresh_token),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            errors,
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct LogoutPayload {
+    /// True when the session's refresh tokens are revoked.
+    pub revoked: bool,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for LogoutPayload {
+    type Success = ();
+
+    fn success(_: ()) -> Self {
+        Self {
+            revoked: true,
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            revoked: false,
+            errors,
+        }
+    }
+}
+
+/// The user whose roles changed.
+#[derive(SimpleObject, Default)]
+pub struct RolePayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for RolePayload {
+    type Success = user::Model;
+
+    fn success(user: user::Model) -> Self {
+        Self {
+            user: Some(User(user)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self { user: None, errors }
+    }
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Creates an account, optionally with the organisation it acts for, and signs it in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let registration = Registration {
+            username: input.username,
+            password: input.password,
+            display_name: input.display_name,
+            phone: input.phone,
+            organization: input.organization.map(|o| NewOrganization {
+                name: o.name,
+                kind: o.kind,
+            }),
+        };
+        payload(service::register(services(ctx)?, registration, &client(ctx)).await)
+    }
+
+    /// Signs in. Too many attempts for one account or from one address answer `RATE_LIMITED`.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        payload(
+            service::login(
+                services(ctx)?,
+                &input.username,
+                input.password,
+                &client(ctx),
+            )
+            .await,
+        )
+    }
+
+    /// Trades a refresh token for a new access and refresh token.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        payload(service::refresh(services(ctx)?, &input.refresh_token).await)
+    }
+
+    /// Revokes the session the refresh token belongs to.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: LogoutInput,
+    ) -> async_graphql::Result<LogoutPayload> {
+        payload(service::logout(services(ctx)?, &input.refresh_token).await)
+    }
+
+    /// Gives a user a platform role (admins only).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        input: RoleGrantInput,
+    ) -> async_graphql::Result<RolePayload> {
+        let services = services(ctx)?;
+        let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
+        let result = async {
+            service::grant_role(
+                services,
+                viewer(ctx)?,
+                &client(ctx),
+                user_id,
+                input.role,
+                input.region_code,
+            )
+            .await?;
+            find_user(services, user_id).await
+        }
+        .await;
+        payload(result)
+    }
+
+    /// Takes a platform role back (admins only).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        input: RoleGrantInput,
+    ) -> async_graphql::Result<RolePayload> {
+        let services = services(ctx)?;
+        let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
+        let result = async {
+            service::revoke_role(
+                services,
+                viewer(ctx)?,
+                &client(ctx),
+                user_id,
+                input.role,
+                input.region_code,
+            )
+            .await?;
+            find_user(services, user_id).await
+        }
+        .await;
+        payload(result)
+    }
+}
+
+async fn find_user(
+    services: &crate::state::Services,
+    user_id: uuid::Uuid,
+) -> Result<user::Model, AppError> {
+    user::Entity::find()
+        .filter(user::Column::Id.eq(user_id))
+        .one(&services.db)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// Needed by `client(ctx)` callers that run outside HTTP (schema tests).
+impl Default for ClientInfo {
+    fn default() -> Self {
+        Self {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        }
+    }
+}

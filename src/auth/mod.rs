@@ -1,0 +1,57 @@
+//! Accounts, sign-in and the roles that guard every operation.
+
+pub mod graphql;
+pub mod guard;
+pub mod password;
+pub mod service;
+pub mod tokens;
+
+use async_graphql::Enum;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use guard::{RoleGuard, viewer};
+
+/// What a signed-in user may act as. Platform roles come from grants; `PRODUCER` and `BUYER` from
+/// membership in an organisation of that kind.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Admin,
+    Officer,
+    Auditor,
+    Producer,
+    Buyer,
+}
+
+/// The signed-in user of a request, from a verified access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub roles: Vec<Role>,
+}
+
+impl Viewer {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    /// For the audit trail.
+    pub fn roles_label(&self) -> String {
+        self.roles
+            .iter()
+            .map(|r| format!("{r:?}").to_uppercase())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Where a request came from, for rate limits and the audit trail.
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    pub ip: std::net::IpAddr,
+}

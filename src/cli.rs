@@ -1,0 +1,280 @@
+//! The command line: `serve` (default), `migrate`, `seed-demo`, `export-schema`, `create-admin`.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, bail};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use clap::{Parser, Subcommand, ValueEnum};
+use rand::RngCore;
+
+use crate::{config::Settings, db, demo, error::AppError, graphql, server, state::Services};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fupin-market",
+    version,
+    about = "消费扶贫 marketplace GraphQL API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Do not load demo data into an empty database.
+        #[arg(long, env = "NO_DEMO")]
+        no_demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load the demo accounts (idempotent).
+    SeedDemo,
+    /// Write the GraphQL schema (SDL).
+    ExportSchema {
+        #[arg(long, default_value = "schema.graphql")]
+        out: PathBuf,
+    },
+    /// Create a platform admin account.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Platform admin")]
+        display_name: String,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct Options {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    bind_addr: SocketAddr,
+    /// `postgres://…` or `sqlite://…`; SQLite in the data directory when unset.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Redis for shared rate limits and events across instances (optional).
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    redis_url: Option<String>,
+    /// HS256 key for access tokens; required in production.
+    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    jwt_secret: Option<String>,
+    #[arg(
+        long,
+        env = "APP_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    app_env: AppEnv,
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+    /// Where the default SQLite database and the development JWT key live.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    data_dir: PathBuf,
+    /// Seconds one request may run.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    request_timeout_secs: u64,
+    /// Read the client address from `X-Forwarded-For` (behind a trusted load balancer only).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", global = true)]
+    trust_forwarded_for: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.options.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One clear line, not a panic trace.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let options = cli.options;
+    match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
+        Command::ExportSchema { out } => {
+            std::fs::write(&out, graphql::sdl())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Migrate => {
+            open_database(&options).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let services = services(&options).await?;
+            demo::seed(&services).await.map_err(AppError::into_anyhow)?;
+            println!(
+                "demo data loaded (password of every demo account: {})",
+                demo::DEMO_PASSWORD
+            );
+            Ok(())
+        }
+        Command::CreateAdmin {
+            username,
+            password,
+            display_name,
+        } => {
+            let db = open_database(&options).await?;
+            let admin =
+                crate::auth::service::ensure_admin(&db, &username, &password, &display_name)
+                    .await
+                    .map_err(AppError::into_anyhow)?;
+            println!("admin {} ready", admin.username);
+            Ok(())
+        }
+        Command::Serve { no_demo } => serve(&options, no_demo).await,
+    }
+}
+
+async fn serve(options: &Options, no_demo: bool) -> anyhow::Result<()> {
+    let services = services(options).await?;
+    let sqlite = options
+        .database_url
+        .as_deref()
+        .is_none_or(|u| u.starts_with("sqlite:"));
+    if sqlite && !no_demo && demo::is_empty(&services.db).await.unwrap_or(false) {
+        demo::seed(&services)
+            .await
+            .map_err(AppError::into_anyhow)
+            .context("loading demo data")?;
+        tracing::info!(
+            password = demo::DEMO_PASSWORD,
+            "demo data loaded: admin, lingshou-officer, hebei-auditor, qinglian-coop, sjz-canteen"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(options.bind_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.bind_addr))?;
+    let address = listener.local_addr()?;
+    let state = server::build_state(
+        services.db.clone(),
+        services.redis.clone(),
+        (*services.settings).clone(),
+    );
+    println!("fupin-market listening on http://{address}  (GraphiQL: http://{address}/graphql)");
+    server::serve(listener, state).await?;
+    Ok(())
+}
+
+async fn open_database(options: &Options) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let url = match &options.database_url {
+        Some(url) => url.clone(),
+        None => {
+            std::fs::create_dir_all(&options.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    options.data_dir.display()
+                )
+            })?;
+            db::default_sqlite_url(&options.data_dir)
+        }
+    };
+    let shown = db::redact_url(&url);
+    let connection = db::connect(&url, db::PoolOptions::default())
+        .await
+        .with_context(|| format!("cannot open the database at {shown}"))?;
+    db::migrate(&connection)
+        .await
+        .with_context(|| format!("cannot migrate the database at {shown}"))?;
+    tracing::info!(database = %shown, "database ready");
+    Ok(connection)
+}
+
+async fn services(options: &Options) -> anyhow::Result<Services> {
+    let db = open_database(options).await?;
+    let redis = match &options.redis_url {
+        Some(url) => Some(server::connect_redis(url).context("REDIS_URL is not a Redis URL")?),
+        None => None,
+    };
+    let mut settings = Settings::new(jwt_secret(options)?);
+    settings.request_timeout = std::time::Duration::from_secs(options.request_timeout_secs.max(1));
+    settings.trust_forwarded_for = options.trust_forwarded_for;
+    Ok(Services::new(db, redis, settings))
+}
+
+/// The configured key; in development a generated one kept in the data directory.
+fn jwt_secret(options: &Options) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &options.jwt_secret {
+        if secret.len() < 32 {
+            bail!("JWT_SECRET must have at least 32 characters");
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if options.app_env == AppEnv::Production {
+        bail!("JWT_SECRET is required when APP_ENV=production");
+    }
+    let path = options.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = STANDARD.encode(bytes);
+    std::fs::create_dir_all(&options.data_dir)?;
+    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "JWT_SECRET not set: generated a development key; set JWT_SECRET in production");
+    Ok(secret.into_bytes())
+}

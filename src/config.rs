@@ -1,0 +1,60 @@
+//! Settings the running service reads; the CLI fills them from flags and the environment.
+
+use std::time::Duration;
+
+use crate::rate_limit::Quota;
+
+/// Limits that keep one request from taking the server down.
+#[derive(Clone, Debug)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_root_mutations: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            max_root_mutations: 5,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// HS256 key for access tokens.
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+    pub query_limits: QueryLimits,
+    /// Login attempts for one account, and from one client address.
+    pub login_quota_account: Quota,
+    pub login_quota_ip: Quota,
+    /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    pub fn new(jwt_secret: Vec<u8>) -> Self {
+        Self {
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            query_limits: QueryLimits::default(),
+            login_quota_account: Quota::per_minute(5),
+            login_quota_ip: Quota::per_minute(30),
+            redis_prefix: "fupin:".to_owned(),
+            trust_forwarded_for: false,
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! One error type for the whole service, and its two faces in the API: top-level GraphQL errors
+//! with `extensions.code`, and `UserError`s inside mutation payloads for expected failures.
+
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+use sea_orm::{DbErr, SqlErr};
+
+/// Every code a client may see, in `extensions.code` or in `UserError.code`.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No valid access token, or an expired one.
+    Unauthenticated,
+    /// Signed in, but the viewer's roles or scope do not allow this.
+    Forbidden,
+    /// The thing does not exist, or the viewer may not know that it does.
+    NotFound,
+    /// The request or an argument is malformed.
+    BadUserInput,
+    /// Too many requests; `extensions.retryAfter` says how many seconds to wait.
+    RateLimited,
+    /// The query is too deep, too expensive, or has too many aliases or root mutations.
+    QueryTooComplex,
+    /// The request took longer than the server allows.
+    Timeout,
+    /// Something broke on our side; details are in the server log, not in the response.
+    Internal,
+    /// A field's value is not acceptable.
+    Invalid,
+    /// The thing already exists (a username, a membership, a grant).
+    Duplicate,
+    /// The password is too short, too common or too like the username.
+    WeakPassword,
+    /// Wrong username or password.
+    InvalidCredentials,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The refresh token is unknown, expired, revoked or was already used.
+    InvalidToken,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::Timeout => "TIMEOUT",
+            Self::Internal => "INTERNAL",
+            Self::Invalid => "INVALID",
+            Self::Duplicate => "DUPLICATE",
+            Self::WeakPassword => "WEAK_PASSWORD",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::AccountDisabled => "ACCOUNT_DISABLED",
+            Self::InvalidToken => "INVALID_TOKEN",
+        }
+    }
+}
+
+/// An expected failure of a mutation, returned in its payload's `errors`.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct UserError {
+    /// Path to the offending input field, e.g. `["input", "password"]`.
+    pub field: Option<Vec<String>>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl UserError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: None,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An error about `input.<field>`.
+    pub fn on(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(vec!["input".to_owned(), field.to_owned()]),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Deliberately not `Display`: async-graphql converts any `Display` error into a GraphQL error
+/// without a code, so this type must go through `From<AppError>` below, which codes it and keeps
+/// internal details out of the response.
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated,
+    Forbidden(&'static str),
+    NotFound(&'static str),
+    BadInput(String),
+    RateLimited {
+        retry_after: u64,
+    },
+    /// Expected failures: mutations put these in their payload.
+    User(Vec<UserError>),
+    Internal(anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn user(error: UserError) -> Self {
+        Self::User(vec![error])
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// What the client is told.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated => "sign in first".to_owned(),
+            Self::Forbidden(why) => (*why).to_owned(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::BadInput(why) => why.clone(),
+            Self::RateLimited { retry_after } => {
+                format!("too many requests: retry in {retry_after} s")
+            }
+            Self::User(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// For command-line use, where the whole cause chain may be shown.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Internal(source) => source,
+            other => anyhow::anyhow!(other.message()),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadInput(_) | Self::User(_) => ErrorCode::BadUserInput,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(error: DbErr) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (a lost race on an insert).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        let code = error.code();
+        if let AppError::Internal(source) = &error {
+            // The detail stays in the log; the client learns only that it was our fault.
+            tracing::error!(error = ?source, "internal error");
+        }
+        let message = error.message();
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            if let AppError::RateLimited { retry_after } = error {
+                ext.set("retryAfter", retry_after);
+            }
+        })
+    }
+}
+
+/// A mutation payload: the changed object on success, `errors` on an expected failure.
+pub trait Payload: Sized {
+    type Success;
+    fn success(value: Self::Success) -> Self;
+    fn failure(errors: Vec<UserError>) -> Self;
+}
+
+/// Turns a service result into a payload; unexpected errors stay top-level GraphQL errors.
+pub fn payload<P: Payload>(result: AppResult<P::Success>) -> async_graphql::Result<P> {
+    match result {
+        Ok(value) => Ok(P::success(value)),
+        Err(AppError::User(errors)) => Ok(P::failure(errors)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let error: async_graphql::Error =
+            AppError::internal(anyhow::anyhow!("relation \"users\" does not exist")).into();
+        assert_eq!(error.message, "internal error");
+        let ext = error.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("INTERNAL"))
+        );
+    }
+
+    #[test]
+    fn rate_limited_errors_say_when_to_retry() {
+        let error: async_graphql::Error = AppError::RateLimited { retry_after: 7 }.into();
+        let ext = error.extensions.expect("extensions");
+        assert_eq!(ext.get("retryAfter"), Some(&async_graphql::Value::from(7)));
+    }
+}

@@ -1,0 +1,56 @@
+//! The schema: query and mutation roots merged from each domain, limits, and shared helpers.
+
+pub mod limits;
+pub mod node;
+pub mod scalars;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+use crate::{
+    auth::{
+        ClientInfo,
+        graphql::{AuthMutation, AuthQuery},
+    },
+    config::QueryLimits,
+    error::AppError,
+    org::graphql::OrgMutation,
+    state::Services,
+};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AuthQuery, node::NodeQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation, OrgMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema; without `services` it can only print its SDL.
+pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(10)
+        .extension(limits::ShapeLimits::new(limits));
+    if let Some(services) = services {
+        builder = builder.data(services);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build(None, &QueryLimits::default()).sdl()
+}
+
+/// The service handles, from the schema's data.
+pub fn services<'a>(ctx: &'a Context<'_>) -> Result<&'a Services, AppError> {
+    ctx.data::<Services>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
+}
+
+/// Where the request came from (unspecified when executed outside HTTP).
+pub fn client(ctx: &Context<'_>) -> ClientInfo {
+    ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
+}

@@ -1,0 +1,144 @@
+//! The contract's scalars: `Money` (yuan string, integer fen inside), `DateTime` (RFC 3339 UTC)
+//! and `Date` (`YYYY-MM-DD`).
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{NaiveDate, SecondsFormat, Utc};
+
+/// An amount of money: a decimal string in yuan with two places (`"12.50"`), held as fen.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Money(pub i64);
+
+impl Money {
+    pub fn fen(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `"12"`, `"12.5"`, `"12.50"` or `"-3.20"`; more than two decimals is an error, not
+    /// a rounding.
+    pub fn parse(text: &str) -> Option<Money> {
+        let text = text.trim();
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (yuan, cents) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if yuan.is_empty() || yuan.len() > 13 || cents.len() > 2 || !all_digits(yuan) {
+            return None;
+        }
+        if digits.contains('.') && cents.is_empty() || !all_digits(cents) {
+            return None;
+        }
+        let yuan: i64 = yuan.parse().ok()?;
+        let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+        let fen = yuan.checked_mul(100)?.checked_add(cents)?;
+        Some(Money(if negative { -fen } else { fen }))
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+#[Scalar(name = "Money")]
+impl ScalarType for Money {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => Money::parse(text).ok_or_else(|| {
+                InputValueError::custom("Money is a yuan amount with at most two decimals")
+            }),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+
+/// A moment in time, RFC 3339 in UTC with millisecond precision.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DateTime(pub chrono::DateTime<Utc>);
+
+#[Scalar(name = "DateTime")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| DateTime(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    InputValueError::custom("DateTime is RFC 3339, e.g. 2026-11-23T08:00:00Z")
+                }),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl From<chrono::DateTime<Utc>> for DateTime {
+    fn from(value: chrono::DateTime<Utc>) -> Self {
+        Self(value)
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom("Date is YYYY-MM-DD")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_yuan_strings_exactly() {
+        assert_eq!(Money::parse("12.50"), Some(Money(1250)));
+        assert_eq!(Money::parse("12.5"), Some(Money(1250)));
+        assert_eq!(Money::parse("12"), Some(Money(1200)));
+        assert_eq!(Money::parse("0.07"), Some(Money(7)));
+        assert_eq!(Money::parse("-3.20"), Some(Money(-320)));
+        for bad in [
+            "",
+            ".5",
+            "12.",
+            "12.345",
+            "1e3",
+            "12,50",
+            "--1",
+            "abc",
+            "99999999999999",
+        ] {
+            assert_eq!(Money::parse(bad), None, "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn money_prints_two_places() {
+        assert_eq!(Money(1250).to_string(), "12.50");
+        assert_eq!(Money(7).to_string(), "0.07");
+        assert_eq!(Money(-320).to_string(), "-3.20");
+        assert_eq!(Money(0).to_string(), "0.00");
+    }
+}

@@ -1,0 +1,553 @@
+//! GraphQL over HTTP, following the spec rather than async-graphql-axum's stock handler: content
+//! negotiation between `application/graphql-response+json` and `application/json`, 400 for
+//! requests that never reach execution, 405 for mutations over GET, 415 for a body that is not
+//! JSON, 401 for a bad token, 429 with `Retry-After`, 413 past the body limit, and no batching.
+
+use std::{net::SocketAddr, time::Instant};
+
+use async_graphql::{
+    ServerError, Value, Variables,
+    http::GraphiQLSource,
+    parser::{parse_query, types::OperationType},
+};
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, Query, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::{Map, json};
+
+use super::AppState;
+use crate::{
+    auth::{ClientInfo, Viewer},
+    error::ErrorCode,
+    loaders,
+};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The media type a response is written in.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => GRAPHQL_RESPONSE_JSON,
+            Media::Json => JSON,
+        }
+    }
+}
+
+/// The parameters of a GraphQL request, checked for type.
+struct Params {
+    query: String,
+    variables: Option<Map<String, serde_json::Value>>,
+    operation_name: Option<String>,
+}
+
+/// A request refused before execution.
+struct Refusal {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, message)
+    }
+
+    fn with_header(mut self, name: header::HeaderName, value: &'static str) -> Self {
+        self.headers.push((name, HeaderValue::from_static(value)));
+        self
+    }
+
+    fn into_response(self, media: Media) -> Response {
+        let body = json!({
+            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
+        });
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, media.content_type())],
+            body.to_string(),
+        )
+            .into_response();
+        response.headers_mut().extend(self.headers);
+        response
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
+pub async fn get(State(app): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let (parts, _) = request.into_parts();
+    let wants_html = accepts(&parts.headers, "text/html");
+    let raw = parts.uri.query().unwrap_or_default();
+    if wants_html && raw.is_empty() {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
+        .into_response();
+    }
+    let media = match negotiate(&parts.headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(Media::Json),
+    };
+    let params = match params_from_query(&parts) {
+        Ok(params) => params,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    if let Ok(document) = parse_query(&params.query) {
+        let operation = document.operations.iter().find(|(name, _)| {
+            params
+                .operation_name
+                .as_deref()
+                .is_none_or(|wanted| name.map(|n| n.as_str()) == Some(wanted))
+        });
+        if let Some((_, op)) = operation
+            && op.node.ty != OperationType::Query
+        {
+            return Refusal::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "only queries may be sent with GET; send mutations with POST",
+            )
+            .with_header(header::ALLOW, "POST")
+            .into_response(media);
+        }
+    }
+    execute(app, parts, params, media, started).await
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post(State(app): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let media = match negotiate(&parts.headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(Media::Json),
+    };
+    if let Err(refusal) = check_content_type(&parts.headers) {
+        return refusal.into_response(media);
+    }
+    let limit = app.services.settings.body_limit;
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BadUserInput,
+            format!("the request body exceeds {limit} bytes"),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large().into_response(media);
+    }
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large().into_response(media),
+    };
+    let params = match params_from_body(&bytes) {
+        Ok(params) => params,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    execute(app, parts, params, media, started).await
+}
+
+async fn execute(
+    app: AppState,
+    parts: Parts,
+    params: Params,
+    media: Media,
+    started: Instant,
+) -> Response {
+    let operation = app
+        .metrics
+        .operation_label(params.operation_name.as_deref());
+    let response = match authenticate(&app, &parts.headers) {
+        Ok(viewer) => run(&app, &parts, params, viewer, media).await,
+        Err(refusal) => refusal.into_response(media),
+    };
+    app.metrics
+        .observe_request(operation, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn run(
+    app: &AppState,
+    parts: &Parts,
+    params: Params,
+    viewer: Option<Viewer>,
+    media: Media,
+) -> Response {
+    let services = &app.services;
+    let mut request = async_graphql::Request::new(params.query)
+        .data(client_info(parts, services.settings.trust_forwarded_for))
+        .data(loaders::loaders(services.db.clone()));
+    if let Some(variables) = params.variables {
+        request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
+    }
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(viewer) = viewer {
+        request = request.data(viewer);
+    }
+    let timeout = services.settings.request_timeout;
+    match tokio::time::timeout(timeout, app.schema.execute(request)).await {
+        Ok(response) => shape(response, media),
+        Err(_) => Refusal::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::Timeout,
+            format!("the request took longer than {} s", timeout.as_secs()),
+        )
+        .into_response(media),
+    }
+}
+
+/// Writes an execution result: codes on every error, the status the media type calls for.
+fn shape(response: async_graphql::Response, media: Media) -> Response {
+    // Parse and validation errors carry no path and leave no data: the request never ran.
+    let never_ran = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let errors: Vec<ServerError> = response.errors.into_iter().map(with_code).collect();
+    let retry_after = errors
+        .iter()
+        .filter(|e| code_of(e) == Some(ErrorCode::RateLimited.as_str().to_owned()))
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("retryAfter"))
+                .and_then(|v| match v {
+                    Value::Number(n) => n.as_u64(),
+                    _ => None,
+                })
+        })
+        .max();
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if never_ran && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+
+    let mut body = Map::new();
+    if !never_ran {
+        body.insert("data".into(), json_of(&response.data));
+    }
+    if !errors.is_empty() {
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&errors).unwrap_or_default(),
+        );
+    }
+    if !response.extensions.is_empty() {
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or_default(),
+        );
+    }
+    let mut http = (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        serde_json::Value::Object(body).to_string(),
+    )
+        .into_response();
+    if let Some(seconds) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        http.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    http
+}
+
+fn json_of(value: &Value) -> serde_json::Value {
+    value.clone().into_json().unwrap_or(serde_json::Value::Null)
+}
+
+fn code_of(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.clone()),
+        Value::Enum(code) => Some(code.to_string()),
+        _ => None,
+    }
+}
+
+/// Errors our resolvers raise carry a code already; the engine's own (parse, validation,
+/// coercion, limits) get one here.
+fn with_code(mut error: ServerError) -> ServerError {
+    if code_of(&error).is_some() {
+        return error;
+    }
+    let code = if error.message.starts_with("Query is too complex")
+        || error.message.starts_with("Query is nested too deep")
+    {
+        ErrorCode::QueryTooComplex
+    } else {
+        ErrorCode::BadUserInput
+    };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    error
+}
+
+/// `None` without an `Authorization` header; a header that does not hold a valid token is a 401,
+/// never a silent downgrade to anonymous.
+fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option<Viewer>, Refusal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let refuse = |message: &str| {
+        Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            message,
+        )
+        .with_header(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| refuse("unreadable Authorization header"))?;
+    let token = match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return Err(refuse("use `Authorization: Bearer <access token>`")),
+    };
+    let claims = app
+        .services
+        .tokens
+        .verify(token)
+        .ok_or_else(|| refuse("the access token is invalid or expired"))?;
+    Ok(Some(Viewer {
+        user_id: claims.sub,
+        roles: claims.roles,
+    }))
+}
+
+fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
+    let forwarded = trust_forwarded_for
+        .then(|| parts.headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    ClientInfo {
+        ip: forwarded
+            .or(peer)
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+    }
+}
+
+fn media_types(headers: &HeaderMap) -> Option<Vec<String>> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    Some(
+        accept
+            .split(',')
+            .map(|part| {
+                part.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|m| !m.is_empty())
+            .collect(),
+    )
+}
+
+fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+    media_types(headers).is_some_and(|types| types.iter().any(|t| t == wanted))
+}
+
+/// The first acceptable media type in `Accept`; none given means `application/json`.
+fn negotiate(headers: &HeaderMap) -> Result<Media, Refusal> {
+    let Some(types) = media_types(headers) else {
+        return Ok(Media::Json);
+    };
+    if types.is_empty() {
+        return Ok(Media::Json);
+    }
+    for media in &types {
+        match media.as_str() {
+            "application/graphql-response+json" => return Ok(Media::GraphqlResponse),
+            "application/json" | "application/*" | "*/*" => return Ok(Media::Json),
+            _ => {}
+        }
+    }
+    Err(Refusal::new(
+        StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::BadUserInput,
+        "accept application/graphql-response+json or application/json",
+    ))
+}
+
+/// Only JSON bodies: a `text/plain` body would let any web page post mutations cross-site.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
+    let unsupported = || {
+        Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "send the request as Content-Type: application/json",
+        )
+    };
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unsupported)?;
+    let mime: mime::Mime = value.parse().map_err(|_| unsupported())?;
+    let charset_ok = mime
+        .get_param(mime::CHARSET)
+        .is_none_or(|c| c.as_str().eq_ignore_ascii_case("utf-8"));
+    if mime.essence_str() == "application/json" && charset_ok {
+        Ok(())
+    } else {
+        Err(unsupported())
+    }
+}
+
+fn params_from_body(bytes: &Bytes) -> Result<Params, Refusal> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Refusal::bad_request(format!("the body is not valid JSON: {e}")))?;
+    match value {
+        serde_json::Value::Object(map) => params_from_map(map),
+        serde_json::Value::Array(_) => Err(Refusal::bad_request(
+            "batched requests are not supported; send one operation per request",
+        )),
+        _ => Err(Refusal::bad_request("the body must be a JSON object")),
+    }
+}
+
+fn params_from_query(parts: &Parts) -> Result<Params, Refusal> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map_err(|_| Refusal::bad_request("the query string cannot be read"))?;
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        let value = match key.as_str() {
+            // Sent as JSON text inside the query string.
+            "variables" | "extensions" => serde_json::from_str(&value).map_err(|_| {
+                Refusal::bad_request(format!("`{key}` must be a JSON-encoded object"))
+            })?,
+            _ => serde_json::Value::String(value),
+        };
+        map.insert(key, value);
+    }
+    params_from_map(map)
+}
+
+fn params_from_map(mut map: Map<String, serde_json::Value>) -> Result<Params, Refusal> {
+    use serde_json::Value as J;
+    let query = match map.remove("query") {
+        Some(J::String(query)) => query,
+        None | Some(J::Null) => return Err(Refusal::bad_request("the request has no `query`")),
+        Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
+    };
+    let variables = match map.remove("variables") {
+        None | Some(J::Null) => None,
+        Some(J::Object(variables)) => Some(variables),
+        Some(_) => return Err(Refusal::bad_request("`variables` must be an object")),
+    };
+    let operation_name = match map.remove("operationName") {
+        None | Some(J::Null) => None,
+        Some(J::String(name)) => Some(name),
+        Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
+    };
+    match map.remove("extensions") {
+        None | Some(J::Null) | Some(J::Object(_)) => {}
+        Some(_) => return Err(Refusal::bad_request("`extensions` must be an object")),
+    }
+    Ok(Params {
+        query,
+        variables,
+        operation_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn negotiation_follows_the_accept_header() {
+        assert_eq!(negotiate(&headers(&[])).ok(), Some(Media::Json));
+        let both = headers(&[(
+            header::ACCEPT,
+            "application/graphql-response+json, application/json",
+        )]);
+        assert_eq!(negotiate(&both).ok(), Some(Media::GraphqlResponse));
+        assert_eq!(
+            negotiate(&headers(&[(header::ACCEPT, "*/*")])).ok(),
+            Some(Media::Json)
+        );
+        assert!(negotiate(&headers(&[(header::ACCEPT, "text/xml")])).is_err());
+    }
+
+    #[test]
+    fn only_json_bodies_in_utf8_are_read() {
+        let ok = headers(&[(header::CONTENT_TYPE, "application/json; charset=UTF-8")]);
+        assert!(check_content_type(&ok).is_ok());
+        for bad in [
+            "text/plain",
+            "application/json; charset=latin1",
+            "multipart/form-data",
+        ] {
+            let h = headers(&[(header::CONTENT_TYPE, bad)]);
+            assert!(check_content_type(&h).is_err(), "{bad} must be refused");
+        }
+        assert!(check_content_type(&headers(&[])).is_err());
+    }
+
+    #[test]
+    fn parameters_are_type_checked() {
+        let parse = |body: &'static str| params_from_body(&Bytes::from_static(body.as_bytes()));
+        assert!(parse(r#"{"query":"{ __typename }"}"#).is_ok());
+        for bad in [
+            r#"[{"query":"{ __typename }"}]"#,
+            r#"{"query":1}"#,
+            r#"{"qeury":"{ __typename }"}"#,
+            r#"{"query":"{ a }","variables":"x"}"#,
+            r#"{"query":"{ a }","operationName":false}"#,
+            r#"{"query":"{ a }","extensions":[1]}"#,
+            r#"{ "not json"#,
+        ] {
+            let refused = parse(bad).err().map(|r| r.status);
+            assert_eq!(refused, Some(StatusCode::BAD_REQUEST), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Organisations in the API: the `Organization` node, its members and `addMember`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    membership::{self, MemberRole},
+    organization::{self, OrganizationKind},
+};
+
+use super::service;
+use crate::{
+    auth::{Role, RoleGuard, graphql::User, viewer},
+    error::{AppError, Payload, UserError, payload},
+    graphql::{client, scalars::DateTime, services},
+    ids::{self, NodeKind},
+    loaders::{Loaders, UserById},
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+};
+
+/// A producer (经营主体) or a buyer unit.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        NodeKind::Organization.id(self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind
+    }
+
+    /// Division code of where it is.
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    /// Who acts for it; visible to its members and platform staff.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Member>> {
+        let services = services(ctx)?;
+        if !service::can_see_members(&services.db, viewer(ctx)?, self.0.id).await? {
+            return Err(AppError::Forbidden("only its members see who belongs to it").into());
+        }
+        let page = pagination::paginate(
+            &services.db,
+            service::members_query(self.0.id),
+            &[SortKey::asc(membership::Column::UserId)],
+            &PageArgs::new(first, after, last, before),
+            |m| vec![CursorValue::Uuid(m.user_id)],
+            Member,
+        )
+        .await?;
+        Ok(page)
+    }
+}
+
+/// A user's membership of an organisation.
+pub struct Member(pub membership::Model);
+
+#[Object]
+impl Member {
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let loaders = ctx.data::<Loaders>()?;
+        loaders
+            .load_one(UserById(self.0.user_id))
+            .await?
+            .map(User)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+
+    async fn role(&self) -> MemberRole {
+        self.0.role
+    }
+
+    async fn joined_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+}
+
+#[derive(InputObject)]
+pub struct AddMemberInput {
+    pub organization_id: ID,
+    /// The account to add; it must exist and belong to no organisation yet.
+    pub username: String,
+    #[graphql(default_with = "MemberRole::Member")]
+    pub role: MemberRole,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct AddMemberPayload {
+    pub member: Option<Member>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for AddMemberPayload {
+    type Success = membership::Model;
+
+    fn success(member: membership::Model) -> Self {
+        Self {
+            member: Some(Member(member)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            member: None,
+            errors,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct OrgMutation;
+
+#[Object]
+impl OrgMutation {
+    /// Adds an account to an organisation (its admins, or a platform admin).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin, Role::Producer, Role::Buyer])")]
+    async fn add_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddMemberInput,
+    ) -> async_graphql::Result<AddMemberPayload> {
+        let organization_id = ids::expect(
+            &input.organization_id,
+            NodeKind::Organization,
+            "organizationId",
+        )?;
+        payload(
+            service::add_member(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                organization_id,
+                &input.username,
+                input.role,
+            )
+            .await,
+        )
+    }
+}

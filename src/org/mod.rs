@@ -1,0 +1,4 @@
+//! Organisations (producers and buyer units) and their members.
+
+pub mod graphql;
+pub mod service;

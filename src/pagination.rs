@@ -1,0 +1,288 @@
+//! Relay connections over keyset pagination: cursors carry the sort values of their row (never an
+//! offset), pages hold at most 100 nodes, and `totalCount` is counted only when asked for.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Object, OutputType,
+    connection::{Connection, Edge},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+use sea_orm::{
+    Condition, DbErr, EntityTrait, ExprTrait, IntoSimpleExpr, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
+    sea_query::{Expr, SimpleExpr},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The pagination arguments every connection field takes.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+}
+
+/// Complexity weight of a connection field: its page size times what each node costs.
+pub fn complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map(|n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize)
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    size.max(1).saturating_mul(child_complexity.max(1))
+}
+
+/// One sort value inside a cursor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CursorValue {
+    #[serde(rename = "i")]
+    Int(i64),
+    #[serde(rename = "s")]
+    Text(String),
+    #[serde(rename = "u")]
+    Uuid(Uuid),
+    #[serde(rename = "t")]
+    Time(chrono::DateTime<Utc>),
+}
+
+impl From<CursorValue> for Value {
+    fn from(value: CursorValue) -> Self {
+        match value {
+            CursorValue::Int(v) => v.into(),
+            CursorValue::Text(v) => v.into(),
+            CursorValue::Uuid(v) => v.into(),
+            CursorValue::Time(v) => v.into(),
+        }
+    }
+}
+
+pub fn encode_cursor(values: &[CursorValue]) -> String {
+    // Serialising plain enums of strings and numbers cannot fail.
+    let json = serde_json::to_vec(values).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode_cursor(cursor: &str, arity: usize) -> AppResult<Vec<CursorValue>> {
+    let bad = || AppError::BadInput("the cursor is not one this connection issued".into());
+    let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| bad())?;
+    if values.len() == arity {
+        Ok(values)
+    } else {
+        Err(bad())
+    }
+}
+
+/// A sort column and its direction; the last key of a sort must be unique (the primary key).
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub column: SimpleExpr,
+    pub descending: bool,
+}
+
+impl SortKey {
+    pub fn asc(column: impl IntoSimpleExpr) -> Self {
+        Self {
+            column: column.into_simple_expr(),
+            descending: false,
+        }
+    }
+
+    pub fn desc(column: impl IntoSimpleExpr) -> Self {
+        Self {
+            column: column.into_simple_expr(),
+            descending: true,
+        }
+    }
+}
+
+/// What a validated `PageArgs` asks for.
+struct Window {
+    forward: bool,
+    limit: usize,
+    cursor: Option<Vec<CursorValue>>,
+}
+
+fn window(args: &PageArgs, arity: usize) -> AppResult<Window> {
+    if args.first.is_some() && args.last.is_some() {
+        return Err(AppError::BadInput(
+            "pass `first` or `last`, not both".into(),
+        ));
+    }
+    let size = |n: i32, name: &str| {
+        if (0..=MAX_PAGE_SIZE as i32).contains(&n) {
+            Ok(n as usize)
+        } else {
+            Err(AppError::BadInput(format!(
+                "`{name}` must be between 0 and {MAX_PAGE_SIZE}"
+            )))
+        }
+    };
+    let forward = args.last.is_none();
+    let limit = match (args.first, args.last) {
+        (Some(n), _) => size(n, "first")?,
+        (_, Some(n)) => size(n, "last")?,
+        _ => DEFAULT_PAGE_SIZE,
+    };
+    let cursor = if forward { &args.after } else { &args.before };
+    let cursor = cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, arity))
+        .transpose()?;
+    Ok(Window {
+        forward,
+        limit,
+        cursor,
+    })
+}
+
+/// `(k1, k2, …) > (v1, v2, …)` in sort order, spelled out so mixed directions work everywhere.
+fn after_condition(keys: &[SortKey], values: &[CursorValue], forward: bool) -> Condition {
+    let mut any = Condition::any();
+    for i in 0..keys.len() {
+        let mut all = Condition::all();
+        for (key, value) in keys.iter().zip(values).take(i) {
+            all = all.add(key.column.clone().eq(Value::from(value.clone())));
+        }
+        let key = &keys[i];
+        let value = Value::from(values[i].clone());
+        // Rows after the cursor in traversal order: smaller values when walking a descending key
+        // forwards or an ascending key backwards.
+        let less = key.descending == forward;
+        let column = Expr::expr(key.column.clone());
+        all = all.add(if less {
+            column.lt(value)
+        } else {
+            column.gt(value)
+        });
+        any = any.add(all);
+    }
+    any
+}
+
+/// Lazily counted `totalCount`, plus room for more connection-level fields.
+pub struct ConnectionFields {
+    count: Arc<dyn Fn() -> BoxFuture<'static, Result<u64, DbErr>> + Send + Sync>,
+}
+
+#[Object]
+impl ConnectionFields {
+    /// How many nodes match, across all pages.
+    async fn total_count(&self) -> async_graphql::Result<i32> {
+        let n = (self.count)().await.map_err(AppError::from)?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+}
+
+pub type Page<N> = Connection<String, N, ConnectionFields>;
+
+/// Runs one page of `select` sorted by `keys`, mapping each row to a node.
+pub async fn paginate<E, N>(
+    db: &sea_orm::DatabaseConnection,
+    select: Select<E>,
+    keys: &[SortKey],
+    args: &PageArgs,
+    sort_values: impl Fn(&E::Model) -> Vec<CursorValue>,
+    to_node: impl Fn(E::Model) -> N,
+) -> AppResult<Page<N>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    N: OutputType,
+{
+    let window = window(args, keys.len())?;
+    let count = {
+        let db = db.clone();
+        let select = select.clone();
+        ConnectionFields {
+            count: Arc::new(move || {
+                let db = db.clone();
+                let select = select.clone();
+                Box::pin(async move { select.count(&db).await })
+            }),
+        }
+    };
+
+    let mut query = select;
+    if let Some(values) = &window.cursor {
+        query = query.filter(after_condition(keys, values, window.forward));
+    }
+    for key in keys {
+        // Walking backwards reads the keys in reverse, then flips the page.
+        let descending = key.descending == window.forward;
+        let order = if descending { Order::Desc } else { Order::Asc };
+        query = query.order_by(key.column.clone(), order);
+    }
+    let mut rows = query.limit(window.limit as u64 + 1).all(db).await?;
+    let more = rows.len() > window.limit;
+    rows.truncate(window.limit);
+    if !window.forward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = if window.forward {
+        (window.cursor.is_some(), more)
+    } else {
+        (more, window.cursor.is_some())
+    };
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, count);
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(encode_cursor(&sort_values(&row)), to_node(row))),
+    );
+    Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_tampering() {
+        let values = vec![CursorValue::Int(1250), CursorValue::Uuid(Uuid::now_v7())];
+        let cursor = encode_cursor(&values);
+        assert_eq!(decode_cursor(&cursor, 2).ok(), Some(values));
+        assert!(decode_cursor(&cursor, 1).is_err());
+        assert!(decode_cursor("garbage!", 2).is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        let args = |first| PageArgs::new(first, None, None, None);
+        assert!(window(&args(Some(101)), 1).is_err());
+        assert!(window(&args(Some(-1)), 1).is_err());
+        assert_eq!(window(&args(None), 1).map(|w| w.limit).ok(), Some(20));
+        assert!(window(&PageArgs::new(Some(1), None, Some(1), None), 1).is_err());
+    }
+
+    #[test]
+    fn complexity_grows_with_page_size() {
+        assert_eq!(complexity(Some(100), None, 3), 300);
+        assert_eq!(complexity(None, None, 2), 40);
+        assert_eq!(complexity(Some(10_000), None, 1), 100);
+    }
+}

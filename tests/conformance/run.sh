@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Usage: bash tests/conformance/run.sh http://127.0.0.1:PORT/graphql
+# Installs the pinned graphql-http audit suite (npm ci) and runs it against URL.
+# Exits with audit.mjs's code: 1 if any MUST audit fails, 0 otherwise.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: bash tests/conformance/run.sh http://127.0.0.1:PORT/graphql" >&2
+  exit 2
+fi
+
+dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$dir"
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+  echo "conformance: npm ci failed:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+set +e
+node audit.mjs "$1"
+code=$?
+exit "$code"
