@@ -107,9 +107,9 @@ impl User {
         let Some(membership) = loaders.load_one(MembershipOfUser(self.0.id)).await? else {
             return Ok(None);
         };
-        Ok(loaders
+        loaders
             .load_one(OrganizationById(membership.organization_id))
-            .await?)
+            .await
     }
 }
 

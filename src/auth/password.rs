@@ -119,8 +119,8 @@ mod tests {
             weakness("1111122222a", "li").is_some(),
             "too few distinct characters"
         );
-        assert_eq!(weakness("红薯丰收-2026年", "li"), None);
-        assert_eq!(weakness("Lingshou-sweet-potato", "li"), None);
+        assert_eq!(weakness("红薯丰收-2026年", "zhao.lei"), None);
+        assert_eq!(weakness("Lingshou-sweet-potato", "zhao.lei"), None);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@ pub mod limits;
 pub mod node;
 pub mod scalars;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
     auth::{
@@ -25,14 +25,18 @@ pub struct Mutation(AuthMutation, OrgMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema; without `services` it can only print its SDL.
-pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(10)
-        .extension(limits::ShapeLimits::new(limits));
+}
+
+/// Builds the schema; without `services` it can only print its SDL or be validated against.
+pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
+    let shape = limits::ShapeLimits::new(limits, &sdl());
+    let mut builder = builder(limits).extension(shape);
     if let Some(services) = services {
         builder = builder.data(services);
     }
@@ -41,7 +45,7 @@ pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build(None, &QueryLimits::default()).sdl()
+    builder(&QueryLimits::default()).finish().sdl()
 }
 
 /// The service handles, from the schema's data.

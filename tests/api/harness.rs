@@ -1,0 +1,279 @@
+//! One test harness: each test gets the real router on a fresh database (a temporary SQLite file,
+//! or its own PostgreSQL schema when `TEST_DATABASE_URL` is set) and, when `TEST_REDIS_URL` is
+//! set, Redis under a key prefix of its own. Requests go over real HTTP.
+
+use std::time::Duration;
+
+use fupin_market::{
+    config::Settings,
+    db::{self, PoolOptions},
+    http::AppState,
+    server,
+};
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const JWT_SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
+pub const PASSWORD: &str = "Lingshou-sweet-potato-2026";
+
+/// Where a test's database lives, removed when the test ends (even when it fails).
+enum Store {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Store::Postgres { url, schema } = self {
+            let (url, schema) = (url.clone(), schema.clone());
+            // A runtime of its own: drop may run while the test's runtime is shutting down.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(db) = db::connect(&url, PoolOptions::default()).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                            ))
+                            .await;
+                    }
+                });
+            });
+            let _ = dropped.join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _store: Store,
+}
+
+pub fn test_settings() -> Settings {
+    Settings::new(JWT_SECRET.to_vec())
+}
+
+pub fn on_redis() -> bool {
+    std::env::var("TEST_REDIS_URL").is_ok()
+}
+
+async fn fresh_database() -> (DatabaseConnection, Store) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => {
+            let schema = format!("test_{}", Uuid::now_v7().simple());
+            let admin = db::connect(&url, PoolOptions::default())
+                .await
+                .expect("PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                .await
+                .expect("create schema");
+            admin.close().await.ok();
+            let options = PoolOptions {
+                max_connections: Some(8),
+                schema: Some(schema.clone()),
+            };
+            let conn = db::connect(&url, options)
+                .await
+                .expect("connect to test schema");
+            (conn, Store::Postgres { url, schema })
+        }
+        Err(_) => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = db::default_sqlite_url(dir.path());
+            let conn = db::connect(&url, PoolOptions::default())
+                .await
+                .expect("SQLite");
+            (conn, Store::Sqlite(dir))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start(configure, std::future::pending()).await.0
+    }
+
+    /// An app whose server stops when the returned sender fires; the handle ends with it.
+    pub async fn spawn_stoppable() -> (
+        Self,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (app, server) = Self::start(|_| {}, async {
+            let _ = stopped.await;
+        })
+        .await;
+        (app, stop, server)
+    }
+
+    async fn start(
+        configure: impl FnOnce(&mut Settings),
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> (Self, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let (conn, store) = fresh_database().await;
+        db::migrate(&conn).await.expect("migrations");
+        let mut settings = test_settings();
+        settings.redis_prefix = format!("test:{}:", Uuid::now_v7().simple());
+        configure(&mut settings);
+        let redis = std::env::var("TEST_REDIS_URL")
+            .ok()
+            .map(|url| server::connect_redis(&url).expect("TEST_REDIS_URL"));
+        let state = server::build_state(conn, redis, settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(server::serve_until(listener, state.clone(), shutdown));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let app = Self {
+            base,
+            client,
+            state,
+            _store: store,
+        };
+        (app, server)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.services.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a GraphQL request as a front-end would.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Response {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Runs a GraphQL request that must be answered with 200, returning the body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.post(token, query, variables).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, StatusCode::OK, "unexpected status; body: {body}");
+        body
+    }
+
+    /// Registers an account (optionally with an organisation) and returns its session.
+    pub async fn register(&self, username: &str, organization: Option<(&str, &str)>) -> Session {
+        let organization = organization.map(|(name, kind)| json!({ "name": name, "kind": kind }));
+        let body = self
+            .gql(
+                None,
+                "mutation($input: RegisterInput!) { register(input: $input) {
+                    accessToken refreshToken user { id } errors { code message field } } }",
+                json!({ "input": {
+                    "username": username, "password": PASSWORD,
+                    "displayName": username, "organization": organization } }),
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        assert_eq!(
+            payload["errors"],
+            json!([]),
+            "registration of {username} failed"
+        );
+        Session::from_payload(payload)
+    }
+
+    /// A platform admin, created directly (there is no public way to become one).
+    pub async fn admin(&self) -> Session {
+        fupin_market::auth::service::ensure_admin(self.db(), "root-admin", PASSWORD, "扶贫办")
+            .await
+            .expect("admin");
+        self.login("root-admin", PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Session {
+        let body = self
+            .gql(
+                None,
+                "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) {
+                    accessToken refreshToken user { id } errors { code message } } }",
+                json!({ "u": username, "p": password }),
+            )
+            .await;
+        let payload = &body["data"]["login"];
+        assert_eq!(payload["errors"], json!([]), "login of {username} failed");
+        Session::from_payload(payload)
+    }
+
+    /// Current value of a counter in `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|line| {
+                let (key, value) = line.rsplit_once(' ')?;
+                (key == name).then(|| value.parse().ok()).flatten()
+            })
+            .unwrap_or(0.0)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+impl Session {
+    fn from_payload(payload: &Value) -> Self {
+        Self {
+            access_token: payload["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh_token: payload["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+            user_id: payload["user"]["id"].as_str().expect("user id").to_owned(),
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        Some(&self.access_token)
+    }
+}
+
+/// The `extensions.code` of the first top-level error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

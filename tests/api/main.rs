@@ -1,0 +1,10 @@
+//! Integration tests over HTTP, in one binary (each file under `tests/` would link its own).
+//! Run on SQLite by default; set `TEST_DATABASE_URL` (and `TEST_REDIS_URL`) for PostgreSQL/Redis.
+
+mod accounts;
+mod harness;
+mod http_spec;
+mod limits;
+mod operations;
+mod organizations;
+mod schema;
