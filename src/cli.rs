@@ -32,8 +32,17 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
-    /// Load the demo accounts (idempotent).
+    /// Load the demo world into an empty database (does nothing otherwise).
     SeedDemo,
+    /// Load the national division tree from the gzipped CSV tables of `china-division`.
+    ImportRegions {
+        /// Folder holding provinces/cities/areas/streets/villages `.csv.gz`.
+        #[arg(long, default_value = "../shared/data/divisions")]
+        from: PathBuf,
+        /// Only this province (two-digit code, e.g. 13 for 河北).
+        #[arg(long)]
+        province: Option<String>,
+    },
     /// Write the GraphQL schema (SDL).
     ExportSchema {
         #[arg(long, default_value = "schema.graphql")]
@@ -162,10 +171,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let services = services(&options).await?;
-            demo::seed(&services).await.map_err(AppError::into_anyhow)?;
+            if demo::seed(&services).await.map_err(AppError::into_anyhow)? {
+                println!(
+                    "demo world loaded; every demo account's password is {} (local use only)",
+                    demo::DEMO_PASSWORD
+                );
+            } else {
+                println!("the database has accounts already: demo data not loaded");
+            }
+            Ok(())
+        }
+        Command::ImportRegions { from, province } => {
+            let db = open_database(&options).await?;
+            let report = crate::region::import::import_dir(&db, &from, province.as_deref())
+                .await
+                .map_err(AppError::into_anyhow)?;
+            let [provinces, cities, counties, townships, villages] = report.rows;
             println!(
-                "demo data loaded (password of every demo account: {})",
-                demo::DEMO_PASSWORD
+                "imported {} regions in {:.1} s: {provinces} provinces, {cities} cities, {counties} counties, {townships} townships, {villages} villages",
+                report.total(),
+                report.millis as f64 / 1000.0
             );
             Ok(())
         }
@@ -199,7 +224,7 @@ async fn serve(options: &Options, no_demo: bool) -> anyhow::Result<()> {
             .context("loading demo data")?;
         tracing::info!(
             password = demo::DEMO_PASSWORD,
-            "demo data loaded: admin, lingshou-officer, hebei-auditor, qinglian-coop, sjz-canteen"
+            "demo world loaded: see README.md for the accounts"
         );
     }
     let listener = tokio::net::TcpListener::bind(options.bind_addr)

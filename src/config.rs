@@ -40,6 +40,10 @@ pub struct Settings {
     pub redis_prefix: String,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
     pub trust_forwarded_for: bool,
+    /// Days a county-approved certification is publicly noticed (公示) before it takes effect.
+    pub certification_notice_days: u32,
+    /// Days a certificate is valid once in effect.
+    pub certification_validity_days: u32,
 }
 
 impl Settings {
@@ -55,6 +59,8 @@ impl Settings {
             login_quota_ip: Quota::per_minute(30),
             redis_prefix: "fupin:".to_owned(),
             trust_forwarded_for: false,
+            certification_notice_days: 7,
+            certification_validity_days: 730,
         }
     }
 }

@@ -35,6 +35,16 @@ pub enum ErrorCode {
     AccountDisabled,
     /// The refresh token is unknown, expired, revoked or was already used.
     InvalidToken,
+    /// The thing is not in a state that allows this (reviewed twice, already published…).
+    InvalidState,
+    /// Not enough stock for this change.
+    InsufficientStock,
+    /// The producer is unverified or suspended.
+    NotInGoodStanding,
+    /// The region exists but is of the wrong level here (e.g. a village where a county is needed).
+    WrongRegionLevel,
+    /// Below what the jurisdiction's policy requires (e.g. the reserved share).
+    BelowPolicyMinimum,
 }
 
 impl ErrorCode {
@@ -54,6 +64,11 @@ impl ErrorCode {
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::AccountDisabled => "ACCOUNT_DISABLED",
             Self::InvalidToken => "INVALID_TOKEN",
+            Self::InvalidState => "INVALID_STATE",
+            Self::InsufficientStock => "INSUFFICIENT_STOCK",
+            Self::NotInGoodStanding => "NOT_IN_GOOD_STANDING",
+            Self::WrongRegionLevel => "WRONG_REGION_LEVEL",
+            Self::BelowPolicyMinimum => "BELOW_POLICY_MINIMUM",
         }
     }
 }
@@ -89,6 +104,49 @@ impl UserError {
 /// Deliberately not `Display`: async-graphql converts any `Display` error into a GraphQL error
 /// without a code, so this type must go through `From<AppError>` below, which codes it and keeps
 /// internal details out of the response.
+/// Collects every problem with an input before refusing it, so a form can show them all.
+#[derive(Default, Debug)]
+pub struct Checks(Vec<UserError>);
+
+impl Checks {
+    pub fn require(
+        &mut self,
+        ok: bool,
+        field: &str,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        if !ok {
+            self.0.push(UserError::on(field, code, message));
+        }
+        self
+    }
+
+    /// A text field of `min..=max` characters (after trimming).
+    pub fn length(&mut self, value: &str, field: &str, min: usize, max: usize) -> &mut Self {
+        let n = value.trim().chars().count();
+        self.require(
+            (min..=max).contains(&n),
+            field,
+            ErrorCode::Invalid,
+            format!("`{field}` needs {min} to {max} characters"),
+        )
+    }
+
+    pub fn push(&mut self, error: UserError) -> &mut Self {
+        self.0.push(error);
+        self
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::User(self.0))
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum AppError {
     Unauthenticated,
@@ -108,6 +166,16 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     pub fn user(error: UserError) -> Self {
         Self::User(vec![error])
+    }
+
+    /// An expected failure about `input.<field>`.
+    pub fn field(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::user(UserError::on(field, code, message))
+    }
+
+    /// An expected failure about the whole input.
+    pub fn state(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::user(UserError::new(code, message))
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {

@@ -13,30 +13,72 @@ use crate::error::{AppError, AppResult};
 pub enum NodeKind {
     User,
     Organization,
+    Region,
+    Pairing,
+    Producer,
+    Buyer,
+    Product,
+    Certification,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 2] = [NodeKind::User, NodeKind::Organization];
+    const ALL: [NodeKind; 8] = [
+        NodeKind::User,
+        NodeKind::Organization,
+        NodeKind::Region,
+        NodeKind::Pairing,
+        NodeKind::Producer,
+        NodeKind::Buyer,
+        NodeKind::Product,
+        NodeKind::Certification,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::User => "User",
             Self::Organization => "Organization",
+            Self::Region => "Region",
+            Self::Pairing => "Pairing",
+            Self::Producer => "Producer",
+            Self::Buyer => "Buyer",
+            Self::Product => "Product",
+            Self::Certification => "Certification",
         }
     }
 
     pub fn id(self, uuid: Uuid) -> ID {
-        ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", self.name(), uuid.simple())))
+        self.keyed(&uuid.simple().to_string())
+    }
+
+    /// An ID over a natural key (a region's division code).
+    pub fn keyed(self, key: &str) -> ID {
+        ID(URL_SAFE_NO_PAD.encode(format!("{}:{key}", self.name())))
     }
 }
 
-/// Decodes any global ID; `None` when it is not one of ours.
-pub fn decode(id: &str) -> Option<(NodeKind, Uuid)> {
+/// Decodes any global ID into its kind and key; `None` when it is not one of ours.
+pub fn decode_key(id: &str) -> Option<(NodeKind, String)> {
     let raw = URL_SAFE_NO_PAD.decode(id).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
-    let (name, uuid) = text.split_once(':')?;
+    let (name, key) = text.split_once(':')?;
     let kind = NodeKind::ALL.into_iter().find(|k| k.name() == name)?;
-    Some((kind, Uuid::try_parse(uuid).ok()?))
+    Some((kind, key.to_owned()))
+}
+
+/// Decodes a UUID-keyed global ID.
+pub fn decode(id: &str) -> Option<(NodeKind, Uuid)> {
+    let (kind, key) = decode_key(id)?;
+    Some((kind, Uuid::try_parse(&key).ok()?))
+}
+
+/// A region's division code from its ID.
+pub fn expect_region(id: &ID, field: &str) -> AppResult<String> {
+    match decode_key(id) {
+        Some((NodeKind::Region, code)) => Ok(code),
+        _ => Err(AppError::BadInput(format!(
+            "`{field}` is not a valid Region ID"
+        ))),
+    }
 }
 
 /// Decodes an ID that must be of `kind`; `field` names the argument in the error.

@@ -1,11 +1,14 @@
 //! fupin-market: the GraphQL API of a consumption poverty alleviation (消费扶贫) marketplace.
 //!
-//! Domains each keep their rules (`service`), their GraphQL types (`graphql`) and their tests:
-//! `auth` (accounts, tokens, roles) and `org` (organisations and members). Cross-cutting pieces
+//! Domains each keep their rules (services), their GraphQL types and their tests: `auth`
+//! (accounts, tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org`
+//! (organisations, members, producers, buyers and their targets) and `catalogue` (products,
+//! certification, search). Cross-cutting pieces
 //! live in one place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`.
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,5 +21,6 @@ pub mod loaders;
 pub mod org;
 pub mod pagination;
 pub mod rate_limit;
+pub mod region;
 pub mod server;
 pub mod state;

@@ -4,11 +4,16 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{membership, organization, role_grant, user};
+use entity::{
+    buyer, certification, membership, organization, producer, product, region, role_grant, user,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    org::{buyers::BuyerRecord, producers::ProducerRecord},
+};
 
 pub struct DbLoader {
     db: DatabaseConnection,
@@ -112,5 +117,154 @@ impl Loader<GrantsOfUser> for DbLoader {
                 .push(row);
         }
         Ok(grouped)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RegionByCode(pub String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProducerById(pub Uuid);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BuyerById(pub Uuid);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProductById(pub Uuid);
+
+/// The most recent certification application of a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LatestCertificationOf(pub Uuid);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CertificationById(pub Uuid);
+
+impl Loader<RegionByCode> for DbLoader {
+    type Value = region::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[RegionByCode],
+    ) -> Result<HashMap<RegionByCode, region::Model>, Self::Error> {
+        let rows = region::Entity::find()
+            .filter(region::Column::Code.is_in(keys.iter().map(|k| k.0.clone())))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (RegionByCode(r.code.clone()), r))
+            .collect())
+    }
+}
+
+impl Loader<ProducerById> for DbLoader {
+    type Value = ProducerRecord;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProducerById],
+    ) -> Result<HashMap<ProducerById, ProducerRecord>, Self::Error> {
+        let rows = producer::Entity::find()
+            .filter(producer::Column::OrganizationId.is_in(keys.iter().map(|k| k.0)))
+            .find_also_related(organization::Entity)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(profile, org)| {
+                Some((ProducerById(profile.organization_id), (org?, profile)))
+            })
+            .collect())
+    }
+}
+
+impl Loader<BuyerById> for DbLoader {
+    type Value = BuyerRecord;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[BuyerById],
+    ) -> Result<HashMap<BuyerById, BuyerRecord>, Self::Error> {
+        let rows = buyer::Entity::find()
+            .filter(buyer::Column::OrganizationId.is_in(keys.iter().map(|k| k.0)))
+            .find_also_related(organization::Entity)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(profile, org)| {
+                Some((BuyerById(profile.organization_id), (org?, profile)))
+            })
+            .collect())
+    }
+}
+
+impl Loader<ProductById> for DbLoader {
+    type Value = product::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProductById],
+    ) -> Result<HashMap<ProductById, product::Model>, Self::Error> {
+        let rows = product::Entity::find()
+            .filter(product::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| (ProductById(r.id), r)).collect())
+    }
+}
+
+impl Loader<LatestCertificationOf> for DbLoader {
+    type Value = certification::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[LatestCertificationOf],
+    ) -> Result<HashMap<LatestCertificationOf, certification::Model>, Self::Error> {
+        let rows = certification::Entity::find()
+            .filter(certification::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let mut latest: HashMap<LatestCertificationOf, certification::Model> = HashMap::new();
+        for row in rows {
+            let key = LatestCertificationOf(row.product_id);
+            if latest
+                .get(&key)
+                .is_none_or(|seen| seen.applied_at < row.applied_at)
+            {
+                latest.insert(key, row);
+            }
+        }
+        Ok(latest)
+    }
+}
+
+impl Loader<CertificationById> for DbLoader {
+    type Value = certification::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[CertificationById],
+    ) -> Result<HashMap<CertificationById, certification::Model>, Self::Error> {
+        let rows = certification::Entity::find()
+            .filter(certification::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (CertificationById(r.id), r))
+            .collect())
     }
 }

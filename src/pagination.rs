@@ -11,8 +11,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use sea_orm::{
-    Condition, DbErr, EntityTrait, ExprTrait, IntoSimpleExpr, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, IntoSimpleExpr, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SelectTwo, Value,
     sea_query::{Expr, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -201,10 +201,57 @@ impl ConnectionFields {
 
 pub type Page<N> = Connection<String, N, ConnectionFields>;
 
-/// Runs one page of `select` sorted by `keys`, mapping each row to a node.
+/// A query a connection can page through: plain (`Select`) or joined (`SelectTwo`).
+pub trait PageQuery:
+    QueryFilter + QueryOrder + QuerySelect + Clone + Send + Sync + 'static
+{
+    type Row: Send;
+    fn fetch(
+        self,
+        db: &DatabaseConnection,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, DbErr>> + Send;
+    fn count_rows(self, db: &DatabaseConnection)
+    -> impl Future<Output = Result<u64, DbErr>> + Send;
+}
+
+impl<E> PageQuery for Select<E>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    type Row = E::Model;
+
+    async fn fetch(self, db: &DatabaseConnection) -> Result<Vec<E::Model>, DbErr> {
+        self.all(db).await
+    }
+
+    async fn count_rows(self, db: &DatabaseConnection) -> Result<u64, DbErr> {
+        self.count(db).await
+    }
+}
+
+impl<E, F> PageQuery for SelectTwo<E, F>
+where
+    E: EntityTrait,
+    F: EntityTrait,
+    E::Model: Send + Sync,
+    F::Model: Send + Sync,
+{
+    type Row = (E::Model, Option<F::Model>);
+
+    async fn fetch(self, db: &DatabaseConnection) -> Result<Vec<Self::Row>, DbErr> {
+        self.all(db).await
+    }
+
+    async fn count_rows(self, db: &DatabaseConnection) -> Result<u64, DbErr> {
+        self.count(db).await
+    }
+}
+
+/// Runs one page of `query` sorted by `keys`, mapping each row to a node.
 pub async fn paginate<E, N>(
-    db: &sea_orm::DatabaseConnection,
-    select: Select<E>,
+    db: &DatabaseConnection,
+    query: Select<E>,
     keys: &[SortKey],
     args: &PageArgs,
     sort_values: impl Fn(&E::Model) -> Vec<CursorValue>,
@@ -215,20 +262,51 @@ where
     E::Model: Send + Sync,
     N: OutputType,
 {
+    page_of(db, query, keys, args, sort_values, |row| Some(to_node(row))).await
+}
+
+/// Like `paginate`, for joined rows; rows `to_node` turns into `None` are skipped.
+pub async fn paginate_pairs<Q, N>(
+    db: &DatabaseConnection,
+    query: Q,
+    keys: &[SortKey],
+    args: &PageArgs,
+    sort_values: impl Fn(&Q::Row) -> Vec<CursorValue>,
+    to_node: impl Fn(Q::Row) -> Option<N>,
+) -> AppResult<Page<N>>
+where
+    Q: PageQuery,
+    N: OutputType,
+{
+    page_of(db, query, keys, args, sort_values, to_node).await
+}
+
+async fn page_of<Q, N>(
+    db: &DatabaseConnection,
+    query: Q,
+    keys: &[SortKey],
+    args: &PageArgs,
+    sort_values: impl Fn(&Q::Row) -> Vec<CursorValue>,
+    to_node: impl Fn(Q::Row) -> Option<N>,
+) -> AppResult<Page<N>>
+where
+    Q: PageQuery,
+    N: OutputType,
+{
     let window = window(args, keys.len())?;
     let count = {
         let db = db.clone();
-        let select = select.clone();
+        let query = query.clone();
         ConnectionFields {
             count: Arc::new(move || {
                 let db = db.clone();
-                let select = select.clone();
-                Box::pin(async move { select.count(&db).await })
+                let query = query.clone();
+                Box::pin(async move { query.count_rows(&db).await })
             }),
         }
     };
 
-    let mut query = select;
+    let mut query = query;
     if let Some(values) = &window.cursor {
         query = query.filter(after_condition(keys, values, window.forward));
     }
@@ -238,7 +316,7 @@ where
         let order = if descending { Order::Desc } else { Order::Asc };
         query = query.order_by(key.column.clone(), order);
     }
-    let mut rows = query.limit(window.limit as u64 + 1).all(db).await?;
+    let mut rows = query.limit(window.limit as u64 + 1).fetch(db).await?;
     let more = rows.len() > window.limit;
     rows.truncate(window.limit);
     if !window.forward {
@@ -250,10 +328,12 @@ where
         (more, window.cursor.is_some())
     };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, count);
-    connection.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(encode_cursor(&sort_values(&row)), to_node(row))),
-    );
+    for row in rows {
+        let cursor = encode_cursor(&sort_values(&row));
+        if let Some(node) = to_node(row) {
+            connection.edges.push(Edge::new(cursor, node));
+        }
+    }
     Ok(connection)
 }
 

@@ -2,8 +2,20 @@
 //! database value and the API value are one type.
 
 pub mod audit_event;
+pub mod buyer;
+pub mod certification;
+pub mod certification_review;
 pub mod membership;
 pub mod organization;
+pub mod pairing;
+pub mod price_change;
+pub mod procurement_declaration;
+pub mod procurement_policy;
+pub mod producer;
+pub mod product;
 pub mod refresh_token;
+pub mod region;
+pub mod region_status;
 pub mod role_grant;
+pub mod stock_adjustment;
 pub mod user;

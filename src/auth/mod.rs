@@ -3,6 +3,7 @@
 pub mod graphql;
 pub mod guard;
 pub mod password;
+pub mod scope;
 pub mod service;
 pub mod tokens;
 

@@ -11,17 +11,37 @@ use crate::{
         ClientInfo,
         graphql::{AuthMutation, AuthQuery},
     },
+    catalogue::graphql::{CatalogueMutation, CatalogueQuery},
     config::QueryLimits,
     error::AppError,
-    org::graphql::OrgMutation,
+    org::{
+        buyer_api::{BuyerMutation, BuyerQuery},
+        graphql::OrgMutation,
+        producer_api::{ProducerMutation, ProducerQuery},
+    },
+    region::graphql::{RegionMutation, RegionQuery},
     state::Services,
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, node::NodeQuery);
+pub struct Query(
+    AuthQuery,
+    node::NodeQuery,
+    RegionQuery,
+    ProducerQuery,
+    BuyerQuery,
+    CatalogueQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation);
+pub struct Mutation(
+    AuthMutation,
+    OrgMutation,
+    RegionMutation,
+    ProducerMutation,
+    BuyerMutation,
+    CatalogueMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,13 +1,21 @@
 //! `node(id)` and `nodes(ids)`: any object by its global ID, if the viewer may see it.
 
 use async_graphql::{Context, ID, Interface, Object};
+use entity::pairing;
+use sea_orm::EntityTrait;
 
 use crate::{
     auth::{Role, Viewer, graphql::User},
+    catalogue::graphql::{Certification, Product, may_see},
     error::AppError,
+    graphql::services,
     ids::{self, NodeKind},
-    loaders::{Loaders, MembershipOfUser, OrganizationById, UserById},
-    org::graphql::Organization,
+    loaders::{
+        BuyerById, CertificationById, Loaders, MembershipOfUser, OrganizationById, ProducerById,
+        ProductById, RegionByCode, UserById,
+    },
+    org::{buyer_api::Buyer, graphql::Organization, producer_api::Producer},
+    region::graphql::{Pairing, Region},
 };
 
 /// An object with a global ID.
@@ -16,6 +24,12 @@ use crate::{
 pub enum Node {
     User(User),
     Organization(Organization),
+    Region(Region),
+    Pairing(Pairing),
+    Producer(Producer),
+    Buyer(Buyer),
+    Product(Product),
+    Certification(Certification),
 }
 
 const MAX_NODES: usize = 100;
@@ -40,17 +54,24 @@ impl NodeQuery {
         if ids.len() > MAX_NODES {
             return Err(AppError::BadInput(format!("ask for at most {MAX_NODES} IDs")).into());
         }
-        let found =
-            futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await?;
-        Ok(found)
+        futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
     }
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let Some((kind, uuid)) = ids::decode(id) else {
+    let Some((kind, key)) = ids::decode_key(id) else {
         return Ok(None);
     };
     let loaders = ctx.data::<Loaders>()?;
+    if kind == NodeKind::Region {
+        return Ok(loaders
+            .load_one(RegionByCode(key))
+            .await?
+            .map(|r| Node::Region(Region(r))));
+    }
+    let Ok(uuid) = uuid::Uuid::try_parse(&key) else {
+        return Ok(None);
+    };
     let viewer = ctx.data_opt::<Viewer>();
     Ok(match kind {
         NodeKind::User => match loaders.load_one(UserById(uuid)).await? {
@@ -63,6 +84,28 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             .load_one(OrganizationById(uuid))
             .await?
             .map(|o| Node::Organization(Organization(o))),
+        NodeKind::Producer => loaders
+            .load_one(ProducerById(uuid))
+            .await?
+            .map(|(org, profile)| Node::Producer(Producer(org, profile))),
+        NodeKind::Buyer => loaders
+            .load_one(BuyerById(uuid))
+            .await?
+            .map(|b| Node::Buyer(Buyer(b))),
+        NodeKind::Product => match loaders.load_one(ProductById(uuid)).await? {
+            Some(product) if may_see(ctx, &product).await? => Some(Node::Product(Product(product))),
+            _ => None,
+        },
+        NodeKind::Certification => loaders
+            .load_one(CertificationById(uuid))
+            .await?
+            .map(|c| Node::Certification(Certification(c))),
+        NodeKind::Pairing => pairing::Entity::find_by_id(uuid)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+            .map(|p| Node::Pairing(Pairing(p))),
+        NodeKind::Region => None,
     })
 }
 

@@ -12,7 +12,8 @@ use crate::{
     error::{AppError, Payload, UserError, payload},
     graphql::{client, scalars::DateTime, services},
     ids::{self, NodeKind},
-    loaders::{Loaders, UserById},
+    loaders::{BuyerById, Loaders, ProducerById, UserById},
+    org::{buyer_api::Buyer, producer_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
@@ -40,6 +41,21 @@ impl Organization {
 
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
+    }
+
+    /// Its registry entry as a producer, once registered (`createProducer`).
+    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(ProducerById(self.0.id))
+            .await?
+            .map(Producer::from))
+    }
+
+    /// Its registry entry as a buyer, once registered (`createBuyer`).
+    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(BuyerById(self.0.id)).await?.map(Buyer))
     }
 
     /// Who acts for it; visible to its members and platform staff.

@@ -1,4 +1,9 @@
-//! Organisations (producers and buyer units) and their members.
+//! Organisations: their members, and their registry entries as producers (经营主体) or buyers.
 
+pub mod buyer_api;
+pub mod buyers;
 pub mod graphql;
+pub mod members;
+pub mod producer_api;
+pub mod producers;
 pub mod service;

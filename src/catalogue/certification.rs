@@ -1,0 +1,462 @@
+//! Certification of poverty-alleviation products (扶贫产品认定): the producer applies with its
+//! linkage evidence; a township (or sector) officer gives the first review; a county officer,
+//! not the same person, decides; an approval is publicly noticed (公示) before it takes effect and
+//! is valid for a period; an officer may revoke it. Every decision names its reviewer
+//! ("谁审核、谁把关、谁负责").
+
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use entity::{
+    certification::{self, CertificationState},
+    certification_review::{self, ReviewDecision, ReviewStage},
+    product,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::products;
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer, scope},
+    error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
+    ids::new_uuid,
+    org::{members::require_member, producers},
+    state::Services,
+};
+
+/// What a certification means on a given day.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CertificationStatus {
+    /// Waiting for the township (first) review.
+    Submitted,
+    /// Passed the first review; waiting for the county's decision.
+    FirstApproved,
+    /// Approved by the county; publicly noticed until `noticeUntil`, not yet in effect.
+    InPublicNotice,
+    /// In effect: the product counts as a certified poverty-alleviation product.
+    Certified,
+    /// Its validity has ended.
+    Expired,
+    Rejected,
+    Revoked,
+}
+
+pub fn status_on(cert: &certification::Model, day: NaiveDate) -> CertificationStatus {
+    match cert.status {
+        CertificationState::Submitted => CertificationStatus::Submitted,
+        CertificationState::FirstApproved => CertificationStatus::FirstApproved,
+        CertificationState::Rejected => CertificationStatus::Rejected,
+        CertificationState::Revoked => CertificationStatus::Revoked,
+        CertificationState::Approved => match (cert.valid_from, cert.valid_until) {
+            (Some(from), _) if day < from => CertificationStatus::InPublicNotice,
+            (_, Some(until)) if day > until => CertificationStatus::Expired,
+            _ => CertificationStatus::Certified,
+        },
+    }
+}
+
+/// The county whose office decides for a place.
+pub fn county_of(region_code: &str) -> String {
+    region_code.chars().take(6).collect()
+}
+
+/// Applies for certification of a product (members of its producer; the producer must be
+/// verified and in good standing, and the product must have no application open or in force).
+pub async fn apply(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    product_id: Uuid,
+    evidence: &str,
+) -> AppResult<certification::Model> {
+    let mut checks = Checks::default();
+    checks.length(evidence, "evidence", 10, 4000);
+    checks.finish()?;
+    let db = &services.db;
+    let product = products::load(db, product_id).await?;
+    require_member(db, viewer, product.producer_org_id, false).await?;
+    let (_, producer) = producers::load(db, product.producer_org_id).await?;
+    if !producer.in_good_standing() {
+        return Err(AppError::state(
+            ErrorCode::NotInGoodStanding,
+            "only verified producers in good standing may apply",
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let previous = certification::Entity::find()
+        .filter(certification::Column::ProductId.eq(product_id))
+        .all(db)
+        .await?;
+    let open = previous.iter().any(|c| {
+        matches!(
+            status_on(c, today),
+            CertificationStatus::Submitted
+                | CertificationStatus::FirstApproved
+                | CertificationStatus::InPublicNotice
+                | CertificationStatus::Certified
+        )
+    });
+    if open {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "this product already has an application in progress or a certificate in force",
+        ));
+    }
+    let txn = db.begin().await?;
+    let created = certification::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(product_id),
+        producer_org_id: Set(product.producer_org_id),
+        county_code: Set(county_of(&producer.region_code)),
+        status: Set(CertificationState::Submitted),
+        evidence: Set(evidence.trim().to_owned()),
+        certificate_no: Set(None),
+        notice_until: Set(None),
+        valid_from: Set(None),
+        valid_until: Set(None),
+        applied_by: Set(viewer.user_id),
+        applied_at: Set(Utc::now()),
+        decided_at: Set(None),
+        revoked_by: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "applyCertification",
+            target_type: "Certification",
+            target_id: Some(created.id),
+            summary: json!({ "product": product.name, "county": created.county_code }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<certification::Model> {
+    certification::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("certification"))
+}
+
+pub async fn reviews(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Vec<certification_review::Model>> {
+    Ok(certification_review::Entity::find()
+        .filter(certification_review::Column::CertificationId.eq(id))
+        .order_by_asc(certification_review::Column::ReviewedAt)
+        .all(conn)
+        .await?)
+}
+
+/// Records the next review: the first review while submitted, the county decision after it.
+pub async fn review(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    decision: ReviewDecision,
+    comment: Option<String>,
+) -> AppResult<certification::Model> {
+    let db = &services.db;
+    let cert = load(db, id).await?;
+    let (_, producer) = producers::load(db, cert.producer_org_id).await?;
+    let (stage, next) = match (cert.status, decision) {
+        (CertificationState::Submitted, ReviewDecision::Approve) => {
+            (ReviewStage::First, CertificationState::FirstApproved)
+        }
+        (CertificationState::FirstApproved, ReviewDecision::Approve) => {
+            (ReviewStage::County, CertificationState::Approved)
+        }
+        (CertificationState::Submitted, ReviewDecision::Reject) => {
+            (ReviewStage::First, CertificationState::Rejected)
+        }
+        (CertificationState::FirstApproved, ReviewDecision::Reject) => {
+            (ReviewStage::County, CertificationState::Rejected)
+        }
+        _ => {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "this application has been decided already",
+            ));
+        }
+    };
+    let acting = scope::acting(db, viewer).await?;
+    let allowed = match stage {
+        ReviewStage::First => acting.covers(&producer.region_code),
+        // The decision belongs to the county office (or an office above it).
+        ReviewStage::County => {
+            acting.is_nationwide()
+                || acting
+                    .regions()
+                    .iter()
+                    .any(|r| r.len() <= 6 && cert.county_code.starts_with(r.as_str()))
+        }
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(
+            "this application is outside your region or level",
+        ));
+    }
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if decision == ReviewDecision::Reject && comment.is_none() {
+        return Err(AppError::field(
+            "comment",
+            ErrorCode::Invalid,
+            "a rejection needs its reason",
+        ));
+    }
+    if stage == ReviewStage::County {
+        let first = reviews(db, id).await?;
+        if first.iter().any(|r| r.reviewer_id == viewer.user_id) {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "the county decision needs a reviewer other than the first",
+            ));
+        }
+    }
+    if decision == ReviewDecision::Approve && !producer.in_good_standing() {
+        return Err(AppError::state(
+            ErrorCode::NotInGoodStanding,
+            "the producer is not verified or is suspended",
+        ));
+    }
+
+    let now = Utc::now();
+    let today = now.date_naive();
+    let txn = db.begin().await?;
+    certification_review::ActiveModel {
+        id: Set(new_uuid()),
+        certification_id: Set(id),
+        stage: Set(stage),
+        reviewer_id: Set(viewer.user_id),
+        decision: Set(decision),
+        comment: Set(comment.clone()),
+        reviewed_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::state(
+                ErrorCode::InvalidState,
+                "this stage has been reviewed already",
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    let mut update = certification::Entity::update_many()
+        .col_expr(certification::Column::Status, Expr::value(next))
+        .filter(certification::Column::Id.eq(id))
+        .filter(certification::Column::Status.eq(cert.status));
+    let mut dates = None;
+    if next == CertificationState::Approved {
+        let settings = &services.settings;
+        let valid_from = today
+            .checked_add_days(Days::new(settings.certification_notice_days.into()))
+            .unwrap_or(today);
+        let valid_until = valid_from
+            .checked_add_days(Days::new(
+                settings
+                    .certification_validity_days
+                    .saturating_sub(1)
+                    .into(),
+            ))
+            .unwrap_or(valid_from);
+        let number = format!(
+            "FP-{}-{}-{}",
+            cert.county_code,
+            today.year(),
+            &id.simple().to_string()[24..].to_uppercase()
+        );
+        update = update
+            .col_expr(certification::Column::CertificateNo, Expr::value(number))
+            .col_expr(certification::Column::NoticeUntil, Expr::value(valid_from))
+            .col_expr(certification::Column::ValidFrom, Expr::value(valid_from))
+            .col_expr(certification::Column::ValidUntil, Expr::value(valid_until));
+        dates = Some((valid_from, valid_until));
+    }
+    if matches!(
+        next,
+        CertificationState::Approved | CertificationState::Rejected
+    ) {
+        update = update.col_expr(certification::Column::DecidedAt, Expr::value(now));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "this application has been decided already",
+        ));
+    }
+    if let Some((from, until)) = dates {
+        product::Entity::update_many()
+            .col_expr(product::Column::CertifiedFrom, Expr::value(from))
+            .col_expr(product::Column::CertifiedUntil, Expr::value(until))
+            .filter(product::Column::Id.eq(cert.product_id))
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "reviewCertification",
+            target_type: "Certification",
+            target_id: Some(id),
+            summary: json!({
+                "stage": format!("{stage:?}"), "decision": format!("{decision:?}"), "comment": comment,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+/// Revokes a certificate in force or in notice (officers over its county), with a reason.
+pub async fn revoke(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    reason: &str,
+) -> AppResult<certification::Model> {
+    let mut checks = Checks::default();
+    checks.length(reason, "reason", 2, 1000);
+    checks.finish()?;
+    let db = &services.db;
+    let cert = load(db, id).await?;
+    scope::require_acting_over(db, viewer, &cert.county_code).await?;
+    let today = Utc::now().date_naive();
+    if !matches!(
+        status_on(&cert, today),
+        CertificationStatus::Certified | CertificationStatus::InPublicNotice
+    ) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "only a certificate in force or in notice can be revoked",
+        ));
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let revoked = certification::Entity::update_many()
+        .col_expr(
+            certification::Column::Status,
+            Expr::value(CertificationState::Revoked),
+        )
+        .col_expr(
+            certification::Column::RevokedBy,
+            Expr::value(viewer.user_id),
+        )
+        .col_expr(certification::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            certification::Column::RevokeReason,
+            Expr::value(reason.trim()),
+        )
+        .filter(certification::Column::Id.eq(id))
+        .filter(certification::Column::Status.eq(CertificationState::Approved))
+        .exec(&txn)
+        .await?;
+    if revoked.rows_affected == 0 {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "the certificate changed meanwhile",
+        ));
+    }
+    product::Entity::update_many()
+        .col_expr(
+            product::Column::CertifiedFrom,
+            Expr::value(Option::<NaiveDate>::None),
+        )
+        .col_expr(
+            product::Column::CertifiedUntil,
+            Expr::value(Option::<NaiveDate>::None),
+        )
+        .filter(product::Column::Id.eq(cert.product_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "revokeCertification",
+            target_type: "Certification",
+            target_id: Some(id),
+            summary: json!({ "certificateNo": cert.certificate_no, "reason": reason.trim() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approved(from: &str, until: &str) -> certification::Model {
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        certification::Model {
+            id: Uuid::now_v7(),
+            product_id: Uuid::now_v7(),
+            producer_org_id: Uuid::now_v7(),
+            county_code: "130126".into(),
+            status: CertificationState::Approved,
+            evidence: String::new(),
+            certificate_no: Some("FP".into()),
+            notice_until: date(from),
+            valid_from: date(from),
+            valid_until: date(until),
+            applied_by: Uuid::now_v7(),
+            applied_at: Utc::now(),
+            decided_at: None,
+            revoked_by: None,
+            revoked_at: None,
+            revoke_reason: None,
+        }
+    }
+
+    #[test]
+    fn an_approval_is_noticed_then_in_force_then_expired() {
+        let cert = approved("2026-03-01", "2028-02-29");
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+        assert_eq!(
+            status_on(&cert, day("2026-02-28")),
+            CertificationStatus::InPublicNotice
+        );
+        assert_eq!(
+            status_on(&cert, day("2026-03-01")),
+            CertificationStatus::Certified
+        );
+        assert_eq!(
+            status_on(&cert, day("2028-02-29")),
+            CertificationStatus::Certified
+        );
+        assert_eq!(
+            status_on(&cert, day("2028-03-01")),
+            CertificationStatus::Expired
+        );
+    }
+
+    #[test]
+    fn the_county_comes_from_the_code() {
+        assert_eq!(county_of("130126100201"), "130126");
+        assert_eq!(county_of("130126"), "130126");
+    }
+}

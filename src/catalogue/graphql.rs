@@ -1,0 +1,837 @@
+//! The catalogue in the API: `products`, `product`, `certifications`, and the product and
+//! certification mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::Utc;
+use entity::{
+    certification::{self},
+    certification_review::{self, ReviewDecision, ReviewStage},
+    price_change,
+    product::{self, ProductCategory, ProductStatus, QualityMark},
+};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::{
+    certification::{self as rules, CertificationStatus},
+    products::{self, ProductChanges, ProductInput},
+    search::{self, Audience, ProductFilter, ProductSort},
+};
+use crate::{
+    auth::{Role, RoleGuard, Viewer, graphql::User, scope, viewer},
+    error::{AppError, Payload, UserError, payload},
+    graphql::{
+        client,
+        scalars::{Date, DateTime, Money},
+        services,
+    },
+    ids::{self, NodeKind},
+    loaders::{LatestCertificationOf, Loaders, ProducerById, ProductById, RegionByCode, UserById},
+    org::{members::membership_in, producer_api::Producer},
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    region::{graphql::Region, service as regions, subtree},
+    state::Services,
+};
+
+/// A product in the catalogue.
+pub struct Product(pub product::Model);
+
+/// Platform staff (admins, officers, auditors) read the registry beyond what is public.
+pub fn is_staff(viewer: Option<&Viewer>) -> bool {
+    viewer.is_some_and(|v| v.is_admin() || v.has(Role::Officer) || v.has(Role::Auditor))
+}
+
+/// Whether the viewer acts for the organisation or is platform staff.
+async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> async_graphql::Result<bool> {
+    let viewer = ctx.data_opt::<Viewer>();
+    if is_staff(viewer) {
+        return Ok(true);
+    }
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    Ok(membership_in(&services(ctx)?.db, viewer, organization_id)
+        .await?
+        .is_some())
+}
+
+/// Whether the viewer may see this product: listed ones are public.
+pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> async_graphql::Result<bool> {
+    Ok(product.listed || insider(ctx, product.producer_org_id).await?)
+}
+
+#[Object]
+impl Product {
+    pub async fn id(&self) -> ID {
+        NodeKind::Product.id(self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn category(&self) -> ProductCategory {
+        self.0.category
+    }
+
+    /// Specification, e.g. `5kg/箱`.
+    async fn spec(&self) -> &str {
+        &self.0.spec
+    }
+
+    /// The unit prices and quantities are in, e.g. `箱`.
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+
+    async fn price(&self) -> Money {
+        Money(self.0.price_fen)
+    }
+
+    async fn min_order_quantity(&self) -> i32 {
+        self.0.min_order_quantity
+    }
+
+    async fn stock(&self) -> i64 {
+        self.0.stock
+    }
+
+    /// Which farmers, villages and purchase agreements the product comes from.
+    async fn origin_statement(&self) -> &str {
+        &self.0.origin_statement
+    }
+
+    async fn images(&self) -> Vec<String> {
+        serde_json::from_str(&self.0.images).unwrap_or_default()
+    }
+
+    async fn quality_marks(&self) -> Vec<QualityMark> {
+        QualityMark::from_mask(self.0.quality_marks)
+    }
+
+    /// Traceability code (产品追溯).
+    async fn trace_code(&self) -> Option<&str> {
+        self.0.trace_code.as_deref()
+    }
+
+    async fn status(&self) -> ProductStatus {
+        self.0.status
+    }
+
+    /// Published, by a verified producer in good standing: visible to everyone and orderable.
+    async fn listed(&self) -> bool {
+        self.0.listed
+    }
+
+    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(ProducerById(self.0.producer_org_id))
+            .await?
+            .map(|(org, profile)| Producer(org, profile)))
+    }
+
+    /// Where it is produced (the producer's region).
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.0.region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    /// The latest certification application, in force or not.
+    async fn certification(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Certification>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(LatestCertificationOf(self.0.id))
+            .await?
+            .map(Certification))
+    }
+
+    /// Counts as a certified poverty-alleviation product today.
+    async fn certified(&self) -> bool {
+        self.0.certified_on(Utc::now().date_naive())
+    }
+
+    /// Set when the price is more than 30% above the median of comparable products (same
+    /// category, unit and specification).
+    async fn price_flag(&self) -> Option<PriceFlag> {
+        self.0.price_flag_median_fen.map(|median| PriceFlag {
+            comparable_median: Money(median),
+            percent_above: ((self.0.price_fen - median) * 100 / median.max(1)) as i32,
+        })
+    }
+
+    /// Every price it has had, newest first (at most `first`, up to 100).
+    #[graphql(complexity = "first.clamp(1, 100) as usize * child_complexity")]
+    async fn price_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<PricePoint>> {
+        let rows = price_change::Entity::find()
+            .filter(price_change::Column::ProductId.eq(self.0.id))
+            .order_by_desc(price_change::Column::ChangedAt)
+            .limit(first.clamp(1, 100) as u64)
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PricePoint {
+                price: Money(r.price_fen),
+                since: r.changed_at.into(),
+            })
+            .collect())
+    }
+
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PriceFlag {
+    /// Median price of comparable published products.
+    pub comparable_median: Money,
+    pub percent_above: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct PricePoint {
+    pub price: Money,
+    pub since: DateTime,
+}
+
+/// An application for certification as a poverty-alleviation product (扶贫产品认定).
+pub struct Certification(pub certification::Model);
+
+#[Object]
+impl Certification {
+    pub async fn id(&self) -> ID {
+        NodeKind::Certification.id(self.0.id)
+    }
+
+    /// Where it stands today (notice, validity and expiry follow from the dates).
+    async fn status(&self) -> CertificationStatus {
+        rules::status_on(&self.0, Utc::now().date_naive())
+    }
+
+    async fn certificate_no(&self) -> Option<&str> {
+        self.0.certificate_no.as_deref()
+    }
+
+    /// End of the public notice (公示) period.
+    async fn notice_until(&self) -> Option<Date> {
+        self.0.notice_until.map(Date)
+    }
+
+    async fn valid_from(&self) -> Option<Date> {
+        self.0.valid_from.map(Date)
+    }
+
+    async fn valid_until(&self) -> Option<Date> {
+        self.0.valid_until.map(Date)
+    }
+
+    /// The deciding county's division code.
+    async fn county_code(&self) -> &str {
+        &self.0.county_code
+    }
+
+    async fn applied_at(&self) -> DateTime {
+        self.0.applied_at.into()
+    }
+
+    async fn decided_at(&self) -> Option<DateTime> {
+        self.0.decided_at.map(Into::into)
+    }
+
+    async fn revoke_reason(&self) -> Option<&str> {
+        self.0.revoke_reason.as_deref()
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let Some(product) = loaders.load_one(ProductById(self.0.product_id)).await? else {
+            return Ok(None);
+        };
+        Ok(may_see(ctx, &product).await?.then_some(Product(product)))
+    }
+
+    /// The linkage evidence submitted (the producer's members and platform staff).
+    async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(insider(ctx, self.0.producer_org_id)
+            .await?
+            .then(|| self.0.evidence.clone()))
+    }
+
+    /// Each stage's decision and who made it (the producer's members and platform staff).
+    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CertificationReview>> {
+        if !insider(ctx, self.0.producer_org_id).await? {
+            return Ok(Vec::new());
+        }
+        let rows = rules::reviews(&services(ctx)?.db, self.0.id).await?;
+        Ok(rows.into_iter().map(CertificationReview).collect())
+    }
+}
+
+pub struct CertificationReview(pub certification_review::Model);
+
+#[Object]
+impl CertificationReview {
+    async fn stage(&self) -> ReviewStage {
+        self.0.stage
+    }
+
+    async fn decision(&self) -> ReviewDecision {
+        self.0.decision
+    }
+
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+
+    /// Whoever reviews is responsible: the reviewer is always named.
+    async fn reviewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(UserById(self.0.reviewer_id))
+            .await?
+            .map(User))
+    }
+
+    async fn reviewed_at(&self) -> DateTime {
+        self.0.reviewed_at.into()
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductFilterInput {
+    pub categories: Option<Vec<ProductCategory>>,
+    /// Division code: this region and everything below it.
+    pub region_code: Option<String>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    /// Only certified poverty-alleviation products in force today.
+    #[graphql(default)]
+    pub certified_only: bool,
+    /// Products carrying all of these marks.
+    pub quality_marks: Option<Vec<QualityMark>>,
+    pub producer_id: Option<ID>,
+    /// Part of the name: `红薯` finds `灵寿红薯`.
+    pub text: Option<String>,
+    /// Include drafts and withdrawn products (the producer's members and platform staff, with
+    /// `producerId`).
+    #[graphql(default)]
+    pub include_unlisted: bool,
+    pub statuses: Option<Vec<ProductStatus>>,
+}
+
+/// Works out who is asking: listing rules, pairings for `PRIORITY`, the default sort.
+async fn audience(
+    ctx: &Context<'_>,
+    services: &Services,
+    filter: &ProductFilter,
+    include_unlisted: bool,
+) -> async_graphql::Result<(Audience, ProductSort)> {
+    let mut audience = Audience {
+        listed_only: true,
+        paired_codes: Vec::new(),
+    };
+    let Some(viewer) = ctx.data_opt::<Viewer>() else {
+        return Ok((audience, ProductSort::Newest));
+    };
+    if include_unlisted {
+        let Some(producer) = filter.producer_org_id else {
+            return Err(AppError::BadInput("`includeUnlisted` needs `producerId`".into()).into());
+        };
+        if !insider(ctx, producer).await? {
+            return Err(AppError::Forbidden(
+                "only the producer's members see its unlisted products",
+            )
+            .into());
+        }
+        audience.listed_only = false;
+    }
+    let mut sort = ProductSort::Newest;
+    if viewer.has(Role::Buyer)
+        && let Some(membership) =
+            crate::org::service::membership_of(&services.db, viewer.user_id).await?
+        && let Ok((_, buyer)) =
+            crate::org::buyers::load(&services.db, membership.organization_id).await
+    {
+        let today = Utc::now().date_naive();
+        let pairings = regions::pairings_helping_buyer(&services.db, &buyer, today).await?;
+        audience.paired_codes = pairings.into_iter().map(|p| p.helped_region_code).collect();
+        sort = ProductSort::Priority;
+    }
+    Ok((audience, sort))
+}
+
+fn filter_from(input: ProductFilterInput) -> async_graphql::Result<(ProductFilter, bool)> {
+    let producer_org_id = input
+        .producer_id
+        .as_ref()
+        .map(|id| ids::expect(id, NodeKind::Producer, "producerId"))
+        .transpose()?;
+    Ok((
+        ProductFilter {
+            categories: input.categories.unwrap_or_default(),
+            region_code: input.region_code,
+            min_price_fen: input.min_price.map(Money::fen),
+            max_price_fen: input.max_price.map(Money::fen),
+            certified_only: input.certified_only,
+            quality_marks: input.quality_marks.unwrap_or_default(),
+            producer_org_id,
+            text: input.text,
+            statuses: input.statuses.unwrap_or_default(),
+        },
+        input.include_unlisted,
+    ))
+}
+
+/// The catalogue search behind `products` and `Producer.products`.
+pub async fn product_page(
+    ctx: &Context<'_>,
+    filter: ProductFilterInput,
+    sort: Option<ProductSort>,
+    args: PageArgs,
+) -> async_graphql::Result<Page<Product>> {
+    let services = services(ctx)?;
+    let (filter, include_unlisted) = filter_from(filter)?;
+    let (audience, default_sort) = audience(ctx, services, &filter, include_unlisted).await?;
+    let today = Utc::now().date_naive();
+    Ok(search::search(
+        &services.db,
+        &filter,
+        sort.unwrap_or(default_sort),
+        &audience,
+        today,
+        &args,
+    )
+    .await?)
+}
+
+#[derive(InputObject, Default)]
+pub struct CertificationFilter {
+    pub statuses: Option<Vec<CertificationStatus>>,
+    /// Applications decided by this region's counties (division code subtree).
+    pub region_code: Option<String>,
+    pub product_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct CatalogueQuery;
+
+#[Object]
+impl CatalogueQuery {
+    /// The published catalogue (产品目录), readable by anyone. See `ProductSort` for the order.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProductFilterInput>,
+        sort: Option<ProductSort>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Product>> {
+        product_page(
+            ctx,
+            filter.unwrap_or_default(),
+            sort,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
+    /// A product by ID (unlisted ones only for its producer's members and platform staff).
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
+        let id = ids::expect(&id, NodeKind::Product, "id")?;
+        let loaders = ctx.data::<Loaders>()?;
+        let Some(product) = loaders.load_one(ProductById(id)).await? else {
+            return Ok(None);
+        };
+        Ok(may_see(ctx, &product).await?.then_some(Product(product)))
+    }
+
+    /// Certification applications: a producer's own, or those in an officer's or auditor's
+    /// region. Newest first.
+    #[graphql(
+        guard = "RoleGuard::signed_in()",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn certifications(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CertificationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Certification>> {
+        let services = services(ctx)?;
+        let viewer = viewer(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let mut select = certification::Entity::find();
+        let reading = scope::reading(&services.db, viewer).await?;
+        if !reading.is_nationwide() {
+            let mut visible = Condition::any();
+            for code in reading.regions() {
+                visible = visible.add(subtree(
+                    certification::Column::CountyCode,
+                    &code.chars().take(6).collect::<String>(),
+                ));
+            }
+            if let Some(m) =
+                crate::org::service::membership_of(&services.db, viewer.user_id).await?
+            {
+                visible = visible.add(certification::Column::ProducerOrgId.eq(m.organization_id));
+            }
+            if reading.is_empty() && visible.is_empty() {
+                visible = visible.add(certification::Column::Id.is_null());
+            }
+            select = select.filter(visible);
+        }
+        if let Some(code) = &filter.region_code {
+            select = select.filter(subtree(
+                certification::Column::CountyCode,
+                &code.chars().take(6).collect::<String>(),
+            ));
+        }
+        if let Some(product) = &filter.product_id {
+            select = select.filter(certification::Column::ProductId.eq(ids::expect(
+                product,
+                NodeKind::Product,
+                "productId",
+            )?));
+        }
+        let page = pagination::paginate(
+            &services.db,
+            select,
+            &[SortKey::desc(certification::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |c| vec![CursorValue::Uuid(c.id)],
+            Certification,
+        )
+        .await?;
+        // Statuses that depend on dates are filtered after loading the page.
+        let Some(statuses) = filter.statuses else {
+            return Ok(page);
+        };
+        let today = Utc::now().date_naive();
+        let mut filtered = page;
+        filtered
+            .edges
+            .retain(|e| statuses.contains(&rules::status_on(&e.node.0, today)));
+        Ok(filtered)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    pub producer_id: ID,
+    pub name: String,
+    pub category: ProductCategory,
+    pub spec: String,
+    pub unit: String,
+    pub price: Money,
+    #[graphql(default = 1)]
+    pub min_order_quantity: i32,
+    #[graphql(default)]
+    pub stock: i64,
+    #[graphql(default)]
+    pub origin_statement: String,
+    #[graphql(default)]
+    pub images: Vec<String>,
+    #[graphql(default)]
+    pub quality_marks: Vec<QualityMark>,
+    pub trace_code: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub category: Option<ProductCategory>,
+    pub spec: Option<String>,
+    pub unit: Option<String>,
+    /// A new price is kept in the price history.
+    pub price: Option<Money>,
+    pub min_order_quantity: Option<i32>,
+    pub origin_statement: Option<String>,
+    pub images: Option<Vec<String>>,
+    pub quality_marks: Option<Vec<QualityMark>>,
+    pub trace_code: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AdjustStockInput {
+    pub product_id: ID,
+    /// Positive to add, negative to remove; stock never goes below zero.
+    pub delta: i64,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct ProductIdInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+pub struct ApplyCertificationInput {
+    pub product_id: ID,
+    /// How the producer lifts registered poor households (wages, asset income, purchase
+    /// agreements), with numbers.
+    pub evidence: String,
+}
+
+#[derive(InputObject)]
+pub struct ReviewCertificationInput {
+    pub certification_id: ID,
+    pub decision: ReviewDecision,
+    /// Required for a rejection.
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RevokeCertificationInput {
+    pub certification_id: ID,
+    pub reason: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProductPayload {
+    pub product: Option<Product>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for ProductPayload {
+    type Success = product::Model;
+
+    fn success(product: product::Model) -> Self {
+        Self {
+            product: Some(Product(product)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            product: None,
+            errors,
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct CertificationPayload {
+    pub certification: Option<Certification>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for CertificationPayload {
+    type Success = certification::Model;
+
+    fn success(certification: certification::Model) -> Self {
+        Self {
+            certification: Some(Certification(certification)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            certification: None,
+            errors,
+        }
+    }
+}
+
+fn product_id(id: &ID, field: &str) -> async_graphql::Result<Uuid> {
+    Ok(ids::expect(id, NodeKind::Product, field)?)
+}
+
+fn certification_id(id: &ID) -> async_graphql::Result<Uuid> {
+    Ok(ids::expect(id, NodeKind::Certification, "certificationId")?)
+}
+
+#[derive(Default)]
+pub struct CatalogueMutation;
+
+#[Object]
+impl CatalogueMutation {
+    /// Lists a product as a draft (members of the producer).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let producer = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
+        let product = ProductInput {
+            name: input.name,
+            category: input.category,
+            spec: input.spec,
+            unit: input.unit,
+            price_fen: input.price.fen(),
+            min_order_quantity: input.min_order_quantity,
+            stock: input.stock,
+            origin_statement: input.origin_statement,
+            images: input.images,
+            quality_marks: input.quality_marks,
+            trace_code: input.trace_code,
+        };
+        payload(
+            products::create(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                producer,
+                product,
+            )
+            .await,
+        )
+    }
+
+    /// Changes a product's details or price (members of its producer).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProductInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let id = product_id(&input.id, "id")?;
+        let changes = ProductChanges {
+            name: input.name,
+            category: input.category,
+            spec: input.spec,
+            unit: input.unit,
+            price_fen: input.price.map(Money::fen),
+            min_order_quantity: input.min_order_quantity,
+            origin_statement: input.origin_statement,
+            images: input.images,
+            quality_marks: input.quality_marks,
+            trace_code: input.trace_code.map(Some),
+        };
+        payload(products::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+    }
+
+    /// Adds or removes stock, with a reason.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn adjust_stock(
+        &self,
+        ctx: &Context<'_>,
+        input: AdjustStockInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let id = product_id(&input.product_id, "productId")?;
+        payload(
+            products::adjust_stock(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                input.delta,
+                &input.reason,
+            )
+            .await,
+        )
+    }
+
+    /// Puts a product in the catalogue (the producer must be verified and in good standing).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn publish_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductIdInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let id = product_id(&input.id, "id")?;
+        payload(products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, true).await)
+    }
+
+    /// Takes a product out of the catalogue.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn unpublish_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductIdInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let id = product_id(&input.id, "id")?;
+        payload(
+            products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, false).await,
+        )
+    }
+
+    /// Applies for certification as a poverty-alleviation product (members of the producer).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn apply_certification(
+        &self,
+        ctx: &Context<'_>,
+        input: ApplyCertificationInput,
+    ) -> async_graphql::Result<CertificationPayload> {
+        let id = product_id(&input.product_id, "productId")?;
+        payload(
+            rules::apply(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                &input.evidence,
+            )
+            .await,
+        )
+    }
+
+    /// The next review of an application: the township's first review, then the county's
+    /// decision by another officer. A county approval starts the public notice.
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn review_certification(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewCertificationInput,
+    ) -> async_graphql::Result<CertificationPayload> {
+        let id = certification_id(&input.certification_id)?;
+        payload(
+            rules::review(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                input.decision,
+                input.comment,
+            )
+            .await,
+        )
+    }
+
+    /// Revokes a certificate, with a reason (officers over its county).
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn revoke_certification(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeCertificationInput,
+    ) -> async_graphql::Result<CertificationPayload> {
+        let id = certification_id(&input.certification_id)?;
+        payload(
+            rules::revoke(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                &input.reason,
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,7 @@
+//! The catalogue (特色农产品目录): products, their certification as poverty-alleviation products
+//! (扶贫产品认定), and the search buyers use.
+
+pub mod certification;
+pub mod graphql;
+pub mod products;
+pub mod search;

@@ -1,0 +1,493 @@
+//! Product rules: a producer's members keep listings, prices and stock current. Every price is
+//! kept in the price history; stock never goes below zero; a price far above comparable products
+//! is flagged rather than sent back for review.
+
+use chrono::Utc;
+use entity::{
+    price_change,
+    product::{self, ProductCategory, ProductStatus, QualityMark},
+    stock_adjustment,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer},
+    error::{AppError, AppResult, Checks, ErrorCode},
+    ids::new_uuid,
+    org::{members::require_member, producers},
+    region,
+    state::Services,
+};
+
+/// A price more than this many percent above the median of comparable products is flagged.
+pub const PRICE_FLAG_PERCENT: i64 = 30;
+/// Fewer published comparable products than this make no meaningful median.
+const MIN_COMPARABLE: usize = 4;
+const MAX_PRICE_FEN: i64 = 1_000_000_000;
+const MAX_QUANTITY: i64 = 1_000_000_000;
+
+#[derive(Clone, Debug)]
+pub struct ProductInput {
+    pub name: String,
+    pub category: ProductCategory,
+    pub spec: String,
+    pub unit: String,
+    pub price_fen: i64,
+    pub min_order_quantity: i32,
+    pub stock: i64,
+    pub origin_statement: String,
+    pub images: Vec<String>,
+    pub quality_marks: Vec<QualityMark>,
+    pub trace_code: Option<String>,
+}
+
+fn check(input: &ProductInput) -> AppResult<()> {
+    let mut checks = Checks::default();
+    checks
+        .length(&input.name, "name", 1, 100)
+        .length(&input.spec, "spec", 1, 100)
+        .length(&input.unit, "unit", 1, 16)
+        .length(&input.origin_statement, "originStatement", 0, 2000)
+        .require(
+            (1..=MAX_PRICE_FEN).contains(&input.price_fen),
+            "price",
+            ErrorCode::Invalid,
+            "the price must be above zero and at most 10,000,000.00",
+        )
+        .require(
+            (1..=1_000_000).contains(&input.min_order_quantity),
+            "minOrderQuantity",
+            ErrorCode::Invalid,
+            "the minimum order is at least 1",
+        )
+        .require(
+            (0..=MAX_QUANTITY).contains(&input.stock),
+            "stock",
+            ErrorCode::Invalid,
+            "stock cannot be negative",
+        )
+        .require(
+            input.images.len() <= 10
+                && input.images.iter().all(|url| {
+                    url.len() <= 500 && (url.starts_with("https://") || url.starts_with("http://"))
+                }),
+            "images",
+            ErrorCode::Invalid,
+            "at most 10 image URLs, each http(s)",
+        )
+        .require(
+            input
+                .trace_code
+                .as_deref()
+                .is_none_or(|t| (1..=64).contains(&t.len())),
+            "traceCode",
+            ErrorCode::Invalid,
+            "a trace code has 1 to 64 characters",
+        );
+    checks.finish()
+}
+
+pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<product::Model> {
+    product::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("product"))
+}
+
+/// Producers edit only their own organisation's products.
+async fn load_managed(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<product::Model> {
+    let product = load(conn, id).await?;
+    require_member(conn, viewer, product.producer_org_id, false).await?;
+    Ok(product)
+}
+
+/// Lists a new product as a draft for the viewer's producer organisation.
+pub async fn create(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    producer_org_id: Uuid,
+    input: ProductInput,
+) -> AppResult<product::Model> {
+    check(&input)?;
+    let db = &services.db;
+    let (_, producer) = producers::load(db, producer_org_id).await?;
+    require_member(db, viewer, producer_org_id, false).await?;
+    let rank = region::service::poverty_rank(db, &producer.region_code).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let created = product::ActiveModel {
+        id: Set(new_uuid()),
+        producer_org_id: Set(producer_org_id),
+        name: Set(input.name.trim().to_owned()),
+        category: Set(input.category),
+        spec: Set(input.spec.trim().to_owned()),
+        unit: Set(input.unit.trim().to_owned()),
+        price_fen: Set(input.price_fen),
+        min_order_quantity: Set(input.min_order_quantity),
+        stock: Set(input.stock),
+        origin_statement: Set(input.origin_statement.trim().to_owned()),
+        images: Set(serde_json::to_string(&input.images).map_err(AppError::internal)?),
+        quality_marks: Set(QualityMark::mask(&input.quality_marks)),
+        trace_code: Set(input.trace_code.clone()),
+        status: Set(ProductStatus::Draft),
+        region_code: Set(producer.region_code.clone()),
+        poverty_rank: Set(rank),
+        listed: Set(false),
+        price_flag_median_fen: Set(None),
+        certified_from: Set(None),
+        certified_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record_price(&txn, viewer, created.id, created.price_fen).await?;
+    refresh_price_flags(&txn, created.category, &created.unit, &created.spec).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "createProduct",
+            target_type: "Product",
+            target_id: Some(created.id),
+            summary: json!({ "name": created.name, "priceFen": created.price_fen, "stock": created.stock }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, created.id).await
+}
+
+async fn record_price(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    product_id: Uuid,
+    price_fen: i64,
+) -> AppResult<()> {
+    price_change::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(product_id),
+        price_fen: Set(price_fen),
+        changed_by: Set(Some(viewer.user_id)),
+        changed_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub category: Option<ProductCategory>,
+    pub spec: Option<String>,
+    pub unit: Option<String>,
+    pub price_fen: Option<i64>,
+    pub min_order_quantity: Option<i32>,
+    pub origin_statement: Option<String>,
+    pub images: Option<Vec<String>>,
+    pub quality_marks: Option<Vec<QualityMark>>,
+    pub trace_code: Option<Option<String>>,
+}
+
+/// Changes a product's details or price (stock changes go through `adjust_stock`).
+pub async fn update(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    changes: ProductChanges,
+) -> AppResult<product::Model> {
+    let db = &services.db;
+    let current = load_managed(db, viewer, id).await?;
+    let images: Vec<String> = serde_json::from_str(&current.images).unwrap_or_default();
+    let merged = ProductInput {
+        name: changes.name.unwrap_or_else(|| current.name.clone()),
+        category: changes.category.unwrap_or(current.category),
+        spec: changes.spec.unwrap_or_else(|| current.spec.clone()),
+        unit: changes.unit.unwrap_or_else(|| current.unit.clone()),
+        price_fen: changes.price_fen.unwrap_or(current.price_fen),
+        min_order_quantity: changes
+            .min_order_quantity
+            .unwrap_or(current.min_order_quantity),
+        stock: current.stock,
+        origin_statement: changes
+            .origin_statement
+            .unwrap_or_else(|| current.origin_statement.clone()),
+        images: changes.images.unwrap_or(images),
+        quality_marks: changes
+            .quality_marks
+            .unwrap_or_else(|| QualityMark::from_mask(current.quality_marks)),
+        trace_code: changes
+            .trace_code
+            .unwrap_or_else(|| current.trace_code.clone()),
+    };
+    check(&merged)?;
+    let txn = db.begin().await?;
+    let mut active: product::ActiveModel = current.clone().into();
+    active.name = Set(merged.name.trim().to_owned());
+    active.category = Set(merged.category);
+    active.spec = Set(merged.spec.trim().to_owned());
+    active.unit = Set(merged.unit.trim().to_owned());
+    active.price_fen = Set(merged.price_fen);
+    active.min_order_quantity = Set(merged.min_order_quantity);
+    active.origin_statement = Set(merged.origin_statement.trim().to_owned());
+    active.images = Set(serde_json::to_string(&merged.images).map_err(AppError::internal)?);
+    active.quality_marks = Set(QualityMark::mask(&merged.quality_marks));
+    active.trace_code = Set(merged.trace_code.clone());
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    if updated.price_fen != current.price_fen {
+        record_price(&txn, viewer, id, updated.price_fen).await?;
+    }
+    refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
+    let group = |p: &product::Model| (p.category, p.unit.clone(), p.spec.clone());
+    if group(&current) != group(&updated) {
+        refresh_price_flags(&txn, current.category, &current.unit, &current.spec).await?;
+    }
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "updateProduct",
+            target_type: "Product",
+            target_id: Some(id),
+            summary: json!({ "name": updated.name, "priceFen": { "from": current.price_fen, "to": updated.price_fen } }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+/// Adds or removes stock with a reason; the change is refused if stock would go below zero.
+pub async fn adjust_stock(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    delta: i64,
+    reason: &str,
+) -> AppResult<product::Model> {
+    let mut checks = Checks::default();
+    checks
+        .require(
+            delta != 0 && delta.abs() <= MAX_QUANTITY,
+            "delta",
+            ErrorCode::Invalid,
+            "adjust by a non-zero quantity",
+        )
+        .length(reason, "reason", 2, 200);
+    checks.finish()?;
+    let db = &services.db;
+    load_managed(db, viewer, id).await?;
+    let txn = db.begin().await?;
+    // One conditional statement: two concurrent adjustments cannot both pass a stale check.
+    let changed = product::Entity::update_many()
+        .col_expr(
+            product::Column::Stock,
+            Expr::col(product::Column::Stock).add(delta),
+        )
+        .col_expr(product::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(product::Column::Id.eq(id))
+        .filter(Expr::col(product::Column::Stock).add(delta).gte(0))
+        .filter(
+            Expr::col(product::Column::Stock)
+                .add(delta)
+                .lte(MAX_QUANTITY),
+        )
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(AppError::field(
+            "delta",
+            ErrorCode::InsufficientStock,
+            "stock cannot go below zero",
+        ));
+    }
+    let after = load(&txn, id).await?;
+    stock_adjustment::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(id),
+        delta: Set(delta),
+        stock_after: Set(after.stock),
+        reason: Set(reason.trim().to_owned()),
+        adjusted_by: Set(Some(viewer.user_id)),
+        adjusted_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "adjustStock",
+            target_type: "Product",
+            target_id: Some(id),
+            summary: json!({ "delta": delta, "stockAfter": after.stock, "reason": reason.trim() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Publishes (only for a producer in good standing) or withdraws a product.
+pub async fn set_published(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    publish: bool,
+) -> AppResult<product::Model> {
+    let db = &services.db;
+    let current = load_managed(db, viewer, id).await?;
+    let (_, producer) = producers::load(db, current.producer_org_id).await?;
+    match (publish, current.status) {
+        (true, ProductStatus::Published) => {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "the product is published already",
+            ));
+        }
+        (false, ProductStatus::Draft | ProductStatus::Unpublished) => {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "the product is not published",
+            ));
+        }
+        (true, _) if !producer.in_good_standing() => {
+            return Err(AppError::state(
+                ErrorCode::NotInGoodStanding,
+                "the producer must be verified and in good standing to publish",
+            ));
+        }
+        _ => {}
+    }
+    let txn = db.begin().await?;
+    let mut active: product::ActiveModel = current.into();
+    active.status = Set(if publish {
+        ProductStatus::Published
+    } else {
+        ProductStatus::Unpublished
+    });
+    active.listed = Set(publish);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: if publish {
+                "publishProduct"
+            } else {
+                "unpublishProduct"
+            },
+            target_type: "Product",
+            target_id: Some(id),
+            summary: json!({ "name": updated.name }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+/// The median of a list of prices (the mean of the middle two for an even count).
+pub fn median(prices: &mut [i64]) -> Option<i64> {
+    if prices.is_empty() {
+        return None;
+    }
+    prices.sort_unstable();
+    let mid = prices.len() / 2;
+    Some(if prices.len() % 2 == 1 {
+        prices[mid]
+    } else {
+        (prices[mid - 1] + prices[mid]) / 2
+    })
+}
+
+/// Flags every product priced more than 30% above the median of comparable published products:
+/// the same category, unit and specification (a 箱 of 2.5 kg is no peer of a 箱 of 20 kg).
+/// Three statements, whatever the group's size.
+pub async fn refresh_price_flags(
+    conn: &impl ConnectionTrait,
+    category: ProductCategory,
+    unit: &str,
+    spec: &str,
+) -> AppResult<()> {
+    let mut prices: Vec<i64> = product::Entity::find()
+        .select_only()
+        .column(product::Column::PriceFen)
+        .filter(product::Column::Category.eq(category))
+        .filter(product::Column::Unit.eq(unit))
+        .filter(product::Column::Spec.eq(spec))
+        .filter(product::Column::Status.eq(ProductStatus::Published))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let group = || {
+        product::Entity::update_many()
+            .filter(product::Column::Category.eq(category))
+            .filter(product::Column::Unit.eq(unit))
+            .filter(product::Column::Spec.eq(spec))
+    };
+    let median = if prices.len() >= MIN_COMPARABLE {
+        median(&mut prices)
+    } else {
+        None
+    };
+    let Some(median) = median else {
+        group()
+            .col_expr(
+                product::Column::PriceFlagMedianFen,
+                Expr::value(Option::<i64>::None),
+            )
+            .exec(conn)
+            .await?;
+        return Ok(());
+    };
+    let threshold = median + median * PRICE_FLAG_PERCENT / 100;
+    group()
+        .col_expr(product::Column::PriceFlagMedianFen, Expr::value(median))
+        .filter(product::Column::PriceFen.gt(threshold))
+        .exec(conn)
+        .await?;
+    group()
+        .col_expr(
+            product::Column::PriceFlagMedianFen,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(product::Column::PriceFen.lte(threshold))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians_of_odd_and_even_groups() {
+        assert_eq!(median(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
+        assert_eq!(median(&mut []), None);
+    }
+}

@@ -1,0 +1,495 @@
+//! Buyers in the API: `buyers`, `createBuyer`, `updateBuyer`, `setProcurementTarget`,
+//! `setProcurementPolicy`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{Datelike, Utc};
+use entity::{
+    buyer::{self, BuyerKind},
+    organization,
+    procurement_declaration::{self, CanteenArrangement},
+    procurement_policy,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{
+    buyers::{self, BuyerChanges, BuyerInput, BuyerRecord, Declaration},
+    graphql::Organization,
+    members::membership_in,
+};
+use crate::{
+    auth::{Role, RoleGuard, Viewer, scope, viewer},
+    catalogue::graphql::is_staff,
+    error::{AppError, Payload, UserError, payload},
+    graphql::{
+        client,
+        scalars::{DateTime, Money},
+        services,
+    },
+    ids::{self, NodeKind},
+    loaders::{BuyerById, Loaders, RegionByCode},
+    org::producer_api::Contact,
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    region::{graphql::Region, subtree},
+};
+
+/// A buying unit: agency, enterprise, school, hospital, army unit, canteen, supermarket…
+pub struct Buyer(pub BuyerRecord);
+
+impl Buyer {
+    /// Its members, and platform staff whose reading scope covers it, see its declarations.
+    async fn may_see_targets(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(viewer) = ctx.data_opt::<Viewer>() else {
+            return Ok(false);
+        };
+        let db = &services(ctx)?.db;
+        if membership_in(db, viewer, self.0.0.id).await?.is_some() {
+            return Ok(true);
+        }
+        Ok(is_staff(Some(viewer))
+            && scope::reading(db, viewer)
+                .await?
+                .covers(&self.0.1.region_code))
+    }
+}
+
+#[Object]
+impl Buyer {
+    pub async fn id(&self) -> ID {
+        NodeKind::Buyer.id(self.0.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.0.name
+    }
+
+    async fn kind(&self) -> BuyerKind {
+        self.0.1.kind
+    }
+
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.0.1.region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    /// The unit it belongs to.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        let Some(parent) = self.0.1.parent_org_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(BuyerById(parent)).await?.map(Buyer))
+    }
+
+    /// For signed-in users only.
+    async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
+        ctx.data_opt::<Viewer>().map(|_| Contact {
+            name: self.0.1.contact_name.clone(),
+            phone: self.0.1.contact_phone.clone(),
+        })
+    }
+
+    async fn organization(&self) -> Organization {
+        Organization(self.0.0.clone())
+    }
+
+    /// The declaration for a year (this year by default); its members and staff over it only.
+    async fn declaration(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+    ) -> async_graphql::Result<Option<ProcurementDeclaration>> {
+        if !self.may_see_targets(ctx).await? {
+            return Ok(None);
+        }
+        let year = year.unwrap_or_else(|| Utc::now().year());
+        let found = procurement_declaration::Entity::find()
+            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
+            .filter(procurement_declaration::Column::Year.eq(year))
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(found.map(ProcurementDeclaration))
+    }
+
+    /// Every year's declaration, latest first; its members and staff over it only.
+    async fn declarations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProcurementDeclaration>> {
+        if !self.may_see_targets(ctx).await? {
+            return Ok(Vec::new());
+        }
+        let rows = procurement_declaration::Entity::find()
+            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
+            .order_by_desc(procurement_declaration::Column::Year)
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(ProcurementDeclaration).collect())
+    }
+}
+
+/// A year's declaration: the canteen arrangement, the food budget and the reserved share for
+/// poor-area products, and the resulting target.
+pub struct ProcurementDeclaration(pub procurement_declaration::Model);
+
+#[Object]
+impl ProcurementDeclaration {
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+
+    async fn canteen(&self) -> CanteenArrangement {
+        self.0.canteen
+    }
+
+    /// Total canteen food procurement budget for the year.
+    async fn canteen_budget(&self) -> Option<Money> {
+        self.0.canteen_budget_fen.map(Money)
+    }
+
+    async fn reserved_share_percent(&self) -> Option<i32> {
+        self.0.reserved_share_bp.map(|bp| bp / 100)
+    }
+
+    /// Budget × reserved share: what is to be bought from poor areas this year.
+    async fn target(&self) -> Money {
+        Money(self.0.target_fen)
+    }
+
+    async fn shares_canteen_of(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        load_buyer(ctx, self.0.shares_canteen_of).await
+    }
+
+    /// The outsourced canteen's contractor, whose purchases count toward this unit.
+    async fn contractor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        load_buyer(ctx, self.0.contractor_org_id).await
+    }
+
+    async fn declared_at(&self) -> DateTime {
+        self.0.declared_at.into()
+    }
+}
+
+async fn load_buyer(
+    ctx: &Context<'_>,
+    id: Option<uuid::Uuid>,
+) -> async_graphql::Result<Option<Buyer>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaders = ctx.data::<Loaders>()?;
+    Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
+}
+
+#[derive(InputObject, Default)]
+pub struct BuyerFilter {
+    /// Division code: this region and everything below it.
+    pub region_code: Option<String>,
+    pub kinds: Option<Vec<BuyerKind>>,
+    pub text: Option<String>,
+}
+
+#[derive(Default)]
+pub struct BuyerQuery;
+
+#[Object]
+impl BuyerQuery {
+    /// Buying units (signed-in users).
+    #[graphql(
+        guard = "RoleGuard::signed_in()",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn buyers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BuyerFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Buyer>> {
+        let filter = filter.unwrap_or_default();
+        let mut select = buyer::Entity::find().find_also_related(organization::Entity);
+        if let Some(code) = &filter.region_code {
+            select = select.filter(subtree(buyer::Column::RegionCode, code));
+        }
+        if let Some(kinds) = filter.kinds {
+            select = select.filter(buyer::Column::Kind.is_in(kinds));
+        }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            select = select.filter(organization::Column::Name.contains(text));
+        }
+        Ok(pagination::paginate_pairs(
+            &services(ctx)?.db,
+            select,
+            &[SortKey::asc(buyer::Column::OrganizationId)],
+            &PageArgs::new(first, after, last, before),
+            |(b, _)| vec![CursorValue::Uuid(b.organization_id)],
+            |(profile, org)| org.map(|org| Buyer((org, profile))),
+        )
+        .await?)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateBuyerInput {
+    /// An existing buyer organisation you administer (from `register`); omit to create one.
+    pub organization_id: Option<ID>,
+    pub name: String,
+    pub kind: BuyerKind,
+    /// A province, city, county or township code.
+    pub region_code: String,
+    /// The unit it belongs to (a Buyer ID).
+    pub parent_id: Option<ID>,
+    pub contact_name: String,
+    pub contact_phone: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateBuyerInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub kind: Option<BuyerKind>,
+    pub region_code: Option<String>,
+    pub parent_id: Option<ID>,
+    /// Detach from the parent unit.
+    #[graphql(default)]
+    pub clear_parent: bool,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SetProcurementTargetInput {
+    pub buyer_id: ID,
+    pub year: i32,
+    pub canteen: CanteenArrangement,
+    /// For `OWN_CANTEEN` and `OUTSOURCED`.
+    pub canteen_budget: Option<Money>,
+    /// For `OWN_CANTEEN` and `OUTSOURCED`; at least what the region's policy asks that year.
+    pub reserved_share_percent: Option<i32>,
+    /// For `SHARES_CANTEEN`: the unit whose canteen is shared (it declares for both).
+    pub shares_canteen_of_id: Option<ID>,
+    /// For `OUTSOURCED`: the contractor buying on this unit's account.
+    pub contractor_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct SetProcurementPolicyInput {
+    /// A province, city or county; omit for the national rule.
+    pub region_code: Option<String>,
+    pub year: i32,
+    pub min_reserved_share_percent: i32,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct BuyerPayload {
+    pub buyer: Option<Buyer>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for BuyerPayload {
+    type Success = BuyerRecord;
+
+    fn success(record: BuyerRecord) -> Self {
+        Self {
+            buyer: Some(Buyer(record)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            buyer: None,
+            errors,
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProcurementTargetPayload {
+    pub declaration: Option<ProcurementDeclaration>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for ProcurementTargetPayload {
+    type Success = procurement_declaration::Model;
+
+    fn success(declaration: procurement_declaration::Model) -> Self {
+        Self {
+            declaration: Some(ProcurementDeclaration(declaration)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            declaration: None,
+            errors,
+        }
+    }
+}
+
+/// A jurisdiction's minimum reserved share for a year.
+#[derive(SimpleObject)]
+pub struct ProcurementPolicy {
+    /// Null for the national rule.
+    pub region_code: Option<String>,
+    pub year: i32,
+    pub min_reserved_share_percent: i32,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProcurementPolicyPayload {
+    pub policy: Option<ProcurementPolicy>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for ProcurementPolicyPayload {
+    type Success = procurement_policy::Model;
+
+    fn success(policy: procurement_policy::Model) -> Self {
+        Self {
+            policy: Some(ProcurementPolicy {
+                region_code: Some(policy.region_code).filter(|c| !c.is_empty()),
+                year: policy.year,
+                min_reserved_share_percent: policy.min_reserved_share_bp / 100,
+            }),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            policy: None,
+            errors,
+        }
+    }
+}
+
+fn buyer_id(id: &ID, field: &str) -> async_graphql::Result<uuid::Uuid> {
+    Ok(ids::expect(id, NodeKind::Buyer, field)?)
+}
+
+#[derive(Default)]
+pub struct BuyerMutation;
+
+#[Object]
+impl BuyerMutation {
+    /// Registers a buying unit.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn create_buyer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBuyerInput,
+    ) -> async_graphql::Result<BuyerPayload> {
+        let organization_id = input
+            .organization_id
+            .as_ref()
+            .map(|id| ids::expect(id, NodeKind::Organization, "organizationId"))
+            .transpose()?;
+        let parent = input
+            .parent_id
+            .as_ref()
+            .map(|id| buyer_id(id, "parentId"))
+            .transpose()?;
+        let buyer = BuyerInput {
+            name: input.name,
+            kind: input.kind,
+            region_code: input.region_code,
+            parent_org_id: parent,
+            contact_name: input.contact_name,
+            contact_phone: input.contact_phone,
+        };
+        payload(
+            buyers::create(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                organization_id,
+                buyer,
+            )
+            .await,
+        )
+    }
+
+    /// Changes a buyer's registry entry (its admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Admin])")]
+    async fn update_buyer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateBuyerInput,
+    ) -> async_graphql::Result<BuyerPayload> {
+        let id = buyer_id(&input.id, "id")?;
+        let parent = match (input.clear_parent, &input.parent_id) {
+            (true, _) => Some(None),
+            (false, Some(parent)) => Some(Some(buyer_id(parent, "parentId")?)),
+            (false, None) => None,
+        };
+        let changes = BuyerChanges {
+            name: input.name,
+            kind: input.kind,
+            region_code: input.region_code,
+            parent_org_id: parent,
+            contact_name: input.contact_name,
+            contact_phone: input.contact_phone,
+        };
+        payload(buyers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+    }
+
+    /// Declares a year's canteen arrangement, budget and reserved share (the buyer's admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Admin])")]
+    async fn set_procurement_target(
+        &self,
+        ctx: &Context<'_>,
+        input: SetProcurementTargetInput,
+    ) -> async_graphql::Result<ProcurementTargetPayload> {
+        let id = buyer_id(&input.buyer_id, "buyerId")?;
+        let declaration = Declaration {
+            year: input.year,
+            canteen: input.canteen,
+            canteen_budget_fen: input.canteen_budget.map(Money::fen),
+            reserved_share_percent: input.reserved_share_percent,
+            shares_canteen_of: input
+                .shares_canteen_of_id
+                .as_ref()
+                .map(|i| buyer_id(i, "sharesCanteenOfId"))
+                .transpose()?,
+            contractor_org_id: input
+                .contractor_id
+                .as_ref()
+                .map(|i| buyer_id(i, "contractorId"))
+                .transpose()?,
+        };
+        payload(
+            buyers::set_target(services(ctx)?, viewer(ctx)?, &client(ctx), id, declaration).await,
+        )
+    }
+
+    /// Sets the minimum reserved share of a jurisdiction for a year (platform admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
+    async fn set_procurement_policy(
+        &self,
+        ctx: &Context<'_>,
+        input: SetProcurementPolicyInput,
+    ) -> async_graphql::Result<ProcurementPolicyPayload> {
+        payload(
+            buyers::set_policy(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                input.region_code,
+                input.year,
+                input.min_reserved_share_percent,
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,603 @@
+//! Buyer rules: registration of buying units and their yearly procurement declaration (832-style),
+//! checked against the reserved share the jurisdiction's policy asks for that year.
+
+use chrono::{Datelike, Utc};
+use entity::{
+    buyer::{self, BuyerKind},
+    membership::{self, MemberRole},
+    organization::{self, OrganizationKind},
+    procurement_declaration::{self, CanteenArrangement},
+    procurement_policy,
+    region::RegionLevel,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::OnConflict,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::members::{is_phone, require_member};
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer},
+    error::{AppError, AppResult, Checks, ErrorCode},
+    ids::new_uuid,
+    region,
+    state::Services,
+};
+
+/// Levels a buying unit may sit at.
+pub const BUYER_LEVELS: &[RegionLevel] = &[
+    RegionLevel::Province,
+    RegionLevel::City,
+    RegionLevel::County,
+    RegionLevel::Township,
+];
+
+pub type BuyerRecord = (organization::Model, buyer::Model);
+
+#[derive(Clone, Debug)]
+pub struct BuyerInput {
+    pub name: String,
+    pub kind: BuyerKind,
+    pub region_code: String,
+    pub parent_org_id: Option<Uuid>,
+    pub contact_name: String,
+    pub contact_phone: String,
+}
+
+fn check(input: &BuyerInput) -> AppResult<()> {
+    let mut checks = Checks::default();
+    checks
+        .length(&input.name, "name", 2, 100)
+        .length(&input.contact_name, "contactName", 1, 50)
+        .require(
+            is_phone(&input.contact_phone),
+            "contactPhone",
+            ErrorCode::Invalid,
+            "not a phone number",
+        );
+    checks.finish()
+}
+
+pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResult<BuyerRecord> {
+    match buyer::Entity::find_by_id(organization_id)
+        .find_also_related(organization::Entity)
+        .one(conn)
+        .await?
+    {
+        Some((profile, Some(org))) => Ok((org, profile)),
+        _ => Err(AppError::NotFound("buyer")),
+    }
+}
+
+/// A parent unit must exist, and must not be the unit itself or one of its descendants.
+async fn check_parent(
+    conn: &impl ConnectionTrait,
+    unit: Option<Uuid>,
+    parent: Option<Uuid>,
+) -> AppResult<()> {
+    let mut next = parent;
+    for _ in 0..16 {
+        let Some(current) = next else { return Ok(()) };
+        if Some(current) == unit {
+            return Err(AppError::field(
+                "parentId",
+                ErrorCode::Invalid,
+                "a unit cannot be its own parent",
+            ));
+        }
+        let found = buyer::Entity::find_by_id(current).one(conn).await?;
+        let Some(found) = found else {
+            return Err(AppError::field(
+                "parentId",
+                ErrorCode::NotFound,
+                "no buyer has this ID",
+            ));
+        };
+        next = found.parent_org_id;
+    }
+    Err(AppError::field(
+        "parentId",
+        ErrorCode::Invalid,
+        "the parent chain is too deep",
+    ))
+}
+
+/// Registers a buying unit: completes an existing buyer organisation (its admins), or creates one
+/// with the registering user as its admin (admins may register units for others).
+pub async fn create(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    organization_id: Option<Uuid>,
+    input: BuyerInput,
+) -> AppResult<BuyerRecord> {
+    check(&input)?;
+    let db = &services.db;
+    let place =
+        region::service::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
+    check_parent(db, organization_id, input.parent_org_id).await?;
+    let own_membership = super::service::membership_of(db, viewer.user_id).await?;
+    let existing = match organization_id {
+        Some(id) => {
+            let org = organization::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("organization"))?;
+            if org.kind != OrganizationKind::Buyer {
+                return Err(AppError::field(
+                    "organizationId",
+                    ErrorCode::Invalid,
+                    "this organisation is a producer",
+                ));
+            }
+            if !viewer.is_admin() {
+                require_member(db, viewer, id, true).await?;
+            }
+            if buyer::Entity::find_by_id(id).one(db).await?.is_some() {
+                return Err(AppError::field(
+                    "organizationId",
+                    ErrorCode::Duplicate,
+                    "this buyer is registered already",
+                ));
+            }
+            Some(org)
+        }
+        None if own_membership.is_some() && !viewer.is_admin() => {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "you already act for an organisation: pass its organizationId",
+            ));
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let org = match existing {
+        Some(org) => {
+            let mut active: organization::ActiveModel = org.into();
+            active.name = Set(input.name.trim().to_owned());
+            active.region_code = Set(Some(place.code.clone()));
+            active.update(&txn).await?
+        }
+        None => {
+            let org = organization::ActiveModel {
+                id: Set(new_uuid()),
+                kind: Set(OrganizationKind::Buyer),
+                name: Set(input.name.trim().to_owned()),
+                region_code: Set(Some(place.code.clone())),
+                created_by: Set(Some(viewer.user_id)),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            if own_membership.is_none() && !viewer.is_admin() {
+                membership::ActiveModel {
+                    user_id: Set(viewer.user_id),
+                    organization_id: Set(org.id),
+                    role: Set(MemberRole::Admin),
+                    added_by: Set(None),
+                    created_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
+            org
+        }
+    };
+    let profile = buyer::ActiveModel {
+        organization_id: Set(org.id),
+        kind: Set(input.kind),
+        region_code: Set(place.code.clone()),
+        parent_org_id: Set(input.parent_org_id),
+        contact_name: Set(input.contact_name.trim().to_owned()),
+        contact_phone: Set(input.contact_phone.trim().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "createBuyer",
+            target_type: "Buyer",
+            target_id: Some(org.id),
+            summary: json!({ "name": org.name, "region": place.code, "kind": format!("{:?}", input.kind) }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((org, profile))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BuyerChanges {
+    pub name: Option<String>,
+    pub kind: Option<BuyerKind>,
+    pub region_code: Option<String>,
+    pub parent_org_id: Option<Option<Uuid>>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// Changes a buyer's registry entry (its admins, or platform admins).
+pub async fn update(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    organization_id: Uuid,
+    changes: BuyerChanges,
+) -> AppResult<BuyerRecord> {
+    let db = &services.db;
+    let (org, profile) = load(db, organization_id).await?;
+    if !viewer.is_admin() {
+        require_member(db, viewer, organization_id, true).await?;
+    }
+    let merged = BuyerInput {
+        name: changes.name.unwrap_or_else(|| org.name.clone()),
+        kind: changes.kind.unwrap_or(profile.kind),
+        region_code: changes
+            .region_code
+            .unwrap_or_else(|| profile.region_code.clone()),
+        parent_org_id: changes.parent_org_id.unwrap_or(profile.parent_org_id),
+        contact_name: changes
+            .contact_name
+            .unwrap_or_else(|| profile.contact_name.clone()),
+        contact_phone: changes
+            .contact_phone
+            .unwrap_or_else(|| profile.contact_phone.clone()),
+    };
+    check(&merged)?;
+    let place =
+        region::service::require(db, &merged.region_code, "regionCode", BUYER_LEVELS).await?;
+    check_parent(db, Some(organization_id), merged.parent_org_id).await?;
+    let txn = db.begin().await?;
+    let mut org_active: organization::ActiveModel = org.into();
+    org_active.name = Set(merged.name.trim().to_owned());
+    org_active.region_code = Set(Some(place.code.clone()));
+    let org = org_active.update(&txn).await?;
+    let mut active: buyer::ActiveModel = profile.into();
+    active.kind = Set(merged.kind);
+    active.region_code = Set(place.code.clone());
+    active.parent_org_id = Set(merged.parent_org_id);
+    active.contact_name = Set(merged.contact_name.trim().to_owned());
+    active.contact_phone = Set(merged.contact_phone.trim().to_owned());
+    active.updated_at = Set(Utc::now());
+    let profile = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "updateBuyer",
+            target_type: "Buyer",
+            target_id: Some(organization_id),
+            summary: json!({ "name": org.name, "region": place.code }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((org, profile))
+}
+
+/// The reserved share (basis points) a buyer in `region_code` must declare for `year`: the most
+/// specific policy on record, else the national rule (none before 2021, 10% from 2021 on:
+/// 财库〔2019〕27号, 财库〔2021〕19号).
+pub async fn minimum_share_bp(
+    conn: &impl ConnectionTrait,
+    region_code: &str,
+    year: i32,
+) -> AppResult<i32> {
+    let mut scopes = region::service::chain_codes(region_code);
+    scopes.push(String::new());
+    let policies = procurement_policy::Entity::find()
+        .filter(procurement_policy::Column::Year.eq(year))
+        .filter(procurement_policy::Column::RegionCode.is_in(scopes))
+        .all(conn)
+        .await?;
+    let most_specific = policies.into_iter().max_by_key(|p| p.region_code.len());
+    Ok(match most_specific {
+        Some(policy) => policy.min_reserved_share_bp,
+        None if year >= 2021 => 1000,
+        None => 0,
+    })
+}
+
+/// A year's declaration as entered.
+#[derive(Clone, Debug)]
+pub struct Declaration {
+    pub year: i32,
+    pub canteen: CanteenArrangement,
+    pub canteen_budget_fen: Option<i64>,
+    pub reserved_share_percent: Option<i32>,
+    pub shares_canteen_of: Option<Uuid>,
+    pub contractor_org_id: Option<Uuid>,
+}
+
+/// Budget × share, rounded half up to the fen.
+pub fn target_fen(budget_fen: i64, share_bp: i32) -> i64 {
+    (i128::from(budget_fen) * i128::from(share_bp) + 5_000)
+        .div_euclid(10_000)
+        .try_into()
+        .unwrap_or(i64::MAX)
+}
+
+/// Declares (or re-declares) a buyer's canteen arrangement and target for a year (its admins).
+pub async fn set_target(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    organization_id: Uuid,
+    declaration: Declaration,
+) -> AppResult<procurement_declaration::Model> {
+    let db = &services.db;
+    let (org, profile) = load(db, organization_id).await?;
+    if !viewer.is_admin() {
+        require_member(db, viewer, organization_id, true).await?;
+    }
+    let this_year = Utc::now().year();
+    let minimum = minimum_share_bp(db, &profile.region_code, declaration.year).await?;
+    let mut checks = Checks::default();
+    checks.require(
+        (2019..=this_year + 1).contains(&declaration.year),
+        "year",
+        ErrorCode::Invalid,
+        format!("declare for a year from 2019 to {}", this_year + 1),
+    );
+    let buys = matches!(
+        declaration.canteen,
+        CanteenArrangement::OwnCanteen | CanteenArrangement::Outsourced
+    );
+    let share_bp = declaration
+        .reserved_share_percent
+        .map(|p| p.saturating_mul(100));
+    if buys {
+        checks
+            .require(
+                declaration.canteen_budget_fen.is_some_and(|b| b > 0),
+                "canteenBudget",
+                ErrorCode::Invalid,
+                "a unit that runs a canteen declares its food budget",
+            )
+            .require(
+                declaration
+                    .reserved_share_percent
+                    .is_some_and(|p| (0..=100).contains(&p)),
+                "reservedSharePercent",
+                ErrorCode::Invalid,
+                "the reserved share is a percentage from 0 to 100",
+            );
+        if let Some(bp) = share_bp
+            && bp < minimum
+        {
+            checks.push(crate::error::UserError::on(
+                "reservedSharePercent",
+                ErrorCode::BelowPolicyMinimum,
+                format!(
+                    "the policy for {} asks at least {}%",
+                    declaration.year,
+                    minimum as f64 / 100.0
+                ),
+            ));
+        }
+    } else {
+        checks.require(
+            declaration.canteen_budget_fen.is_none()
+                && declaration.reserved_share_percent.is_none(),
+            "canteenBudget",
+            ErrorCode::Invalid,
+            "only a unit that buys for a canteen declares a budget and share",
+        );
+    }
+    checks
+        .require(
+            (declaration.canteen == CanteenArrangement::SharesCanteen)
+                == declaration.shares_canteen_of.is_some(),
+            "sharesCanteenOfId",
+            ErrorCode::Invalid,
+            "name the unit whose canteen is shared, and only then",
+        )
+        .require(
+            (declaration.canteen == CanteenArrangement::Outsourced)
+                == declaration.contractor_org_id.is_some(),
+            "contractorId",
+            ErrorCode::Invalid,
+            "name the outsourced canteen's contractor, and only then",
+        )
+        .require(
+            declaration.shares_canteen_of != Some(organization_id)
+                && declaration.contractor_org_id != Some(organization_id),
+            "sharesCanteenOfId",
+            ErrorCode::Invalid,
+            "a unit cannot share its own canteen or contract itself",
+        );
+    checks.finish()?;
+    for (field, other) in [
+        ("sharesCanteenOfId", declaration.shares_canteen_of),
+        ("contractorId", declaration.contractor_org_id),
+    ] {
+        if let Some(other) = other
+            && buyer::Entity::find_by_id(other).one(db).await?.is_none()
+        {
+            return Err(AppError::field(
+                field,
+                ErrorCode::NotFound,
+                "no buyer has this ID",
+            ));
+        }
+    }
+
+    let target = match (buys, declaration.canteen_budget_fen, share_bp) {
+        (true, Some(budget), Some(bp)) => target_fen(budget, bp),
+        _ => 0,
+    };
+    let row = procurement_declaration::ActiveModel {
+        id: Set(new_uuid()),
+        buyer_org_id: Set(organization_id),
+        year: Set(declaration.year),
+        canteen: Set(declaration.canteen),
+        canteen_budget_fen: Set(declaration.canteen_budget_fen.filter(|_| buys)),
+        reserved_share_bp: Set(share_bp.filter(|_| buys)),
+        target_fen: Set(target),
+        shares_canteen_of: Set(declaration.shares_canteen_of),
+        contractor_org_id: Set(declaration.contractor_org_id),
+        declared_by: Set(viewer.user_id),
+        declared_at: Set(Utc::now()),
+    };
+    let txn = db.begin().await?;
+    procurement_declaration::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                procurement_declaration::Column::BuyerOrgId,
+                procurement_declaration::Column::Year,
+            ])
+            .update_columns([
+                procurement_declaration::Column::Canteen,
+                procurement_declaration::Column::CanteenBudgetFen,
+                procurement_declaration::Column::ReservedShareBp,
+                procurement_declaration::Column::TargetFen,
+                procurement_declaration::Column::SharesCanteenOf,
+                procurement_declaration::Column::ContractorOrgId,
+                procurement_declaration::Column::DeclaredBy,
+                procurement_declaration::Column::DeclaredAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    let saved = procurement_declaration::Entity::find()
+        .filter(procurement_declaration::Column::BuyerOrgId.eq(organization_id))
+        .filter(procurement_declaration::Column::Year.eq(declaration.year))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("declaration vanished")))?;
+    // The audit trail keeps every version; the table keeps the one in force.
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "setProcurementTarget",
+            target_type: "Buyer",
+            target_id: Some(organization_id),
+            summary: json!({
+                "buyer": org.name, "year": saved.year, "canteen": format!("{:?}", saved.canteen),
+                "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
+                "targetFen": saved.target_fen,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Sets a jurisdiction's minimum reserved share for a year (platform admins).
+pub async fn set_policy(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    region_code: Option<String>,
+    year: i32,
+    min_percent: i32,
+) -> AppResult<procurement_policy::Model> {
+    if !viewer.is_admin() {
+        return Err(AppError::Forbidden(
+            "only platform admins set procurement policy",
+        ));
+    }
+    let db = &services.db;
+    let mut checks = Checks::default();
+    checks
+        .require(
+            (0..=100).contains(&min_percent),
+            "minReservedSharePercent",
+            ErrorCode::Invalid,
+            "a percentage from 0 to 100",
+        )
+        .require(
+            (2019..=2100).contains(&year),
+            "year",
+            ErrorCode::Invalid,
+            "not a plausible year",
+        );
+    checks.finish()?;
+    let code = match region_code {
+        Some(code) => {
+            region::service::require(
+                db,
+                &code,
+                "regionCode",
+                &[
+                    RegionLevel::Province,
+                    RegionLevel::City,
+                    RegionLevel::County,
+                ],
+            )
+            .await?
+            .code
+        }
+        None => String::new(),
+    };
+    let txn = db.begin().await?;
+    procurement_policy::Entity::insert(procurement_policy::ActiveModel {
+        id: Set(new_uuid()),
+        region_code: Set(code.clone()),
+        year: Set(year),
+        min_reserved_share_bp: Set(min_percent * 100),
+        set_by: Set(Some(viewer.user_id)),
+        set_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            procurement_policy::Column::RegionCode,
+            procurement_policy::Column::Year,
+        ])
+        .update_columns([
+            procurement_policy::Column::MinReservedShareBp,
+            procurement_policy::Column::SetBy,
+            procurement_policy::Column::SetAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let saved = procurement_policy::Entity::find()
+        .filter(procurement_policy::Column::RegionCode.eq(&code))
+        .filter(procurement_policy::Column::Year.eq(year))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("policy vanished")))?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "setProcurementPolicy",
+            target_type: "ProcurementPolicy",
+            target_id: Some(saved.id),
+            summary: json!({ "region": code, "year": year, "minPercent": min_percent }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_fen;
+
+    #[test]
+    fn targets_round_half_up_to_the_fen() {
+        assert_eq!(target_fen(100_000_000, 1000), 10_000_000);
+        assert_eq!(target_fen(333, 1000), 33);
+        assert_eq!(target_fen(335, 1000), 34);
+        assert_eq!(target_fen(i64::MAX, 10_000), i64::MAX);
+    }
+}

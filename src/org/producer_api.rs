@@ -1,0 +1,398 @@
+//! Producers in the API: `producers`, `createProducer`, `updateProducer`, `verifyProducer`,
+//! `suspendProducer`, `reinstateProducer`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    organization,
+    producer::{self, CreditStatus, LinkageMode, ProducerKind, VerificationStatus},
+    product::ProductStatus,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{
+    graphql::Organization,
+    producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
+};
+use crate::{
+    auth::{Role, RoleGuard, Viewer, viewer},
+    catalogue::{
+        graphql::{Product, ProductFilterInput, is_staff, product_page},
+        search::ProductSort,
+    },
+    error::{Payload, UserError, payload},
+    graphql::{client, scalars::DateTime, services},
+    ids::{self, NodeKind},
+    loaders::{Loaders, RegionByCode},
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    region::{graphql::Region, subtree},
+};
+
+/// A producer (经营主体): an organisation that sells, with its benefit linkage and standing.
+pub struct Producer(pub organization::Model, pub producer::Model);
+
+/// How a producer lifts registered poor households (利益联结).
+#[derive(SimpleObject)]
+pub struct BenefitLinkage {
+    pub modes: Vec<LinkageMode>,
+    /// Registered poor households employed, bought from, or sharing profit (带动贫困户数).
+    pub poor_households_linked: i32,
+    pub profit_share_percent: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+}
+
+#[Object]
+impl Producer {
+    pub async fn id(&self) -> ID {
+        NodeKind::Producer.id(self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn kind(&self) -> ProducerKind {
+        self.1.kind
+    }
+
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.1.region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    /// Unified social credit code (统一社会信用代码).
+    async fn licence_no(&self) -> Option<&str> {
+        self.1.licence_no.as_deref()
+    }
+
+    /// For signed-in users only.
+    async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
+        ctx.data_opt::<Viewer>().map(|_| Contact {
+            name: self.1.contact_name.clone(),
+            phone: self.1.contact_phone.clone(),
+        })
+    }
+
+    async fn linkage(&self) -> BenefitLinkage {
+        BenefitLinkage {
+            modes: LinkageMode::parse_list(&self.1.linkage_modes),
+            poor_households_linked: self.1.poor_households_linked,
+            profit_share_percent: self.1.profit_share_percent,
+        }
+    }
+
+    async fn verification_status(&self) -> VerificationStatus {
+        self.1.verification_status
+    }
+
+    async fn verified_at(&self) -> Option<DateTime> {
+        self.1.verified_at.map(Into::into)
+    }
+
+    async fn credit_status(&self) -> CreditStatus {
+        self.1.credit_status
+    }
+
+    /// Why it was last suspended or reinstated.
+    async fn credit_reason(&self) -> Option<&str> {
+        self.1.credit_reason.as_deref()
+    }
+
+    /// Verified and in good standing: its products are listed and may be ordered.
+    async fn in_good_standing(&self) -> bool {
+        self.1.in_good_standing()
+    }
+
+    async fn organization(&self) -> Organization {
+        Organization(self.0.clone())
+    }
+
+    /// Its products: listed ones for everyone; with `includeUnlisted`, drafts too (its members
+    /// and platform staff).
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_unlisted: bool,
+        statuses: Option<Vec<ProductStatus>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Product>> {
+        let filter = ProductFilterInput {
+            producer_id: Some(NodeKind::Producer.id(self.0.id)),
+            include_unlisted,
+            statuses,
+            ..ProductFilterInput::default()
+        };
+        product_page(
+            ctx,
+            filter,
+            Some(ProductSort::Newest),
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+}
+
+impl From<ProducerRecord> for Producer {
+    fn from((org, profile): ProducerRecord) -> Self {
+        Producer(org, profile)
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProducerFilter {
+    /// Division code: this region and everything below it.
+    pub region_code: Option<String>,
+    pub kinds: Option<Vec<ProducerKind>>,
+    /// Staff only; others see verified producers in good standing.
+    pub verification_status: Option<VerificationStatus>,
+    /// Staff only.
+    pub credit_status: Option<CreditStatus>,
+    pub text: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ProducerQuery;
+
+#[Object]
+impl ProducerQuery {
+    /// The producer registry: verified producers in good standing for everyone; all of them for
+    /// platform staff.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn producers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProducerFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Producer>> {
+        let filter = filter.unwrap_or_default();
+        let mut select = producer::Entity::find().find_also_related(organization::Entity);
+        if is_staff(ctx.data_opt::<Viewer>()) {
+            if let Some(status) = filter.verification_status {
+                select = select.filter(producer::Column::VerificationStatus.eq(status));
+            }
+            if let Some(status) = filter.credit_status {
+                select = select.filter(producer::Column::CreditStatus.eq(status));
+            }
+        } else {
+            select = select
+                .filter(producer::Column::VerificationStatus.eq(VerificationStatus::Verified))
+                .filter(producer::Column::CreditStatus.eq(CreditStatus::Good));
+        }
+        if let Some(code) = &filter.region_code {
+            select = select.filter(subtree(producer::Column::RegionCode, code));
+        }
+        if let Some(kinds) = filter.kinds {
+            select = select.filter(producer::Column::Kind.is_in(kinds));
+        }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            select = select.filter(organization::Column::Name.contains(text));
+        }
+        let page = pagination::paginate_pairs(
+            &services(ctx)?.db,
+            select,
+            &[SortKey::asc(producer::Column::OrganizationId)],
+            &PageArgs::new(first, after, last, before),
+            |(p, _)| vec![CursorValue::Uuid(p.organization_id)],
+            |(profile, org)| org.map(|org| Producer(org, profile)),
+        )
+        .await?;
+        Ok(page)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateProducerInput {
+    /// An existing producer organisation you administer (from `register`); omit to create one.
+    pub organization_id: Option<ID>,
+    pub name: String,
+    pub kind: ProducerKind,
+    /// Where it produces: a county, township or village code.
+    pub region_code: String,
+    pub licence_no: Option<String>,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub linkage_modes: Vec<LinkageMode>,
+    pub poor_households_linked: i32,
+    #[graphql(default)]
+    pub profit_share_percent: i32,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProducerInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub kind: Option<ProducerKind>,
+    /// Moving sends the producer back to verification.
+    pub region_code: Option<String>,
+    pub licence_no: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub linkage_modes: Option<Vec<LinkageMode>>,
+    pub poor_households_linked: Option<i32>,
+    pub profit_share_percent: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct ProducerStandingInput {
+    pub producer_id: ID,
+    /// Required to suspend or reinstate.
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProducerPayload {
+    pub producer: Option<Producer>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for ProducerPayload {
+    type Success = ProducerRecord;
+
+    fn success(record: ProducerRecord) -> Self {
+        Self {
+            producer: Some(record.into()),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            producer: None,
+            errors,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ProducerMutation;
+
+impl ProducerMutation {
+    async fn standing(
+        ctx: &Context<'_>,
+        input: ProducerStandingInput,
+        action: StandingAction,
+    ) -> async_graphql::Result<ProducerPayload> {
+        let id = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
+        payload(
+            producers::change_standing(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                action,
+                input.reason,
+            )
+            .await,
+        )
+    }
+}
+
+#[Object]
+impl ProducerMutation {
+    /// Registers a producer with its benefit linkage; it sells once an officer verifies it.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn create_producer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProducerInput,
+    ) -> async_graphql::Result<ProducerPayload> {
+        let organization_id = input
+            .organization_id
+            .as_ref()
+            .map(|id| ids::expect(id, NodeKind::Organization, "organizationId"))
+            .transpose()?;
+        let producer = ProducerInput {
+            name: input.name,
+            kind: input.kind,
+            region_code: input.region_code,
+            licence_no: input.licence_no,
+            contact_name: input.contact_name,
+            contact_phone: input.contact_phone,
+            linkage_modes: input.linkage_modes,
+            poor_households_linked: input.poor_households_linked,
+            profit_share_percent: input.profit_share_percent,
+        };
+        payload(
+            producers::create(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                organization_id,
+                producer,
+            )
+            .await,
+        )
+    }
+
+    /// Changes a producer's registry entry (its admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer, Role::Admin])")]
+    async fn update_producer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProducerInput,
+    ) -> async_graphql::Result<ProducerPayload> {
+        let id = ids::expect(&input.id, NodeKind::Producer, "id")?;
+        let changes = ProducerChanges {
+            name: input.name,
+            kind: input.kind,
+            region_code: input.region_code,
+            licence_no: input.licence_no,
+            contact_name: input.contact_name,
+            contact_phone: input.contact_phone,
+            linkage_modes: input.linkage_modes,
+            poor_households_linked: input.poor_households_linked,
+            profit_share_percent: input.profit_share_percent,
+        };
+        payload(producers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+    }
+
+    /// Verifies a producer (officers whose region covers it).
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn verify_producer(
+        &self,
+        ctx: &Context<'_>,
+        input: ProducerStandingInput,
+    ) -> async_graphql::Result<ProducerPayload> {
+        Self::standing(ctx, input, StandingAction::Verify).await
+    }
+
+    /// Suspends a producer, with a reason: its products leave the catalogue.
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn suspend_producer(
+        &self,
+        ctx: &Context<'_>,
+        input: ProducerStandingInput,
+    ) -> async_graphql::Result<ProducerPayload> {
+        Self::standing(ctx, input, StandingAction::Suspend).await
+    }
+
+    /// Restores a suspended producer's good standing, with a reason.
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn reinstate_producer(
+        &self,
+        ctx: &Context<'_>,
+        input: ProducerStandingInput,
+    ) -> async_graphql::Result<ProducerPayload> {
+        Self::standing(ctx, input, StandingAction::Reinstate).await
+    }
+}

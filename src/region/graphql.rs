@@ -1,0 +1,434 @@
+//! Regions in the API: `regions`, `region`, `createRegion`, `updateRegionStatus`, `createPairing`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    pairing::{self, PairingKind},
+    region::{self, PovertyStatus, RegionLevel},
+    region_status,
+};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::service::{self, NewPairing, StatusChange};
+use crate::{
+    auth::{Role, RoleGuard, viewer},
+    error::{AppError, Payload, UserError, payload},
+    graphql::{
+        client,
+        scalars::{Date, DateTime},
+        services,
+    },
+    ids::{self, NodeKind},
+    loaders::{BuyerById, Loaders, RegionByCode},
+    org::buyer_api::Buyer,
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+};
+
+/// An administrative division, from province to village.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    pub async fn id(&self) -> ID {
+        NodeKind::Region.keyed(&self.0.code)
+    }
+
+    /// The national division code (2, 4, 6, 9 or 12 digits).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn level(&self) -> RegionLevel {
+        self.0.level
+    }
+
+    /// The status now; `statusHistory` says since when.
+    async fn poverty_status(&self) -> PovertyStatus {
+        self.0.poverty_status
+    }
+
+    /// The year it exited poverty (摘帽 / 出列), when it has.
+    async fn exit_year(&self) -> Option<i32> {
+        self.0.exit_year
+    }
+
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let Some(parent) = &self.0.parent_code else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(parent.clone()))
+            .await?
+            .map(Region))
+    }
+
+    /// The chain from the province down to this region.
+    async fn path(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let keys = service::chain_codes(&self.0.code)
+            .into_iter()
+            .map(RegionByCode);
+        let mut found = loaders.load_many(keys).await?;
+        let mut chain: Vec<Region> = service::chain_codes(&self.0.code)
+            .into_iter()
+            .filter_map(|code| found.remove(&RegionByCode(code)).map(Region))
+            .collect();
+        chain.sort_by_key(|r| r.0.code.len());
+        Ok(chain)
+    }
+
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Region>> {
+        let select = region::Entity::find().filter(region::Column::ParentCode.eq(&self.0.code));
+        page(ctx, select, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Every recorded change of status, newest first.
+    async fn status_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<RegionStatusChange>> {
+        let rows = region_status::Entity::find()
+            .filter(region_status::Column::RegionCode.eq(&self.0.code))
+            .order_by_desc(region_status::Column::EffectiveFrom)
+            .limit(100)
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(RegionStatusChange::from).collect())
+    }
+
+    /// Pairings this region takes part in, as helper or as helped (itself or a place above it).
+    async fn paired_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Pairing>> {
+        let rows = pairing::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(pairing::Column::HelperRegionCode.eq(&self.0.code))
+                    .add(
+                        pairing::Column::HelpedRegionCode.is_in(service::chain_codes(&self.0.code)),
+                    ),
+            )
+            .order_by_asc(pairing::Column::StartsOn)
+            .limit(100)
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(Pairing).collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RegionStatusChange {
+    pub status: PovertyStatus,
+    pub exit_year: Option<i32>,
+    pub effective_from: Date,
+    pub recorded_at: DateTime,
+}
+
+impl From<region_status::Model> for RegionStatusChange {
+    fn from(row: region_status::Model) -> Self {
+        Self {
+            status: row.status,
+            exit_year: row.exit_year,
+            effective_from: Date(row.effective_from),
+            recorded_at: row.recorded_at.into(),
+        }
+    }
+}
+
+/// Paired assistance: a helper (region or buyer organisation) and a helped county or village.
+pub struct Pairing(pub pairing::Model);
+
+#[Object]
+impl Pairing {
+    pub async fn id(&self) -> ID {
+        NodeKind::Pairing.id(self.0.id)
+    }
+
+    async fn kind(&self) -> PairingKind {
+        self.0.kind
+    }
+
+    async fn helper_region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let Some(code) = &self.0.helper_region_code else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    async fn helper_buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        let Some(org) = self.0.helper_org_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(BuyerById(org)).await?.map(Buyer))
+    }
+
+    async fn helped_region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.0.helped_region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    async fn starts_on(&self) -> Date {
+        Date(self.0.starts_on)
+    }
+
+    async fn ends_on(&self) -> Option<Date> {
+        self.0.ends_on.map(Date)
+    }
+}
+
+async fn page(
+    ctx: &Context<'_>,
+    select: sea_orm::Select<region::Entity>,
+    args: PageArgs,
+) -> async_graphql::Result<Page<Region>> {
+    Ok(pagination::paginate(
+        &services(ctx)?.db,
+        select,
+        &[SortKey::asc(region::Column::Code)],
+        &args,
+        |r| vec![CursorValue::Text(r.code.clone())],
+        Region,
+    )
+    .await?)
+}
+
+#[derive(InputObject, Default)]
+pub struct RegionFilter {
+    pub level: Option<RegionLevel>,
+    pub poverty_status: Option<Vec<PovertyStatus>>,
+    /// Part of the name (with no parent given, searches every level).
+    pub text: Option<String>,
+    /// Only this region's subtree (a division code).
+    pub within: Option<String>,
+}
+
+#[derive(Default)]
+pub struct RegionQuery;
+
+#[Object]
+impl RegionQuery {
+    /// Regions under a parent (by ID or code); provinces when neither is given and no text.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        parent_id: Option<ID>,
+        parent_code: Option<String>,
+        filter: Option<RegionFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Region>> {
+        let parent = match (parent_id, parent_code) {
+            (Some(id), _) => Some(ids::expect_region(&id, "parentId")?),
+            (None, code) => code,
+        };
+        let filter = filter.unwrap_or_default();
+        let mut select = region::Entity::find();
+        let text = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        select = match (&parent, text, filter.level, &filter.within) {
+            (Some(parent), _, _, _) => select.filter(region::Column::ParentCode.eq(parent)),
+            (None, None, None, None) => select.filter(region::Column::ParentCode.is_null()),
+            _ => select,
+        };
+        if let Some(text) = text {
+            select = select.filter(region::Column::Name.contains(text));
+        }
+        if let Some(level) = filter.level {
+            select = select.filter(region::Column::Level.eq(level));
+        }
+        if let Some(statuses) = filter.poverty_status {
+            select = select.filter(region::Column::PovertyStatus.is_in(statuses));
+        }
+        if let Some(within) = &filter.within {
+            select = select.filter(service::subtree(region::Column::Code, within));
+        }
+        page(ctx, select, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// A region by its division code.
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(RegionByCode(code)).await?.map(Region))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateRegionInput {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateRegionStatusInput {
+    /// A county or village.
+    pub code: String,
+    pub status: PovertyStatus,
+    /// Required for `EXITED`.
+    pub exit_year: Option<i32>,
+    /// Since when; today if omitted.
+    pub effective_from: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePairingInput {
+    /// A helping province, city or county…
+    pub helper_region_code: Option<String>,
+    /// …or a helping buyer organisation (its Buyer ID).
+    pub helper_buyer_id: Option<ID>,
+    /// The helped county or village.
+    pub helped_region_code: String,
+    pub kind: PairingKind,
+    pub starts_on: Date,
+    pub ends_on: Option<Date>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct RegionPayload {
+    pub region: Option<Region>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for RegionPayload {
+    type Success = region::Model;
+
+    fn success(region: region::Model) -> Self {
+        Self {
+            region: Some(Region(region)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            region: None,
+            errors,
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct PairingPayload {
+    pub pairing: Option<Pairing>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for PairingPayload {
+    type Success = pairing::Model;
+
+    fn success(pairing: pairing::Model) -> Self {
+        Self {
+            pairing: Some(Pairing(pairing)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            pairing: None,
+            errors,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct RegionMutation;
+
+#[Object]
+impl RegionMutation {
+    /// Adds a division the national tables lack (platform admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
+    async fn create_region(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateRegionInput,
+    ) -> async_graphql::Result<RegionPayload> {
+        payload(
+            service::create_region(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                &input.code,
+                &input.name,
+            )
+            .await,
+        )
+    }
+
+    /// Records a county's or village's poverty status from a date (officers over it, admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin, Role::Officer])")]
+    async fn update_region_status(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRegionStatusInput,
+    ) -> async_graphql::Result<RegionPayload> {
+        let change = StatusChange {
+            status: input.status,
+            exit_year: input.exit_year,
+            effective_from: input.effective_from.map(|d| d.0),
+        };
+        payload(
+            service::update_status(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                &input.code,
+                change,
+            )
+            .await,
+        )
+    }
+
+    /// Pairs a helper with a helped county or village (platform admins).
+    #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
+    async fn create_pairing(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePairingInput,
+    ) -> async_graphql::Result<PairingPayload> {
+        let helper_org_id = input
+            .helper_buyer_id
+            .as_ref()
+            .map(|id| ids::expect(id, NodeKind::Buyer, "helperBuyerId"))
+            .transpose()?;
+        let new = NewPairing {
+            helper_region_code: input.helper_region_code,
+            helper_org_id,
+            helped_region_code: input.helped_region_code,
+            kind: input.kind,
+            starts_on: input.starts_on.0,
+            ends_on: input.ends_on.map(|d| d.0),
+        };
+        payload(service::create_pairing(services(ctx)?, viewer(ctx)?, &client(ctx), new).await)
+    }
+}

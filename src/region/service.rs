@@ -1,0 +1,461 @@
+//! Region rules. A division code is a materialised path (a county's code starts with its city's,
+//! which starts with its province's), so "this region and everything below it" is a range on an
+//! indexed column, never a recursive query.
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    buyer,
+    pairing::{self, PairingKind},
+    product,
+    region::{self, PovertyStatus, RegionLevel},
+    region_status,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    IntoSimpleExpr, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, SimpleExpr},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer, scope},
+    error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
+    ids::new_uuid,
+    state::Services,
+};
+
+/// Code lengths of the five levels, top down.
+const LEVEL_LENGTHS: [usize; 5] = [2, 4, 6, 9, 12];
+
+/// `column` lies in the subtree of `code`: `code <= column < code || 'A'`. Codes are digits, and
+/// 'A' sorts after every digit in byte order and in every collation, so the range is exact.
+pub fn subtree(column: impl IntoSimpleExpr, code: &str) -> Condition {
+    let column: SimpleExpr = column.into_simple_expr();
+    Condition::all()
+        .add(Expr::expr(column.clone()).gte(code.to_owned()))
+        .add(Expr::expr(column).lt(format!("{code}A")))
+}
+
+/// The codes of a region and all its ancestors, top down.
+pub fn chain_codes(code: &str) -> Vec<String> {
+    LEVEL_LENGTHS
+        .iter()
+        .filter(|&&n| n <= code.len())
+        .map(|&n| code[..n].to_owned())
+        .collect()
+}
+
+/// The parent's code, by the code's shape.
+pub fn parent_code(code: &str) -> Option<String> {
+    let position = LEVEL_LENGTHS.iter().position(|&n| n == code.len())?;
+    position
+        .checked_sub(1)
+        .map(|p| code[..LEVEL_LENGTHS[p]].to_owned())
+}
+
+pub fn is_code(code: &str) -> bool {
+    LEVEL_LENGTHS.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub async fn find(conn: &impl ConnectionTrait, code: &str) -> AppResult<Option<region::Model>> {
+    Ok(region::Entity::find_by_id(code.to_owned())
+        .one(conn)
+        .await?)
+}
+
+/// The region `input.<field>` names, which must exist and be of one of `levels`.
+pub async fn require(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    field: &str,
+    levels: &[RegionLevel],
+) -> AppResult<region::Model> {
+    let found = if is_code(code) {
+        find(conn, code).await?
+    } else {
+        None
+    };
+    let region = found.ok_or_else(|| {
+        AppError::field(
+            field,
+            ErrorCode::NotFound,
+            format!("no region has the code {code:?}"),
+        )
+    })?;
+    if !levels.contains(&region.level) {
+        let wanted: Vec<String> = levels
+            .iter()
+            .map(|l| format!("{l:?}").to_uppercase())
+            .collect();
+        return Err(AppError::field(
+            field,
+            ErrorCode::WrongRegionLevel,
+            format!(
+                "{} is a {:?}; expected {}",
+                region.name,
+                region.level,
+                wanted.join(" or ")
+            ),
+        ));
+    }
+    Ok(region)
+}
+
+/// Priority rank of a place: the poorest status along its chain (a village in a deep-poverty
+/// county ranks as deep poverty).
+pub async fn poverty_rank(conn: &impl ConnectionTrait, code: &str) -> AppResult<i16> {
+    let chain = region::Entity::find()
+        .filter(region::Column::Code.is_in(chain_codes(code)))
+        .all(conn)
+        .await?;
+    Ok(chain
+        .iter()
+        .map(|r| r.poverty_status.rank())
+        .min()
+        .unwrap_or(PovertyStatus::NotPoor.rank()))
+}
+
+/// The status a region had on `day`, from its history (the current status when it has none).
+pub async fn status_on(
+    conn: &impl ConnectionTrait,
+    region: &region::Model,
+    day: NaiveDate,
+) -> AppResult<(PovertyStatus, Option<i32>)> {
+    let recorded = region_status::Entity::find()
+        .filter(region_status::Column::RegionCode.eq(&region.code))
+        .filter(region_status::Column::EffectiveFrom.lte(day))
+        .order_by_desc(region_status::Column::EffectiveFrom)
+        .order_by_desc(region_status::Column::RecordedAt)
+        .one(conn)
+        .await?;
+    Ok(match recorded {
+        Some(change) => (change.status, change.exit_year),
+        None => (region.poverty_status, region.exit_year),
+    })
+}
+
+/// Adds one division (admins; for places the national tables lack).
+pub async fn create_region(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    code: &str,
+    name: &str,
+) -> AppResult<region::Model> {
+    if !viewer.is_admin() {
+        return Err(AppError::Forbidden("only platform admins add regions"));
+    }
+    let mut checks = Checks::default();
+    checks
+        .require(
+            is_code(code),
+            "code",
+            ErrorCode::Invalid,
+            "a division code has 2, 4, 6, 9 or 12 digits",
+        )
+        .length(name, "name", 1, 100);
+    checks.finish()?;
+    let db = &services.db;
+    let parent = parent_code(code);
+    if let Some(parent) = &parent
+        && find(db, parent).await?.is_none()
+    {
+        return Err(AppError::field(
+            "code",
+            ErrorCode::NotFound,
+            format!("its parent region {parent} does not exist"),
+        ));
+    }
+    let level = RegionLevel::of_code(code).ok_or_else(|| AppError::BadInput("bad code".into()))?;
+    let txn = db.begin().await?;
+    let created = region::ActiveModel {
+        code: Set(code.to_owned()),
+        name: Set(name.trim().to_owned()),
+        level: Set(level),
+        parent_code: Set(parent),
+        poverty_status: Set(PovertyStatus::NotPoor),
+        exit_year: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::field("code", ErrorCode::Duplicate, "this region exists already")
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "createRegion",
+            target_type: "Region",
+            target_id: None,
+            summary: json!({ "code": code, "name": created.name }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub struct StatusChange {
+    pub status: PovertyStatus,
+    pub exit_year: Option<i32>,
+    pub effective_from: Option<NaiveDate>,
+}
+
+/// Records a county's or village's poverty status (officers over it, or admins), keeping the
+/// history, and re-ranks the products of the subtree.
+pub async fn update_status(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    code: &str,
+    change: StatusChange,
+) -> AppResult<region::Model> {
+    let db = &services.db;
+    let region = require(
+        db,
+        code,
+        "code",
+        &[RegionLevel::County, RegionLevel::Village],
+    )
+    .await?;
+    scope::require_acting_over(db, viewer, &region.code).await?;
+    let this_year = Utc::now()
+        .date_naive()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
+    let mut checks = Checks::default();
+    match change.status {
+        PovertyStatus::Exited => checks.require(
+            change
+                .exit_year
+                .is_some_and(|y| (2000..=this_year).contains(&y)),
+            "exitYear",
+            ErrorCode::Invalid,
+            "an exited region needs the year it exited, not in the future",
+        ),
+        _ => checks.require(
+            change.exit_year.is_none(),
+            "exitYear",
+            ErrorCode::Invalid,
+            "only an exited region has an exit year",
+        ),
+    };
+    checks.finish()?;
+    let effective_from = change
+        .effective_from
+        .unwrap_or_else(|| Utc::now().date_naive());
+
+    let txn = db.begin().await?;
+    let mut active: region::ActiveModel = region.clone().into();
+    active.poverty_status = Set(change.status);
+    active.exit_year = Set(change.exit_year);
+    let updated = active.update(&txn).await?;
+    region_status::ActiveModel {
+        id: Set(new_uuid()),
+        region_code: Set(region.code.clone()),
+        status: Set(change.status),
+        exit_year: Set(change.exit_year),
+        effective_from: Set(effective_from),
+        recorded_by: Set(Some(viewer.user_id)),
+        recorded_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    rerank_products(&txn, &region.code).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "updateRegionStatus",
+            target_type: "Region",
+            target_id: None,
+            summary: json!({
+                "code": region.code, "from": format!("{:?}", region.poverty_status),
+                "to": format!("{:?}", change.status), "exitYear": change.exit_year,
+                "effectiveFrom": effective_from.to_string(),
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Recomputes the poverty rank copied onto the products of a subtree.
+async fn rerank_products(conn: &impl ConnectionTrait, code: &str) -> AppResult<()> {
+    let places: Vec<String> = product::Entity::find()
+        .select_only()
+        .column(product::Column::RegionCode)
+        .distinct()
+        .filter(subtree(product::Column::RegionCode, code))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for place in places {
+        let rank = poverty_rank(conn, &place).await?;
+        product::Entity::update_many()
+            .col_expr(product::Column::PovertyRank, Expr::value(rank))
+            .filter(product::Column::RegionCode.eq(place))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub struct NewPairing {
+    pub helper_region_code: Option<String>,
+    pub helper_org_id: Option<Uuid>,
+    pub helped_region_code: String,
+    pub kind: PairingKind,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// Pairs a helping region or buyer organisation with a helped county or village (admins).
+pub async fn create_pairing(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    input: NewPairing,
+) -> AppResult<pairing::Model> {
+    if !viewer.is_admin() {
+        return Err(AppError::Forbidden("only platform admins pair regions"));
+    }
+    let db = &services.db;
+    let mut checks = Checks::default();
+    checks.require(
+        input.helper_region_code.is_some() != input.helper_org_id.is_some(),
+        "helperRegionCode",
+        ErrorCode::Invalid,
+        "name either a helping region or a helping buyer organisation",
+    );
+    checks.require(
+        input.ends_on.is_none_or(|end| end >= input.starts_on),
+        "endsOn",
+        ErrorCode::Invalid,
+        "the pairing cannot end before it starts",
+    );
+    checks.finish()?;
+    let helped = require(
+        db,
+        &input.helped_region_code,
+        "helpedRegionCode",
+        &[RegionLevel::County, RegionLevel::Village],
+    )
+    .await?;
+    if let Some(helper) = &input.helper_region_code {
+        let helper = require(
+            db,
+            helper,
+            "helperRegionCode",
+            &[
+                RegionLevel::Province,
+                RegionLevel::City,
+                RegionLevel::County,
+            ],
+        )
+        .await?;
+        // A city's units may well help a county of their own city (定点帮扶); only a region
+        // helping itself makes no sense.
+        if helped.code == helper.code {
+            return Err(AppError::field(
+                "helpedRegionCode",
+                ErrorCode::Invalid,
+                "a region cannot be paired with itself",
+            ));
+        }
+    }
+    if let Some(org) = input.helper_org_id
+        && buyer::Entity::find_by_id(org).one(db).await?.is_none()
+    {
+        return Err(AppError::field(
+            "helperOrganizationId",
+            ErrorCode::NotFound,
+            "no buyer organisation has this ID",
+        ));
+    }
+    let txn = db.begin().await?;
+    let created = pairing::ActiveModel {
+        id: Set(new_uuid()),
+        helper_region_code: Set(input.helper_region_code),
+        helper_org_id: Set(input.helper_org_id),
+        helped_region_code: Set(helped.code.clone()),
+        kind: Set(input.kind),
+        starts_on: Set(input.starts_on),
+        ends_on: Set(input.ends_on),
+        created_by: Set(Some(viewer.user_id)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "createPairing",
+            target_type: "Pairing",
+            target_id: Some(created.id),
+            summary: json!({
+                "helper": created.helper_region_code.clone().or(created.helper_org_id.map(|o| o.to_string())),
+                "helped": created.helped_region_code, "kind": format!("{:?}", created.kind),
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Pairings in force on `day` that help a buyer: made with the organisation itself, or with a
+/// region the buyer sits in.
+pub async fn pairings_helping_buyer(
+    conn: &impl ConnectionTrait,
+    buyer: &buyer::Model,
+    day: NaiveDate,
+) -> AppResult<Vec<pairing::Model>> {
+    let chain = chain_codes(&buyer.region_code);
+    Ok(pairing::Entity::find()
+        .filter(
+            Condition::any()
+                .add(pairing::Column::HelperOrgId.eq(buyer.organization_id))
+                .add(pairing::Column::HelperRegionCode.is_in(chain)),
+        )
+        .filter(pairing::Column::StartsOn.lte(day))
+        .filter(
+            Condition::any()
+                .add(pairing::Column::EndsOn.is_null())
+                .add(pairing::Column::EndsOn.gte(day)),
+        )
+        .all(conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_know_their_chain_and_parent() {
+        assert_eq!(
+            chain_codes("130126100201"),
+            ["13", "1301", "130126", "130126100", "130126100201"]
+        );
+        assert_eq!(parent_code("130126"), Some("1301".to_owned()));
+        assert_eq!(parent_code("13"), None);
+        assert_eq!(parent_code("1301261"), None);
+        assert!(is_code("130126100"));
+        assert!(!is_code("13012a"));
+    }
+}
