@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     buyer, certification, membership, organization, producer, product, region, role_grant, user,
 };
@@ -19,10 +19,12 @@ pub struct DbLoader {
     db: DatabaseConnection,
 }
 
-pub type Loaders = DataLoader<DbLoader>;
+pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 
+/// Caching within the request is safe (the loaders die with it) and saves re-fetching the same
+/// region for a product and for its producer.
 pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(DbLoader { db }, tokio::spawn)
+    DataLoader::with_cache(DbLoader { db }, tokio::spawn, HashMapCache::default())
 }
 
 fn db_error(error: sea_orm::DbErr) -> async_graphql::Error {
@@ -223,26 +225,30 @@ impl Loader<ProductById> for DbLoader {
 }
 
 impl Loader<LatestCertificationOf> for DbLoader {
-    type Value = certification::Model;
+    /// `None` for a product never put forward: the answer is cached either way.
+    type Value = Option<certification::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
         &self,
         keys: &[LatestCertificationOf],
-    ) -> Result<HashMap<LatestCertificationOf, certification::Model>, Self::Error> {
+    ) -> Result<HashMap<LatestCertificationOf, Option<certification::Model>>, Self::Error> {
         let rows = certification::Entity::find()
             .filter(certification::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        let mut latest: HashMap<LatestCertificationOf, certification::Model> = HashMap::new();
+        let mut latest: HashMap<LatestCertificationOf, Option<certification::Model>> =
+            keys.iter().map(|k| (*k, None)).collect();
         for row in rows {
-            let key = LatestCertificationOf(row.product_id);
-            if latest
-                .get(&key)
+            let slot = latest
+                .entry(LatestCertificationOf(row.product_id))
+                .or_default();
+            if slot
+                .as_ref()
                 .is_none_or(|seen| seen.applied_at < row.applied_at)
             {
-                latest.insert(key, row);
+                *slot = Some(row);
             }
         }
         Ok(latest)

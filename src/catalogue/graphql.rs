@@ -149,6 +149,7 @@ impl Product {
         Ok(loaders
             .load_one(LatestCertificationOf(self.0.id))
             .await?
+            .flatten()
             .map(Certification))
     }
 
@@ -383,6 +384,11 @@ fn filter_from(input: ProductFilterInput) -> async_graphql::Result<(ProductFilte
         .as_ref()
         .map(|id| ids::expect(id, NodeKind::Producer, "producerId"))
         .transpose()?;
+    if let Some(code) = &input.region_code
+        && !regions::is_code(code)
+    {
+        return Err(AppError::BadInput(format!("{code:?} is not a division code")).into());
+    }
     Ok((
         ProductFilter {
             categories: input.categories.unwrap_or_default(),
@@ -410,15 +416,57 @@ pub async fn product_page(
     let (filter, include_unlisted) = filter_from(filter)?;
     let (audience, default_sort) = audience(ctx, services, &filter, include_unlisted).await?;
     let today = Utc::now().date_naive();
-    Ok(search::search(
-        &services.db,
-        &filter,
-        sort.unwrap_or(default_sort),
-        &audience,
-        today,
-        &args,
-    )
-    .await?)
+    let sort = sort.unwrap_or(default_sort);
+    let page = search::search(&services.db, &filter, sort, &audience, today, &args).await?;
+    prime(ctx, &page).await?;
+    Ok(page)
+}
+
+/// Loads what the query selects of a page's producers, regions and certifications in one batch
+/// each. The per-request cache then answers every node's own load, so a page costs the same few
+/// statements whatever its size and however slowly its nodes resolve.
+async fn prime(ctx: &Context<'_>, page: &Page<Product>) -> async_graphql::Result<()> {
+    let loaders = ctx.data::<Loaders>()?;
+    let look = ctx.look_ahead();
+    let selects = |path: &[&str]| {
+        let via = |mut at: async_graphql::Lookahead<'_>| {
+            for field in path {
+                at = at.field(field);
+            }
+            at.exists()
+        };
+        via(look.field("nodes")) || via(look.field("edges").field("node"))
+    };
+    let products: Vec<&product::Model> = page.edges.iter().map(|e| &e.node.0).collect();
+    let mut codes: Vec<String> = Vec::new();
+    if selects(&["producer"]) {
+        let producers = loaders
+            .load_many(products.iter().map(|p| ProducerById(p.producer_org_id)))
+            .await?;
+        if selects(&["producer", "region"]) {
+            codes.extend(
+                producers
+                    .values()
+                    .map(|(_, profile)| profile.region_code.clone()),
+            );
+        }
+    }
+    if selects(&["region"]) {
+        codes.extend(products.iter().map(|p| p.region_code.clone()));
+    }
+    if !codes.is_empty() {
+        codes.sort();
+        codes.dedup();
+        loaders
+            .load_many(codes.into_iter().map(RegionByCode))
+            .await?;
+    }
+    if selects(&["certification"]) {
+        loaders
+            .load_many(products.iter().map(|p| LatestCertificationOf(p.id)))
+            .await?;
+    }
+    Ok(())
 }
 
 #[derive(InputObject, Default)]

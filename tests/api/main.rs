@@ -2,9 +2,13 @@
 //! Run on SQLite by default; set `TEST_DATABASE_URL` (and `TEST_REDIS_URL`) for PostgreSQL/Redis.
 
 mod accounts;
+mod authorization;
+mod bad_input;
+mod catalogue;
 mod harness;
 mod http_spec;
 mod limits;
 mod operations;
 mod organizations;
 mod schema;
+mod world;
