@@ -60,8 +60,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
                 [MIGRATION_LOCK_KEY.into()],
             ))
             .await?;
-            Migrator::up(&txn, None).await?;
-            txn.commit().await
+            match Migrator::up(&txn, None).await {
+                Ok(()) => txn.commit().await,
+                Err(error) => {
+                    // Release the lock now: other instances are waiting on it.
+                    txn.rollback().await.ok();
+                    Err(error)
+                }
+            }
         }
         _ => Migrator::up(db, None).await,
     }

@@ -8,7 +8,7 @@ use sea_orm_migration::{prelude::*, schema::*, sea_orm::DbBackend};
 pub struct Migration;
 
 fn one_of<T: IntoIden + 'static>(column: T, values: &[&str]) -> SimpleExpr {
-    Expr::col(column).is_in(values.iter().map(|v| ToString::to_string(v)))
+    Expr::col(column).is_in(values.iter().map(ToString::to_string))
 }
 
 async fn index(
@@ -519,10 +519,11 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             // Substring search on Chinese names (红薯 finds 灵寿红薯) through a trigram index.
             let db = manager.get_connection();
-            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            // The extension lives in `public`, whatever schema the tables are in.
+            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
                 .await?;
             db.execute_unprepared(
-                "CREATE INDEX idx_products_name_trgm ON products USING gin (name gin_trgm_ops)",
+                "CREATE INDEX idx_products_name_trgm ON products USING gin (name public.gin_trgm_ops)",
             )
             .await?;
         }

@@ -119,12 +119,13 @@ pub fn select(
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let pattern = LikeExpr::new(escape_like(text)).escape('\\');
+        let pattern = escape_like(text);
         let column = Expr::col((product::Entity, product::Column::Name));
-        // ILIKE runs on the trigram index on PostgreSQL; SQLite's LIKE ignores ASCII case already.
+        // ILIKE runs on the trigram index on PostgreSQL, where backslash is the default LIKE
+        // escape; SQLite has none by default and its LIKE ignores ASCII case already.
         select = select.filter(match backend {
-            DbBackend::Postgres => column.ilike(pattern),
-            _ => column.like(pattern),
+            DbBackend::Postgres => column.ilike(LikeExpr::new(pattern)),
+            _ => column.like(LikeExpr::new(pattern).escape('\\')),
         });
     }
     select

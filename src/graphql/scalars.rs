@@ -46,6 +46,12 @@ impl std::fmt::Display for Money {
 
 #[Scalar(name = "Money")]
 impl ScalarType for Money {
+    /// Checked during validation, so a malformed amount refuses the whole request (400) before
+    /// anything runs.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if Money::parse(text).is_some())
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => Money::parse(text).ok_or_else(|| {
@@ -66,6 +72,10 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
 
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if chrono::DateTime::parse_from_rfc3339(text).is_ok())
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
@@ -94,6 +104,10 @@ pub struct Date(pub NaiveDate);
 
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok())
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::members::{is_phone, require_member};
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    auth::{ClientInfo, Role, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     region,
@@ -114,12 +114,18 @@ pub async fn create(
     organization_id: Option<Uuid>,
     input: BuyerInput,
 ) -> AppResult<BuyerRecord> {
+    super::producers::refuse_auditors(viewer)?;
     check(&input)?;
     let db = &services.db;
     let place =
         region::service::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
     check_parent(db, organization_id, input.parent_org_id).await?;
     let own_membership = super::service::membership_of(db, viewer.user_id).await?;
+    // Staff register units on their behalf without joining them; officers only in their region.
+    let staff = viewer.is_admin() || viewer.has(Role::Officer);
+    if staff && organization_id.is_none() && own_membership.is_none() {
+        scope::require_acting_over(db, viewer, &place.code).await?;
+    }
     let existing = match organization_id {
         Some(id) => {
             let org = organization::Entity::find_by_id(id)
@@ -145,7 +151,7 @@ pub async fn create(
             }
             Some(org)
         }
-        None if own_membership.is_some() && !viewer.is_admin() => {
+        None if own_membership.is_some() && !staff => {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
                 "you already act for an organisation: pass its organizationId",
@@ -173,7 +179,7 @@ pub async fn create(
             }
             .insert(&txn)
             .await?;
-            if own_membership.is_none() && !viewer.is_admin() {
+            if own_membership.is_none() && !staff {
                 membership::ActiveModel {
                     user_id: Set(viewer.user_id),
                     organization_id: Set(org.id),

@@ -36,6 +36,17 @@ pub const PRODUCER_LEVELS: &[RegionLevel] = &[
 
 pub type ProducerRecord = (organization::Model, producer::Model);
 
+/// Auditors read; they never register organisations (admins acting as auditors still may).
+pub fn refuse_auditors(viewer: &Viewer) -> AppResult<()> {
+    if viewer.has(Role::Auditor) && !viewer.is_admin() {
+        Err(AppError::Forbidden(
+            "auditors read; they do not register organisations",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ProducerInput {
     pub name: String,
@@ -112,6 +123,7 @@ pub async fn create(
     organization_id: Option<Uuid>,
     input: ProducerInput,
 ) -> AppResult<ProducerRecord> {
+    refuse_auditors(viewer)?;
     check(&input)?;
     let db = &services.db;
     let place =

@@ -436,7 +436,7 @@ async fn the_catalogue_filters_by_what_buyers_ask() {
             .await;
         let mut names: Vec<&str> = body["data"]["products"]["nodes"]
             .as_array()
-            .expect("nodes")
+            .unwrap_or_else(|| panic!("filter {filter}: {body}"))
             .iter()
             .filter_map(|n| n["name"].as_str())
             .collect();

@@ -36,9 +36,10 @@ impl Drop for Store {
                     .expect("runtime");
                 runtime.block_on(async {
                     if let Ok(db) = db::connect(&url, PoolOptions::default()).await {
+                        // Never wait forever on a connection a failed test left behind.
                         let _ = db
                             .execute_unprepared(&format!(
-                                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                                "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
                             ))
                             .await;
                     }

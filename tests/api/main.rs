@@ -10,5 +10,6 @@ mod http_spec;
 mod limits;
 mod operations;
 mod organizations;
+mod registry;
 mod schema;
 mod world;
