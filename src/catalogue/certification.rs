@@ -11,8 +11,8 @@ use entity::{
     product,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -55,6 +55,25 @@ pub fn status_on(cert: &certification::Model, day: NaiveDate) -> CertificationSt
             (_, Some(until)) if day > until => CertificationStatus::Expired,
             _ => CertificationStatus::Certified,
         },
+    }
+}
+
+/// The applications that have `status` on `day`, as a query condition.
+pub fn status_condition(status: CertificationStatus, day: NaiveDate) -> Condition {
+    let state = |s: CertificationState| Condition::all().add(certification::Column::Status.eq(s));
+    let approved = || state(CertificationState::Approved);
+    match status {
+        CertificationStatus::Submitted => state(CertificationState::Submitted),
+        CertificationStatus::FirstApproved => state(CertificationState::FirstApproved),
+        CertificationStatus::Rejected => state(CertificationState::Rejected),
+        CertificationStatus::Revoked => state(CertificationState::Revoked),
+        CertificationStatus::InPublicNotice => {
+            approved().add(certification::Column::ValidFrom.gt(day))
+        }
+        CertificationStatus::Certified => approved()
+            .add(certification::Column::ValidFrom.lte(day))
+            .add(certification::Column::ValidUntil.gte(day)),
+        CertificationStatus::Expired => approved().add(certification::Column::ValidUntil.lt(day)),
     }
 }
 

@@ -565,7 +565,15 @@ impl CatalogueQuery {
                 "productId",
             )?));
         }
-        let page = pagination::paginate(
+        if let Some(statuses) = filter.statuses {
+            let today = Utc::now().date_naive();
+            let mut any = Condition::any();
+            for status in statuses {
+                any = any.add(rules::status_condition(status, today));
+            }
+            select = select.filter(any);
+        }
+        Ok(pagination::paginate(
             &services.db,
             select,
             &[SortKey::desc(certification::Column::Id)],
@@ -573,17 +581,7 @@ impl CatalogueQuery {
             |c| vec![CursorValue::Uuid(c.id)],
             Certification,
         )
-        .await?;
-        // Statuses that depend on dates are filtered after loading the page.
-        let Some(statuses) = filter.statuses else {
-            return Ok(page);
-        };
-        let today = Utc::now().date_naive();
-        let mut filtered = page;
-        filtered
-            .edges
-            .retain(|e| statuses.contains(&rules::status_on(&e.node.0, today)));
-        Ok(filtered)
+        .await?)
     }
 }
 

@@ -1,12 +1,17 @@
 //! Who acts for an organisation: shared checks for the producer and buyer rules.
 
-use entity::membership::{self, MemberRole};
-use sea_orm::ConnectionTrait;
+use chrono::Utc;
+use entity::{
+    membership::{self, MemberRole},
+    organization::{self, OrganizationKind},
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::{
-    auth::Viewer,
-    error::{AppError, AppResult},
+    auth::{Role, Viewer, scope},
+    error::{AppError, AppResult, ErrorCode},
+    ids::new_uuid,
 };
 
 /// The viewer's membership of `organization_id`, if any.
@@ -42,4 +47,115 @@ pub fn is_phone(phone: &str) -> bool {
         && phone
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+}
+
+/// Who a producer or buyer registration is for, decided before anything is written.
+pub struct Registrant {
+    /// The existing organisation it completes, if any.
+    existing: Option<organization::Model>,
+    /// Whether the registering user joins the new organisation as its admin (not staff acting
+    /// on someone's behalf, nor a user who already acts for one).
+    joins: bool,
+}
+
+/// Checks a registration of a `kind` organisation: completing an existing one needs its admin
+/// (or a platform admin) and `profile_exists` false; creating one is refused to a user who
+/// already acts for an organisation; staff create on a unit's behalf inside their region only.
+pub async fn registrant(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization_id: Option<Uuid>,
+    kind: OrganizationKind,
+    region_code: &str,
+    profile_exists: impl AsyncFnOnce(Uuid) -> AppResult<bool>,
+) -> AppResult<Registrant> {
+    if viewer.has(Role::Auditor) && !viewer.is_admin() {
+        return Err(AppError::Forbidden(
+            "auditors read; they do not register organisations",
+        ));
+    }
+    let own = super::service::membership_of(conn, viewer.user_id).await?;
+    let staff = viewer.is_admin() || viewer.has(Role::Officer);
+    let Some(id) = organization_id else {
+        if own.is_some() && !staff {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "you already act for an organisation: pass its organizationId",
+            ));
+        }
+        if staff && own.is_none() {
+            scope::require_acting_over(conn, viewer, region_code).await?;
+        }
+        return Ok(Registrant {
+            existing: None,
+            joins: own.is_none() && !staff,
+        });
+    };
+    let org = organization::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    if org.kind != kind {
+        return Err(AppError::field(
+            "organizationId",
+            ErrorCode::Invalid,
+            format!("this organisation is not a {kind:?}").to_lowercase(),
+        ));
+    }
+    if !viewer.is_admin() {
+        require_member(conn, viewer, id, true).await?;
+    }
+    if profile_exists(id).await? {
+        return Err(AppError::field(
+            "organizationId",
+            ErrorCode::Duplicate,
+            "this organisation is registered already",
+        ));
+    }
+    Ok(Registrant {
+        existing: Some(org),
+        joins: false,
+    })
+}
+
+impl Registrant {
+    /// Writes the organisation (renamed and placed, or created with its first admin).
+    pub async fn save(
+        self,
+        conn: &impl ConnectionTrait,
+        viewer: &Viewer,
+        kind: OrganizationKind,
+        name: &str,
+        region_code: &str,
+    ) -> AppResult<organization::Model> {
+        let now = Utc::now();
+        if let Some(org) = self.existing {
+            let mut active: organization::ActiveModel = org.into();
+            active.name = Set(name.trim().to_owned());
+            active.region_code = Set(Some(region_code.to_owned()));
+            return Ok(active.update(conn).await?);
+        }
+        let org = organization::ActiveModel {
+            id: Set(new_uuid()),
+            kind: Set(kind),
+            name: Set(name.trim().to_owned()),
+            region_code: Set(Some(region_code.to_owned())),
+            created_by: Set(Some(viewer.user_id)),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        if self.joins {
+            membership::ActiveModel {
+                user_id: Set(viewer.user_id),
+                organization_id: Set(org.id),
+                role: Set(MemberRole::Admin),
+                added_by: Set(None),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+        }
+        Ok(org)
+    }
 }

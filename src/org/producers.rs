@@ -4,7 +4,6 @@
 
 use chrono::Utc;
 use entity::{
-    membership::{self, MemberRole},
     organization::{self, OrganizationKind},
     producer::{self, CreditStatus, LinkageMode, ProducerKind, VerificationStatus},
     product::{self, ProductStatus},
@@ -17,12 +16,11 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::members::{is_phone, require_member};
+use super::members::{is_phone, registrant, require_member};
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Role, Viewer, scope},
+    auth::{ClientInfo, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode},
-    ids::new_uuid,
     region,
     state::Services,
 };
@@ -35,17 +33,6 @@ pub const PRODUCER_LEVELS: &[RegionLevel] = &[
 ];
 
 pub type ProducerRecord = (organization::Model, producer::Model);
-
-/// Auditors read; they never register organisations (admins acting as auditors still may).
-pub fn refuse_auditors(viewer: &Viewer) -> AppResult<()> {
-    if viewer.has(Role::Auditor) && !viewer.is_admin() {
-        Err(AppError::Forbidden(
-            "auditors read; they do not register organisations",
-        ))
-    } else {
-        Ok(())
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ProducerInput {
@@ -123,84 +110,31 @@ pub async fn create(
     organization_id: Option<Uuid>,
     input: ProducerInput,
 ) -> AppResult<ProducerRecord> {
-    refuse_auditors(viewer)?;
     check(&input)?;
     let db = &services.db;
     let place =
         region::service::require(db, &input.region_code, "regionCode", PRODUCER_LEVELS).await?;
-    let own_membership = super::service::membership_of(db, viewer.user_id).await?;
-    let staff = viewer.is_admin() || viewer.has(Role::Officer);
-    if staff && organization_id.is_none() && own_membership.is_none() {
-        scope::require_acting_over(db, viewer, &place.code).await?;
-    }
-    let existing = match organization_id {
-        Some(id) => {
-            let org = organization::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or(AppError::NotFound("organization"))?;
-            if org.kind != OrganizationKind::Producer {
-                return Err(AppError::field(
-                    "organizationId",
-                    ErrorCode::Invalid,
-                    "this organisation is a buyer",
-                ));
-            }
-            if !viewer.is_admin() {
-                require_member(db, viewer, id, true).await?;
-            }
-            if producer::Entity::find_by_id(id).one(db).await?.is_some() {
-                return Err(AppError::field(
-                    "organizationId",
-                    ErrorCode::Duplicate,
-                    "this producer is registered already",
-                ));
-            }
-            Some(org)
-        }
-        None if own_membership.is_some() => {
-            return Err(AppError::state(
-                ErrorCode::InvalidState,
-                "you already act for an organisation: pass its organizationId",
-            ));
-        }
-        None => None,
-    };
-
+    let exists = async |id| Ok(producer::Entity::find_by_id(id).one(db).await?.is_some());
+    let registrant = registrant(
+        db,
+        viewer,
+        organization_id,
+        OrganizationKind::Producer,
+        &place.code,
+        exists,
+    )
+    .await?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let org = match existing {
-        Some(org) => {
-            let mut active: organization::ActiveModel = org.into();
-            active.name = Set(input.name.trim().to_owned());
-            active.region_code = Set(Some(place.code.clone()));
-            active.update(&txn).await?
-        }
-        None => {
-            let org = organization::ActiveModel {
-                id: Set(new_uuid()),
-                kind: Set(OrganizationKind::Producer),
-                name: Set(input.name.trim().to_owned()),
-                region_code: Set(Some(place.code.clone())),
-                created_by: Set(Some(viewer.user_id)),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-            if own_membership.is_none() && !staff {
-                membership::ActiveModel {
-                    user_id: Set(viewer.user_id),
-                    organization_id: Set(org.id),
-                    role: Set(MemberRole::Admin),
-                    added_by: Set(None),
-                    created_at: Set(now),
-                }
-                .insert(&txn)
-                .await?;
-            }
-            org
-        }
-    };
+    let org = registrant
+        .save(
+            &txn,
+            viewer,
+            OrganizationKind::Producer,
+            &input.name,
+            &place.code,
+        )
+        .await?;
     let profile = producer::ActiveModel {
         organization_id: Set(org.id),
         kind: Set(input.kind),

@@ -157,6 +157,31 @@ async fn an_approval_is_publicly_noticed_before_it_counts() {
         )
         .await;
     assert_eq!(certified["data"]["products"]["totalCount"], 0);
+    let by_status = |statuses: Value| {
+        w.app.gql(
+            w.officer.token(),
+            "query($s: [CertificationStatus!]) { certifications(filter: {statuses: $s}) { totalCount } }",
+            json!({ "s": statuses }),
+        )
+    };
+    assert_eq!(
+        by_status(json!(["IN_PUBLIC_NOTICE"])).await["data"]["certifications"]["totalCount"],
+        1
+    );
+    assert_eq!(
+        by_status(json!(["CERTIFIED", "EXPIRED"])).await["data"]["certifications"]["totalCount"],
+        0
+    );
+    // Another county's officer does not see the application.
+    let elsewhere = w
+        .app
+        .gql(
+            w.other_officer.token(),
+            "{ certifications { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(elsewhere["data"]["certifications"]["totalCount"], 0);
 }
 
 #[tokio::test]
