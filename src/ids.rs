@@ -19,10 +19,12 @@ pub enum NodeKind {
     Buyer,
     Product,
     Certification,
+    Order,
+    OrderLine,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 8] = [
+    const ALL: [NodeKind; 10] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -31,6 +33,8 @@ impl NodeKind {
         NodeKind::Buyer,
         NodeKind::Product,
         NodeKind::Certification,
+        NodeKind::Order,
+        NodeKind::OrderLine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +47,8 @@ impl NodeKind {
             Self::Buyer => "Buyer",
             Self::Product => "Product",
             Self::Certification => "Certification",
+            Self::Order => "Order",
+            Self::OrderLine => "OrderLine",
         }
     }
 

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod loaders;
 pub mod org;
 pub mod pagination;
+pub mod procurement;
 pub mod rate_limit;
 pub mod region;
 pub mod server;

@@ -19,6 +19,7 @@ use crate::{
         graphql::OrgMutation,
         producer_api::{ProducerMutation, ProducerQuery},
     },
+    procurement::graphql::{OrderMutation, OrderQuery},
     region::graphql::{RegionMutation, RegionQuery},
     state::Services,
 };
@@ -31,6 +32,7 @@ pub struct Query(
     ProducerQuery,
     BuyerQuery,
     CatalogueQuery,
+    OrderQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct Mutation(
     ProducerMutation,
     BuyerMutation,
     CatalogueMutation,
+    OrderMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

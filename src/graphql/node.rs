@@ -15,6 +15,7 @@ use crate::{
         ProductById, RegionByCode, UserById,
     },
     org::{buyer_api::Buyer, graphql::Organization, producer_api::Producer},
+    procurement::graphql::Order,
     region::graphql::{Pairing, Region},
 };
 
@@ -30,6 +31,7 @@ pub enum Node {
     Buyer(Buyer),
     Product(Product),
     Certification(Certification),
+    Order(Order),
 }
 
 const MAX_NODES: usize = 100;
@@ -105,7 +107,17 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             .await
             .map_err(AppError::from)?
             .map(|p| Node::Pairing(Pairing(p))),
-        NodeKind::Region => None,
+        NodeKind::Order => match entity::order::Entity::find_by_id(uuid)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+        {
+            Some(order) if crate::procurement::graphql::may_see(ctx, &order).await? => {
+                Some(Node::Order(Order(order)))
+            }
+            _ => None,
+        },
+        NodeKind::Region | NodeKind::OrderLine => None,
     })
 }
 

@@ -9,6 +9,7 @@ mod harness;
 mod http_spec;
 mod limits;
 mod operations;
+mod orders;
 mod organizations;
 mod registry;
 mod schema;

@@ -1,0 +1,58 @@
+use sea_orm::entity::prelude::*;
+
+/// An order from one buyer to one producer.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub buyer_org_id: Uuid,
+    pub producer_org_id: Uuid,
+    pub status: OrderStatus,
+    pub payment_terms: PaymentTerms,
+    pub total_fen: i64,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    pub invoice_no: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub cancel_reason: Option<String>,
+    pub placed_by: Uuid,
+    pub placed_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OrderStatus {
+    #[sea_orm(string_value = "PLACED")]
+    Placed,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "SHIPPED")]
+    Shipped,
+    /// Inspected and accepted by the buyer (验收).
+    #[sea_orm(string_value = "RECEIVED")]
+    Received,
+    #[sea_orm(string_value = "SETTLED")]
+    Settled,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum PaymentTerms {
+    /// Paid before shipping (within 30 days on the national platform).
+    #[sea_orm(string_value = "PAY_FIRST")]
+    PayFirst,
+    #[sea_orm(string_value = "PAY_AFTER_DELIVERY")]
+    PayAfterDelivery,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+use crate::product::ProductCategory;
+
+/// One product of an order, its price and description frozen when ordered.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "order_lines")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub position: i32,
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub category: ProductCategory,
+    pub spec: String,
+    pub unit: String,
+    pub price_fen: i64,
+    pub quantity: i64,
+    /// What the buyer accepted at inspection (may be less than shipped).
+    pub accepted_quantity: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

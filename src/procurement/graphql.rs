@@ -1,0 +1,518 @@
+//! Orders in the API: `orders`, `order`, `placeOrder`, `confirmOrder`, `shipOrder`,
+//! `receiveOrder`, `cancelOrder`.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    order::{self, OrderStatus, PaymentTerms},
+    order_event, order_line,
+    product::ProductCategory,
+};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::orders::{self, Basket, Inspection, OrderTransition};
+use crate::{
+    auth::{Role, RoleGuard, Viewer, graphql::User, viewer},
+    error::{AppError, Payload, UserError, payload},
+    graphql::{
+        client,
+        scalars::{DateTime, Money},
+        services,
+    },
+    ids::{self, NodeKind},
+    loaders::{BuyerById, Loaders, ProducerById, UserById},
+    org::{buyer_api::Buyer, producer_api::Producer, service::membership_of},
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+};
+
+/// An order from one buyer unit to one producer.
+pub struct Order(pub order::Model);
+
+#[Object]
+impl Order {
+    pub async fn id(&self) -> ID {
+        NodeKind::Order.id(self.0.id)
+    }
+
+    async fn status(&self) -> OrderStatus {
+        self.0.status
+    }
+
+    async fn payment_terms(&self) -> PaymentTerms {
+        self.0.payment_terms
+    }
+
+    /// The sum of the lines at their frozen prices.
+    async fn total(&self) -> Money {
+        Money(self.0.total_fen)
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    async fn invoice_no(&self) -> Option<&str> {
+        self.0.invoice_no.as_deref()
+    }
+
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+
+    async fn placed_at(&self) -> DateTime {
+        self.0.placed_at.into()
+    }
+
+    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(BuyerById(self.0.buyer_org_id))
+            .await?
+            .map(Buyer))
+    }
+
+    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(ProducerById(self.0.producer_org_id))
+            .await?
+            .map(Producer::from))
+    }
+
+    /// What the viewer may do to it now: front-ends never guess the state machine.
+    async fn available_transitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<OrderTransition>> {
+        let Some(viewer) = ctx.data_opt::<Viewer>() else {
+            return Ok(Vec::new());
+        };
+        let side = orders::side_of(&services(ctx)?.db, viewer, &self.0).await?;
+        Ok(side
+            .map(|s| orders::available(self.0.status, s))
+            .unwrap_or_default())
+    }
+
+    /// The lines, in the order they were placed.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn lines(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<OrderLine>> {
+        let select = order_line::Entity::find().filter(order_line::Column::OrderId.eq(self.0.id));
+        Ok(pagination::paginate(
+            &services(ctx)?.db,
+            select,
+            &[SortKey::asc(order_line::Column::Position)],
+            &PageArgs::new(first, after, last, before),
+            |l| vec![CursorValue::Int(i64::from(l.position))],
+            OrderLine,
+        )
+        .await?)
+    }
+
+    /// Every transition: from what, to what, by whom, when.
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderEvent>> {
+        let rows = order_event::Entity::find()
+            .filter(order_event::Column::OrderId.eq(self.0.id))
+            .order_by_asc(order_event::Column::At)
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(OrderEvent).collect())
+    }
+}
+
+pub struct OrderLine(pub order_line::Model);
+
+#[Object]
+impl OrderLine {
+    /// For `receiveOrder`'s accepted quantities.
+    async fn id(&self) -> ID {
+        NodeKind::OrderLine.id(self.0.id)
+    }
+
+    async fn product_id(&self) -> ID {
+        NodeKind::Product.id(self.0.product_id)
+    }
+
+    async fn product_name(&self) -> &str {
+        &self.0.product_name
+    }
+
+    async fn category(&self) -> ProductCategory {
+        self.0.category
+    }
+
+    async fn spec(&self) -> &str {
+        &self.0.spec
+    }
+
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+
+    /// The price when ordered.
+    async fn price(&self) -> Money {
+        Money(self.0.price_fen)
+    }
+
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+
+    /// What the buyer accepted at inspection.
+    async fn accepted_quantity(&self) -> Option<i64> {
+        self.0.accepted_quantity
+    }
+
+    async fn amount(&self) -> Money {
+        Money(self.0.price_fen * self.0.quantity)
+    }
+}
+
+pub struct OrderEvent(pub order_event::Model);
+
+#[Object]
+impl OrderEvent {
+    async fn from_status(&self) -> Option<OrderStatus> {
+        self.0.from_status
+    }
+
+    async fn to_status(&self) -> OrderStatus {
+        self.0.to_status
+    }
+
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(UserById(self.0.actor_id)).await?.map(User))
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
+    }
+}
+
+/// Which of the viewer's orders to list.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrderSide {
+    /// Orders the viewer's unit placed.
+    Buying,
+    /// Orders the viewer's producer received.
+    Selling,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    pub statuses: Option<Vec<OrderStatus>>,
+    pub side: Option<OrderSide>,
+}
+
+/// Whether the viewer may see the order: its two parties and platform admins.
+pub async fn may_see(ctx: &Context<'_>, order: &order::Model) -> async_graphql::Result<bool> {
+    let Some(viewer) = ctx.data_opt::<Viewer>() else {
+        return Ok(false);
+    };
+    Ok(viewer.is_admin()
+        || orders::side_of(&services(ctx)?.db, viewer, order)
+            .await?
+            .is_some())
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// The orders of the viewer's organisation (all orders for platform admins), newest first.
+    #[graphql(
+        guard = "RoleGuard::signed_in()",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Order>> {
+        let services = services(ctx)?;
+        let viewer = viewer(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let mut select = order::Entity::find();
+        if !viewer.is_admin() {
+            let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
+                return Err(
+                    AppError::Forbidden("only members of a buyer or producer have orders").into(),
+                );
+            };
+            let org = membership.organization_id;
+            select = select.filter(match filter.side {
+                Some(OrderSide::Buying) => Condition::all().add(order::Column::BuyerOrgId.eq(org)),
+                Some(OrderSide::Selling) => {
+                    Condition::all().add(order::Column::ProducerOrgId.eq(org))
+                }
+                None => Condition::any()
+                    .add(order::Column::BuyerOrgId.eq(org))
+                    .add(order::Column::ProducerOrgId.eq(org)),
+            });
+        }
+        if let Some(statuses) = filter.statuses {
+            select = select.filter(order::Column::Status.is_in(statuses));
+        }
+        Ok(pagination::paginate(
+            &services.db,
+            select,
+            &[SortKey::desc(order::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |o| vec![CursorValue::Uuid(o.id)],
+            Order,
+        )
+        .await?)
+    }
+
+    /// An order, for its two parties and platform admins.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        let id = ids::expect(&id, NodeKind::Order, "id")?;
+        let Some(found) = order::Entity::find_by_id(id)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+        else {
+            return Ok(None);
+        };
+        Ok(may_see(ctx, &found).await?.then_some(Order(found)))
+    }
+}
+
+#[derive(InputObject)]
+pub struct OrderLineInput {
+    pub product_id: ID,
+    pub quantity: i64,
+}
+
+#[derive(InputObject)]
+pub struct PlaceOrderInput {
+    /// Products from any number of producers: one order is created per producer.
+    pub lines: Vec<OrderLineInput>,
+    #[graphql(default_with = "PaymentTerms::PayAfterDelivery")]
+    pub payment_terms: PaymentTerms,
+    pub note: Option<String>,
+    /// Chosen by the client (e.g. a UUID): a retry with the same key returns the first result
+    /// and creates nothing more.
+    pub idempotency_key: String,
+}
+
+#[derive(InputObject)]
+pub struct OrderIdInput {
+    pub order_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct CancelOrderInput {
+    pub order_id: ID,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct AcceptedLineInput {
+    pub line_id: ID,
+    /// Between 0 and the quantity shipped.
+    pub accepted_quantity: i64,
+}
+
+#[derive(InputObject)]
+pub struct ReceiveOrderInput {
+    pub order_id: ID,
+    /// Lines accepted in part; lines not named are accepted in full.
+    #[graphql(default)]
+    pub accepted: Vec<AcceptedLineInput>,
+    pub invoice_no: Option<String>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct PlaceOrderPayload {
+    /// One per producer.
+    pub orders: Vec<Order>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for PlaceOrderPayload {
+    type Success = Vec<order::Model>;
+
+    fn success(orders: Vec<order::Model>) -> Self {
+        Self {
+            orders: orders.into_iter().map(Order).collect(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            orders: Vec::new(),
+            errors,
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for OrderPayload {
+    type Success = order::Model;
+
+    fn success(order: order::Model) -> Self {
+        Self {
+            order: Some(Order(order)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            order: None,
+            errors,
+        }
+    }
+}
+
+fn order_id(id: &ID) -> async_graphql::Result<Uuid> {
+    Ok(ids::expect(id, NodeKind::Order, "orderId")?)
+}
+
+async fn step(
+    ctx: &Context<'_>,
+    id: &ID,
+    step: OrderTransition,
+    reason: Option<String>,
+    inspection: Option<Inspection>,
+) -> async_graphql::Result<OrderPayload> {
+    let id = order_id(id)?;
+    payload(
+        orders::transition(
+            services(ctx)?,
+            viewer(ctx)?,
+            &client(ctx),
+            id,
+            step,
+            reason,
+            inspection,
+        )
+        .await,
+    )
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Orders a basket (members of a buyer unit): prices are frozen and stock reserved now.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        input: PlaceOrderInput,
+    ) -> async_graphql::Result<PlaceOrderPayload> {
+        let mut lines = Vec::with_capacity(input.lines.len());
+        for (index, line) in input.lines.iter().enumerate() {
+            lines.push((
+                ids::expect(
+                    &line.product_id,
+                    NodeKind::Product,
+                    &format!("lines.{index}.productId"),
+                )?,
+                line.quantity,
+            ));
+        }
+        let basket = Basket {
+            lines,
+            payment_terms: input.payment_terms,
+            note: input.note,
+            idempotency_key: input.idempotency_key,
+        };
+        payload(orders::place(services(ctx)?, viewer(ctx)?, &client(ctx), basket).await)
+    }
+
+    /// The producer accepts an order.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn confirm_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        step(ctx, &input.order_id, OrderTransition::Confirm, None, None).await
+    }
+
+    /// The producer ships a confirmed order.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn ship_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        step(ctx, &input.order_id, OrderTransition::Ship, None, None).await
+    }
+
+    /// The buyer inspects (验货) and accepts a shipped order, line by line.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn receive_order(
+        &self,
+        ctx: &Context<'_>,
+        input: ReceiveOrderInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let mut accepted = HashMap::new();
+        for line in &input.accepted {
+            accepted.insert(
+                ids::expect(&line.line_id, NodeKind::OrderLine, "accepted.lineId")?,
+                line.accepted_quantity,
+            );
+        }
+        let inspection = Inspection {
+            accepted,
+            invoice_no: input.invoice_no,
+        };
+        step(
+            ctx,
+            &input.order_id,
+            OrderTransition::Receive,
+            None,
+            Some(inspection),
+        )
+        .await
+    }
+
+    /// Calls an order off, with a reason: the buyer before shipping, the producer before
+    /// confirming. Its stock is released.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Producer])")]
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOrderInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        step(
+            ctx,
+            &input.order_id,
+            OrderTransition::Cancel,
+            Some(input.reason),
+            None,
+        )
+        .await
+    }
+}

@@ -1,0 +1,5 @@
+//! Procurement: orders from buyers to producers, with stock reserved at ordering and every
+//! transition recorded.
+
+pub mod graphql;
+pub mod orders;

@@ -1,0 +1,586 @@
+//! Order rules. `placeOrder` splits a basket into one order per producer, freezes prices, and
+//! reserves stock with one conditional update per product (in a fixed order, so concurrent
+//! baskets cannot deadlock): stock never goes below zero whatever the concurrency. A client's
+//! idempotency key, stored in the same transaction, makes retries return the first result.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use entity::{
+    idempotency_key, order,
+    order::{OrderStatus, PaymentTerms},
+    order_event, order_line, product,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait, sea_query::Expr,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer},
+    error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
+    ids::new_uuid,
+    org::{buyers, members::membership_in, service::membership_of},
+    state::Services,
+};
+
+const MAX_LINES: usize = 100;
+const MAX_QUANTITY: i64 = 1_000_000;
+
+#[derive(Clone, Debug)]
+pub struct Basket {
+    pub lines: Vec<(Uuid, i64)>,
+    pub payment_terms: PaymentTerms,
+    pub note: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// What the orders' buyer side sees as the ordering unit.
+async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Uuid> {
+    let membership = membership_of(conn, viewer.user_id)
+        .await?
+        .ok_or(AppError::Forbidden(
+            "only members of a buyer unit place orders",
+        ))?;
+    buyers::load(conn, membership.organization_id)
+        .await
+        .map_err(|_| AppError::Forbidden("only members of a registered buyer unit place orders"))?;
+    Ok(membership.organization_id)
+}
+
+fn request_hash(basket: &Basket) -> String {
+    let mut lines = basket.lines.clone();
+    lines.sort();
+    let canonical = json!({
+        "lines": lines.iter().map(|(p, q)| (p.to_string(), q)).collect::<Vec<_>>(),
+        "terms": format!("{:?}", basket.payment_terms),
+        "note": basket.note,
+    });
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn check(basket: &Basket) -> AppResult<()> {
+    let mut checks = Checks::default();
+    checks
+        .require(
+            (1..=MAX_LINES).contains(&basket.lines.len()),
+            "lines",
+            ErrorCode::Invalid,
+            format!("an order has 1 to {MAX_LINES} lines"),
+        )
+        .length(&basket.idempotency_key, "idempotencyKey", 8, 100)
+        .length(basket.note.as_deref().unwrap_or_default(), "note", 0, 500);
+    let mut seen = std::collections::HashSet::new();
+    for (index, (product, quantity)) in basket.lines.iter().enumerate() {
+        let field = format!("lines.{index}");
+        if !(1..=MAX_QUANTITY).contains(quantity) {
+            checks.push(line_error(
+                index,
+                ErrorCode::Invalid,
+                "the quantity must be positive",
+            ));
+        }
+        if !seen.insert(*product) {
+            checks.push(UserError {
+                field: Some(vec!["input".into(), field]),
+                code: ErrorCode::Duplicate,
+                message: "each product once per order".into(),
+            });
+        }
+    }
+    checks.finish()
+}
+
+fn line_error(index: usize, code: ErrorCode, message: impl Into<String>) -> UserError {
+    UserError {
+        field: Some(vec!["input".into(), "lines".into(), index.to_string()]),
+        code,
+        message: message.into(),
+    }
+}
+
+/// The orders a basket became (one per producer), from the group an idempotency key names.
+pub async fn orders_of_group(
+    conn: &impl ConnectionTrait,
+    group: Uuid,
+) -> AppResult<Vec<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::GroupId.eq(group))
+        .order_by_asc(order::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Places a basket: one order per producer, prices frozen, stock reserved, all or nothing.
+pub async fn place(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    basket: Basket,
+) -> AppResult<Vec<order::Model>> {
+    check(&basket)?;
+    let db = &services.db;
+    let buyer = buyer_of(db, viewer).await?;
+    let hash = request_hash(&basket);
+    let key = basket.idempotency_key.trim().to_owned();
+    if let Some(previous) = find_key(db, buyer, viewer.user_id, &key).await? {
+        return replay(db, &previous, &hash).await;
+    }
+
+    let txn = db.begin().await?;
+    let group = new_uuid();
+    let now = Utc::now();
+    // The key goes in first: a concurrent retry with the same key waits on it, then finds it.
+    let claimed = idempotency_key::ActiveModel {
+        id: Set(new_uuid()),
+        organization_id: Set(buyer),
+        user_id: Set(viewer.user_id),
+        key: Set(key.clone()),
+        request_hash: Set(hash.clone()),
+        group_id: Set(group),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(error) = claimed {
+        txn.rollback().await.ok();
+        if is_unique_violation(&error) {
+            let previous = find_key(db, buyer, viewer.user_id, &key)
+                .await?
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("idempotency key vanished")))?;
+            return replay(db, &previous, &hash).await;
+        }
+        return Err(error.into());
+    }
+
+    let ids: Vec<Uuid> = basket.lines.iter().map(|(p, _)| *p).collect();
+    let products: HashMap<Uuid, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut problems = Checks::default();
+    for (index, (id, quantity)) in basket.lines.iter().enumerate() {
+        match products.get(id) {
+            Some(p) if !p.listed => {
+                problems.push(line_error(
+                    index,
+                    ErrorCode::NotInGoodStanding,
+                    format!("{} is not in the catalogue", p.name),
+                ));
+            }
+            Some(p) if i64::from(p.min_order_quantity) > *quantity => {
+                problems.push(line_error(
+                    index,
+                    ErrorCode::Invalid,
+                    format!(
+                        "{} is sold from {} {}",
+                        p.name, p.min_order_quantity, p.unit
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                problems.push(line_error(index, ErrorCode::NotFound, "no such product"));
+            }
+        }
+    }
+    problems.finish()?;
+
+    // Reserve in product-ID order: every basket locks rows in the same order, so none deadlock.
+    let mut ordered: Vec<(usize, Uuid, i64)> = basket
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, (p, q))| (i, *p, *q))
+        .collect();
+    ordered.sort_by_key(|(_, p, _)| *p);
+    for (index, id, quantity) in &ordered {
+        let reserved = product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).sub(*quantity),
+            )
+            .filter(product::Column::Id.eq(*id))
+            .filter(product::Column::Stock.gte(*quantity))
+            .filter(product::Column::Listed.eq(true))
+            .exec(&txn)
+            .await?;
+        if reserved.rows_affected == 0 {
+            // Dropping the transaction undoes the reservations made so far.
+            return Err(AppError::user(line_error(
+                *index,
+                ErrorCode::InsufficientStock,
+                format!("not enough {} in stock", products[id].name),
+            )));
+        }
+    }
+
+    let mut by_producer: BTreeMap<Uuid, Vec<(usize, &product::Model, i64)>> = BTreeMap::new();
+    for (index, (id, quantity)) in basket.lines.iter().enumerate() {
+        let p = &products[id];
+        by_producer
+            .entry(p.producer_org_id)
+            .or_default()
+            .push((index, p, *quantity));
+    }
+    let mut created = Vec::new();
+    for (producer, lines) in by_producer {
+        let total: i64 = lines.iter().map(|(_, p, q)| p.price_fen * q).sum();
+        let placed = order::ActiveModel {
+            id: Set(new_uuid()),
+            group_id: Set(group),
+            buyer_org_id: Set(buyer),
+            producer_org_id: Set(producer),
+            status: Set(OrderStatus::Placed),
+            payment_terms: Set(basket.payment_terms),
+            total_fen: Set(total),
+            note: Set(basket.note.clone()),
+            invoice_no: Set(None),
+            cancel_reason: Set(None),
+            placed_by: Set(viewer.user_id),
+            placed_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        for (position, (_, p, quantity)) in lines.iter().enumerate() {
+            order_line::ActiveModel {
+                id: Set(new_uuid()),
+                order_id: Set(placed.id),
+                position: Set(position as i32),
+                product_id: Set(p.id),
+                product_name: Set(p.name.clone()),
+                category: Set(p.category),
+                spec: Set(p.spec.clone()),
+                unit: Set(p.unit.clone()),
+                price_fen: Set(p.price_fen),
+                quantity: Set(*quantity),
+                accepted_quantity: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        audit::record(
+            &txn,
+            Some(viewer),
+            Some(client),
+            Change {
+                action: "placeOrder",
+                target_type: "Order",
+                target_id: Some(placed.id),
+                summary: json!({ "producer": producer, "totalFen": total, "lines": lines.len() }),
+            },
+        )
+        .await?;
+        created.push(placed);
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn find_key(
+    conn: &impl ConnectionTrait,
+    organization: Uuid,
+    user: Uuid,
+    key: &str,
+) -> AppResult<Option<idempotency_key::Model>> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::OrganizationId.eq(organization))
+        .filter(idempotency_key::Column::UserId.eq(user))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(conn)
+        .await?)
+}
+
+async fn replay(
+    conn: &impl ConnectionTrait,
+    previous: &idempotency_key::Model,
+    hash: &str,
+) -> AppResult<Vec<order::Model>> {
+    if previous.request_hash != hash {
+        return Err(AppError::field(
+            "idempotencyKey",
+            ErrorCode::Duplicate,
+            "this key was used for a different order",
+        ));
+    }
+    orders_of_group(conn, previous.group_id).await
+}
+
+async fn record_event(
+    conn: &impl ConnectionTrait,
+    order: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    viewer: &Viewer,
+    note: Option<String>,
+) -> AppResult<()> {
+    order_event::ActiveModel {
+        id: Set(new_uuid()),
+        order_id: Set(order),
+        from_status: Set(from),
+        to_status: Set(to),
+        actor_id: Set(viewer.user_id),
+        note: Set(note),
+        at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Which side of an order the viewer acts for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Side {
+    Buyer,
+    Producer,
+}
+
+/// A move of the order state machine.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrderTransition {
+    /// The producer accepts the order (PLACED → CONFIRMED).
+    Confirm,
+    /// The producer ships it (CONFIRMED → SHIPPED).
+    Ship,
+    /// The buyer inspects and accepts it (SHIPPED → RECEIVED).
+    Receive,
+    /// The buyer before shipping, or the producer before confirming, calls it off.
+    Cancel,
+}
+
+/// The transitions `side` may make from `status`: front-ends show these, never guess.
+pub fn available(status: OrderStatus, side: Side) -> Vec<OrderTransition> {
+    use OrderStatus as S;
+    use OrderTransition as T;
+    match (side, status) {
+        (Side::Producer, S::Placed) => vec![T::Confirm, T::Cancel],
+        (Side::Producer, S::Confirmed) => vec![T::Ship],
+        (Side::Buyer, S::Placed | S::Confirmed) => vec![T::Cancel],
+        (Side::Buyer, S::Shipped) => vec![T::Receive],
+        _ => Vec::new(),
+    }
+}
+
+/// The viewer's side of an order, if they act for one.
+pub async fn side_of(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    order: &order::Model,
+) -> AppResult<Option<Side>> {
+    if membership_in(conn, viewer, order.buyer_org_id)
+        .await?
+        .is_some()
+    {
+        return Ok(Some(Side::Buyer));
+    }
+    if membership_in(conn, viewer, order.producer_org_id)
+        .await?
+        .is_some()
+    {
+        return Ok(Some(Side::Producer));
+    }
+    Ok(None)
+}
+
+pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Model> {
+    order::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("order"))
+}
+
+pub async fn lines(conn: &impl ConnectionTrait, order: Uuid) -> AppResult<Vec<order_line::Model>> {
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order))
+        .order_by_asc(order_line::Column::Position)
+        .all(conn)
+        .await?)
+}
+
+/// What a receipt says: accepted quantity per line (all when omitted) and the invoice.
+#[derive(Clone, Debug, Default)]
+pub struct Inspection {
+    pub accepted: HashMap<Uuid, i64>,
+    pub invoice_no: Option<String>,
+}
+
+/// Moves an order one step, if the viewer's side may make that move from its current state.
+pub async fn transition(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    step: OrderTransition,
+    reason: Option<String>,
+    inspection: Option<Inspection>,
+) -> AppResult<order::Model> {
+    let db = &services.db;
+    let current = load(db, id).await?;
+    let side = side_of(db, viewer, &current)
+        .await?
+        .ok_or(AppError::Forbidden(
+            "you act for neither side of this order",
+        ))?;
+    if !available(current.status, side).contains(&step) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            format!(
+                "a {:?} order cannot be {step:?}ed by the {side:?}",
+                current.status
+            )
+            .to_lowercase(),
+        ));
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if step == OrderTransition::Cancel && reason.is_none() {
+        return Err(AppError::field(
+            "reason",
+            ErrorCode::Invalid,
+            "give the reason for cancelling",
+        ));
+    }
+    let next = match step {
+        OrderTransition::Confirm => OrderStatus::Confirmed,
+        OrderTransition::Ship => OrderStatus::Shipped,
+        OrderTransition::Receive => OrderStatus::Received,
+        OrderTransition::Cancel => OrderStatus::Cancelled,
+    };
+    let order_lines = lines(db, id).await?;
+    let txn = db.begin().await?;
+    let mut update = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(next))
+        .col_expr(order::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(current.status));
+    if step == OrderTransition::Cancel {
+        update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
+    }
+    if let Some(inspection) = &inspection {
+        update = update.col_expr(
+            order::Column::InvoiceNo,
+            Expr::value(inspection.invoice_no.clone()),
+        );
+    }
+    // The status in the WHERE clause makes a concurrent move of the same order lose cleanly.
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "the order changed meanwhile",
+        ));
+    }
+    match step {
+        OrderTransition::Cancel => {
+            for line in &order_lines {
+                product::Entity::update_many()
+                    .col_expr(
+                        product::Column::Stock,
+                        Expr::col(product::Column::Stock).add(line.quantity),
+                    )
+                    .filter(product::Column::Id.eq(line.product_id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        OrderTransition::Receive => {
+            let inspection = inspection.unwrap_or_default();
+            for line in &order_lines {
+                let accepted = inspection
+                    .accepted
+                    .get(&line.id)
+                    .copied()
+                    .unwrap_or(line.quantity);
+                if !(0..=line.quantity).contains(&accepted) {
+                    return Err(AppError::field(
+                        "lines",
+                        ErrorCode::Invalid,
+                        format!(
+                            "accept between 0 and {} of {}",
+                            line.quantity, line.product_name
+                        ),
+                    ));
+                }
+                let mut active: order_line::ActiveModel = line.clone().into();
+                active.accepted_quantity = Set(Some(accepted));
+                active.update(&txn).await?;
+            }
+        }
+        OrderTransition::Confirm | OrderTransition::Ship => {}
+    }
+    record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: match step {
+                OrderTransition::Confirm => "confirmOrder",
+                OrderTransition::Ship => "shipOrder",
+                OrderTransition::Receive => "receiveOrder",
+                OrderTransition::Cancel => "cancelOrder",
+            },
+            target_type: "Order",
+            target_id: Some(id),
+            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{next:?}"), "reason": reason }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_side_sees_only_its_moves() {
+        assert_eq!(
+            available(OrderStatus::Placed, Side::Producer),
+            [OrderTransition::Confirm, OrderTransition::Cancel]
+        );
+        assert_eq!(
+            available(OrderStatus::Confirmed, Side::Buyer),
+            [OrderTransition::Cancel]
+        );
+        assert!(available(OrderStatus::Shipped, Side::Producer).is_empty());
+        assert_eq!(
+            available(OrderStatus::Shipped, Side::Buyer),
+            [OrderTransition::Receive]
+        );
+        assert!(available(OrderStatus::Cancelled, Side::Buyer).is_empty());
+    }
+
+    #[test]
+    fn the_request_hash_ignores_line_order() {
+        let a = Uuid::now_v7();
+        let b = Uuid::now_v7();
+        let basket = |lines| Basket {
+            lines,
+            payment_terms: PaymentTerms::PayAfterDelivery,
+            note: None,
+            idempotency_key: "k".repeat(8),
+        };
+        assert_eq!(
+            request_hash(&basket(vec![(a, 1), (b, 2)])),
+            request_hash(&basket(vec![(b, 2), (a, 1)]))
+        );
+        assert_ne!(
+            request_hash(&basket(vec![(a, 1)])),
+            request_hash(&basket(vec![(a, 2)]))
+        );
+    }
+}
