@@ -21,10 +21,11 @@ pub enum NodeKind {
     Certification,
     Order,
     OrderLine,
+    LedgerEntry,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    const ALL: [NodeKind; 11] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -35,6 +36,7 @@ impl NodeKind {
         NodeKind::Certification,
         NodeKind::Order,
         NodeKind::OrderLine,
+        NodeKind::LedgerEntry,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl NodeKind {
             Self::Certification => "Certification",
             Self::Order => "Order",
             Self::OrderLine => "OrderLine",
+            Self::LedgerEntry => "LedgerEntry",
         }
     }
 

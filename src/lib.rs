@@ -17,6 +17,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod ledger;
 pub mod loaders;
 pub mod org;
 pub mod pagination;

@@ -6,6 +6,8 @@ pub mod buyer;
 pub mod certification;
 pub mod certification_review;
 pub mod idempotency_key;
+pub mod ledger_entry;
+pub mod ledger_head;
 pub mod membership;
 pub mod order;
 pub mod order_event;

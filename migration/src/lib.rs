@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_registry;
 mod m20261123_000003_orders;
+mod m20261123_000004_ledger;
+
+pub use m20261123_000004_ledger::GENESIS;
 
 pub struct Migrator;
 
@@ -15,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_registry::Migration),
             Box::new(m20261123_000003_orders::Migration),
+            Box::new(m20261123_000004_ledger::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     catalogue::graphql::{CatalogueMutation, CatalogueQuery},
     config::QueryLimits,
     error::AppError,
+    ledger::graphql::LedgerQuery,
     org::{
         buyer_api::{BuyerMutation, BuyerQuery},
         graphql::OrgMutation,
@@ -33,6 +34,7 @@ pub struct Query(
     BuyerQuery,
     CatalogueQuery,
     OrderQuery,
+    LedgerQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -117,7 +117,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             }
             _ => None,
         },
-        NodeKind::Region | NodeKind::OrderLine => None,
+        NodeKind::Region | NodeKind::OrderLine | NodeKind::LedgerEntry => None,
     })
 }
 

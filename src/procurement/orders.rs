@@ -24,6 +24,7 @@ use crate::{
     auth::{ClientInfo, Viewer},
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
+    ledger,
     org::{buyers, members::membership_in, service::membership_of},
     state::Services,
 };
@@ -497,6 +498,7 @@ pub async fn transition(
         }
         OrderTransition::Receive => {
             let inspection = inspection.unwrap_or_default();
+            let mut inspected = Vec::with_capacity(order_lines.len());
             for line in &order_lines {
                 let accepted = inspection
                     .accepted
@@ -515,8 +517,11 @@ pub async fn transition(
                 }
                 let mut active: order_line::ActiveModel = line.clone().into();
                 active.accepted_quantity = Set(Some(accepted));
-                active.update(&txn).await?;
+                inspected.push(active.update(&txn).await?);
             }
+            // The ledger entries land in the receipt's own transaction: both or neither.
+            ledger::service::record_receipt(&txn, &current, &inspected, Utc::now().date_naive())
+                .await?;
         }
         OrderTransition::Confirm | OrderTransition::Ship => {}
     }

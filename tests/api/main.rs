@@ -7,6 +7,7 @@ mod bad_input;
 mod catalogue;
 mod harness;
 mod http_spec;
+mod ledger;
 mod limits;
 mod operations;
 mod orders;

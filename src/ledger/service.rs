@@ -1,0 +1,309 @@
+//! Appending to and verifying the ledger. Each entry's hash covers its content and the previous
+//! entry's hash; the single `ledger_head` row is locked while appending, so the chain has no
+//! gaps or forks even when receipts land concurrently.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use entity::{
+    ledger_entry::{self, LedgerEntryKind},
+    ledger_head, order, order_line, product,
+    region::PovertyStatus,
+};
+use migration::GENESIS;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::{AppError, AppResult},
+    ids::new_uuid,
+    org::{buyers, producers},
+    region::service as regions,
+};
+
+fn status_name(status: PovertyStatus) -> &'static str {
+    match status {
+        PovertyStatus::NotPoor => "NOT_POOR",
+        PovertyStatus::Poor => "POOR",
+        PovertyStatus::DeepPoverty => "DEEP_POVERTY",
+        PovertyStatus::Exited => "EXITED",
+    }
+}
+
+/// The hash of an entry: its content, fields separated by a control character no field
+/// contains, then the previous entry's hash.
+pub fn hash_of(entry: &ledger_entry::Model) -> String {
+    let fields = [
+        entry.seq.to_string(),
+        entry.id.to_string(),
+        format!("{:?}", entry.kind),
+        entry.refund_of.map(|r| r.to_string()).unwrap_or_default(),
+        entry.order_id.to_string(),
+        entry.order_line_id.to_string(),
+        entry.buyer_org_id.to_string(),
+        entry.buyer_kind.clone(),
+        entry.producer_org_id.to_string(),
+        entry.product_id.to_string(),
+        entry.product_name.clone(),
+        entry.category.clone(),
+        entry.quantity.to_string(),
+        entry.amount_fen.to_string(),
+        entry.region_code.clone(),
+        entry.county_status.clone(),
+        entry.village_status.clone().unwrap_or_default(),
+        entry.certified.to_string(),
+        entry.poor_households_linked.to_string(),
+        entry.paired.to_string(),
+        entry.reporting_year.to_string(),
+        entry.occurred_on.to_string(),
+        entry.prev_hash.clone(),
+    ];
+    let digest = Sha256::digest(fields.join("\u{1f}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes one entry per accepted line of a received order, in the caller's transaction.
+pub async fn record_receipt(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    lines: &[order_line::Model],
+    day: NaiveDate,
+) -> AppResult<Vec<ledger_entry::Model>> {
+    let (_, producer) = producers::load(conn, order.producer_org_id).await?;
+    let (_, buyer) = buyers::load(conn, order.buyer_org_id).await?;
+    let code = producer.region_code.clone();
+    let county_code: String = code.chars().take(6).collect();
+    let county = regions::find(conn, &county_code)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("county {county_code} missing")))?;
+    let (county_status, _) = regions::status_on(conn, &county, day).await?;
+    let village_status = match (code.len() == 12).then_some(()) {
+        Some(()) => match regions::find(conn, &code).await? {
+            Some(village) => {
+                Some(status_name(regions::status_on(conn, &village, day).await?.0).to_owned())
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let paired = regions::pairings_helping_buyer(conn, &buyer, day)
+        .await?
+        .iter()
+        .any(|p| code.starts_with(p.helped_region_code.as_str()));
+
+    // Lock the chain's tip: concurrent receipts append one after another.
+    let head = ledger_head::Entity::find_by_id(1)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger head missing")))?;
+    let mut seq = head.seq;
+    let mut prev = head.last_hash.clone();
+    let mut written = Vec::new();
+    for line in lines {
+        let accepted = line.accepted_quantity.unwrap_or(0);
+        if accepted <= 0 {
+            continue;
+        }
+        let certified = product::Entity::find_by_id(line.product_id)
+            .one(conn)
+            .await?
+            .is_some_and(|p| p.certified_on(day));
+        seq += 1;
+        let mut entry = ledger_entry::Model {
+            id: new_uuid(),
+            seq,
+            kind: LedgerEntryKind::Sale,
+            refund_of: None,
+            order_id: order.id,
+            order_line_id: line.id,
+            buyer_org_id: buyer.organization_id,
+            buyer_kind: format!("{:?}", buyer.kind),
+            producer_org_id: producer.organization_id,
+            product_id: line.product_id,
+            product_name: line.product_name.clone(),
+            category: format!("{:?}", line.category),
+            quantity: accepted,
+            amount_fen: line.price_fen * accepted,
+            region_code: code.clone(),
+            province_code: code.chars().take(2).collect(),
+            city_code: code.chars().take(4).collect(),
+            county_code: county_code.clone(),
+            township_code: (code.len() >= 9).then(|| code.chars().take(9).collect()),
+            village_code: (code.len() == 12).then(|| code.clone()),
+            county_status: status_name(county_status).to_owned(),
+            village_status: village_status.clone(),
+            certified,
+            poor_households_linked: producer.poor_households_linked,
+            paired,
+            reporting_year: day.year(),
+            occurred_on: day,
+            recorded_at: Utc::now(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        entry.hash = hash_of(&entry);
+        prev = entry.hash.clone();
+        let active: ledger_entry::ActiveModel = entry.clone().into();
+        ledger_entry::Entity::insert(active)
+            .exec_without_returning(conn)
+            .await?;
+        written.push(entry);
+    }
+    let mut tip: ledger_head::ActiveModel = head.into();
+    tip.seq = Set(seq);
+    tip.last_hash = Set(prev);
+    tip.update(conn).await?;
+    Ok(written)
+}
+
+/// What a verification found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub checked: u64,
+    /// The first entry whose hash, link or sequence does not match, and why.
+    pub first_mismatch: Option<(ledger_entry::Model, String)>,
+    /// Entries missing at the end (the chain's tip says more were written).
+    pub missing_tail: bool,
+}
+
+const CHUNK: u64 = 1000;
+
+/// Recomputes the chain over the entries that occurred in `from..=to` (all when open), in
+/// sequence order, a chunk at a time.
+pub async fn verify(
+    db: &DatabaseConnection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<Verification> {
+    let mut bounds = ledger_entry::Entity::find();
+    if let Some(from) = from {
+        bounds = bounds.filter(ledger_entry::Column::OccurredOn.gte(from));
+    }
+    if let Some(to) = to {
+        bounds = bounds.filter(ledger_entry::Column::OccurredOn.lte(to));
+    }
+    let first = bounds
+        .clone()
+        .order_by_asc(ledger_entry::Column::Seq)
+        .one(db)
+        .await?;
+    let last = bounds
+        .order_by_desc(ledger_entry::Column::Seq)
+        .one(db)
+        .await?;
+    let mut result = Verification {
+        checked: 0,
+        first_mismatch: None,
+        missing_tail: false,
+    };
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(result);
+    };
+    let mut expected_prev = if first.seq == 1 {
+        GENESIS.to_owned()
+    } else {
+        ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::Seq.eq(first.seq - 1))
+            .one(db)
+            .await?
+            .map(|e| e.hash)
+            .unwrap_or_default()
+    };
+    let mut expected_seq = first.seq;
+    loop {
+        let chunk = ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::Seq.gte(expected_seq))
+            .filter(ledger_entry::Column::Seq.lte(last.seq))
+            .order_by_asc(ledger_entry::Column::Seq)
+            .limit(CHUNK)
+            .all(db)
+            .await?;
+        if chunk.is_empty() {
+            break;
+        }
+        for entry in chunk {
+            let problem = if entry.seq != expected_seq {
+                Some(format!("entry {expected_seq} is missing"))
+            } else if entry.prev_hash != expected_prev {
+                Some("its link to the previous entry does not match".to_owned())
+            } else if hash_of(&entry) != entry.hash {
+                Some("its content does not match its hash".to_owned())
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                result.first_mismatch = Some((entry, problem));
+                return Ok(result);
+            }
+            result.checked += 1;
+            expected_prev = entry.hash.clone();
+            expected_seq += 1;
+        }
+        if expected_seq > last.seq {
+            break;
+        }
+    }
+    if to.is_none() {
+        let head = ledger_head::Entity::find_by_id(1).one(db).await?;
+        result.missing_tail = head.is_some_and(|h| h.seq != last.seq || h.last_hash != last.hash);
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn entry() -> ledger_entry::Model {
+        ledger_entry::Model {
+            id: Uuid::nil(),
+            seq: 1,
+            kind: LedgerEntryKind::Sale,
+            refund_of: None,
+            order_id: Uuid::nil(),
+            order_line_id: Uuid::nil(),
+            buyer_org_id: Uuid::nil(),
+            buyer_kind: "CANTEEN".into(),
+            producer_org_id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            product_name: "灵寿红薯".into(),
+            category: "GrainOil".into(),
+            quantity: 10,
+            amount_fen: 45_000,
+            region_code: "130126204207".into(),
+            province_code: "13".into(),
+            city_code: "1301".into(),
+            county_code: "130126".into(),
+            township_code: Some("130126204".into()),
+            village_code: Some("130126204207".into()),
+            county_status: "POOR".into(),
+            village_status: Some("POOR".into()),
+            certified: true,
+            poor_households_linked: 86,
+            paired: false,
+            reporting_year: 2026,
+            occurred_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
+            recorded_at: Utc::now(),
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn any_change_of_content_or_link_changes_the_hash() {
+        let original = hash_of(&entry());
+        let mut amount = entry();
+        amount.amount_fen += 1;
+        let mut link = entry();
+        link.prev_hash = "1".repeat(64);
+        let mut status = entry();
+        status.county_status = "NOT_POOR".into();
+        for changed in [amount, link, status] {
+            assert_ne!(hash_of(&changed), original);
+        }
+        assert_eq!(hash_of(&entry()), original, "the hash is deterministic");
+    }
+}
