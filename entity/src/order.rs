@@ -17,6 +17,10 @@ pub struct Model {
     pub invoice_no: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub cancel_reason: Option<String>,
+    /// The buyer's rating of the producer, 1 to 5.
+    pub rating: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rating_comment: Option<String>,
     pub placed_by: Uuid,
     pub placed_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

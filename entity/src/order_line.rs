@@ -19,6 +19,8 @@ pub struct Model {
     pub quantity: i64,
     /// What the buyer accepted at inspection (may be less than shipped).
     pub accepted_quantity: Option<i64>,
+    /// Refunded after receipt (never more than accepted).
+    pub refunded_quantity: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -35,6 +35,10 @@ impl MigrationTrait for Migration {
                     .col(text_null(Orders::Note))
                     .col(string_len_null(Orders::InvoiceNo, 64))
                     .col(text_null(Orders::CancelReason))
+                    .col(
+                        integer_null(Orders::Rating).check(Expr::col(Orders::Rating).between(1, 5)),
+                    )
+                    .col(text_null(Orders::RatingComment))
                     .col(uuid(Orders::PlacedBy))
                     .col(timestamp_with_time_zone(Orders::PlacedAt))
                     .col(timestamp_with_time_zone(Orders::UpdatedAt))
@@ -78,6 +82,7 @@ impl MigrationTrait for Migration {
                             .check(Expr::col(OrderLines::Quantity).gt(0)),
                     )
                     .col(big_integer_null(OrderLines::AcceptedQuantity))
+                    .col(big_integer(OrderLines::RefundedQuantity).default(0))
                     .foreign_key(
                         ForeignKey::create()
                             .from(OrderLines::Table, OrderLines::OrderId)
@@ -179,6 +184,8 @@ enum Orders {
     Note,
     InvoiceNo,
     CancelReason,
+    Rating,
+    RatingComment,
     PlacedBy,
     PlacedAt,
     UpdatedAt,
@@ -198,6 +205,7 @@ enum OrderLines {
     PriceFen,
     Quantity,
     AcceptedQuantity,
+    RefundedQuantity,
 }
 
 #[derive(DeriveIden)]

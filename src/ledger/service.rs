@@ -92,15 +92,9 @@ pub async fn record_receipt(
         .iter()
         .any(|p| code.starts_with(p.helped_region_code.as_str()));
 
-    // Lock the chain's tip: concurrent receipts append one after another.
-    let head = ledger_head::Entity::find_by_id(1)
-        .lock_exclusive()
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger head missing")))?;
-    let mut seq = head.seq;
-    let mut prev = head.last_hash.clone();
-    let mut written = Vec::new();
+    // Lock the chain's tip before reading anything it will cover: receipts append in turn.
+    let head = lock_head(conn).await?;
+    let mut entries = Vec::new();
     for line in lines {
         let accepted = line.accepted_quantity.unwrap_or(0);
         if accepted <= 0 {
@@ -110,10 +104,9 @@ pub async fn record_receipt(
             .one(conn)
             .await?
             .is_some_and(|p| p.certified_on(day));
-        seq += 1;
-        let mut entry = ledger_entry::Model {
+        entries.push(ledger_entry::Model {
             id: new_uuid(),
-            seq,
+            seq: 0,
             kind: LedgerEntryKind::Sale,
             refund_of: None,
             order_id: order.id,
@@ -140,22 +133,78 @@ pub async fn record_receipt(
             reporting_year: day.year(),
             occurred_on: day,
             recorded_at: Utc::now(),
-            prev_hash: prev.clone(),
+            prev_hash: String::new(),
             hash: String::new(),
-        };
-        entry.hash = hash_of(&entry);
+        });
+    }
+    append(conn, head, entries).await
+}
+
+/// Locks the chain's tip and returns it: appends run one after another.
+async fn lock_head(conn: &impl ConnectionTrait) -> AppResult<ledger_head::Model> {
+    ledger_head::Entity::find_by_id(1)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger head missing")))
+}
+
+async fn append(
+    conn: &impl ConnectionTrait,
+    head: ledger_head::Model,
+    mut entries: Vec<ledger_entry::Model>,
+) -> AppResult<Vec<ledger_entry::Model>> {
+    let mut seq = head.seq;
+    let mut prev = head.last_hash.clone();
+    for entry in &mut entries {
+        seq += 1;
+        entry.seq = seq;
+        entry.prev_hash = prev.clone();
+        entry.hash = hash_of(entry);
         prev = entry.hash.clone();
         let active: ledger_entry::ActiveModel = entry.clone().into();
         ledger_entry::Entity::insert(active)
             .exec_without_returning(conn)
             .await?;
-        written.push(entry);
     }
     let mut tip: ledger_head::ActiveModel = head.into();
     tip.seq = Set(seq);
     tip.last_hash = Set(prev);
     tip.update(conn).await?;
-    Ok(written)
+    Ok(entries)
+}
+
+/// Writes a negative entry per refunded line, pointing at the line's sale and classified as it
+/// was: a refund corrects the sale, it does not re-judge it.
+pub async fn record_refund(
+    conn: &impl ConnectionTrait,
+    refunds: &[(order_line::Model, i64)],
+    day: NaiveDate,
+) -> AppResult<Vec<ledger_entry::Model>> {
+    let head = lock_head(conn).await?;
+    let mut entries = Vec::with_capacity(refunds.len());
+    for (line, quantity) in refunds {
+        let sale = ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::OrderLineId.eq(line.id))
+            .filter(ledger_entry::Column::Kind.eq(LedgerEntryKind::Sale))
+            .one(conn)
+            .await?
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("no sale recorded for line {}", line.id))
+            })?;
+        entries.push(ledger_entry::Model {
+            id: new_uuid(),
+            kind: LedgerEntryKind::Refund,
+            refund_of: Some(sale.id),
+            quantity: -quantity,
+            amount_fen: -(line.price_fen * quantity),
+            reporting_year: day.year(),
+            occurred_on: day,
+            recorded_at: Utc::now(),
+            ..sale
+        });
+    }
+    append(conn, head, entries).await
 }
 
 /// What a verification found.

@@ -61,6 +61,15 @@ impl Order {
         self.0.cancel_reason.as_deref()
     }
 
+    /// The buyer's rating of the producer (1–5), once received.
+    async fn rating(&self) -> Option<i32> {
+        self.0.rating
+    }
+
+    async fn rating_comment(&self) -> Option<&str> {
+        self.0.rating_comment.as_deref()
+    }
+
     async fn placed_at(&self) -> DateTime {
         self.0.placed_at.into()
     }
@@ -91,7 +100,7 @@ impl Order {
         };
         let side = orders::side_of(&services(ctx)?.db, viewer, &self.0).await?;
         Ok(side
-            .map(|s| orders::available(self.0.status, s))
+            .map(|s| orders::available(&self.0, s))
             .unwrap_or_default())
     }
 
@@ -170,6 +179,11 @@ impl OrderLine {
     /// What the buyer accepted at inspection.
     async fn accepted_quantity(&self) -> Option<i64> {
         self.0.accepted_quantity
+    }
+
+    /// Refunded after receipt.
+    async fn refunded_quantity(&self) -> i64 {
+        self.0.refunded_quantity
     }
 
     async fn amount(&self) -> Money {
@@ -343,6 +357,29 @@ pub struct ReceiveOrderInput {
     pub invoice_no: Option<String>,
 }
 
+#[derive(InputObject)]
+pub struct RefundLineInput {
+    pub line_id: ID,
+    pub quantity: i64,
+}
+
+#[derive(InputObject)]
+pub struct RefundOrderInput {
+    pub order_id: ID,
+    /// Lines refunded in part; omit to refund everything still refundable.
+    #[graphql(default)]
+    pub lines: Vec<RefundLineInput>,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct RateOrderInput {
+    pub order_id: ID,
+    /// 1 (poor) to 5 (excellent).
+    pub rating: i32,
+    pub comment: Option<String>,
+}
+
 #[derive(SimpleObject, Default)]
 pub struct PlaceOrderPayload {
     /// One per producer.
@@ -496,6 +533,66 @@ impl OrderMutation {
             Some(inspection),
         )
         .await
+    }
+
+    /// The buyer records payment of a received order.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn settle_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        step(ctx, &input.order_id, OrderTransition::Settle, None, None).await
+    }
+
+    /// The producer refunds accepted goods, whole or in part, with a reason: each refunded line
+    /// becomes a negative ledger entry pointing at its sale.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundOrderInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let id = order_id(&input.order_id)?;
+        let mut lines = HashMap::new();
+        for line in &input.lines {
+            lines.insert(
+                ids::expect(&line.line_id, NodeKind::OrderLine, "lines.lineId")?,
+                line.quantity,
+            );
+        }
+        payload(
+            orders::refund(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                lines,
+                &input.reason,
+            )
+            .await,
+        )
+    }
+
+    /// The buyer rates the producer once, after receipt.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn rate_order(
+        &self,
+        ctx: &Context<'_>,
+        input: RateOrderInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let id = order_id(&input.order_id)?;
+        payload(
+            orders::rate(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                input.rating,
+                input.comment,
+            )
+            .await,
+        )
     }
 
     /// Calls an order off, with a reason: the buyer before shipping, the producer before

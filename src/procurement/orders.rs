@@ -248,6 +248,8 @@ pub async fn place(
             note: Set(basket.note.clone()),
             invoice_no: Set(None),
             cancel_reason: Set(None),
+            rating: Set(None),
+            rating_comment: Set(None),
             placed_by: Set(viewer.user_id),
             placed_at: Set(now),
             updated_at: Set(now),
@@ -267,6 +269,7 @@ pub async fn place(
                 price_fen: Set(p.price_fen),
                 quantity: Set(*quantity),
                 accepted_quantity: Set(None),
+                refunded_quantity: Set(0),
             }
             .insert(&txn)
             .await?;
@@ -359,19 +362,34 @@ pub enum OrderTransition {
     Receive,
     /// The buyer before shipping, or the producer before confirming, calls it off.
     Cancel,
+    /// The buyer records payment (RECEIVED → SETTLED).
+    Settle,
+    /// The producer refunds accepted goods, in whole or in part (`refundOrder`).
+    Refund,
+    /// The buyer rates the producer once, after receipt (`rateOrder`).
+    Rate,
 }
 
-/// The transitions `side` may make from `status`: front-ends show these, never guess.
-pub fn available(status: OrderStatus, side: Side) -> Vec<OrderTransition> {
+/// What `side` may do to an order now: front-ends show these, never guess.
+pub fn available(order: &order::Model, side: Side) -> Vec<OrderTransition> {
     use OrderStatus as S;
     use OrderTransition as T;
-    match (side, status) {
+    let mut moves = match (side, order.status) {
         (Side::Producer, S::Placed) => vec![T::Confirm, T::Cancel],
         (Side::Producer, S::Confirmed) => vec![T::Ship],
+        (Side::Producer, S::Received | S::Settled) => vec![T::Refund],
         (Side::Buyer, S::Placed | S::Confirmed) => vec![T::Cancel],
         (Side::Buyer, S::Shipped) => vec![T::Receive],
+        (Side::Buyer, S::Received) => vec![T::Settle],
         _ => Vec::new(),
+    };
+    if side == Side::Buyer
+        && matches!(order.status, S::Received | S::Settled)
+        && order.rating.is_none()
+    {
+        moves.push(T::Rate);
     }
+    moves
 }
 
 /// The viewer's side of an order, if they act for one.
@@ -434,7 +452,12 @@ pub async fn transition(
         .ok_or(AppError::Forbidden(
             "you act for neither side of this order",
         ))?;
-    if !available(current.status, side).contains(&step) {
+    if matches!(step, OrderTransition::Refund | OrderTransition::Rate) {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "{step:?} has its own operation"
+        )));
+    }
+    if !available(&current, side).contains(&step) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
             format!(
@@ -459,6 +482,8 @@ pub async fn transition(
         OrderTransition::Ship => OrderStatus::Shipped,
         OrderTransition::Receive => OrderStatus::Received,
         OrderTransition::Cancel => OrderStatus::Cancelled,
+        OrderTransition::Settle => OrderStatus::Settled,
+        OrderTransition::Refund | OrderTransition::Rate => current.status,
     };
     let order_lines = lines(db, id).await?;
     let txn = db.begin().await?;
@@ -523,7 +548,11 @@ pub async fn transition(
             ledger::service::record_receipt(&txn, &current, &inspected, Utc::now().date_naive())
                 .await?;
         }
-        OrderTransition::Confirm | OrderTransition::Ship => {}
+        OrderTransition::Confirm
+        | OrderTransition::Ship
+        | OrderTransition::Settle
+        | OrderTransition::Refund
+        | OrderTransition::Rate => {}
     }
     record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
     audit::record(
@@ -536,10 +565,189 @@ pub async fn transition(
                 OrderTransition::Ship => "shipOrder",
                 OrderTransition::Receive => "receiveOrder",
                 OrderTransition::Cancel => "cancelOrder",
+                OrderTransition::Settle => "settleOrder",
+                OrderTransition::Refund => "refundOrder",
+                OrderTransition::Rate => "rateOrder",
             },
             target_type: "Order",
             target_id: Some(id),
             summary: json!({ "from": format!("{:?}", current.status), "to": format!("{next:?}"), "reason": reason }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+/// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
+/// negative ledger entry pointing at its sale; nothing already written changes.
+pub async fn refund(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    requested: HashMap<Uuid, i64>,
+    reason: &str,
+) -> AppResult<order::Model> {
+    let mut checks = Checks::default();
+    checks.length(reason, "reason", 2, 500);
+    checks.finish()?;
+    let db = &services.db;
+    let current = load(db, id).await?;
+    let side = side_of(db, viewer, &current).await?;
+    if side != Some(Side::Producer) {
+        return Err(AppError::Forbidden(
+            "refunds are recorded by the producer who pays them back",
+        ));
+    }
+    if !available(&current, Side::Producer).contains(&OrderTransition::Refund) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "only received orders can be refunded",
+        ));
+    }
+    let order_lines = lines(db, id).await?;
+    // Nothing named: refund everything still refundable.
+    let mut plan = Vec::new();
+    for line in &order_lines {
+        let refundable = line.accepted_quantity.unwrap_or(0) - line.refunded_quantity;
+        let quantity = if requested.is_empty() {
+            refundable
+        } else {
+            requested.get(&line.id).copied().unwrap_or(0)
+        };
+        if quantity < 0 || quantity > refundable {
+            return Err(AppError::field(
+                "lines",
+                ErrorCode::Invalid,
+                format!("refund between 0 and {refundable} of {}", line.product_name),
+            ));
+        }
+        if quantity > 0 {
+            plan.push((line.clone(), quantity));
+        }
+    }
+    if requested
+        .keys()
+        .any(|k| !order_lines.iter().any(|l| l.id == *k))
+    {
+        return Err(AppError::field(
+            "lines",
+            ErrorCode::NotFound,
+            "a line is not on this order",
+        ));
+    }
+    if plan.is_empty() {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "nothing is left to refund",
+        ));
+    }
+    let txn = db.begin().await?;
+    for (line, quantity) in &plan {
+        // The refunded total can only grow up to what was accepted, even under concurrency.
+        let updated = order_line::Entity::update_many()
+            .col_expr(
+                order_line::Column::RefundedQuantity,
+                Expr::col(order_line::Column::RefundedQuantity).add(*quantity),
+            )
+            .filter(order_line::Column::Id.eq(line.id))
+            .filter(
+                Expr::col(order_line::Column::RefundedQuantity)
+                    .add(*quantity)
+                    .lte(Expr::col(order_line::Column::AcceptedQuantity)),
+            )
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(AppError::state(
+                ErrorCode::InvalidState,
+                "the line was refunded meanwhile",
+            ));
+        }
+    }
+    ledger::service::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
+    record_event(
+        &txn,
+        id,
+        Some(current.status),
+        current.status,
+        viewer,
+        Some(format!("refund: {}", reason.trim())),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "refundOrder",
+            target_type: "Order",
+            target_id: Some(id),
+            summary: json!({
+                "reason": reason.trim(),
+                "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(db, id).await
+}
+
+/// The buyer rates the producer once, after receipt.
+pub async fn rate(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    rating: i32,
+    comment: Option<String>,
+) -> AppResult<order::Model> {
+    let mut checks = Checks::default();
+    checks
+        .require(
+            (1..=5).contains(&rating),
+            "rating",
+            ErrorCode::Invalid,
+            "rate from 1 to 5",
+        )
+        .length(comment.as_deref().unwrap_or_default(), "comment", 0, 500);
+    checks.finish()?;
+    let db = &services.db;
+    let current = load(db, id).await?;
+    if side_of(db, viewer, &current).await? != Some(Side::Buyer) {
+        return Err(AppError::Forbidden("the buyer rates its orders"));
+    }
+    if !available(&current, Side::Buyer).contains(&OrderTransition::Rate) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "rate once, after receipt",
+        ));
+    }
+    let txn = db.begin().await?;
+    let rated = order::Entity::update_many()
+        .col_expr(order::Column::Rating, Expr::value(rating))
+        .col_expr(order::Column::RatingComment, Expr::value(comment.clone()))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Rating.is_null())
+        .exec(&txn)
+        .await?;
+    if rated.rows_affected == 0 {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "the order is rated already",
+        ));
+    }
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "rateOrder",
+            target_type: "Order",
+            target_id: Some(id),
+            summary: json!({ "rating": rating, "comment": comment }),
         },
     )
     .await?;

@@ -253,3 +253,282 @@ async fn concurrent_receipts_keep_one_unbroken_chain() {
         .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_refund_is_a_new_negative_entry_pointing_at_the_sale() {
+    let w = World::build().await;
+    let product = w.published_product("灵寿红薯 5kg装", "45.00").await;
+    let id = received_order(&w, &product, 10, 10, "ledger-refund-1").await;
+    let line = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { lines { nodes { id } } } }",
+            json!({ "id": id }),
+        )
+        .await["data"]["order"]["lines"]["nodes"][0]["id"]
+        .clone();
+    let refund = "mutation($input: RefundOrderInput!) { refundOrder(input: $input) {
+        order { lines { nodes { refundedQuantity } } availableTransitions } errors { code field } } }";
+    let too_much = w
+        .app
+        .gql(w.producer_clerk.token(), refund, json!({ "input": { "orderId": id, "reason": "质量问题", "lines": [{ "lineId": line, "quantity": 11 }] } }))
+        .await;
+    assert_eq!(
+        too_much["data"]["refundOrder"]["errors"][0]["code"],
+        "INVALID"
+    );
+    let partial = w
+        .app
+        .gql(w.producer_clerk.token(), refund, json!({ "input": { "orderId": id, "reason": "三箱破损", "lines": [{ "lineId": line, "quantity": 3 }] } }))
+        .await;
+    assert_eq!(
+        partial["data"]["refundOrder"]["order"]["lines"]["nodes"][0]["refundedQuantity"],
+        3
+    );
+    let by_buyer = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            refund,
+            json!({ "input": { "orderId": id, "reason": "想退" } }),
+        )
+        .await;
+    assert_eq!(error_code(&by_buyer), "FORBIDDEN");
+
+    let entries = w
+        .app
+        .gql(
+            w.auditor.token(),
+            "{ ledgerEntries { nodes { id seq kind quantity amount countyStatus } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = entries["data"]["ledgerEntries"]["nodes"]
+        .as_array()
+        .expect("entries")
+        .clone();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(
+        (nodes[0]["kind"].clone(), nodes[0]["amount"].clone()),
+        (json!("SALE"), json!("450.00"))
+    );
+    assert_eq!(
+        (
+            nodes[1]["kind"].clone(),
+            nodes[1]["quantity"].clone(),
+            nodes[1]["amount"].clone()
+        ),
+        (json!("REFUND"), json!(-3), json!("-135.00"))
+    );
+    let rest = w
+        .app
+        .gql(
+            w.producer_clerk.token(),
+            refund,
+            json!({ "input": { "orderId": id, "reason": "剩余全部退货" } }),
+        )
+        .await;
+    assert_eq!(
+        rest["data"]["refundOrder"]["order"]["lines"]["nodes"][0]["refundedQuantity"],
+        10
+    );
+    let nothing = w
+        .app
+        .gql(
+            w.producer_clerk.token(),
+            refund,
+            json!({ "input": { "orderId": id, "reason": "再退一次" } }),
+        )
+        .await;
+    assert_eq!(
+        nothing["data"]["refundOrder"]["errors"][0]["code"],
+        "INVALID_STATE"
+    );
+    let verified = w.app.gql(w.auditor.token(), VERIFY, json!({})).await;
+    assert_eq!(verified["data"]["verifyLedger"]["checked"], 3);
+    assert_eq!(verified["data"]["verifyLedger"]["intact"], true);
+
+    // Settle and rate, once each.
+    let settle = w
+        .app
+        .gql(w.buyer_admin.token(), "mutation($id: ID!) { settleOrder(input: {orderId: $id}) { order { status availableTransitions } errors { code } } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        settle["data"]["settleOrder"]["order"],
+        json!({ "status": "SETTLED", "availableTransitions": ["RATE"] })
+    );
+    let rate = "mutation($id: ID!, $r: Int!) { rateOrder(input: {orderId: $id, rating: $r, comment: \"准时, 品质好\"}) { order { rating } errors { code } } }";
+    let rated = w
+        .app
+        .gql(w.buyer_admin.token(), rate, json!({ "id": id, "r": 5 }))
+        .await;
+    assert_eq!(rated["data"]["rateOrder"]["order"]["rating"], 5);
+    let again = w
+        .app
+        .gql(w.buyer_admin.token(), rate, json!({ "id": id, "r": 1 }))
+        .await;
+    assert_eq!(
+        again["data"]["rateOrder"]["errors"][0]["code"],
+        "INVALID_STATE"
+    );
+}
+
+/// A small deterministic generator: the run is random-looking but the same every time.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
+    use entity::{ledger_entry, order_line};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let w = World::build().await;
+    let mut products = Vec::new();
+    for (name, price) in [("红薯A", "45.00"), ("红薯B", "12.35"), ("红薯C", "7.99")] {
+        let id = w.published_product(name, price).await;
+        w.app
+            .gql(
+                w.producer_clerk.token(),
+                "mutation($id: ID!) { adjustStock(input: {productId: $id, delta: 100000, reason: \"入库\"}) { errors { code } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        products.push(id);
+    }
+    let mut rng = Lcg(20261123);
+    let step = |mutation: &'static str, token: Option<String>, input: Value| {
+        let w = &w;
+        async move {
+            let body = w
+                .app
+                .gql(token.as_deref(), &format!("mutation($input: {}Input!) {{ {}(input: $input) {{ errors {{ code }} }} }}", input_type(mutation), mutation), json!({ "input": input }))
+                .await;
+            assert_eq!(
+                body["data"][mutation]["errors"],
+                json!([]),
+                "{mutation}: {body}"
+            );
+        }
+    };
+    let buyer = || w.buyer_admin.token().map(str::to_owned);
+    let producer = || w.producer_clerk.token().map(str::to_owned);
+    for n in 0..200 {
+        let mut lines = Vec::new();
+        for product in &products {
+            if rng.below(2) == 0 {
+                lines.push(json!({ "productId": product, "quantity": 1 + rng.below(20) }));
+            }
+        }
+        let lines = if lines.is_empty() {
+            vec![json!({ "productId": products[0], "quantity": 1 })]
+        } else {
+            lines
+        };
+        let placed = w
+            .app
+            .gql(
+                w.buyer_admin.token(),
+                "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orders { id lines { nodes { id quantity } } } errors { code } } }",
+                json!({ "input": { "lines": lines, "idempotencyKey": format!("random-run-{n:05}") } }),
+            )
+            .await;
+        let order = placed["data"]["placeOrder"]["orders"][0].clone();
+        let id = order["id"].clone();
+        match rng.below(10) {
+            0 => {
+                step(
+                    "cancelOrder",
+                    buyer(),
+                    json!({ "orderId": id, "reason": "计划变更" }),
+                )
+                .await
+            }
+            1 => {
+                step("confirmOrder", producer(), json!({ "orderId": id })).await;
+                step(
+                    "cancelOrder",
+                    buyer(),
+                    json!({ "orderId": id, "reason": "计划变更" }),
+                )
+                .await;
+            }
+            2 => step("confirmOrder", producer(), json!({ "orderId": id })).await,
+            _ => {
+                step("confirmOrder", producer(), json!({ "orderId": id })).await;
+                step("shipOrder", producer(), json!({ "orderId": id })).await;
+                let accepted: Vec<Value> = order["lines"]["nodes"]
+                    .as_array()
+                    .expect("lines")
+                    .iter()
+                    .map(|l| {
+                        let quantity = l["quantity"].as_u64().unwrap_or(1);
+                        json!({ "lineId": l["id"], "acceptedQuantity": quantity - rng.below(quantity + 1) / 2 })
+                    })
+                    .collect();
+                step(
+                    "receiveOrder",
+                    buyer(),
+                    json!({ "orderId": id, "accepted": accepted }),
+                )
+                .await;
+                if rng.below(3) == 0 {
+                    step(
+                        "refundOrder",
+                        producer(),
+                        json!({ "orderId": id, "reason": "售后退货" }),
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+    let db = w.app.db();
+    let entries = ledger_entry::Entity::find().all(db).await.expect("entries");
+    let ledger_total: i64 = entries.iter().map(|e| e.amount_fen).sum();
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::AcceptedQuantity.is_not_null())
+        .all(db)
+        .await
+        .expect("lines");
+    let expected: i64 = lines
+        .iter()
+        .map(|l| (l.accepted_quantity.unwrap_or(0) - l.refunded_quantity) * l.price_fen)
+        .sum();
+    assert!(
+        lines.len() > 200,
+        "a run of substance: {} received lines",
+        lines.len()
+    );
+    assert_eq!(ledger_total, expected, "every yuan once");
+    let sales = entries.iter().filter(|e| e.quantity > 0).count();
+    assert_eq!(
+        sales,
+        lines
+            .iter()
+            .filter(|l| l.accepted_quantity.unwrap_or(0) > 0)
+            .count(),
+        "one sale per accepted line"
+    );
+    let verified = w.app.gql(w.auditor.token(), VERIFY, json!({})).await;
+    assert_eq!(verified["data"]["verifyLedger"]["intact"], true);
+    assert_eq!(verified["data"]["verifyLedger"]["checked"], entries.len());
+}
+
+fn input_type(mutation: &str) -> &'static str {
+    match mutation {
+        "cancelOrder" => "CancelOrder",
+        "receiveOrder" => "ReceiveOrder",
+        "refundOrder" => "RefundOrder",
+        _ => "OrderId",
+    }
+}

@@ -133,7 +133,7 @@ async fn an_order_goes_from_placed_to_received_with_every_step_recorded() {
     .await;
     assert_eq!(
         received["order"],
-        json!({ "status": "RECEIVED", "availableTransitions": [] })
+        json!({ "status": "RECEIVED", "availableTransitions": ["SETTLE", "RATE"] })
     );
 
     let seen = w
