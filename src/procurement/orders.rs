@@ -759,22 +759,56 @@ pub async fn rate(
 mod tests {
     use super::*;
 
+    fn order_in(status: OrderStatus, rating: Option<i32>) -> order::Model {
+        order::Model {
+            id: Uuid::now_v7(),
+            group_id: Uuid::now_v7(),
+            buyer_org_id: Uuid::now_v7(),
+            producer_org_id: Uuid::now_v7(),
+            status,
+            payment_terms: PaymentTerms::PayAfterDelivery,
+            total_fen: 100,
+            note: None,
+            invoice_no: None,
+            cancel_reason: None,
+            rating,
+            rating_comment: None,
+            placed_by: Uuid::now_v7(),
+            placed_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
     #[test]
     fn each_side_sees_only_its_moves() {
+        use OrderTransition as T;
+        let at = |s| order_in(s, None);
         assert_eq!(
-            available(OrderStatus::Placed, Side::Producer),
-            [OrderTransition::Confirm, OrderTransition::Cancel]
+            available(&at(OrderStatus::Placed), Side::Producer),
+            [T::Confirm, T::Cancel]
         );
         assert_eq!(
-            available(OrderStatus::Confirmed, Side::Buyer),
-            [OrderTransition::Cancel]
+            available(&at(OrderStatus::Confirmed), Side::Buyer),
+            [T::Cancel]
         );
-        assert!(available(OrderStatus::Shipped, Side::Producer).is_empty());
+        assert!(available(&at(OrderStatus::Shipped), Side::Producer).is_empty());
         assert_eq!(
-            available(OrderStatus::Shipped, Side::Buyer),
-            [OrderTransition::Receive]
+            available(&at(OrderStatus::Shipped), Side::Buyer),
+            [T::Receive]
         );
-        assert!(available(OrderStatus::Cancelled, Side::Buyer).is_empty());
+        assert_eq!(
+            available(&at(OrderStatus::Received), Side::Buyer),
+            [T::Settle, T::Rate]
+        );
+        assert_eq!(
+            available(&order_in(OrderStatus::Settled, Some(5)), Side::Buyer),
+            []
+        );
+        assert_eq!(
+            available(&at(OrderStatus::Settled), Side::Producer),
+            [T::Refund]
+        );
+        assert!(available(&at(OrderStatus::Cancelled), Side::Buyer).is_empty());
     }
 
     #[test]
