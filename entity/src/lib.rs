@@ -8,6 +8,7 @@ pub mod certification_review;
 pub mod idempotency_key;
 pub mod ledger_entry;
 pub mod ledger_head;
+pub mod ledger_tally;
 pub mod membership;
 pub mod order;
 pub mod order_event;

@@ -92,6 +92,55 @@ impl MigrationTrait for Migration {
                 .await?;
         }
 
+        // Monthly rollups, maintained in the receipt's transaction: summaries read these, not
+        // the entries.
+        manager
+            .create_table(
+                Table::create()
+                    .table(LedgerTallies::Table)
+                    .col(pk_uuid(LedgerTallies::Id))
+                    .col(string_len(LedgerTallies::Month, 7))
+                    .col(string_len(LedgerTallies::RegionCode, 12))
+                    .col(uuid(LedgerTallies::BuyerOrgId))
+                    .col(string_len(LedgerTallies::BuyerKind, 24))
+                    .col(uuid(LedgerTallies::ProducerOrgId))
+                    .col(string_len(LedgerTallies::Category, 24))
+                    .col(boolean(LedgerTallies::Certified))
+                    .col(boolean(LedgerTallies::Paired))
+                    .col(big_integer(LedgerTallies::AmountFen))
+                    .col(big_integer(LedgerTallies::Quantity))
+                    .col(big_integer(LedgerTallies::Entries))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_ledger_tallies_grain")
+                    .table(LedgerTallies::Table)
+                    .col(LedgerTallies::Month)
+                    .col(LedgerTallies::RegionCode)
+                    .col(LedgerTallies::BuyerOrgId)
+                    .col(LedgerTallies::BuyerKind)
+                    .col(LedgerTallies::ProducerOrgId)
+                    .col(LedgerTallies::Category)
+                    .col(LedgerTallies::Certified)
+                    .col(LedgerTallies::Paired)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_ledger_tallies_buyer_month")
+                    .table(LedgerTallies::Table)
+                    .col(LedgerTallies::BuyerOrgId)
+                    .col(LedgerTallies::Month)
+                    .to_owned(),
+            )
+            .await?;
+
         let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Postgres => {
@@ -171,4 +220,21 @@ enum LedgerEntries {
     RecordedAt,
     PrevHash,
     Hash,
+}
+
+#[derive(DeriveIden)]
+enum LedgerTallies {
+    Table,
+    Id,
+    Month,
+    RegionCode,
+    BuyerOrgId,
+    BuyerKind,
+    ProducerOrgId,
+    Category,
+    Certified,
+    Paired,
+    AmountFen,
+    Quantity,
+    Entries,
 }

@@ -4,10 +4,14 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     audit_event,
     ledger_entry::{self, LedgerEntryKind},
+    ledger_tally,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
-use super::service;
+use super::{
+    service,
+    summary::{self, LedgerDimension, SummaryFilter},
+};
 use crate::{
     auth::{Role, RoleGuard, Viewer, graphql::User, scope, viewer},
     error::AppError,
@@ -163,8 +167,19 @@ pub struct LedgerVerification {
 }
 
 /// The rows of the ledger the viewer may read: staff within their region, a buyer or producer
-/// its own sales.
-async fn visible(ctx: &Context<'_>, viewer: &Viewer) -> async_graphql::Result<Condition> {
+/// its own sales. Given per table, since entries and rollups name their columns alike.
+async fn visible<R, B, P>(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    region: R,
+    buyer: B,
+    producer: P,
+) -> async_graphql::Result<Condition>
+where
+    R: ColumnTrait,
+    B: ColumnTrait,
+    P: ColumnTrait,
+{
     let db = &services(ctx)?.db;
     let reading = scope::reading(db, viewer).await?;
     if reading.is_nationwide() {
@@ -172,12 +187,12 @@ async fn visible(ctx: &Context<'_>, viewer: &Viewer) -> async_graphql::Result<Co
     }
     let mut any = Condition::any();
     for code in reading.regions() {
-        any = any.add(subtree(ledger_entry::Column::RegionCode, code));
+        any = any.add(subtree(region, code));
     }
     if let Some(membership) = membership_of(db, viewer.user_id).await? {
         any = any
-            .add(ledger_entry::Column::BuyerOrgId.eq(membership.organization_id))
-            .add(ledger_entry::Column::ProducerOrgId.eq(membership.organization_id));
+            .add(buyer.eq(membership.organization_id))
+            .add(producer.eq(membership.organization_id));
     }
     if any.is_empty() {
         return Err(
@@ -185,6 +200,109 @@ async fn visible(ctx: &Context<'_>, viewer: &Viewer) -> async_graphql::Result<Co
         );
     }
     Ok(any)
+}
+
+#[derive(InputObject, Default)]
+pub struct LedgerSummaryFilter {
+    /// From the month of this date.
+    pub from: Option<Date>,
+    /// Through the month of this date.
+    pub to: Option<Date>,
+    /// Division code: sales from this region and everything below it.
+    pub region_code: Option<String>,
+    pub buyer_id: Option<ID>,
+    pub producer_id: Option<ID>,
+    #[graphql(default)]
+    pub certified_only: bool,
+    #[graphql(default)]
+    pub paired_only: bool,
+}
+
+/// One value of a group's key.
+#[derive(SimpleObject)]
+pub struct LedgerGroupKey {
+    pub dimension: LedgerDimension,
+    /// A division code, a month `YYYY-MM`, a kind or category name, or a Buyer/Producer ID.
+    pub value: String,
+    /// What people read: the region's or organisation's name (the value otherwise).
+    pub label: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LedgerGroup {
+    pub keys: Vec<LedgerGroupKey>,
+    pub amount: Money,
+    pub quantity: i64,
+    pub entries: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct LedgerSummary {
+    /// Largest first (at most 1,000).
+    pub groups: Vec<LedgerGroup>,
+    pub total: Money,
+}
+
+/// How far a buyer is toward its declared target.
+#[derive(SimpleObject)]
+pub struct TargetProgress {
+    pub year: i32,
+    /// Budget × reserved share, or null with no declaration.
+    pub target: Option<Money>,
+    /// What the ledger holds for the unit and those who count toward it.
+    pub purchased: Money,
+    pub remaining: Option<Money>,
+    /// Whole percent of the target reached.
+    pub percent: Option<i32>,
+    /// The unit, its outsourced canteen's contractor, units sharing its canteen, its union and staff.
+    pub counted_buyers: Vec<Buyer>,
+}
+
+async fn label(
+    ctx: &Context<'_>,
+    dimension: LedgerDimension,
+    value: &str,
+) -> async_graphql::Result<String> {
+    let loaders = ctx.data::<Loaders>()?;
+    Ok(match dimension {
+        _ if dimension.region_length().is_some() => {
+            let length = dimension.region_length().unwrap_or(0);
+            if value.len() < length {
+                "(not recorded at this level)".to_owned()
+            } else {
+                loaders
+                    .load_one(RegionByCode(value.to_owned()))
+                    .await?
+                    .map(|r| r.name)
+                    .unwrap_or_else(|| value.to_owned())
+            }
+        }
+        LedgerDimension::Buyer => match uuid::Uuid::try_parse(value) {
+            Ok(id) => loaders
+                .load_one(BuyerById(id))
+                .await?
+                .map(|(o, _)| o.name)
+                .unwrap_or_default(),
+            Err(_) => value.to_owned(),
+        },
+        LedgerDimension::Producer => match uuid::Uuid::try_parse(value) {
+            Ok(id) => loaders
+                .load_one(ProducerById(id))
+                .await?
+                .map(|(o, _)| o.name)
+                .unwrap_or_default(),
+            Err(_) => value.to_owned(),
+        },
+        _ => value.to_owned(),
+    })
+}
+
+fn key_value(dimension: LedgerDimension, raw: String) -> String {
+    match (dimension, uuid::Uuid::try_parse(&raw)) {
+        (LedgerDimension::Buyer, Ok(id)) => NodeKind::Buyer.id(id).0,
+        (LedgerDimension::Producer, Ok(id)) => NodeKind::Producer.id(id).0,
+        _ => raw,
+    }
 }
 
 #[derive(InputObject, Default)]
@@ -256,7 +374,15 @@ impl LedgerQuery {
     ) -> async_graphql::Result<Page<LedgerEntry>> {
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
-        let mut select = ledger_entry::Entity::find().filter(visible(ctx, viewer).await?);
+        let visible = visible(
+            ctx,
+            viewer,
+            ledger_entry::Column::RegionCode,
+            ledger_entry::Column::BuyerOrgId,
+            ledger_entry::Column::ProducerOrgId,
+        )
+        .await?;
+        let mut select = ledger_entry::Entity::find().filter(visible);
         if let Some(from) = filter.from {
             select = select.filter(ledger_entry::Column::OccurredOn.gte(from.0));
         }
@@ -312,6 +438,137 @@ impl LedgerQuery {
             checked: i32::try_from(found.checked).unwrap_or(i32::MAX),
             first_mismatch,
             reason,
+        })
+    }
+
+    /// Totals of the ledger grouped by one or two dimensions (a county includes its villages),
+    /// from maintained monthly rollups: staff within their region, buyers and producers their
+    /// own. Periods are whole months.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn ledger_summary(
+        &self,
+        ctx: &Context<'_>,
+        group_by: Vec<LedgerDimension>,
+        filter: Option<LedgerSummaryFilter>,
+    ) -> async_graphql::Result<LedgerSummary> {
+        if group_by.len() > 2 {
+            return Err(AppError::BadInput("group by at most two dimensions".into()).into());
+        }
+        let viewer = viewer(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let summary_filter = SummaryFilter {
+            from_month: filter.from.map(|d| summary::month_of(d.0)),
+            to_month: filter.to.map(|d| summary::month_of(d.0)),
+            region_code: filter.region_code,
+            buyer_org_ids: filter
+                .buyer_id
+                .as_ref()
+                .map(|id| ids::expect(id, NodeKind::Buyer, "buyerId").map(|b| vec![b]))
+                .transpose()?,
+            producer_org_id: filter
+                .producer_id
+                .as_ref()
+                .map(|id| ids::expect(id, NodeKind::Producer, "producerId"))
+                .transpose()?,
+            certified_only: filter.certified_only,
+            paired_only: filter.paired_only,
+        };
+        let visible = visible(
+            ctx,
+            viewer,
+            ledger_tally::Column::RegionCode,
+            ledger_tally::Column::BuyerOrgId,
+            ledger_tally::Column::ProducerOrgId,
+        )
+        .await?;
+        let found =
+            summary::summarize(&services(ctx)?.db, &group_by, &summary_filter, visible).await?;
+        let total = found.iter().map(|g| g.amount_fen).sum();
+        let mut groups = Vec::with_capacity(found.len());
+        for group in found {
+            let mut keys = Vec::with_capacity(group_by.len());
+            for (dimension, raw) in group_by.iter().zip(group.keys) {
+                keys.push(LedgerGroupKey {
+                    dimension: *dimension,
+                    label: label(ctx, *dimension, &raw).await?,
+                    value: key_value(*dimension, raw),
+                });
+            }
+            groups.push(LedgerGroup {
+                keys,
+                amount: Money(group.amount_fen),
+                quantity: group.quantity,
+                entries: group.entries,
+            });
+        }
+        Ok(LedgerSummary {
+            groups,
+            total: Money(total),
+        })
+    }
+
+    /// A buyer's declared target for a year against what the ledger holds (its members, and
+    /// staff whose region covers it).
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn target_progress(
+        &self,
+        ctx: &Context<'_>,
+        buyer_id: ID,
+        year: i32,
+    ) -> async_graphql::Result<TargetProgress> {
+        let viewer = viewer(ctx)?;
+        let db = &services(ctx)?.db;
+        let id = ids::expect(&buyer_id, NodeKind::Buyer, "buyerId")?;
+        let (org, profile) = crate::org::buyers::load(db, id).await?;
+        let member = crate::org::members::membership_in(db, viewer, org.id)
+            .await?
+            .is_some();
+        if !member
+            && !scope::reading(db, viewer)
+                .await?
+                .covers(&profile.region_code)
+        {
+            return Err(AppError::Forbidden(
+                "a buyer's targets are for its members and the staff over it",
+            )
+            .into());
+        }
+        let counted = summary::counted_buyers(db, id, year).await?;
+        let (from, to) = summary::year_months(year);
+        let filter = SummaryFilter {
+            from_month: Some(from),
+            to_month: Some(to),
+            buyer_org_ids: Some(counted.clone()),
+            ..SummaryFilter::default()
+        };
+        let purchased: i64 = summary::summarize(db, &[], &filter, Condition::all())
+            .await?
+            .iter()
+            .map(|g| g.amount_fen)
+            .sum();
+        let declaration = entity::procurement_declaration::Entity::find()
+            .filter(entity::procurement_declaration::Column::BuyerOrgId.eq(id))
+            .filter(entity::procurement_declaration::Column::Year.eq(year))
+            .one(db)
+            .await
+            .map_err(AppError::from)?;
+        let target = declaration.map(|d| d.target_fen);
+        let loaders = ctx.data::<Loaders>()?;
+        let mut counted_buyers = Vec::with_capacity(counted.len());
+        for buyer in counted {
+            if let Some(record) = loaders.load_one(BuyerById(buyer)).await? {
+                counted_buyers.push(Buyer(record));
+            }
+        }
+        Ok(TargetProgress {
+            year,
+            target: target.map(Money),
+            purchased: Money(purchased),
+            remaining: target.map(|t| Money((t - purchased).max(0))),
+            percent: target
+                .filter(|t| *t > 0)
+                .map(|t| (i128::from(purchased) * 100 / i128::from(t)) as i32),
+            counted_buyers,
         })
     }
 

@@ -5,13 +5,14 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
     ledger_entry::{self, LedgerEntryKind},
-    ledger_head, order, order_line, product,
+    ledger_head, ledger_tally, order, order_line, product,
     region::PovertyStatus,
 };
 use migration::GENESIS;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Alias, Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
 
@@ -166,12 +167,55 @@ async fn append(
         ledger_entry::Entity::insert(active)
             .exec_without_returning(conn)
             .await?;
+        tally(conn, entry).await?;
     }
     let mut tip: ledger_head::ActiveModel = head.into();
     tip.seq = Set(seq);
     tip.last_hash = Set(prev);
     tip.update(conn).await?;
     Ok(entries)
+}
+
+/// Adds an entry to its monthly rollup (one upsert: the grain is unique).
+async fn tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppResult<()> {
+    use ledger_tally::Column as T;
+    let row = ledger_tally::ActiveModel {
+        id: Set(new_uuid()),
+        month: Set(entry.occurred_on.format("%Y-%m").to_string()),
+        region_code: Set(entry.region_code.clone()),
+        buyer_org_id: Set(entry.buyer_org_id),
+        buyer_kind: Set(entry.buyer_kind.clone()),
+        producer_org_id: Set(entry.producer_org_id),
+        category: Set(entry.category.clone()),
+        certified: Set(entry.certified),
+        paired: Set(entry.paired),
+        amount_fen: Set(entry.amount_fen),
+        quantity: Set(entry.quantity),
+        entries: Set(1),
+    };
+    let add = |column: T| {
+        Expr::col((ledger_tally::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
+    };
+    ledger_tally::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                T::Month,
+                T::RegionCode,
+                T::BuyerOrgId,
+                T::BuyerKind,
+                T::ProducerOrgId,
+                T::Category,
+                T::Certified,
+                T::Paired,
+            ])
+            .value(T::AmountFen, add(T::AmountFen))
+            .value(T::Quantity, add(T::Quantity))
+            .value(T::Entries, add(T::Entries))
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes a negative entry per refunded line, pointing at the line's sale and classified as it

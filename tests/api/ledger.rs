@@ -510,6 +510,31 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
         lines.len()
     );
     assert_eq!(ledger_total, expected, "every yuan once");
+    let tallied: i64 = entity::ledger_tally::Entity::find()
+        .all(db)
+        .await
+        .expect("tallies")
+        .iter()
+        .map(|t| t.amount_fen)
+        .sum();
+    assert_eq!(
+        tallied, ledger_total,
+        "the maintained rollups agree with the entries"
+    );
+    let summary = w
+        .app
+        .gql(
+            w.auditor.token(),
+            "{ ledgerSummary(groupBy: [COUNTY]) { total } }",
+            json!({}),
+        )
+        .await;
+    let reported = fupin_market::graphql::scalars::Money::parse(
+        summary["data"]["ledgerSummary"]["total"]
+            .as_str()
+            .expect("total"),
+    );
+    assert_eq!(reported.map(|m| m.fen()), Some(ledger_total));
     let sales = entries.iter().filter(|e| e.quantity > 0).count();
     assert_eq!(
         sales,

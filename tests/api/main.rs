@@ -14,4 +14,5 @@ mod orders;
 mod organizations;
 mod registry;
 mod schema;
+mod tallies;
 mod world;

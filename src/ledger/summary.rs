@@ -1,0 +1,211 @@
+//! Tallies officials report upward: sums of the monthly rollups grouped by one or two
+//! dimensions, and each buyer's progress to its declared target.
+
+use chrono::Datelike;
+use entity::{
+    buyer::{self, BuyerKind},
+    ledger_tally,
+    procurement_declaration::{self, CanteenArrangement},
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    sea_query::{Alias, Expr, Query, SimpleExpr},
+};
+use uuid::Uuid;
+
+use crate::{error::AppResult, region::subtree};
+
+/// What a summary groups by. Region levels group by the producer's place at that level.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LedgerDimension {
+    Province,
+    City,
+    County,
+    Township,
+    Village,
+    Buyer,
+    BuyerKind,
+    Producer,
+    Category,
+    Month,
+}
+
+impl LedgerDimension {
+    fn expr(self) -> SimpleExpr {
+        let prefix = |n: usize| Expr::cust(format!("SUBSTR(region_code, 1, {n})"));
+        match self {
+            Self::Province => prefix(2),
+            Self::City => prefix(4),
+            Self::County => prefix(6),
+            Self::Township => prefix(9),
+            Self::Village => prefix(12),
+            Self::Buyer => Expr::col(ledger_tally::Column::BuyerOrgId).into(),
+            Self::BuyerKind => Expr::col(ledger_tally::Column::BuyerKind).into(),
+            Self::Producer => Expr::col(ledger_tally::Column::ProducerOrgId).into(),
+            Self::Category => Expr::col(ledger_tally::Column::Category).into(),
+            Self::Month => Expr::col(ledger_tally::Column::Month).into(),
+        }
+    }
+
+    fn is_organization(self) -> bool {
+        matches!(self, Self::Buyer | Self::Producer)
+    }
+
+    /// The region level's code length, for region dimensions.
+    pub fn region_length(self) -> Option<usize> {
+        match self {
+            Self::Province => Some(2),
+            Self::City => Some(4),
+            Self::County => Some(6),
+            Self::Township => Some(9),
+            Self::Village => Some(12),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SummaryFilter {
+    /// Months `YYYY-MM`, inclusive.
+    pub from_month: Option<String>,
+    pub to_month: Option<String>,
+    pub region_code: Option<String>,
+    pub buyer_org_ids: Option<Vec<Uuid>>,
+    pub producer_org_id: Option<Uuid>,
+    pub certified_only: bool,
+    pub paired_only: bool,
+}
+
+/// One group's key (a code, a name, a month or an organisation) and sums.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub keys: Vec<String>,
+    pub amount_fen: i64,
+    pub quantity: i64,
+    pub entries: i64,
+}
+
+/// At most this many groups come back, largest first.
+pub const MAX_GROUPS: u64 = 1000;
+
+fn conditions(filter: &SummaryFilter, visible: Condition) -> Condition {
+    let mut all = Condition::all().add(visible);
+    if let Some(from) = &filter.from_month {
+        all = all.add(ledger_tally::Column::Month.gte(from.clone()));
+    }
+    if let Some(to) = &filter.to_month {
+        all = all.add(ledger_tally::Column::Month.lte(to.clone()));
+    }
+    if let Some(code) = &filter.region_code {
+        all = all.add(subtree(ledger_tally::Column::RegionCode, code));
+    }
+    if let Some(buyers) = &filter.buyer_org_ids {
+        all = all.add(ledger_tally::Column::BuyerOrgId.is_in(buyers.clone()));
+    }
+    if let Some(producer) = filter.producer_org_id {
+        all = all.add(ledger_tally::Column::ProducerOrgId.eq(producer));
+    }
+    if filter.certified_only {
+        all = all.add(ledger_tally::Column::Certified.eq(true));
+    }
+    if filter.paired_only {
+        all = all.add(ledger_tally::Column::Paired.eq(true));
+    }
+    all
+}
+
+/// Sums the rollups by `dimensions` (none: one grand total), largest first.
+pub async fn summarize(
+    db: &DatabaseConnection,
+    dimensions: &[LedgerDimension],
+    filter: &SummaryFilter,
+    visible: Condition,
+) -> AppResult<Vec<Group>> {
+    let mut query = Query::select();
+    query.from(ledger_tally::Entity);
+    for (i, dimension) in dimensions.iter().enumerate() {
+        query.expr_as(dimension.expr(), Alias::new(format!("k{i}")));
+        query.add_group_by([dimension.expr()]);
+    }
+    query
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
+            Alias::new("amount"),
+        )
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(quantity), 0) AS BIGINT)"),
+            Alias::new("quantity"),
+        )
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(entries), 0) AS BIGINT)"),
+            Alias::new("entries"),
+        )
+        .cond_where(conditions(filter, visible))
+        .order_by(Alias::new("amount"), Order::Desc)
+        .limit(MAX_GROUPS);
+    let rows = db.query_all(&query).await?;
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut keys = Vec::with_capacity(dimensions.len());
+        for (i, dimension) in dimensions.iter().enumerate() {
+            let column = format!("k{i}");
+            keys.push(if dimension.is_organization() {
+                row.try_get::<Uuid>("", &column)?.to_string()
+            } else {
+                row.try_get::<String>("", &column)?
+            });
+        }
+        groups.push(Group {
+            keys,
+            amount_fen: row.try_get("", "amount")?,
+            quantity: row.try_get("", "quantity")?,
+            entries: row.try_get("", "entries")?,
+        });
+    }
+    Ok(groups)
+}
+
+/// Whose purchases count toward a buyer's target for a year: the unit itself, its outsourced
+/// canteen's contractor, units sharing its canteen, and its trade union and staff (child units
+/// registered as social organisation or individual).
+pub async fn counted_buyers(
+    conn: &impl ConnectionTrait,
+    buyer: Uuid,
+    year: i32,
+) -> AppResult<Vec<Uuid>> {
+    let mut counted = vec![buyer];
+    let declaration = procurement_declaration::Entity::find()
+        .filter(procurement_declaration::Column::BuyerOrgId.eq(buyer))
+        .filter(procurement_declaration::Column::Year.eq(year))
+        .one(conn)
+        .await?;
+    if let Some(contractor) = declaration.and_then(|d| d.contractor_org_id) {
+        counted.push(contractor);
+    }
+    let sharing = procurement_declaration::Entity::find()
+        .filter(procurement_declaration::Column::SharesCanteenOf.eq(buyer))
+        .filter(procurement_declaration::Column::Year.eq(year))
+        .filter(procurement_declaration::Column::Canteen.eq(CanteenArrangement::SharesCanteen))
+        .all(conn)
+        .await?;
+    counted.extend(sharing.into_iter().map(|d| d.buyer_org_id));
+    let union_and_staff = buyer::Entity::find()
+        .filter(buyer::Column::ParentOrgId.eq(buyer))
+        .filter(buyer::Column::Kind.is_in([BuyerKind::SocialOrganization, BuyerKind::Individual]))
+        .all(conn)
+        .await?;
+    counted.extend(union_and_staff.into_iter().map(|b| b.organization_id));
+    counted.sort();
+    counted.dedup();
+    Ok(counted)
+}
+
+/// The months of a year, for filters.
+pub fn year_months(year: i32) -> (String, String) {
+    (format!("{year:04}-01"), format!("{year:04}-12"))
+}
+
+/// The month a date falls in.
+pub fn month_of(date: chrono::NaiveDate) -> String {
+    format!("{:04}-{:02}", date.year(), date.month())
+}
