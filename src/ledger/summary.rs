@@ -39,11 +39,11 @@ impl LedgerDimension {
             Self::County => prefix(6),
             Self::Township => prefix(9),
             Self::Village => prefix(12),
-            Self::Buyer => Expr::col(ledger_tally::Column::BuyerOrgId).into(),
-            Self::BuyerKind => Expr::col(ledger_tally::Column::BuyerKind).into(),
-            Self::Producer => Expr::col(ledger_tally::Column::ProducerOrgId).into(),
-            Self::Category => Expr::col(ledger_tally::Column::Category).into(),
-            Self::Month => Expr::col(ledger_tally::Column::Month).into(),
+            Self::Buyer => Expr::col(ledger_tally::Column::BuyerOrgId),
+            Self::BuyerKind => Expr::col(ledger_tally::Column::BuyerKind),
+            Self::Producer => Expr::col(ledger_tally::Column::ProducerOrgId),
+            Self::Category => Expr::col(ledger_tally::Column::Category),
+            Self::Month => Expr::col(ledger_tally::Column::Month),
         }
     }
 
