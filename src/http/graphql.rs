@@ -52,7 +52,7 @@ struct Params {
 }
 
 /// A request refused before execution.
-struct Refusal {
+pub(super) struct Refusal {
     status: StatusCode,
     code: ErrorCode,
     message: String,
@@ -60,7 +60,7 @@ struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -76,6 +76,10 @@ impl Refusal {
     fn with_header(mut self, name: header::HeaderName, value: &'static str) -> Self {
         self.headers.push((name, HeaderValue::from_static(value)));
         self
+    }
+
+    pub(super) fn into_json_response(self) -> Response {
+        self.into_response(Media::Json)
     }
 
     fn into_response(self, media: Media) -> Response {
@@ -319,7 +323,7 @@ fn with_code(mut error: ServerError) -> ServerError {
 
 /// `None` without an `Authorization` header; a header that does not hold a valid token is a 401,
 /// never a silent downgrade to anonymous.
-fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option<Viewer>, Refusal> {
+pub(super) fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option<Viewer>, Refusal> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`, `/metrics`.
 
+pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -29,6 +30,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/exports/ledger.csv", get(exports::ledger_csv))
+        .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -21,7 +21,7 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, ProducerById, RegionByCode, UserById},
-    org::{buyer_api::Buyer, producer_api::Producer, service::membership_of},
+    org::{buyer_api::Buyer, producer_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{graphql::Region, subtree},
 };
@@ -166,8 +166,7 @@ pub struct LedgerVerification {
     pub reason: Option<String>,
 }
 
-/// The rows of the ledger the viewer may read: staff within their region, a buyer or producer
-/// its own sales. Given per table, since entries and rollups name their columns alike.
+/// The rows of the ledger the viewer may read, as a condition on a table's columns.
 async fn visible<R, B, P>(
     ctx: &Context<'_>,
     viewer: &Viewer,
@@ -180,26 +179,8 @@ where
     B: ColumnTrait,
     P: ColumnTrait,
 {
-    let db = &services(ctx)?.db;
-    let reading = scope::reading(db, viewer).await?;
-    if reading.is_nationwide() {
-        return Ok(Condition::all());
-    }
-    let mut any = Condition::any();
-    for code in reading.regions() {
-        any = any.add(subtree(region, code));
-    }
-    if let Some(membership) = membership_of(db, viewer.user_id).await? {
-        any = any
-            .add(buyer.eq(membership.organization_id))
-            .add(producer.eq(membership.organization_id));
-    }
-    if any.is_empty() {
-        return Err(
-            AppError::Forbidden("the ledger is for staff and the parties to a sale").into(),
-        );
-    }
-    Ok(any)
+    let reach = service::Reach::of(&services(ctx)?.db, viewer).await?;
+    Ok(reach.condition(region, buyer, producer)?)
 }
 
 #[derive(InputObject, Default)]

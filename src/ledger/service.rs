@@ -10,17 +10,23 @@ use entity::{
 };
 use migration::GENESIS;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Alias, Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
 
+use uuid::Uuid;
+
 use crate::{
+    auth::{
+        Viewer,
+        scope::{self, Scope},
+    },
     error::{AppError, AppResult},
     ids::new_uuid,
-    org::{buyers, producers},
-    region::service as regions,
+    org::{buyers, producers, service::membership_of},
+    region::{service as regions, subtree},
 };
 
 fn status_name(status: PovertyStatus) -> &'static str {
@@ -251,6 +257,49 @@ pub async fn record_refund(
     append(conn, head, entries).await
 }
 
+/// How much of the ledger a viewer may read: staff their region subtrees (everything when
+/// nationwide), a buyer or producer its own sales.
+pub struct Reach {
+    scope: Scope,
+    organization: Option<Uuid>,
+}
+
+impl Reach {
+    pub async fn of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Reach> {
+        Ok(Reach {
+            scope: scope::reading(conn, viewer).await?,
+            organization: membership_of(conn, viewer.user_id)
+                .await?
+                .map(|m| m.organization_id),
+        })
+    }
+
+    /// The condition on a table with these region, buyer and producer columns.
+    pub fn condition(
+        &self,
+        region: impl ColumnTrait,
+        buyer: impl ColumnTrait,
+        producer: impl ColumnTrait,
+    ) -> AppResult<Condition> {
+        if self.scope.is_nationwide() {
+            return Ok(Condition::all());
+        }
+        let mut any = Condition::any();
+        for code in self.scope.regions() {
+            any = any.add(subtree(region, code));
+        }
+        if let Some(org) = self.organization {
+            any = any.add(buyer.eq(org)).add(producer.eq(org));
+        }
+        if any.is_empty() {
+            return Err(AppError::Forbidden(
+                "the ledger is for staff and the parties to a sale",
+            ));
+        }
+        Ok(any)
+    }
+}
+
 /// What a verification found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verification {
@@ -348,7 +397,6 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
 
     fn entry() -> ledger_entry::Model {
         ledger_entry::Model {

@@ -5,6 +5,7 @@ mod accounts;
 mod authorization;
 mod bad_input;
 mod catalogue;
+mod exports;
 mod harness;
 mod http_spec;
 mod ledger;
