@@ -45,6 +45,8 @@ pub enum ErrorCode {
     WrongRegionLevel,
     /// Below what the jurisdiction's policy requires (e.g. the reserved share).
     BelowPolicyMinimum,
+    /// More than a directed procurement agreement's remaining volume.
+    AgreementExceeded,
 }
 
 impl ErrorCode {
@@ -69,6 +71,7 @@ impl ErrorCode {
             Self::NotInGoodStanding => "NOT_IN_GOOD_STANDING",
             Self::WrongRegionLevel => "WRONG_REGION_LEVEL",
             Self::BelowPolicyMinimum => "BELOW_POLICY_MINIMUM",
+            Self::AgreementExceeded => "AGREEMENT_EXCEEDED",
         }
     }
 }

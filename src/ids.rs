@@ -22,10 +22,11 @@ pub enum NodeKind {
     Order,
     OrderLine,
     LedgerEntry,
+    Agreement,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 11] = [
+    const ALL: [NodeKind; 12] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -37,6 +38,7 @@ impl NodeKind {
         NodeKind::Order,
         NodeKind::OrderLine,
         NodeKind::LedgerEntry,
+        NodeKind::Agreement,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +54,7 @@ impl NodeKind {
             Self::Order => "Order",
             Self::OrderLine => "OrderLine",
             Self::LedgerEntry => "LedgerEntry",
+            Self::Agreement => "Agreement",
         }
     }
 

@@ -1,6 +1,7 @@
 //! SeaORM entities. Enumerations stored as strings derive `async_graphql::Enum` here too, so the
 //! database value and the API value are one type.
 
+pub mod agreement;
 pub mod audit_event;
 pub mod buyer;
 pub mod certification;

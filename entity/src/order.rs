@@ -9,6 +9,8 @@ pub struct Model {
     pub group_id: Uuid,
     pub buyer_org_id: Uuid,
     pub producer_org_id: Uuid,
+    /// The directed procurement agreement it was ordered under, if any.
+    pub agreement_id: Option<Uuid>,
     pub status: OrderStatus,
     pub payment_terms: PaymentTerms,
     pub total_fen: i64,

@@ -18,6 +18,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(Orders::GroupId))
                     .col(uuid(Orders::BuyerOrgId))
                     .col(uuid(Orders::ProducerOrgId))
+                    .col(uuid_null(Orders::AgreementId))
                     .col(
                         string_len(Orders::Status, 16).check(Expr::col(Orders::Status).is_in([
                             "PLACED",
@@ -55,6 +56,58 @@ impl MigrationTrait for Migration {
                     Index::create()
                         .name(name)
                         .table(Orders::Table)
+                        .col(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Agreements::Table)
+                    .col(pk_uuid(Agreements::Id))
+                    .col(uuid(Agreements::BuyerOrgId))
+                    .col(uuid(Agreements::ProducerOrgId))
+                    .col(uuid(Agreements::ProductId))
+                    .col(
+                        big_integer(Agreements::PriceFen)
+                            .check(Expr::col(Agreements::PriceFen).gt(0)),
+                    )
+                    .col(
+                        big_integer(Agreements::TotalQuantity)
+                            .check(Expr::col(Agreements::TotalQuantity).gt(0)),
+                    )
+                    // Maintained by conditional updates: orders never exceed the agreed volume.
+                    .col(
+                        big_integer(Agreements::OrderedQuantity).default(0).check(
+                            Expr::col(Agreements::OrderedQuantity)
+                                .lte(Expr::col(Agreements::TotalQuantity)),
+                        ),
+                    )
+                    .col(date(Agreements::StartsOn))
+                    .col(date(Agreements::EndsOn))
+                    .col(string_len(Agreements::Rhythm, 200))
+                    .col(string_len(Agreements::Status, 16).check(
+                        Expr::col(Agreements::Status).is_in(["PROPOSED", "ACTIVE", "TERMINATED"]),
+                    ))
+                    .col(uuid(Agreements::ProposedBy))
+                    .col(timestamp_with_time_zone(Agreements::ProposedAt))
+                    .col(uuid_null(Agreements::AcceptedBy))
+                    .col(timestamp_with_time_zone_null(Agreements::AcceptedAt))
+                    .col(text_null(Agreements::TerminateReason))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("idx_agreements_buyer", Agreements::BuyerOrgId),
+            ("idx_agreements_producer", Agreements::ProducerOrgId),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Agreements::Table)
                         .col(column)
                         .to_owned(),
                 )
@@ -158,6 +211,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            Agreements::Table.into_iden(),
             IdempotencyKeys::Table.into_iden(),
             OrderEvents::Table.into_iden(),
             OrderLines::Table.into_iden(),
@@ -178,6 +232,7 @@ enum Orders {
     GroupId,
     BuyerOrgId,
     ProducerOrgId,
+    AgreementId,
     Status,
     PaymentTerms,
     TotalFen,
@@ -230,4 +285,25 @@ enum IdempotencyKeys {
     RequestHash,
     GroupId,
     CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Agreements {
+    Table,
+    Id,
+    BuyerOrgId,
+    ProducerOrgId,
+    ProductId,
+    PriceFen,
+    TotalQuantity,
+    OrderedQuantity,
+    StartsOn,
+    EndsOn,
+    Rhythm,
+    Status,
+    ProposedBy,
+    ProposedAt,
+    AcceptedBy,
+    AcceptedAt,
+    TerminateReason,
 }

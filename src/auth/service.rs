@@ -244,9 +244,34 @@ pub async fn login(
     }
     let roles = roles_of(db, user.id).await?;
     let txn = db.begin().await?;
+    let actor = Viewer {
+        user_id: user.id,
+        roles: roles.clone(),
+    };
+    record_session_event(&txn, &actor, Some(client), "login").await?;
     let session = open_session(services, &txn, user, roles, None).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+async fn record_session_event(
+    conn: &impl ConnectionTrait,
+    actor: &Viewer,
+    client: Option<&ClientInfo>,
+    action: &str,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        Some(actor),
+        client,
+        Change {
+            action,
+            target_type: "User",
+            target_id: Some(actor.user_id),
+            summary: json!({}),
+        },
+    )
+    .await
 }
 
 fn invalid_refresh_token() -> AppError {
@@ -296,6 +321,11 @@ pub async fn refresh(services: &Services, presented: &str) -> AppResult<Session>
         return Err(invalid_refresh_token());
     }
     let roles = roles_of(&txn, user.id).await?;
+    let actor = Viewer {
+        user_id: user.id,
+        roles: roles.clone(),
+    };
+    record_session_event(&txn, &actor, None, "refreshToken").await?;
     let session = open_session(services, &txn, user, roles, Some(token.family_id)).await?;
     txn.commit().await?;
     Ok(session)
@@ -309,7 +339,15 @@ pub async fn logout(services: &Services, presented: &str) -> AppResult<()> {
         .one(&services.db)
         .await?
         .ok_or_else(invalid_refresh_token)?;
-    revoke_family(&services.db, token.family_id, Utc::now()).await
+    let txn = services.db.begin().await?;
+    revoke_family(&txn, token.family_id, Utc::now()).await?;
+    let actor = Viewer {
+        user_id: token.user_id,
+        roles: Vec::new(),
+    };
+    record_session_event(&txn, &actor, None, "logout").await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn revoke_family(

@@ -20,7 +20,7 @@ use crate::{
         graphql::OrgMutation,
         producer_api::{ProducerMutation, ProducerQuery},
     },
-    procurement::graphql::{OrderMutation, OrderQuery},
+    procurement::graphql::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
     region::graphql::{RegionMutation, RegionQuery},
     state::Services,
 };
@@ -34,6 +34,7 @@ pub struct Query(
     BuyerQuery,
     CatalogueQuery,
     OrderQuery,
+    AgreementQuery,
     LedgerQuery,
 );
 
@@ -46,6 +47,7 @@ pub struct Mutation(
     BuyerMutation,
     CatalogueMutation,
     OrderMutation,
+    AgreementMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

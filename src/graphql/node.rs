@@ -117,7 +117,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             }
             _ => None,
         },
-        NodeKind::Region | NodeKind::OrderLine | NodeKind::LedgerEntry => None,
+        NodeKind::Region | NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement => {
+            None
+        }
     })
 }
 

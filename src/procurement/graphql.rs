@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
+    agreement::{self, AgreementStatus},
     order::{self, OrderStatus, PaymentTerms},
     order_event, order_line,
     product::ProductCategory,
@@ -12,7 +13,10 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::orders::{self, Basket, Inspection, OrderTransition};
+use super::{
+    agreements::{self, Proposal},
+    orders::{self, Basket, Inspection, OrderTransition},
+};
 use crate::{
     auth::{Role, RoleGuard, Viewer, graphql::User, viewer},
     error::{AppError, Payload, UserError, payload},
@@ -68,6 +72,11 @@ impl Order {
 
     async fn rating_comment(&self) -> Option<&str> {
         self.0.rating_comment.as_deref()
+    }
+
+    /// The agreement it was ordered under.
+    async fn agreement_id(&self) -> Option<ID> {
+        self.0.agreement_id.map(|a| NodeKind::Agreement.id(a))
     }
 
     async fn placed_at(&self) -> DateTime {
@@ -324,6 +333,9 @@ pub struct PlaceOrderInput {
     pub lines: Vec<OrderLineInput>,
     #[graphql(default_with = "PaymentTerms::PayAfterDelivery")]
     pub payment_terms: PaymentTerms,
+    /// Order under this directed procurement agreement: its price applies and the quantity
+    /// counts toward its volume.
+    pub agreement_id: Option<ID>,
     pub note: Option<String>,
     /// Chosen by the client (e.g. a UUID): a retry with the same key returns the first result
     /// and creates nothing more.
@@ -478,8 +490,14 @@ impl OrderMutation {
                 line.quantity,
             ));
         }
+        let agreement_id = input
+            .agreement_id
+            .as_ref()
+            .map(|id| ids::expect(id, NodeKind::Agreement, "agreementId"))
+            .transpose()?;
         let basket = Basket {
             lines,
+            agreement_id,
             payment_terms: input.payment_terms,
             note: input.note,
             idempotency_key: input.idempotency_key,
@@ -611,5 +629,234 @@ impl OrderMutation {
             None,
         )
         .await
+    }
+}
+
+/// A directed procurement agreement (定向采购协议, 农超对接协议).
+pub struct Agreement(pub agreement::Model);
+
+#[Object]
+impl Agreement {
+    pub async fn id(&self) -> ID {
+        NodeKind::Agreement.id(self.0.id)
+    }
+
+    async fn status(&self) -> AgreementStatus {
+        self.0.status
+    }
+
+    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(BuyerById(self.0.buyer_org_id))
+            .await?
+            .map(Buyer))
+    }
+
+    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(ProducerById(self.0.producer_org_id))
+            .await?
+            .map(Producer::from))
+    }
+
+    async fn product_id(&self) -> ID {
+        NodeKind::Product.id(self.0.product_id)
+    }
+
+    /// The agreed price, used by orders under the agreement.
+    async fn price(&self) -> Money {
+        Money(self.0.price_fen)
+    }
+
+    async fn total_quantity(&self) -> i64 {
+        self.0.total_quantity
+    }
+
+    /// Ordered so far under it (cancelled orders give their quantity back).
+    async fn ordered_quantity(&self) -> i64 {
+        self.0.ordered_quantity
+    }
+
+    /// Delivered so far: accepted minus refunded.
+    async fn delivered_quantity(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(agreements::delivered(&services(ctx)?.db, self.0.id).await?)
+    }
+
+    async fn starts_on(&self) -> crate::graphql::scalars::Date {
+        crate::graphql::scalars::Date(self.0.starts_on)
+    }
+
+    async fn ends_on(&self) -> crate::graphql::scalars::Date {
+        crate::graphql::scalars::Date(self.0.ends_on)
+    }
+
+    /// Delivery rhythm, e.g. "每周一、四配送".
+    async fn rhythm(&self) -> &str {
+        &self.0.rhythm
+    }
+
+    async fn terminate_reason(&self) -> Option<&str> {
+        self.0.terminate_reason.as_deref()
+    }
+}
+
+#[derive(InputObject)]
+pub struct ProposeAgreementInput {
+    pub product_id: ID,
+    pub price: Money,
+    pub total_quantity: i64,
+    pub starts_on: crate::graphql::scalars::Date,
+    pub ends_on: crate::graphql::scalars::Date,
+    pub rhythm: String,
+}
+
+#[derive(InputObject)]
+pub struct AgreementIdInput {
+    pub agreement_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct TerminateAgreementInput {
+    pub agreement_id: ID,
+    pub reason: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct AgreementPayload {
+    pub agreement: Option<Agreement>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for AgreementPayload {
+    type Success = agreement::Model;
+
+    fn success(agreement: agreement::Model) -> Self {
+        Self {
+            agreement: Some(Agreement(agreement)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            agreement: None,
+            errors,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct AgreementFilter {
+    pub statuses: Option<Vec<AgreementStatus>>,
+}
+
+#[derive(Default)]
+pub struct AgreementQuery;
+
+#[Object]
+impl AgreementQuery {
+    /// The agreements of the viewer's organisation, as buyer or producer (all for admins).
+    #[graphql(
+        guard = "RoleGuard::signed_in()",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AgreementFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<Agreement>> {
+        let services = services(ctx)?;
+        let viewer = viewer(ctx)?;
+        let mut select = agreement::Entity::find();
+        if !viewer.is_admin() {
+            let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
+                return Err(AppError::Forbidden(
+                    "only members of a buyer or producer have agreements",
+                )
+                .into());
+            };
+            select = select.filter(
+                Condition::any()
+                    .add(agreement::Column::BuyerOrgId.eq(membership.organization_id))
+                    .add(agreement::Column::ProducerOrgId.eq(membership.organization_id)),
+            );
+        }
+        if let Some(statuses) = filter.and_then(|f| f.statuses) {
+            select = select.filter(agreement::Column::Status.is_in(statuses));
+        }
+        Ok(pagination::paginate(
+            &services.db,
+            select,
+            &[SortKey::desc(agreement::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |a| vec![CursorValue::Uuid(a.id)],
+            Agreement,
+        )
+        .await?)
+    }
+}
+
+fn agreement_id(id: &ID) -> async_graphql::Result<Uuid> {
+    Ok(ids::expect(id, NodeKind::Agreement, "agreementId")?)
+}
+
+#[derive(Default)]
+pub struct AgreementMutation;
+
+#[Object]
+impl AgreementMutation {
+    /// A buyer unit proposes a directed procurement agreement for a product.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn propose_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: ProposeAgreementInput,
+    ) -> async_graphql::Result<AgreementPayload> {
+        let proposal = Proposal {
+            product_id: ids::expect(&input.product_id, NodeKind::Product, "productId")?,
+            price_fen: input.price.fen(),
+            total_quantity: input.total_quantity,
+            starts_on: input.starts_on.0,
+            ends_on: input.ends_on.0,
+            rhythm: input.rhythm,
+        };
+        payload(agreements::propose(services(ctx)?, viewer(ctx)?, &client(ctx), proposal).await)
+    }
+
+    /// The producer accepts a proposed agreement.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn accept_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: AgreementIdInput,
+    ) -> async_graphql::Result<AgreementPayload> {
+        let id = agreement_id(&input.agreement_id)?;
+        payload(agreements::accept(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
+    }
+
+    /// Either party ends an agreement, with a reason.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Producer])")]
+    async fn terminate_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: TerminateAgreementInput,
+    ) -> async_graphql::Result<AgreementPayload> {
+        let id = agreement_id(&input.agreement_id)?;
+        payload(
+            agreements::terminate(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                &input.reason,
+            )
+            .await,
+        )
     }
 }

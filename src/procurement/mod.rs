@@ -1,5 +1,6 @@
 //! Procurement: orders from buyers to producers, with stock reserved at ordering and every
 //! transition recorded.
 
+pub mod agreements;
 pub mod graphql;
 pub mod orders;

@@ -35,13 +35,15 @@ const MAX_QUANTITY: i64 = 1_000_000;
 #[derive(Clone, Debug)]
 pub struct Basket {
     pub lines: Vec<(Uuid, i64)>,
+    /// Order under this directed procurement agreement, at its price.
+    pub agreement_id: Option<Uuid>,
     pub payment_terms: PaymentTerms,
     pub note: Option<String>,
     pub idempotency_key: String,
 }
 
-/// What the orders' buyer side sees as the ordering unit.
-async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Uuid> {
+/// The buyer unit the viewer orders for.
+pub async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Uuid> {
     let membership = membership_of(conn, viewer.user_id)
         .await?
         .ok_or(AppError::Forbidden(
@@ -59,6 +61,7 @@ fn request_hash(basket: &Basket) -> String {
     let canonical = json!({
         "lines": lines.iter().map(|(p, q)| (p.to_string(), q)).collect::<Vec<_>>(),
         "terms": format!("{:?}", basket.payment_terms),
+        "agreement": basket.agreement_id.map(|a| a.to_string()),
         "note": basket.note,
     });
     Sha256::digest(canonical.to_string().as_bytes())
@@ -195,7 +198,27 @@ pub async fn place(
             }
         }
     }
+    let agreement = match basket.agreement_id {
+        Some(id) => {
+            let agreement = super::agreements::load(&txn, id).await?;
+            for (index, (product, _)) in basket.lines.iter().enumerate() {
+                if *product != agreement.product_id {
+                    problems.push(line_error(
+                        index,
+                        ErrorCode::Invalid,
+                        "this product is not under the agreement",
+                    ));
+                }
+            }
+            Some(agreement)
+        }
+        None => None,
+    };
     problems.finish()?;
+    if let Some(agreement) = &agreement {
+        let quantity = basket.lines.iter().map(|(_, q)| q).sum();
+        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
+    }
 
     // Reserve in product-ID order: every basket locks rows in the same order, so none deadlock.
     let mut ordered: Vec<(usize, Uuid, i64)> = basket
@@ -236,12 +259,15 @@ pub async fn place(
     }
     let mut created = Vec::new();
     for (producer, lines) in by_producer {
-        let total: i64 = lines.iter().map(|(_, p, q)| p.price_fen * q).sum();
+        // Under an agreement the agreed price applies, not the catalogue's.
+        let price = |p: &product::Model| agreement.as_ref().map_or(p.price_fen, |a| a.price_fen);
+        let total: i64 = lines.iter().map(|(_, p, q)| price(p) * q).sum();
         let placed = order::ActiveModel {
             id: Set(new_uuid()),
             group_id: Set(group),
             buyer_org_id: Set(buyer),
             producer_org_id: Set(producer),
+            agreement_id: Set(agreement.as_ref().map(|a| a.id)),
             status: Set(OrderStatus::Placed),
             payment_terms: Set(basket.payment_terms),
             total_fen: Set(total),
@@ -266,7 +292,7 @@ pub async fn place(
                 category: Set(p.category),
                 spec: Set(p.spec.clone()),
                 unit: Set(p.unit.clone()),
-                price_fen: Set(p.price_fen),
+                price_fen: Set(price(p)),
                 quantity: Set(*quantity),
                 accepted_quantity: Set(None),
                 refunded_quantity: Set(0),
@@ -520,6 +546,10 @@ pub async fn transition(
                     .exec(&txn)
                     .await?;
             }
+            if let Some(agreement) = current.agreement_id {
+                let drawn = order_lines.iter().map(|l| l.quantity).sum();
+                super::agreements::release(&txn, agreement, drawn).await?;
+            }
         }
         OrderTransition::Receive => {
             let inspection = inspection.unwrap_or_default();
@@ -765,6 +795,7 @@ mod tests {
             group_id: Uuid::now_v7(),
             buyer_org_id: Uuid::now_v7(),
             producer_org_id: Uuid::now_v7(),
+            agreement_id: None,
             status,
             payment_terms: PaymentTerms::PayAfterDelivery,
             total_fen: 100,
@@ -817,6 +848,7 @@ mod tests {
         let b = Uuid::now_v7();
         let basket = |lines| Basket {
             lines,
+            agreement_id: None,
             payment_terms: PaymentTerms::PayAfterDelivery,
             note: None,
             idempotency_key: "k".repeat(8),

@@ -121,6 +121,15 @@ async fn login_checks_the_password() {
     let session = app.login("WANG.FANG", PASSWORD).await;
     let me = app.gql(session.token(), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["username"], "wang.fang");
+    let sign_ins = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("login"))
+        .count(app.db())
+        .await
+        .expect("count");
+    assert_eq!(
+        sign_ins, 1,
+        "successful sign-ins are audited, failed ones are rate-limited"
+    );
 }
 
 const LOGIN: &str = "mutation($u: String!) { login(input: {username: $u, password: \"Wrong-password-99\"}) { errors { code } } }";

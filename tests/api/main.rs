@@ -2,6 +2,7 @@
 //! Run on SQLite by default; set `TEST_DATABASE_URL` (and `TEST_REDIS_URL`) for PostgreSQL/Redis.
 
 mod accounts;
+mod agreements;
 mod authorization;
 mod bad_input;
 mod catalogue;

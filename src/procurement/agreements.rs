@@ -1,0 +1,323 @@
+//! Directed procurement agreements (定向采购协议, 农超对接协议): the buyer proposes a product,
+//! price, volume, period and delivery rhythm; the producer accepts; either side may terminate,
+//! with a reason. Orders under an agreement use its price and count toward its volume.
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    agreement::{self, AgreementStatus},
+    order::{self, OrderStatus},
+    order_line,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::orders::buyer_of;
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer},
+    catalogue::products,
+    error::{AppError, AppResult, Checks, ErrorCode},
+    ids::new_uuid,
+    org::members::{membership_in, require_member},
+    state::Services,
+};
+
+#[derive(Clone, Debug)]
+pub struct Proposal {
+    pub product_id: Uuid,
+    pub price_fen: i64,
+    pub total_quantity: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub rhythm: String,
+}
+
+pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<agreement::Model> {
+    agreement::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("agreement"))
+}
+
+/// A buyer unit proposes an agreement for a listed product.
+pub async fn propose(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    proposal: Proposal,
+) -> AppResult<agreement::Model> {
+    let today = Utc::now().date_naive();
+    let mut checks = Checks::default();
+    checks
+        .require(
+            (1..=1_000_000_000).contains(&proposal.price_fen),
+            "price",
+            ErrorCode::Invalid,
+            "the agreed price must be above zero",
+        )
+        .require(
+            (1..=100_000_000).contains(&proposal.total_quantity),
+            "totalQuantity",
+            ErrorCode::Invalid,
+            "agree a positive volume",
+        )
+        .require(
+            proposal.starts_on <= proposal.ends_on,
+            "endsOn",
+            ErrorCode::Invalid,
+            "the period ends after it starts",
+        )
+        .require(
+            proposal.ends_on >= today,
+            "endsOn",
+            ErrorCode::Invalid,
+            "the period has ended already",
+        )
+        .length(&proposal.rhythm, "rhythm", 1, 200);
+    checks.finish()?;
+    let db = &services.db;
+    let buyer = buyer_of(db, viewer).await?;
+    let product = products::load(db, proposal.product_id).await?;
+    if !product.listed {
+        return Err(AppError::field(
+            "productId",
+            ErrorCode::NotInGoodStanding,
+            "the product is not in the catalogue",
+        ));
+    }
+    let txn = db.begin().await?;
+    let created = agreement::ActiveModel {
+        id: Set(new_uuid()),
+        buyer_org_id: Set(buyer),
+        producer_org_id: Set(product.producer_org_id),
+        product_id: Set(product.id),
+        price_fen: Set(proposal.price_fen),
+        total_quantity: Set(proposal.total_quantity),
+        ordered_quantity: Set(0),
+        starts_on: Set(proposal.starts_on),
+        ends_on: Set(proposal.ends_on),
+        rhythm: Set(proposal.rhythm.trim().to_owned()),
+        status: Set(AgreementStatus::Proposed),
+        proposed_by: Set(viewer.user_id),
+        proposed_at: Set(Utc::now()),
+        accepted_by: Set(None),
+        accepted_at: Set(None),
+        terminate_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "proposeAgreement",
+            target_type: "Agreement",
+            target_id: Some(created.id),
+            summary: json!({ "product": product.name, "priceFen": created.price_fen, "total": created.total_quantity }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// The producer accepts a proposed agreement.
+pub async fn accept(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+) -> AppResult<agreement::Model> {
+    let db = &services.db;
+    let current = load(db, id).await?;
+    require_member(db, viewer, current.producer_org_id, false).await?;
+    change_status(
+        services,
+        viewer,
+        client,
+        &current,
+        &[AgreementStatus::Proposed],
+        AgreementStatus::Active,
+        None,
+    )
+    .await
+}
+
+/// Either side ends an agreement, with a reason; what was ordered under it stands.
+pub async fn terminate(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    id: Uuid,
+    reason: &str,
+) -> AppResult<agreement::Model> {
+    let mut checks = Checks::default();
+    checks.length(reason, "reason", 2, 500);
+    checks.finish()?;
+    let db = &services.db;
+    let current = load(db, id).await?;
+    let party = membership_in(db, viewer, current.buyer_org_id)
+        .await?
+        .is_some()
+        || membership_in(db, viewer, current.producer_org_id)
+            .await?
+            .is_some();
+    if !party {
+        return Err(AppError::Forbidden("only the agreement's parties end it"));
+    }
+    let from = [AgreementStatus::Proposed, AgreementStatus::Active];
+    change_status(
+        services,
+        viewer,
+        client,
+        &current,
+        &from,
+        AgreementStatus::Terminated,
+        Some(reason.trim().to_owned()),
+    )
+    .await
+}
+
+async fn change_status(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    current: &agreement::Model,
+    from: &[AgreementStatus],
+    to: AgreementStatus,
+    reason: Option<String>,
+) -> AppResult<agreement::Model> {
+    if !from.contains(&current.status) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            format!("a {:?} agreement cannot become {to:?}", current.status).to_lowercase(),
+        ));
+    }
+    let txn = services.db.begin().await?;
+    let mut update = agreement::Entity::update_many()
+        .col_expr(agreement::Column::Status, Expr::value(to))
+        .filter(agreement::Column::Id.eq(current.id))
+        .filter(agreement::Column::Status.eq(current.status));
+    if to == AgreementStatus::Active {
+        update = update
+            .col_expr(agreement::Column::AcceptedBy, Expr::value(viewer.user_id))
+            .col_expr(agreement::Column::AcceptedAt, Expr::value(Utc::now()));
+    }
+    if let Some(reason) = &reason {
+        update = update.col_expr(
+            agreement::Column::TerminateReason,
+            Expr::value(reason.clone()),
+        );
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "the agreement changed meanwhile",
+        ));
+    }
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: if to == AgreementStatus::Active { "acceptAgreement" } else { "terminateAgreement" },
+            target_type: "Agreement",
+            target_id: Some(current.id),
+            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{to:?}"), "reason": reason }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    load(&services.db, current.id).await
+}
+
+/// Counts `quantity` toward an agreement the buyer ordered under, atomically: refused when it
+/// would pass the agreed volume, or the agreement is not active today.
+pub async fn draw(
+    conn: &impl ConnectionTrait,
+    agreement: &agreement::Model,
+    buyer: Uuid,
+    quantity: i64,
+    today: NaiveDate,
+) -> AppResult<()> {
+    if agreement.buyer_org_id != buyer {
+        return Err(AppError::field(
+            "agreementId",
+            ErrorCode::NotFound,
+            "no agreement of yours has this ID",
+        ));
+    }
+    if agreement.status != AgreementStatus::Active
+        || today < agreement.starts_on
+        || today > agreement.ends_on
+    {
+        return Err(AppError::field(
+            "agreementId",
+            ErrorCode::InvalidState,
+            "the agreement is not in force today",
+        ));
+    }
+    let drawn = agreement::Entity::update_many()
+        .col_expr(
+            agreement::Column::OrderedQuantity,
+            Expr::col(agreement::Column::OrderedQuantity).add(quantity),
+        )
+        .filter(agreement::Column::Id.eq(agreement.id))
+        .filter(agreement::Column::Status.eq(AgreementStatus::Active))
+        .filter(
+            Expr::col(agreement::Column::OrderedQuantity)
+                .add(quantity)
+                .lte(Expr::col(agreement::Column::TotalQuantity)),
+        )
+        .exec(conn)
+        .await?;
+    if drawn.rows_affected == 0 {
+        return Err(AppError::field(
+            "agreementId",
+            ErrorCode::AgreementExceeded,
+            format!(
+                "only {} remain under the agreement",
+                agreement.total_quantity - agreement.ordered_quantity
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Gives back what a cancelled order had drawn.
+pub async fn release(conn: &impl ConnectionTrait, agreement: Uuid, quantity: i64) -> AppResult<()> {
+    agreement::Entity::update_many()
+        .col_expr(
+            agreement::Column::OrderedQuantity,
+            Expr::col(agreement::Column::OrderedQuantity).sub(quantity),
+        )
+        .filter(agreement::Column::Id.eq(agreement))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Delivered under the agreement: accepted minus refunded, over its orders not cancelled.
+pub async fn delivered(conn: &impl ConnectionTrait, agreement: Uuid) -> AppResult<i64> {
+    let orders: Vec<Uuid> = order::Entity::find()
+        .filter(order::Column::AgreementId.eq(agreement))
+        .filter(order::Column::Status.ne(OrderStatus::Cancelled))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.is_in(orders))
+        .all(conn)
+        .await?;
+    Ok(lines
+        .iter()
+        .map(|l| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity)
+        .sum())
+}
