@@ -47,6 +47,8 @@ pub enum ErrorCode {
     BelowPolicyMinimum,
     /// More than a directed procurement agreement's remaining volume.
     AgreementExceeded,
+    /// An idempotency key already used for a different request.
+    IdempotencyKeyReused,
 }
 
 impl ErrorCode {
@@ -72,6 +74,7 @@ impl ErrorCode {
             Self::WrongRegionLevel => "WRONG_REGION_LEVEL",
             Self::BelowPolicyMinimum => "BELOW_POLICY_MINIMUM",
             Self::AgreementExceeded => "AGREEMENT_EXCEEDED",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         }
     }
 }

@@ -61,7 +61,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(LedgerEntries::CountyCode, 6))
                     .col(string_len_null(LedgerEntries::TownshipCode, 9))
                     .col(string_len_null(LedgerEntries::VillageCode, 12))
+                    .col(string_len(LedgerEntries::ProvinceStatus, 16))
+                    .col(string_len(LedgerEntries::CityStatus, 16))
                     .col(string_len(LedgerEntries::CountyStatus, 16))
+                    .col(string_len_null(LedgerEntries::TownshipStatus, 16))
                     .col(string_len_null(LedgerEntries::VillageStatus, 16))
                     .col(boolean(LedgerEntries::Certified))
                     .col(integer(LedgerEntries::PoorHouseholdsLinked))
@@ -210,7 +213,10 @@ enum LedgerEntries {
     CountyCode,
     TownshipCode,
     VillageCode,
+    ProvinceStatus,
+    CityStatus,
     CountyStatus,
+    TownshipStatus,
     VillageStatus,
     Certified,
     PoorHouseholdsLinked,

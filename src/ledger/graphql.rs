@@ -99,8 +99,20 @@ impl LedgerEntry {
         &self.0.county_code
     }
 
+    async fn province_status(&self) -> &str {
+        &self.0.province_status
+    }
+
+    async fn city_status(&self) -> &str {
+        &self.0.city_status
+    }
+
     async fn county_status(&self) -> &str {
         &self.0.county_status
+    }
+
+    async fn township_status(&self) -> Option<&str> {
+        self.0.township_status.as_deref()
     }
 
     async fn village_status(&self) -> Option<&str> {

@@ -14,6 +14,8 @@ use sea_orm::{
     ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Alias, Expr, OnConflict},
 };
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 use uuid::Uuid;
@@ -57,7 +59,10 @@ pub fn hash_of(entry: &ledger_entry::Model) -> String {
         entry.quantity.to_string(),
         entry.amount_fen.to_string(),
         entry.region_code.clone(),
+        entry.province_status.clone(),
+        entry.city_status.clone(),
         entry.county_status.clone(),
+        entry.township_status.clone().unwrap_or_default(),
         entry.village_status.clone().unwrap_or_default(),
         entry.certified.to_string(),
         entry.poor_households_linked.to_string(),
@@ -81,19 +86,15 @@ pub async fn record_receipt(
     let (_, buyer) = buyers::load(conn, order.buyer_org_id).await?;
     let code = producer.region_code.clone();
     let county_code: String = code.chars().take(6).collect();
-    let county = regions::find(conn, &county_code)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("county {county_code} missing")))?;
-    let (county_status, _) = regions::status_on(conn, &county, day).await?;
-    let village_status = match (code.len() == 12).then_some(()) {
-        Some(()) => match regions::find(conn, &code).await? {
-            Some(village) => {
-                Some(status_name(regions::status_on(conn, &village, day).await?.0).to_owned())
-            }
-            None => None,
-        },
-        None => None,
-    };
+    // The status each level of the chain had on the day of the sale.
+    let mut statuses: HashMap<usize, String> = HashMap::new();
+    for level in regions::chain_codes(&code) {
+        if let Some(region) = regions::find(conn, &level).await? {
+            let (status, _) = regions::status_on(conn, &region, day).await?;
+            statuses.insert(level.len(), status_name(status).to_owned());
+        }
+    }
+    let status_at = |length: usize| statuses.get(&length).cloned();
     let paired = regions::pairings_helping_buyer(conn, &buyer, day)
         .await?
         .iter()
@@ -132,8 +133,11 @@ pub async fn record_receipt(
             county_code: county_code.clone(),
             township_code: (code.len() >= 9).then(|| code.chars().take(9).collect()),
             village_code: (code.len() == 12).then(|| code.clone()),
-            county_status: status_name(county_status).to_owned(),
-            village_status: village_status.clone(),
+            province_status: status_at(2).unwrap_or_else(|| "NOT_POOR".into()),
+            city_status: status_at(4).unwrap_or_else(|| "NOT_POOR".into()),
+            county_status: status_at(6).unwrap_or_else(|| "NOT_POOR".into()),
+            township_status: status_at(9),
+            village_status: status_at(12),
             certified,
             poor_households_linked: producer.poor_households_linked,
             paired,
@@ -420,7 +424,10 @@ mod tests {
             county_code: "130126".into(),
             township_code: Some("130126204".into()),
             village_code: Some("130126204207".into()),
+            province_status: "NOT_POOR".into(),
+            city_status: "NOT_POOR".into(),
             county_status: "POOR".into(),
+            township_status: Some("NOT_POOR".into()),
             village_status: Some("POOR".into()),
             certified: true,
             poor_households_linked: 86,

@@ -341,7 +341,7 @@ async fn replay(
     if previous.request_hash != hash {
         return Err(AppError::field(
             "idempotencyKey",
-            ErrorCode::Duplicate,
+            ErrorCode::IdempotencyKeyReused,
             "this key was used for a different order",
         ));
     }

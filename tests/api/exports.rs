@@ -85,7 +85,24 @@ async fn the_ledger_exports_as_csv_and_xlsx_to_those_who_may_read_it() {
     assert_eq!(xlsx.status(), StatusCode::OK);
     let bytes = xlsx.bytes().await.expect("bytes");
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
-    assert!(bytes.len() > 1000);
+    // Read it back as a spreadsheet program would.
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+            .expect("a readable workbook");
+    assert_eq!(workbook.sheet_names(), ["消费扶贫台账"]);
+    let sheet = workbook.worksheet_range("消费扶贫台账").expect("the sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][0], "序号");
+    assert!(
+        rows[1].contains(&"灵寿红薯 5kg装".to_owned()) && rows[1].contains(&"360.00".to_owned()),
+        "{:?}",
+        rows[1]
+    );
 
     assert_eq!(
         get("/exports/ledger.csv", None)

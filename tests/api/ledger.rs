@@ -51,7 +51,7 @@ async fn received_order(
     id
 }
 
-const ENTRIES: &str = "{ ledgerEntries { totalCount nodes { seq kind quantity amount countyCode countyStatus villageStatus
+const ENTRIES: &str = "{ ledgerEntries { totalCount nodes { seq kind quantity amount countyCode provinceStatus cityStatus countyStatus townshipStatus villageStatus
     certified paired poorHouseholdsLinked buyerKind category reportingYear region { code } prevHash hash } } }";
 
 const VERIFY: &str = "{ verifyLedger { intact checked reason firstMismatch { seq } } }";
@@ -82,6 +82,11 @@ async fn a_receipt_lands_in_the_ledger_as_the_day_classified_it() {
     assert_eq!(entry["countyCode"], "130126");
     assert_eq!(entry["countyStatus"], "DEEP_POVERTY");
     assert_eq!(entry["villageStatus"], "NOT_POOR");
+    assert_eq!(entry["townshipStatus"], "NOT_POOR");
+    assert_eq!(
+        (entry["provinceStatus"].clone(), entry["cityStatus"].clone()),
+        (json!("NOT_POOR"), json!("NOT_POOR"))
+    );
     assert_eq!(entry["region"]["code"], crate::world::VILLAGE);
     assert_eq!(entry["poorHouseholdsLinked"], 86);
     assert_eq!(entry["buyerKind"], "Canteen");

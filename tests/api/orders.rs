@@ -275,6 +275,54 @@ async fn fifty_buyers_racing_for_the_last_ten_units_buy_exactly_ten() {
         )
         .await;
     assert_eq!(orders["data"]["orders"]["totalCount"], 10);
+
+    // The ten are shipped and received at once: ten ledger entries, no more, no fewer.
+    let ids: Vec<Value> = results
+        .iter()
+        .filter_map(|b| {
+            b["data"]["placeOrder"]["orders"][0]["id"]
+                .as_str()
+                .map(|s| json!(s))
+        })
+        .collect();
+    for id in &ids {
+        transition(
+            &w,
+            w.producer_clerk.token(),
+            "confirmOrder",
+            json!({ "orderId": id }),
+        )
+        .await;
+        transition(
+            &w,
+            w.producer_clerk.token(),
+            "shipOrder",
+            json!({ "orderId": id }),
+        )
+        .await;
+    }
+    let receipts = ids.iter().map(|id| {
+        transition(
+            &w,
+            w.buyer_admin.token(),
+            "receiveOrder",
+            json!({ "orderId": id }),
+        )
+    });
+    futures_util::future::join_all(receipts).await;
+    let ledger = w
+        .app
+        .gql(
+            w.auditor.token(),
+            "{ ledgerEntries { totalCount } verifyLedger { intact checked } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ledger["data"]["ledgerEntries"]["totalCount"], 10);
+    assert_eq!(
+        ledger["data"]["verifyLedger"],
+        json!({ "intact": true, "checked": 10 })
+    );
 }
 
 #[tokio::test]
@@ -318,7 +366,7 @@ async fn retries_with_one_idempotency_key_create_one_order() {
         .await;
     assert_eq!(
         reused["data"]["placeOrder"]["errors"][0]["code"],
-        "DUPLICATE"
+        "IDEMPOTENCY_KEY_REUSED"
     );
 }
 
@@ -352,6 +400,67 @@ async fn only_listed_products_in_their_minimum_quantity_can_be_ordered() {
         )
         .await;
     assert_eq!(zero["data"]["placeOrder"]["errors"][0]["code"], "INVALID");
+    w.app
+        .gql(
+            w.producer_admin.token(),
+            "mutation($id: ID!) { updateProduct(input: {id: $id, minOrderQuantity: 5}) { errors { code } } }",
+            json!({ "id": product }),
+        )
+        .await;
+    let below = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            PLACE,
+            basket(&[(&product, 4)], "order-below-1"),
+        )
+        .await;
+    assert_eq!(below["data"]["placeOrder"]["errors"][0]["code"], "INVALID");
+    let too_many = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            PLACE,
+            basket(&[(&product, 101)], "order-many-1"),
+        )
+        .await;
+    assert_eq!(
+        too_many["data"]["placeOrder"]["errors"][0]["code"],
+        "INSUFFICIENT_STOCK"
+    );
+    let mut fractional = basket(&[(&product, 1)], "order-frac-1");
+    fractional["input"]["lines"][0]["quantity"] = json!(1.5);
+    let fractional = w.app.post(w.buyer_admin.token(), PLACE, fractional).await;
+    assert_eq!(
+        fractional.status(),
+        reqwest::StatusCode::BAD_REQUEST,
+        "a fractional quantity never runs"
+    );
+    let unknown = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            PLACE,
+            basket(&[(&w.producer_id, 1)], "order-unknown-1"),
+        )
+        .await;
+    assert_eq!(
+        error_code(&unknown),
+        "BAD_USER_INPUT",
+        "a producer ID is no product ID"
+    );
+    let nothing = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "{ orders { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        nothing["data"]["orders"]["totalCount"], 0,
+        "nothing written"
+    );
 
     w.app
         .gql(
