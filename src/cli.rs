@@ -34,6 +34,13 @@ enum Command {
     Migrate,
     /// Load the demo world into an empty database (does nothing otherwise).
     SeedDemo,
+    /// Time `ledgerSummary` by county for a year over generated entries (scratch PostgreSQL only).
+    BenchLedgerSummary {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: i64,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// Load the national division tree from the gzipped CSV tables of `china-division`.
     ImportRegions {
         /// Folder holding provinces/cities/areas/streets/villages `.csv.gz`.
@@ -179,6 +186,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("the database has accounts already: demo data not loaded");
             }
+            Ok(())
+        }
+        Command::BenchLedgerSummary { entries, runs } => {
+            let db = open_database(&options).await?;
+            let report = crate::bench::ledger_summary(&db, entries, runs.max(1)).await?;
+            let at = |q: f64| report.runs[((report.runs.len() - 1) as f64 * q).round() as usize];
+            println!(
+                "ledgerSummary(groupBy: [COUNTY], year 2026) over {} entries ({} rollup rows, {} groups): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} runs (data generated in {:.1} s)",
+                report.entries,
+                report.tallies,
+                report.groups,
+                at(0.5).as_secs_f64() * 1000.0,
+                at(0.99).as_secs_f64() * 1000.0,
+                report.runs.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+                report.runs.len(),
+                report.generate.as_secs_f64()
+            );
             Ok(())
         }
         Command::ImportRegions { from, province } => {
