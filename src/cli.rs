@@ -1,13 +1,16 @@
 //! The command line: `serve` (default), `migrate`, `seed-demo`, `export-schema`, `create-admin`.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, bail};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
-use crate::{config::Settings, db, demo, error::AppError, graphql, server, state::Services};
+use crate::{
+    config::Settings, db, demo, error::AppError, graphql, rate_limit::Quota, server,
+    state::Services,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -127,6 +130,21 @@ struct Options {
     /// Read the client address from `X-Forwarded-For` (behind a trusted load balancer only).
     #[arg(long, env = "TRUST_FORWARDED_FOR", global = true)]
     trust_forwarded_for: bool,
+    /// PostgreSQL schema to work in (the search path), when not `public`.
+    #[arg(long, env = "DATABASE_SCHEMA", global = true)]
+    database_schema: Option<String>,
+    /// Requests per minute of one signed-in user (0: unlimited).
+    #[arg(long, env = "RATE_LIMIT_USER_PER_MINUTE", default_value_t = 600, global = true)]
+    rate_limit_user_per_minute: u32,
+    /// Requests per minute from one client address (0: unlimited).
+    #[arg(long, env = "RATE_LIMIT_IP_PER_MINUTE", default_value_t = 3000, global = true)]
+    rate_limit_ip_per_minute: u32,
+    /// Days in stock without an order before a product is flagged as unsold.
+    #[arg(long, env = "UNSOLD_AFTER_DAYS", default_value_t = 30, global = true)]
+    unsold_after_days: u32,
+    /// Seconds between unsold-produce scans (0: no scans on this instance).
+    #[arg(long, env = "UNSOLD_SCAN_INTERVAL_SECS", default_value_t = 3600, global = true)]
+    unsold_scan_interval_secs: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -236,7 +254,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(options: &Options, no_demo: bool) -> anyhow::Result<()> {
-    let services = services(options).await?;
+    let db = open_database(options).await?;
+    let settings = settings(options)?;
+    let redis = match &options.redis_url {
+        Some(url) => Some(server::connect_redis(url).context("REDIS_URL is not a Redis URL")?),
+        None => None,
+    };
+    let services = Services::new(db, None, settings.clone());
     let sqlite = options
         .database_url
         .as_deref()
@@ -255,11 +279,7 @@ async fn serve(options: &Options, no_demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", options.bind_addr))?;
     let address = listener.local_addr()?;
-    let state = server::build_state(
-        services.db.clone(),
-        services.redis.clone(),
-        (*services.settings).clone(),
-    );
+    let state = server::build_state(services.db.clone(), redis, settings);
     println!("fupin-market listening on http://{address}  (GraphiQL: http://{address}/graphql)");
     server::serve(listener, state).await?;
     Ok(())
@@ -279,7 +299,11 @@ async fn open_database(options: &Options) -> anyhow::Result<sea_orm::DatabaseCon
         }
     };
     let shown = db::redact_url(&url);
-    let connection = db::connect(&url, db::PoolOptions::default())
+    let pool = db::PoolOptions {
+        schema: options.database_schema.clone(),
+        ..db::PoolOptions::default()
+    };
+    let connection = db::connect(&url, pool)
         .await
         .with_context(|| format!("cannot open the database at {shown}"))?;
     db::migrate(&connection)
@@ -289,16 +313,22 @@ async fn open_database(options: &Options) -> anyhow::Result<sea_orm::DatabaseCon
     Ok(connection)
 }
 
+/// Services for one-off commands: no Redis (they publish nothing and limit nothing).
 async fn services(options: &Options) -> anyhow::Result<Services> {
     let db = open_database(options).await?;
-    let redis = match &options.redis_url {
-        Some(url) => Some(server::connect_redis(url).context("REDIS_URL is not a Redis URL")?),
-        None => None,
-    };
+    Ok(Services::new(db, None, settings(options)?))
+}
+
+fn settings(options: &Options) -> anyhow::Result<Settings> {
+    let per_minute = |n: u32| (n > 0).then(|| Quota::per_minute(n));
     let mut settings = Settings::new(jwt_secret(options)?);
-    settings.request_timeout = std::time::Duration::from_secs(options.request_timeout_secs.max(1));
+    settings.request_timeout = Duration::from_secs(options.request_timeout_secs.max(1));
     settings.trust_forwarded_for = options.trust_forwarded_for;
-    Ok(Services::new(db, redis, settings))
+    settings.request_quota_user = per_minute(options.rate_limit_user_per_minute);
+    settings.request_quota_ip = per_minute(options.rate_limit_ip_per_minute);
+    settings.unsold_after_days = i64::from(options.unsold_after_days);
+    settings.unsold_scan_interval = Duration::from_secs(options.unsold_scan_interval_secs);
+    Ok(settings)
 }
 
 /// The configured key; in development a generated one kept in the data directory.

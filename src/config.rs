@@ -44,6 +44,14 @@ pub struct Settings {
     pub certification_notice_days: u32,
     /// Days a certificate is valid once in effect.
     pub certification_validity_days: u32,
+    /// Requests of one signed-in user, and from one client address, across instances
+    /// (`None`: unlimited).
+    pub request_quota_user: Option<Quota>,
+    pub request_quota_ip: Option<Quota>,
+    /// Days in stock without an order before a published product is flagged as unsold.
+    pub unsold_after_days: i64,
+    /// How often the unsold-produce scan runs (zero: never).
+    pub unsold_scan_interval: Duration,
 }
 
 impl Settings {
@@ -61,6 +69,10 @@ impl Settings {
             trust_forwarded_for: false,
             certification_notice_days: 7,
             certification_validity_days: 730,
+            request_quota_user: Some(Quota::per_minute(600)),
+            request_quota_ip: Some(Quota::per_minute(3000)),
+            unsold_after_days: 30,
+            unsold_scan_interval: Duration::from_secs(3600),
         }
     }
 }

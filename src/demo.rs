@@ -426,6 +426,7 @@ async fn seed_products(
             price_flag_median_fen: Set(None),
             certified_from: Set(certified.then_some(valid_from)),
             certified_until: Set(certified.then_some(valid_until)),
+            last_ordered_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     QueryTooComplex,
     /// The request took longer than the server allows.
     Timeout,
+    /// A dependency (the database) is unreachable for now; retry shortly.
+    Unavailable,
     /// Something broke on our side; details are in the server log, not in the response.
     Internal,
     /// A field's value is not acceptable.
@@ -61,6 +63,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Self::Timeout => "TIMEOUT",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
             Self::Invalid => "INVALID",
             Self::Duplicate => "DUPLICATE",
@@ -164,6 +167,8 @@ pub enum AppError {
     },
     /// Expected failures: mutations put these in their payload.
     User(Vec<UserError>),
+    /// The database cannot be reached (restarting, failing over).
+    Unavailable(DbErr),
     Internal(anyhow::Error),
 }
 
@@ -203,6 +208,7 @@ impl AppError {
                 .map(|e| e.message.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
+            Self::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
             Self::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -211,6 +217,7 @@ impl AppError {
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
             Self::Internal(source) => source,
+            Self::Unavailable(source) => source.into(),
             other => anyhow::anyhow!(other.message()),
         }
     }
@@ -222,6 +229,7 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadInput(_) | Self::User(_) => ErrorCode::BadUserInput,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -229,7 +237,26 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
-        Self::Internal(error.into())
+        if is_connection_error(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Internal(error.into())
+        }
+    }
+}
+
+/// Whether the database could not be reached, as opposed to refusing a statement.
+fn is_connection_error(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
     }
 }
 
@@ -241,9 +268,11 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
 impl From<AppError> for async_graphql::Error {
     fn from(error: AppError) -> Self {
         let code = error.code();
-        if let AppError::Internal(source) = &error {
+        match &error {
             // The detail stays in the log; the client learns only that it was our fault.
-            tracing::error!(error = ?source, "internal error");
+            AppError::Internal(source) => tracing::error!(error = ?source, "internal error"),
+            AppError::Unavailable(source) => tracing::warn!(error = %source, "database unavailable"),
+            _ => {}
         }
         let message = error.message();
         async_graphql::Error::new(message).extend_with(|_, ext| {

@@ -23,10 +23,12 @@ pub enum NodeKind {
     OrderLine,
     LedgerEntry,
     Agreement,
+    UnsoldAlert,
+    PurchaseDrive,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 12] = [
+    const ALL: [NodeKind; 14] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -39,6 +41,8 @@ impl NodeKind {
         NodeKind::OrderLine,
         NodeKind::LedgerEntry,
         NodeKind::Agreement,
+        NodeKind::UnsoldAlert,
+        NodeKind::PurchaseDrive,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +59,8 @@ impl NodeKind {
             Self::OrderLine => "OrderLine",
             Self::LedgerEntry => "LedgerEntry",
             Self::Agreement => "Agreement",
+            Self::UnsoldAlert => "UnsoldAlert",
+            Self::PurchaseDrive => "PurchaseDrive",
         }
     }
 

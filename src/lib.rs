@@ -2,8 +2,10 @@
 //!
 //! Domains each keep their rules (services), their GraphQL types and their tests: `auth`
 //! (accounts, tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org`
-//! (organisations, members, producers, buyers and their targets) and `catalogue` (products,
-//! certification, search). Cross-cutting pieces
+//! (organisations, members, producers, buyers and their targets), `catalogue` (products,
+//! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained
+//! record of sales and its summaries), `unsold` (warnings and purchase drives) and `live`
+//! (the event bus and subscriptions). Cross-cutting pieces
 //! live in one place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`.
 
 pub mod audit;
@@ -19,6 +21,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod ledger;
+pub mod live;
 pub mod loaders;
 pub mod org;
 pub mod pagination;
@@ -27,3 +30,4 @@ pub mod rate_limit;
 pub mod region;
 pub mod server;
 pub mod state;
+pub mod unsold;

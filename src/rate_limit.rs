@@ -49,12 +49,18 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return 0
 "#;
 
+/// After Redis fails, how long to limit in-process before trying Redis again: a down Redis
+/// costs one failed call per interval, not one per request.
+const REDIS_RETRY: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Option<ConnectionManager>,
     prefix: String,
     script: Arc<Script>,
     local: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Until when Redis is skipped, after a failure.
+    redis_down_until: Arc<Mutex<Option<Instant>>>,
 }
 
 impl RateLimiter {
@@ -64,20 +70,55 @@ impl RateLimiter {
             prefix: format!("{prefix}rl:"),
             script: Arc::new(Script::new(GCRA_SCRIPT)),
             local: Arc::default(),
+            redis_down_until: Arc::default(),
         }
     }
 
     /// Counts one request against `key`.
     pub async fn check(&self, key: &str, quota: Quota) -> Result<(), RetryAfter> {
-        if let Some(redis) = &self.redis {
+        if let Some(redis) = &self.redis
+            && self.redis_worth_trying()
+        {
             match self.check_redis(redis.clone(), key, quota).await {
-                Ok(result) => return result,
+                Ok(result) => {
+                    self.mark_redis(true);
+                    return result;
+                }
                 Err(error) => {
-                    tracing::warn!(%error, "Redis rate limit unavailable, limiting in-process")
+                    if self.mark_redis(false) {
+                        tracing::warn!(%error, "Redis rate limits unavailable: limiting in-process");
+                    }
                 }
             }
         }
         self.check_local(key, quota, Instant::now())
+    }
+
+    fn redis_worth_trying(&self) -> bool {
+        let down = self
+            .redis_down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        down.is_none_or(|until| Instant::now() >= until)
+    }
+
+    /// Records whether Redis answered; true when this call changed the state to down.
+    fn mark_redis(&self, up: bool) -> bool {
+        let mut down = self
+            .redis_down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let was_down = down.is_some();
+        if up {
+            if was_down {
+                tracing::info!("Redis rate limits available again");
+            }
+            *down = None;
+            false
+        } else {
+            *down = Some(Instant::now() + REDIS_RETRY);
+            !was_down
+        }
     }
 
     async fn check_redis(

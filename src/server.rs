@@ -16,7 +16,7 @@ use crate::{
 /// Wires database, Redis and settings into the state every handler shares.
 pub fn build_state(
     mut db: DatabaseConnection,
-    redis: Option<ConnectionManager>,
+    redis: Option<RedisLink>,
     settings: Settings,
 ) -> AppState {
     let metrics = Arc::new(Metrics::default());
@@ -31,16 +31,25 @@ pub fn build_state(
     }
 }
 
+/// Redis as the service uses it: a client (pub/sub opens its own connection from it) and one
+/// shared command connection.
+#[derive(Clone)]
+pub struct RedisLink {
+    pub client: redis::Client,
+    pub manager: ConnectionManager,
+}
+
 /// A Redis handle that connects on first use and reconnects by itself, so an unreachable Redis
 /// degrades the service instead of stopping it.
-pub fn connect_redis(url: &str) -> redis::RedisResult<ConnectionManager> {
+pub fn connect_redis(url: &str) -> redis::RedisResult<RedisLink> {
     let client = redis::Client::open(url)?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(2)))
         .set_response_timeout(Some(Duration::from_secs(1)))
         .set_number_of_retries(1)
         .set_max_delay(Duration::from_secs(2));
-    ConnectionManager::new_lazy_with_config(client, config)
+    let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+    Ok(RedisLink { client, manager })
 }
 
 /// Serves until SIGTERM or Ctrl-C; requests in flight finish first.
@@ -54,13 +63,18 @@ pub async fn serve_until(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let jobs = crate::unsold::scan::spawn(state.services.clone());
     let app = http::router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    if let Some(jobs) = jobs {
+        jobs.abort();
+    }
+    served
 }
 
 async fn shutdown_signal() {

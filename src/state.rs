@@ -1,10 +1,14 @@
-//! What every request can reach: the database, token issuer, rate limiter and settings.
+//! What every request can reach: the database, token issuer, rate limiter, event bus and
+//! settings.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::tokens::TokenIssuer, config::Settings, rate_limit::RateLimiter};
+use crate::{
+    auth::tokens::TokenIssuer, config::Settings, live::EventBus, rate_limit::RateLimiter,
+    server::RedisLink,
+};
 
 /// The service layer's handles, shared by resolvers (as schema data) and HTTP handlers.
 #[derive(Clone)]
@@ -13,20 +17,29 @@ pub struct Services {
     pub tokens: TokenIssuer,
     pub limiter: RateLimiter,
     pub redis: Option<redis::aio::ConnectionManager>,
+    pub bus: EventBus,
     pub settings: Arc<Settings>,
 }
 
 impl Services {
-    pub fn new(
-        db: DatabaseConnection,
-        redis: Option<redis::aio::ConnectionManager>,
-        settings: Settings,
-    ) -> Self {
+    /// With Redis, events and rate limits are shared across instances (the bus starts its
+    /// tasks, so call this inside the runtime).
+    pub fn new(db: DatabaseConnection, redis: Option<RedisLink>, settings: Settings) -> Self {
+        let manager = redis.as_ref().map(|r| r.manager.clone());
+        let bus = match redis {
+            Some(link) => EventBus::redis(
+                link.client,
+                link.manager,
+                format!("{}events", settings.redis_prefix),
+            ),
+            None => EventBus::local(),
+        };
         Self {
             tokens: TokenIssuer::new(&settings.jwt_secret, settings.access_token_ttl),
-            limiter: RateLimiter::new(redis.clone(), &settings.redis_prefix),
+            limiter: RateLimiter::new(manager.clone(), &settings.redis_prefix),
             db,
-            redis,
+            redis: manager,
+            bus,
             settings: Arc::new(settings),
         }
     }

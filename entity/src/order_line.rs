@@ -21,6 +21,8 @@ pub struct Model {
     pub accepted_quantity: Option<i64>,
     /// Refunded after receipt (never more than accepted).
     pub refunded_quantity: i64,
+    /// The purchase drive (集中采购) the product was bought in, if one was running.
+    pub purchase_drive_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,8 @@ pub struct Model {
     pub price_flag_median_fen: Option<i64>,
     pub certified_from: Option<Date>,
     pub certified_until: Option<Date>,
+    /// When it was last ordered: the unsold-produce scan looks for products not ordered lately.
+    pub last_ordered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_registry;
 mod m20261123_000003_orders;
 mod m20261123_000004_ledger;
+mod m20261123_000005_unsold;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_registry::Migration),
             Box::new(m20261123_000003_orders::Migration),
             Box::new(m20261123_000004_ledger::Migration),
+            Box::new(m20261123_000005_unsold::Migration),
         ]
     }
 }

@@ -147,6 +147,7 @@ pub async fn create(
         price_flag_median_fen: Set(None),
         certified_from: Set(None),
         certified_until: Set(None),
+        last_ordered_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

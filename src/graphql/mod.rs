@@ -4,7 +4,7 @@ pub mod limits;
 pub mod node;
 pub mod scalars;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
     auth::{
@@ -15,6 +15,7 @@ use crate::{
     config::QueryLimits,
     error::AppError,
     ledger::graphql::LedgerQuery,
+    live::graphql::LiveSubscription,
     org::{
         buyer_api::{BuyerMutation, BuyerQuery},
         graphql::OrgMutation,
@@ -23,6 +24,7 @@ use crate::{
     procurement::graphql::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
     region::graphql::{RegionMutation, RegionQuery},
     state::Services,
+    unsold::graphql::{UnsoldMutation, UnsoldQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -36,6 +38,7 @@ pub struct Query(
     OrderQuery,
     AgreementQuery,
     LedgerQuery,
+    UnsoldQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,12 +51,13 @@ pub struct Mutation(
     CatalogueMutation,
     OrderMutation,
     AgreementMutation,
+    UnsoldMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;
 
-fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, LiveSubscription> {
+    Schema::build(Query::default(), Mutation::default(), LiveSubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)

@@ -17,6 +17,7 @@ use crate::{
     org::{buyer_api::Buyer, graphql::Organization, producer_api::Producer},
     procurement::graphql::Order,
     region::graphql::{Pairing, Region},
+    unsold::graphql::{PurchaseDrive, UnsoldAlert},
 };
 
 /// An object with a global ID.
@@ -32,6 +33,8 @@ pub enum Node {
     Product(Product),
     Certification(Certification),
     Order(Order),
+    UnsoldAlert(UnsoldAlert),
+    PurchaseDrive(PurchaseDrive),
 }
 
 const MAX_NODES: usize = 100;
@@ -117,6 +120,21 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             }
             _ => None,
         },
+        NodeKind::UnsoldAlert => match entity::unsold_alert::Entity::find_by_id(uuid)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+        {
+            Some(alert) if crate::unsold::graphql::may_see(ctx, &alert).await? => {
+                Some(Node::UnsoldAlert(UnsoldAlert(alert)))
+            }
+            _ => None,
+        },
+        NodeKind::PurchaseDrive => entity::purchase_drive::Entity::find_by_id(uuid)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+            .map(|d| Node::PurchaseDrive(PurchaseDrive(d))),
         NodeKind::Region | NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement => {
             None
         }

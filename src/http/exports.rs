@@ -3,11 +3,11 @@
 //! page of entries at a time; XLSX is written in constant-memory mode to a temporary file and
 //! streamed from it, so a large export never sits in memory.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, net::SocketAddr};
 
 use axum::{
     body::Body,
-    extract::{Query, State},
+    extract::{ConnectInfo, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -21,9 +21,10 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    graphql::{Refusal, authenticate},
+    graphql::{Refusal, admit, authenticate, client_ip},
 };
 use crate::{
+    auth::ClientInfo,
     error::{AppError, ErrorCode},
     graphql::scalars::Money,
     ids::{self, NodeKind},
@@ -225,6 +226,7 @@ impl Export {
 /// Checks the viewer and the parameters, and sets up the rows.
 async fn prepare(
     app: &AppState,
+    peer: SocketAddr,
     headers_in: &HeaderMap,
     params: ExportParams,
 ) -> Result<(Export, Vec<String>), Response> {
@@ -239,6 +241,12 @@ async fn prepare(
         }
         Err(refusal) => return Err(refusal.into_json_response()),
     };
+    let client = ClientInfo {
+        ip: client_ip(headers_in, Some(peer), app.services.settings.trust_forwarded_for),
+    };
+    admit(&app.services, Some(&viewer), &client)
+        .await
+        .map_err(Refusal::into_json_response)?;
     let db = app.services.db.clone();
     let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
     let chinese = params.lang.as_deref() != Some("en");
@@ -374,10 +382,11 @@ fn csv_bytes(rows: &[Vec<String>]) -> Vec<u8> {
 
 pub async fn ledger_csv(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers_in: HeaderMap,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    let (export, header) = match prepare(&app, &headers_in, params).await {
+    let (export, header) = match prepare(&app, peer, &headers_in, params).await {
         Ok(prepared) => prepared,
         Err(response) => return response,
     };
@@ -412,10 +421,11 @@ pub async fn ledger_csv(
 
 pub async fn ledger_xlsx(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers_in: HeaderMap,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    let (mut export, header) = match prepare(&app, &headers_in, params).await {
+    let (mut export, header) = match prepare(&app, peer, &headers_in, params).await {
         Ok(prepared) => prepared,
         Err(response) => return response,
     };

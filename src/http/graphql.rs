@@ -23,6 +23,8 @@ use crate::{
     auth::{ClientInfo, Viewer},
     error::ErrorCode,
     loaders,
+    rate_limit::RetryAfter,
+    state::Services,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -52,11 +54,12 @@ struct Params {
 }
 
 /// A request refused before execution.
-pub(super) struct Refusal {
+pub(crate) struct Refusal {
     status: StatusCode,
     code: ErrorCode,
     message: String,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+    retry_after: Option<u64>,
 }
 
 impl Refusal {
@@ -66,7 +69,21 @@ impl Refusal {
             code,
             message: message.into(),
             headers: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    fn rate_limited(RetryAfter(seconds): RetryAfter) -> Self {
+        let mut refusal = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!("too many requests: retry in {seconds} s"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            refusal.headers.push((header::RETRY_AFTER, value));
+        }
+        refusal.retry_after = Some(seconds);
+        refusal
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
@@ -78,13 +95,17 @@ impl Refusal {
         self
     }
 
-    pub(super) fn into_json_response(self) -> Response {
+    pub(crate) fn into_json_response(self) -> Response {
         self.into_response(Media::Json)
     }
 
     fn into_response(self, media: Media) -> Response {
+        let mut extensions = json!({ "code": self.code.as_str() });
+        if let Some(seconds) = self.retry_after {
+            extensions["retryAfter"] = json!(seconds);
+        }
         let body = json!({
-            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
+            "errors": [{ "message": self.message, "extensions": extensions }]
         });
         let mut response = (
             self.status,
@@ -191,7 +212,13 @@ async fn execute(
         .metrics
         .operation_label(params.operation_name.as_deref());
     let response = match authenticate(&app, &parts.headers) {
-        Ok(viewer) => run(&app, &parts, params, viewer, media).await,
+        Ok(viewer) => {
+            let client = client_info(&parts, app.services.settings.trust_forwarded_for);
+            match admit(&app.services, viewer.as_ref(), &client).await {
+                Ok(()) => run(&app, client, params, viewer, media).await,
+                Err(refusal) => refusal.into_response(media),
+            }
+        }
         Err(refusal) => refusal.into_response(media),
     };
     app.metrics
@@ -199,16 +226,41 @@ async fn execute(
     response
 }
 
+/// Counts a request against its user's and its address's quotas (shared across instances
+/// through Redis); refused with 429 and `Retry-After` past either.
+pub(crate) async fn admit(
+    services: &Services,
+    viewer: Option<&Viewer>,
+    client: &ClientInfo,
+) -> Result<(), Refusal> {
+    let settings = &services.settings;
+    if let Some(quota) = settings.request_quota_ip {
+        services
+            .limiter
+            .check(&format!("req:ip:{}", client.ip), quota)
+            .await
+            .map_err(Refusal::rate_limited)?;
+    }
+    if let (Some(quota), Some(viewer)) = (settings.request_quota_user, viewer) {
+        services
+            .limiter
+            .check(&format!("req:user:{}", viewer.user_id), quota)
+            .await
+            .map_err(Refusal::rate_limited)?;
+    }
+    Ok(())
+}
+
 async fn run(
     app: &AppState,
-    parts: &Parts,
+    client: ClientInfo,
     params: Params,
     viewer: Option<Viewer>,
     media: Media,
 ) -> Response {
     let services = &app.services;
     let mut request = async_graphql::Request::new(params.query)
-        .data(client_info(parts, services.settings.trust_forwarded_for))
+        .data(client)
         .data(loaders::loaders(services.db.clone()));
     if let Some(variables) = params.variables {
         request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
@@ -251,8 +303,13 @@ fn shape(response: async_graphql::Response, media: Media) -> Response {
                 })
         })
         .max();
+    let unavailable = errors
+        .iter()
+        .any(|e| code_of(e).as_deref() == Some(ErrorCode::Unavailable.as_str()));
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
+    } else if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
     } else if never_ran && media == Media::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
@@ -281,7 +338,7 @@ fn shape(response: async_graphql::Response, media: Media) -> Response {
         serde_json::Value::Object(body).to_string(),
     )
         .into_response();
-    if let Some(seconds) = retry_after
+    if let Some(seconds) = retry_after.or(unavailable.then_some(1))
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         http.headers_mut().insert(header::RETRY_AFTER, value);
@@ -353,22 +410,31 @@ pub(super) fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option
     }))
 }
 
-fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
+pub(crate) fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    ClientInfo {
+        ip: client_ip(&parts.headers, peer, trust_forwarded_for),
+    }
+}
+
+/// The client's address: the peer's, or the first `X-Forwarded-For` hop behind a trusted proxy.
+pub(crate) fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> std::net::IpAddr {
     let forwarded = trust_forwarded_for
-        .then(|| parts.headers.get("x-forwarded-for"))
+        .then(|| headers.get("x-forwarded-for"))
         .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .and_then(|v| v.trim().parse().ok());
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    ClientInfo {
-        ip: forwarded
-            .or(peer)
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-    }
+    forwarded
+        .or(peer.map(|p| p.ip()))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
 }
 
 fn media_types(headers: &HeaderMap) -> Option<Vec<String>> {

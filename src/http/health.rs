@@ -30,6 +30,11 @@ pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
             }
         }
     };
+    let events = match services.bus.shared_status() {
+        None => "local",
+        Some(true) => "shared",
+        Some(false) => "local_only",
+    };
     let status = if database {
         StatusCode::OK
     } else {
@@ -39,6 +44,7 @@ pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
         "status": if database { "ready" } else { "unavailable" },
         "database": if database { "ok" } else { "down" },
         "redis": redis,
+        "events": events,
     });
     (status, Json(body))
 }

@@ -168,6 +168,23 @@ pub struct LedgerFilter {
 }
 
 /// What `verifyLedger` found.
+/// Running totals of a region subtree's ledger, as `ledgerTally` sends them.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LedgerTally {
+    pub region_code: String,
+    /// Net amount: sales less refunds.
+    pub amount: Money,
+    pub quantity: i64,
+    /// Ledger entries counted (sales and refunds).
+    pub entries: i64,
+    /// What the receipt or refund that triggered this update added (zero in the first).
+    pub change: Money,
+    pub at: DateTime,
+    /// The ledger tip the first totals were read at; later entries come as events.
+    #[graphql(skip)]
+    pub base_seq: i64,
+}
+
 #[derive(SimpleObject)]
 pub struct LedgerVerification {
     /// Every entry checked matches its hash and its link, with no gap.

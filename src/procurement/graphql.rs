@@ -224,6 +224,15 @@ impl OrderEvent {
     async fn at(&self) -> DateTime {
         self.0.at.into()
     }
+
+    /// The order as it is now (subscribers get the event first, then read the order).
+    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Order>> {
+        Ok(order::Entity::find_by_id(self.0.order_id)
+            .one(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+            .map(Order))
+    }
 }
 
 /// Which of the viewer's orders to list.

@@ -25,6 +25,7 @@ use crate::{
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
     ledger,
+    live::events::{Event, LedgerAppended, OrderChanged},
     org::{buyers, members::membership_in, service::membership_of},
     state::Services,
 };
@@ -234,6 +235,7 @@ pub async fn place(
                 product::Column::Stock,
                 Expr::col(product::Column::Stock).sub(*quantity),
             )
+            .col_expr(product::Column::LastOrderedAt, Expr::value(Some(now)))
             .filter(product::Column::Id.eq(*id))
             .filter(product::Column::Stock.gte(*quantity))
             .filter(product::Column::Listed.eq(true))
@@ -257,7 +259,9 @@ pub async fn place(
             .or_default()
             .push((index, p, *quantity));
     }
+    let drives = crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
     let mut created = Vec::new();
+    let mut events = Vec::new();
     for (producer, lines) in by_producer {
         // Under an agreement the agreed price applies, not the catalogue's.
         let price = |p: &product::Model| agreement.as_ref().map_or(p.price_fen, |a| a.price_fen);
@@ -296,11 +300,13 @@ pub async fn place(
                 quantity: Set(*quantity),
                 accepted_quantity: Set(None),
                 refunded_quantity: Set(0),
+                purchase_drive_id: Set(drives.get(&p.id).copied()),
             }
             .insert(&txn)
             .await?;
         }
-        record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        let row = record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        events.push(Event::OrderChanged(OrderChanged::new(&row, buyer, producer)));
         audit::record(
             &txn,
             Some(viewer),
@@ -316,6 +322,7 @@ pub async fn place(
         created.push(placed);
     }
     txn.commit().await?;
+    services.bus.publish(events);
     Ok(created)
 }
 
@@ -355,8 +362,8 @@ async fn record_event(
     to: OrderStatus,
     viewer: &Viewer,
     note: Option<String>,
-) -> AppResult<()> {
-    order_event::ActiveModel {
+) -> AppResult<order_event::Model> {
+    Ok(order_event::ActiveModel {
         id: Set(new_uuid()),
         order_id: Set(order),
         from_status: Set(from),
@@ -366,8 +373,7 @@ async fn record_event(
         at: Set(Utc::now()),
     }
     .insert(conn)
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// Which side of an order the viewer acts for.
@@ -512,6 +518,7 @@ pub async fn transition(
         OrderTransition::Refund | OrderTransition::Rate => current.status,
     };
     let order_lines = lines(db, id).await?;
+    let mut appended = None;
     let txn = db.begin().await?;
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(next))
@@ -575,8 +582,14 @@ pub async fn transition(
                 inspected.push(active.update(&txn).await?);
             }
             // The ledger entries land in the receipt's own transaction: both or neither.
-            ledger::service::record_receipt(&txn, &current, &inspected, Utc::now().date_naive())
-                .await?;
+            let entries = ledger::service::record_receipt(
+                &txn,
+                &current,
+                &inspected,
+                Utc::now().date_naive(),
+            )
+            .await?;
+            appended = Some(LedgerAppended::new(&entries));
         }
         OrderTransition::Confirm
         | OrderTransition::Ship
@@ -584,7 +597,7 @@ pub async fn transition(
         | OrderTransition::Refund
         | OrderTransition::Rate => {}
     }
-    record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
+    let row = record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
     audit::record(
         &txn,
         Some(viewer),
@@ -606,6 +619,11 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
+    let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
+    services.bus.publish(
+        std::iter::once(Event::OrderChanged(changed))
+            .chain(appended.map(Event::LedgerAppended)),
+    );
     load(db, id).await
 }
 
@@ -696,8 +714,8 @@ pub async fn refund(
             ));
         }
     }
-    ledger::service::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
-    record_event(
+    let entries = ledger::service::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
+    let row = record_event(
         &txn,
         id,
         Some(current.status),
@@ -722,6 +740,14 @@ pub async fn refund(
     )
     .await?;
     txn.commit().await?;
+    services.bus.publish([
+        Event::OrderChanged(OrderChanged::new(
+            &row,
+            current.buyer_org_id,
+            current.producer_org_id,
+        )),
+        Event::LedgerAppended(LedgerAppended::new(&entries)),
+    ]);
     load(db, id).await
 }
 

@@ -1,0 +1,196 @@
+//! The subscription root. Each subscription checks the viewer's rights once when it starts and
+//! filters every event by them; what an event shows is read fresh from the database.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Subscription};
+use entity::{ledger_entry, ledger_head, unsold_alert};
+use futures_util::{Stream, StreamExt, future, stream};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, sea_query::Expr,
+};
+
+use super::events::Event;
+use crate::{
+    auth::{scope, viewer},
+    error::{AppError, AppResult},
+    graphql::{
+        scalars::{DateTime, Money},
+        services,
+    },
+    ledger::graphql::LedgerTally,
+    org::service::membership_of,
+    procurement::graphql::OrderEvent,
+    region::subtree,
+    unsold::{alerts::AlertReach, graphql::UnsoldAlert},
+};
+
+#[derive(Default)]
+pub struct LiveSubscription;
+
+#[Subscription(name = "Subscription")]
+impl LiveSubscription {
+    /// Every state change of orders the viewer's organisation is party to.
+    async fn order_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = OrderEvent> + use<>> {
+        let services = services(ctx)?;
+        let viewer = viewer(ctx)?;
+        let organization = membership_of(&services.db, viewer.user_id)
+            .await?
+            .map(|m| m.organization_id)
+            .ok_or(AppError::Forbidden(
+                "order events are for members of a buyer unit or producer",
+            ))?;
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            future::ready(match &*event {
+                Event::OrderChanged(changed) if changed.concerns(organization) => {
+                    changed.to_row().map(OrderEvent)
+                }
+                _ => None,
+            })
+        }))
+    }
+
+    /// New unsold-produce warnings the viewer may see, optionally in one region's subtree.
+    async fn unsold_alerts(
+        &self,
+        ctx: &Context<'_>,
+        region_code: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = UnsoldAlert> + use<>> {
+        let services = services(ctx)?.clone();
+        let reach = AlertReach::of(&services.db, viewer(ctx)?).await?;
+        reach.condition()?;
+        let wanted = move |code: &str, producer| {
+            reach.allows(code, producer)
+                && region_code.as_deref().is_none_or(|r| code.starts_with(r))
+        };
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let services = services.clone();
+            let flagged = match &*event {
+                Event::UnsoldFlagged(f) if wanted(&f.region_code, f.producer_org_id) => {
+                    Some(f.alert_id)
+                }
+                _ => None,
+            };
+            async move {
+                let id = flagged?;
+                match unsold_alert::Entity::find_by_id(id).one(&services.db).await {
+                    Ok(found) => found.map(UnsoldAlert),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot load a flagged warning");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Running totals of a region subtree's ledger (staff of that region): the totals now,
+    /// then again each time a receipt or refund lands there.
+    async fn ledger_tally(
+        &self,
+        ctx: &Context<'_>,
+        region_code: String,
+    ) -> async_graphql::Result<impl Stream<Item = LedgerTally> + use<>> {
+        let services = services(ctx)?;
+        let viewer = viewer(ctx)?;
+        if !scope::reading(&services.db, viewer)
+            .await?
+            .covers(&region_code)
+        {
+            return Err(AppError::Forbidden("this region's ledger is outside your scope").into());
+        }
+        crate::region::service::require(&services.db, &region_code, "regionCode", &ALL_LEVELS)
+            .await?;
+        // Subscribe before reading the totals: nothing lands between the two unseen.
+        let events = services.bus.subscribe();
+        let start = totals_now(&services.db, &region_code).await?;
+        let first = stream::once(future::ready(start.clone()));
+        let updates = events.scan(start, move |tally, event| {
+            future::ready(Some(tally.apply(&event, &region_code)))
+        });
+        Ok(first.chain(updates.filter_map(future::ready)))
+    }
+}
+
+const ALL_LEVELS: [entity::region::RegionLevel; 5] = [
+    entity::region::RegionLevel::Province,
+    entity::region::RegionLevel::City,
+    entity::region::RegionLevel::County,
+    entity::region::RegionLevel::Township,
+    entity::region::RegionLevel::Village,
+];
+
+#[derive(FromQueryResult)]
+struct Sums {
+    amount_fen: i64,
+    quantity: i64,
+    entries: i64,
+}
+
+/// The subtree's totals as of the ledger's current tip.
+async fn totals_now(db: &sea_orm::DatabaseConnection, code: &str) -> AppResult<LedgerTally> {
+    let head = ledger_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map_or(0, |h| h.seq);
+    let sums = ledger_entry::Entity::find()
+        .select_only()
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
+            "amount_fen",
+        )
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(quantity), 0) AS BIGINT)"),
+            "quantity",
+        )
+        .expr_as(Expr::cust("COUNT(*)"), "entries")
+        .filter(subtree(ledger_entry::Column::RegionCode, code))
+        .filter(ledger_entry::Column::Seq.lte(head))
+        .into_model::<Sums>()
+        .one(db)
+        .await?;
+    let sums = sums.unwrap_or(Sums {
+        amount_fen: 0,
+        quantity: 0,
+        entries: 0,
+    });
+    Ok(LedgerTally {
+        region_code: code.to_owned(),
+        amount: Money(sums.amount_fen),
+        quantity: sums.quantity,
+        entries: sums.entries,
+        change: Money(0),
+        base_seq: head,
+        at: DateTime(chrono::Utc::now()),
+    })
+}
+
+impl LedgerTally {
+    /// The totals after an event, if the event adds anything to this subtree.
+    fn apply(&mut self, event: &Arc<Event>, code: &str) -> Option<LedgerTally> {
+        let Event::LedgerAppended(appended) = &**event else {
+            return None;
+        };
+        let mut change = 0;
+        let mut touched = false;
+        for entry in &appended.entries {
+            // Entries up to the tip the totals were read at are counted already.
+            if entry.seq <= self.base_seq || !entry.region_code.starts_with(code) {
+                continue;
+            }
+            touched = true;
+            change += entry.amount_fen;
+            self.amount.0 += entry.amount_fen;
+            self.quantity += entry.quantity;
+            self.entries += 1;
+        }
+        touched.then(|| LedgerTally {
+            change: Money(change),
+            at: DateTime(appended.at),
+            ..self.clone()
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! Live updates: the event bus (in-process, or Redis pub/sub across instances), the
+//! subscriptions it feeds, and the `graphql-transport-ws` endpoint that serves them.
+
+pub mod bus;
+pub mod events;
+pub mod graphql;
+pub mod ws;
+
+pub use bus::EventBus;

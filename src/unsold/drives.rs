@@ -1,0 +1,244 @@
+//! Purchase drives (集中采购): an officer lists flagged products of their region subtree for a
+//! period; lines ordered of those products during the period carry the drive, so its tally is a
+//! sum over its own lines.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    order::{self, OrderStatus},
+    order_line, purchase_drive, purchase_drive_product,
+    unsold_alert::{self, UnsoldStatus},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change},
+    auth::{ClientInfo, Viewer, scope},
+    error::{AppError, AppResult, Checks, ErrorCode, UserError},
+    ids::new_uuid,
+    region::service::subtree,
+    state::Services,
+};
+
+const MAX_DRIVE_DAYS: i64 = 366;
+const MAX_PRODUCTS: usize = 500;
+
+#[derive(Clone, Debug)]
+pub struct DrivePlan {
+    pub name: String,
+    pub region_code: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub note: Option<String>,
+    /// Flagged products to list; all open warnings of the subtree when empty.
+    pub product_ids: Vec<Uuid>,
+}
+
+fn check(plan: &DrivePlan, today: NaiveDate) -> AppResult<()> {
+    let mut checks = Checks::default();
+    checks
+        .length(&plan.name, "name", 2, 100)
+        .length(plan.note.as_deref().unwrap_or_default(), "note", 0, 1000)
+        .require(
+            plan.starts_on >= today,
+            "startsOn",
+            ErrorCode::Invalid,
+            "a drive starts today or later",
+        )
+        .require(
+            plan.ends_on >= plan.starts_on
+                && (plan.ends_on - plan.starts_on).num_days() < MAX_DRIVE_DAYS,
+            "endsOn",
+            ErrorCode::Invalid,
+            format!("a drive ends on or after its start, within {MAX_DRIVE_DAYS} days"),
+        )
+        .require(
+            plan.product_ids.len() <= MAX_PRODUCTS,
+            "productIds",
+            ErrorCode::Invalid,
+            format!("a drive lists at most {MAX_PRODUCTS} products"),
+        );
+    checks.finish()
+}
+
+/// Starts a drive over the open warnings of a region subtree the officer acts in.
+pub async fn create(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    plan: DrivePlan,
+) -> AppResult<purchase_drive::Model> {
+    let today = Utc::now().date_naive();
+    check(&plan, today)?;
+    let db = &services.db;
+    let region = crate::region::service::require(
+        db,
+        &plan.region_code,
+        "regionCode",
+        &[
+            entity::region::RegionLevel::Province,
+            entity::region::RegionLevel::City,
+            entity::region::RegionLevel::County,
+            entity::region::RegionLevel::Township,
+            entity::region::RegionLevel::Village,
+        ],
+    )
+    .await?;
+    scope::require_acting_over(db, viewer, &region.code).await?;
+
+    let mut open = unsold_alert::Entity::find()
+        .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .filter(subtree(unsold_alert::Column::RegionCode, &region.code));
+    if !plan.product_ids.is_empty() {
+        open = open.filter(unsold_alert::Column::ProductId.is_in(plan.product_ids.clone()));
+    }
+    let mut flagged: HashMap<Uuid, Uuid> = HashMap::new();
+    for alert in open.all(db).await? {
+        flagged.entry(alert.product_id).or_insert(alert.id);
+    }
+    let mut problems = Checks::default();
+    for (index, product) in plan.product_ids.iter().enumerate() {
+        if !flagged.contains_key(product) {
+            problems.push(UserError {
+                field: Some(vec!["input".into(), "productIds".into(), index.to_string()]),
+                code: ErrorCode::InvalidState,
+                message: "this product has no open unsold-produce warning in the region".into(),
+            });
+        }
+    }
+    problems.finish()?;
+    // A product is in one drive at a time: a line is tallied for exactly one.
+    let busy = running_between(db, flagged.keys(), plan.starts_on, plan.ends_on).await?;
+    let listed: Vec<(Uuid, Uuid)> = flagged
+        .into_iter()
+        .filter(|(product, _)| !busy.contains_key(product))
+        .collect();
+    if listed.is_empty() {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "no flagged product of the region is free for a drive in this period",
+        ));
+    }
+
+    let txn = db.begin().await?;
+    let drive = purchase_drive::ActiveModel {
+        id: Set(new_uuid()),
+        name: Set(plan.name.trim().to_owned()),
+        region_code: Set(region.code.clone()),
+        starts_on: Set(plan.starts_on),
+        ends_on: Set(plan.ends_on),
+        note: Set(plan.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
+        created_by: Set(viewer.user_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    let rows = listed
+        .iter()
+        .map(|(product, alert)| purchase_drive_product::ActiveModel {
+            drive_id: Set(drive.id),
+            product_id: Set(*product),
+            alert_id: Set(Some(*alert)),
+        });
+    purchase_drive_product::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "createPurchaseDrive",
+            target_type: "PurchaseDrive",
+            target_id: Some(drive.id),
+            summary: json!({ "region": region.code, "products": listed.len(),
+                "startsOn": plan.starts_on, "endsOn": plan.ends_on }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(drive)
+}
+
+/// The drive each of these products is in over any day of `from..=to`.
+async fn running_between<'a>(
+    conn: &impl ConnectionTrait,
+    products: impl IntoIterator<Item = &'a Uuid>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    let products: Vec<Uuid> = products.into_iter().copied().collect();
+    if products.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, Uuid)> = purchase_drive_product::Entity::find()
+        .select_only()
+        .column(purchase_drive_product::Column::ProductId)
+        .column(purchase_drive_product::Column::DriveId)
+        .join(
+            JoinType::InnerJoin,
+            purchase_drive_product::Entity::belongs_to(purchase_drive::Entity)
+                .from(purchase_drive_product::Column::DriveId)
+                .to(purchase_drive::Column::Id)
+                .into(),
+        )
+        .filter(purchase_drive_product::Column::ProductId.is_in(products))
+        .filter(purchase_drive::Column::StartsOn.lte(to))
+        .filter(purchase_drive::Column::EndsOn.gte(from))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The drive running today for each of these products, for the lines of a new order.
+pub async fn running_for<'a>(
+    conn: &impl ConnectionTrait,
+    products: impl IntoIterator<Item = &'a Uuid>,
+    day: NaiveDate,
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    running_between(conn, products, day, day).await
+}
+
+/// What a drive has brought in so far: orders not cancelled, lines of its products.
+#[derive(Clone, Debug, Default, PartialEq, Eq, FromQueryResult)]
+pub struct DriveTally {
+    pub orders: i64,
+    pub quantity: i64,
+    pub amount_fen: i64,
+}
+
+pub async fn tally(conn: &impl ConnectionTrait, drive: Uuid) -> AppResult<DriveTally> {
+    let found = order_line::Entity::find()
+        .select_only()
+        .expr_as(Expr::cust("COUNT(DISTINCT order_lines.order_id)"), "orders")
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(order_lines.quantity), 0) AS BIGINT)"),
+            "quantity",
+        )
+        .expr_as(
+            Expr::cust(
+                "CAST(COALESCE(SUM(order_lines.quantity * order_lines.price_fen), 0) AS BIGINT)",
+            ),
+            "amount_fen",
+        )
+        .join(
+            JoinType::InnerJoin,
+            order_line::Entity::belongs_to(order::Entity)
+                .from(order_line::Column::OrderId)
+                .to(order::Column::Id)
+                .into(),
+        )
+        .filter(order_line::Column::PurchaseDriveId.eq(drive))
+        .filter(order::Column::Status.ne(OrderStatus::Cancelled))
+        .into_model::<DriveTally>()
+        .one(conn)
+        .await?;
+    Ok(found.unwrap_or_default())
+}

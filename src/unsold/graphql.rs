@@ -1,0 +1,390 @@
+//! `unsoldAlerts`, `purchaseDrives`, `reportUnsold`, `createPurchaseDrive`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::{
+    purchase_drive, purchase_drive_product,
+    unsold_alert::{self, UnsoldKind, UnsoldStatus},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{
+    alerts::{self, AlertReach, SurplusReport},
+    drives::{self, DrivePlan},
+};
+use crate::{
+    auth::{Role, RoleGuard, viewer},
+    catalogue::graphql::Product,
+    error::{AppError, Payload, UserError, payload},
+    graphql::{
+        client,
+        scalars::{Date, DateTime, Money},
+        services,
+    },
+    ids::{self, NodeKind},
+    loaders::{Loaders, ProductById, RegionByCode},
+    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    region::{graphql::Region, subtree},
+};
+
+/// An unsold-produce warning (滞销预警).
+pub struct UnsoldAlert(pub unsold_alert::Model);
+
+#[Object]
+impl UnsoldAlert {
+    pub async fn id(&self) -> ID {
+        NodeKind::UnsoldAlert.id(self.0.id)
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(ProductById(self.0.product_id))
+            .await?
+            .map(Product))
+    }
+
+    /// The producer's village.
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.0.region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    async fn kind(&self) -> UnsoldKind {
+        self.0.kind
+    }
+
+    async fn status(&self) -> UnsoldStatus {
+        self.0.status
+    }
+
+    /// Stock when flagged.
+    async fn stock(&self) -> i64 {
+        self.0.stock
+    }
+
+    /// The surplus the producer reported.
+    async fn reported_quantity(&self) -> Option<i64> {
+        self.0.reported_quantity
+    }
+
+    /// Until when the reported surplus lasts.
+    async fn until(&self) -> Option<Date> {
+        self.0.until.map(Date)
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    /// When the product was last ordered before it was flagged (never: null).
+    async fn last_ordered_at(&self) -> Option<DateTime> {
+        self.0.last_ordered_at.map(DateTime)
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+
+    async fn closed_at(&self) -> Option<DateTime> {
+        self.0.closed_at.map(DateTime)
+    }
+}
+
+/// A drive for concentrated purchasing of unsold produce (集中采购).
+pub struct PurchaseDrive(pub purchase_drive::Model);
+
+/// What a drive has brought in: orders not cancelled, lines of its products.
+#[derive(SimpleObject)]
+pub struct DriveTally {
+    pub orders: i64,
+    pub quantity: i64,
+    pub amount: Money,
+}
+
+#[Object]
+impl PurchaseDrive {
+    pub async fn id(&self) -> ID {
+        NodeKind::PurchaseDrive.id(self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders
+            .load_one(RegionByCode(self.0.region_code.clone()))
+            .await?
+            .map(Region))
+    }
+
+    async fn starts_on(&self) -> Date {
+        Date(self.0.starts_on)
+    }
+
+    async fn ends_on(&self) -> Date {
+        Date(self.0.ends_on)
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    /// The flagged products it lists (at most 500).
+    #[graphql(complexity = "500 * child_complexity")]
+    async fn products(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Product>> {
+        let ids: Vec<_> = purchase_drive_product::Entity::find()
+            .filter(purchase_drive_product::Column::DriveId.eq(self.0.id))
+            .all(&services(ctx)?.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|row| ProductById(row.product_id))
+            .collect();
+        let loaders = ctx.data::<Loaders>()?;
+        let mut found = loaders.load_many(ids.clone()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.remove(id))
+            .map(Product)
+            .collect())
+    }
+
+    async fn tally(&self, ctx: &Context<'_>) -> async_graphql::Result<DriveTally> {
+        let tally = drives::tally(&services(ctx)?.db, self.0.id).await?;
+        Ok(DriveTally {
+            orders: tally.orders,
+            quantity: tally.quantity,
+            amount: Money(tally.amount_fen),
+        })
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct UnsoldAlertFilter {
+    /// Only this region's subtree.
+    pub region_code: Option<String>,
+    /// Only these statuses (default: open ones).
+    pub statuses: Option<Vec<UnsoldStatus>>,
+    pub kind: Option<UnsoldKind>,
+}
+
+#[derive(InputObject, Default)]
+pub struct PurchaseDriveFilter {
+    /// Drives of this region's subtree.
+    pub region_code: Option<String>,
+    /// Drives running on this day.
+    pub active_on: Option<Date>,
+}
+
+#[derive(Default)]
+pub struct UnsoldQuery;
+
+#[Object]
+impl UnsoldQuery {
+    /// Unsold-produce warnings the viewer may see (buyers all, staff their regions, producers
+    /// their own), newest first.
+    #[graphql(
+        guard = "RoleGuard::signed_in()",
+        complexity = "pagination::complexity(first, last, child_complexity)"
+    )]
+    async fn unsold_alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UnsoldAlertFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<UnsoldAlert>> {
+        let services = services(ctx)?;
+        let reach = AlertReach::of(&services.db, viewer(ctx)?).await?;
+        let filter = filter.unwrap_or_default();
+        let statuses = filter.statuses.unwrap_or_else(|| vec![UnsoldStatus::Open]);
+        let mut select = unsold_alert::Entity::find()
+            .filter(reach.condition()?)
+            .filter(unsold_alert::Column::Status.is_in(statuses));
+        if let Some(code) = &filter.region_code {
+            select = select.filter(subtree(unsold_alert::Column::RegionCode, code));
+        }
+        if let Some(kind) = filter.kind {
+            select = select.filter(unsold_alert::Column::Kind.eq(kind));
+        }
+        Ok(pagination::paginate(
+            &services.db,
+            select,
+            &[SortKey::desc(unsold_alert::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |a| vec![CursorValue::Uuid(a.id)],
+            UnsoldAlert,
+        )
+        .await?)
+    }
+
+    /// Purchase drives, newest first. Drives are public: they invite buyers.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn purchase_drives(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PurchaseDriveFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Page<PurchaseDrive>> {
+        let filter = filter.unwrap_or_default();
+        let mut select = purchase_drive::Entity::find();
+        if let Some(code) = &filter.region_code {
+            select = select.filter(subtree(purchase_drive::Column::RegionCode, code));
+        }
+        if let Some(Date(day)) = filter.active_on {
+            select = select
+                .filter(purchase_drive::Column::StartsOn.lte(day))
+                .filter(purchase_drive::Column::EndsOn.gte(day));
+        }
+        Ok(pagination::paginate(
+            &services(ctx)?.db,
+            select,
+            &[SortKey::desc(purchase_drive::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |d| vec![CursorValue::Uuid(d.id)],
+            PurchaseDrive,
+        )
+        .await?)
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReportUnsoldInput {
+    pub product_id: ID,
+    /// The surplus, in the product's unit.
+    pub quantity: i64,
+    /// Until when it lasts (at most a year ahead).
+    pub until: Date,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePurchaseDriveInput {
+    pub name: String,
+    /// The region subtree whose flagged products it lists (within the officer's scope).
+    pub region_code: String,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    pub note: Option<String>,
+    /// Flagged products to list; all open warnings of the region when omitted.
+    pub product_ids: Option<Vec<ID>>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct UnsoldAlertPayload {
+    pub alert: Option<UnsoldAlert>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for UnsoldAlertPayload {
+    type Success = unsold_alert::Model;
+
+    fn success(alert: unsold_alert::Model) -> Self {
+        Self {
+            alert: Some(UnsoldAlert(alert)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            errors,
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
+pub struct PurchaseDrivePayload {
+    pub drive: Option<PurchaseDrive>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for PurchaseDrivePayload {
+    type Success = purchase_drive::Model;
+
+    fn success(drive: purchase_drive::Model) -> Self {
+        Self {
+            drive: Some(PurchaseDrive(drive)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            errors,
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct UnsoldMutation;
+
+#[Object]
+impl UnsoldMutation {
+    /// A producer reports a surplus it cannot sell (滞销); buyers and officers see the warning.
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn report_unsold(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportUnsoldInput,
+    ) -> async_graphql::Result<UnsoldAlertPayload> {
+        let report = SurplusReport {
+            product_id: ids::expect(&input.product_id, NodeKind::Product, "productId")?,
+            quantity: input.quantity,
+            until: input.until.0,
+            note: input.note,
+        };
+        payload(alerts::report(services(ctx)?, viewer(ctx)?, &client(ctx), report).await)
+    }
+
+    /// An officer starts a drive over flagged products of a region subtree in their scope.
+    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
+    async fn create_purchase_drive(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePurchaseDriveInput,
+    ) -> async_graphql::Result<PurchaseDrivePayload> {
+        let mut product_ids = Vec::new();
+        for (index, id) in input.product_ids.iter().flatten().enumerate() {
+            product_ids.push(ids::expect(
+                id,
+                NodeKind::Product,
+                &format!("productIds.{index}"),
+            )?);
+        }
+        let plan = DrivePlan {
+            name: input.name,
+            region_code: input.region_code,
+            starts_on: input.starts_on.0,
+            ends_on: input.ends_on.0,
+            note: input.note,
+            product_ids,
+        };
+        payload(drives::create(services(ctx)?, viewer(ctx)?, &client(ctx), plan).await)
+    }
+}
+
+/// Whether the viewer may see this warning (for `node`).
+pub async fn may_see(ctx: &Context<'_>, alert: &unsold_alert::Model) -> async_graphql::Result<bool> {
+    let Ok(viewer) = viewer(ctx) else {
+        return Ok(false);
+    };
+    let reach = AlertReach::of(&services(ctx)?.db, viewer).await?;
+    Ok(reach.allows(&alert.region_code, alert.producer_org_id))
+}

@@ -1,0 +1,221 @@
+//! The periodic scan: flag published products in stock that nobody ordered for the configured
+//! number of days, close warnings that no longer hold. Every instance runs the loop; a claim row
+//! per period (its primary key decides the race, in the scan's own transaction) makes the scan
+//! run once per period however many instances there are, and again if a claimed run failed.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    job_run,
+    product::{self, ProductStatus},
+    unsold_alert::{self, UnsoldKind, UnsoldStatus},
+};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, Set,
+    TransactionTrait,
+    sea_query::{Expr, OnConflict, Query},
+};
+use uuid::Uuid;
+
+use super::alerts::flagged;
+use crate::{error::AppResult, ids::new_uuid, state::Services};
+
+pub const JOB: &str = "unsold-scan";
+const INSERT_CHUNK: usize = 500;
+
+/// What one call did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanOutcome {
+    /// False when another instance had already claimed this period.
+    pub ran: bool,
+    pub flagged: Vec<Uuid>,
+    pub closed: u64,
+}
+
+/// The period `now` falls in, named by its length and index.
+pub fn period_of(now: DateTime<Utc>, interval: Duration) -> String {
+    let seconds = std::cmp::max(interval.as_secs(), 1) as i64;
+    format!("{seconds}s#{}", now.timestamp().div_euclid(seconds))
+}
+
+/// Scans once for the period containing `now`, unless that period was claimed already.
+pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutcome> {
+    let settings = &services.settings;
+    let txn = services.db.begin().await?;
+    let claim = job_run::ActiveModel {
+        job: Set(JOB.to_owned()),
+        period: Set(period_of(now, settings.unsold_scan_interval)),
+        started_at: Set(now),
+        affected: Set(0),
+    };
+    let claimed = job_run::Entity::insert(claim)
+        .on_conflict(
+            OnConflict::columns([job_run::Column::Job, job_run::Column::Period])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    if claimed == 0 {
+        return Ok(ScanOutcome::default());
+    }
+
+    let closed = close_stale(&txn, now).await?;
+    let cutoff = now - chrono::Duration::days(settings.unsold_after_days);
+    let open_no_sales = Query::select()
+        .expr(Expr::val(1))
+        .from(unsold_alert::Entity)
+        .and_where(
+            Expr::col((unsold_alert::Entity, unsold_alert::Column::ProductId))
+                .equals((product::Entity, product::Column::Id)),
+        )
+        .and_where(unsold_alert::Column::Kind.eq(UnsoldKind::NoSales))
+        .and_where(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .to_owned();
+    let unordered = Condition::any()
+        .add(product::Column::LastOrderedAt.lt(cutoff))
+        .add(
+            Condition::all()
+                .add(product::Column::LastOrderedAt.is_null())
+                .add(product::Column::CreatedAt.lt(cutoff)),
+        );
+    let stuck = product::Entity::find()
+        .filter(product::Column::Status.eq(ProductStatus::Published))
+        .filter(product::Column::Stock.gt(0))
+        .filter(unordered)
+        .filter(Expr::exists(open_no_sales).not())
+        .all(&txn)
+        .await?;
+    let alerts: Vec<unsold_alert::Model> = stuck
+        .iter()
+        .map(|p| unsold_alert::Model {
+            id: new_uuid(),
+            product_id: p.id,
+            producer_org_id: p.producer_org_id,
+            region_code: p.region_code.clone(),
+            kind: UnsoldKind::NoSales,
+            status: UnsoldStatus::Open,
+            stock: p.stock,
+            reported_quantity: None,
+            until: None,
+            note: None,
+            last_ordered_at: p.last_ordered_at,
+            reported_by: None,
+            created_at: now,
+            closed_at: None,
+        })
+        .collect();
+    for chunk in alerts.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(unsold_alert::ActiveModel::from);
+        unsold_alert::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    job_run::Entity::update_many()
+        .col_expr(
+            job_run::Column::Affected,
+            Expr::value(i32::try_from(alerts.len() as u64 + closed).unwrap_or(i32::MAX)),
+        )
+        .filter(job_run::Column::Job.eq(JOB))
+        .filter(job_run::Column::Period.eq(period_of(now, settings.unsold_scan_interval)))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    services.bus.publish(alerts.iter().map(flagged));
+    Ok(ScanOutcome {
+        ran: true,
+        flagged: alerts.iter().map(|a| a.id).collect(),
+        closed,
+    })
+}
+
+/// Resolves warnings whose product sold out, left the catalogue or (for the scan's own) was
+/// ordered since; expires reports whose date has passed.
+async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> AppResult<u64> {
+    let moved_on = Query::select()
+        .expr(Expr::val(1))
+        .from(product::Entity)
+        .and_where(Expr::col((product::Entity, product::Column::Id)).equals((
+            unsold_alert::Entity,
+            unsold_alert::Column::ProductId,
+        )))
+        .cond_where(
+            Condition::any()
+                .add(product::Column::Stock.lte(0))
+                .add(product::Column::Status.ne(ProductStatus::Published))
+                .add(
+                    Condition::all()
+                        .add(
+                            Expr::col((unsold_alert::Entity, unsold_alert::Column::Kind))
+                                .eq(UnsoldKind::NoSales),
+                        )
+                        .add(
+                            Expr::col((product::Entity, product::Column::LastOrderedAt)).gt(
+                                Expr::col((unsold_alert::Entity, unsold_alert::Column::CreatedAt)),
+                            ),
+                        ),
+                ),
+        )
+        .to_owned();
+    let resolved = unsold_alert::Entity::update_many()
+        .col_expr(unsold_alert::Column::Status, Expr::value(UnsoldStatus::Resolved))
+        .col_expr(unsold_alert::Column::ClosedAt, Expr::value(Some(now)))
+        .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .filter(Expr::exists(moved_on))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let expired = unsold_alert::Entity::update_many()
+        .col_expr(unsold_alert::Column::Status, Expr::value(UnsoldStatus::Expired))
+        .col_expr(unsold_alert::Column::ClosedAt, Expr::value(Some(now)))
+        .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .filter(unsold_alert::Column::Kind.eq(UnsoldKind::Reported))
+        .filter(unsold_alert::Column::Until.lt(now.date_naive()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(resolved + expired)
+}
+
+/// Runs the scan on every instance, checking each minute (or each period, if shorter); the
+/// claim keeps it to once per period.
+pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
+    let interval = services.settings.unsold_scan_interval;
+    if interval.is_zero() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval.min(Duration::from_secs(60)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            match run(&services, Utc::now()).await {
+                Ok(outcome) if outcome.ran => tracing::info!(
+                    flagged = outcome.flagged.len(),
+                    closed = outcome.closed,
+                    "unsold-produce scan"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %error.message(), "unsold-produce scan failed"),
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_named_by_length_and_index() {
+        let at = DateTime::from_timestamp(7_200, 0).expect("time");
+        let hour = Duration::from_secs(3600);
+        assert_eq!(period_of(at, hour), "3600s#2");
+        assert_eq!(period_of(at + chrono::Duration::seconds(3599), hour), "3600s#2");
+        assert_eq!(period_of(at + chrono::Duration::seconds(3600), hour), "3600s#3");
+    }
+}
