@@ -153,10 +153,25 @@ async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> 
                             Expr::col((unsold_alert::Entity, unsold_alert::Column::Kind))
                                 .eq(UnsoldKind::NoSales),
                         )
+                        // Ordered since the flag: compared with the order time the flag saw,
+                        // not with the clock of whichever instance flagged it.
+                        .add(product::Column::LastOrderedAt.is_not_null())
                         .add(
-                            Expr::col((product::Entity, product::Column::LastOrderedAt)).gt(
-                                Expr::col((unsold_alert::Entity, unsold_alert::Column::CreatedAt)),
-                            ),
+                            Condition::any()
+                                .add(
+                                    Expr::col((
+                                        unsold_alert::Entity,
+                                        unsold_alert::Column::LastOrderedAt,
+                                    ))
+                                    .is_null(),
+                                )
+                                .add(
+                                    Expr::col((product::Entity, product::Column::LastOrderedAt))
+                                        .gt(Expr::col((
+                                            unsold_alert::Entity,
+                                            unsold_alert::Column::LastOrderedAt,
+                                        ))),
+                                ),
                         ),
                 ),
         )

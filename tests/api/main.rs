@@ -18,5 +18,6 @@ mod organizations;
 mod registry;
 mod schema;
 mod tallies;
+mod unsold;
 mod world;
 mod ws;
