@@ -134,16 +134,31 @@ struct Options {
     #[arg(long, env = "DATABASE_SCHEMA", global = true)]
     database_schema: Option<String>,
     /// Requests per minute of one signed-in user (0: unlimited).
-    #[arg(long, env = "RATE_LIMIT_USER_PER_MINUTE", default_value_t = 600, global = true)]
+    #[arg(
+        long,
+        env = "RATE_LIMIT_USER_PER_MINUTE",
+        default_value_t = 600,
+        global = true
+    )]
     rate_limit_user_per_minute: u32,
     /// Requests per minute from one client address (0: unlimited).
-    #[arg(long, env = "RATE_LIMIT_IP_PER_MINUTE", default_value_t = 3000, global = true)]
+    #[arg(
+        long,
+        env = "RATE_LIMIT_IP_PER_MINUTE",
+        default_value_t = 3000,
+        global = true
+    )]
     rate_limit_ip_per_minute: u32,
     /// Days in stock without an order before a product is flagged as unsold.
     #[arg(long, env = "UNSOLD_AFTER_DAYS", default_value_t = 30, global = true)]
     unsold_after_days: u32,
     /// Seconds between unsold-produce scans (0: no scans on this instance).
-    #[arg(long, env = "UNSOLD_SCAN_INTERVAL_SECS", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "UNSOLD_SCAN_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
     unsold_scan_interval_secs: u64,
 }
 

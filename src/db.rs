@@ -23,7 +23,7 @@ pub struct PoolOptions {
 pub async fn connect(url: &str, options: PoolOptions) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // One connection serialises writers: SQLite has no row locks, and a larger pool turns

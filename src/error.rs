@@ -271,7 +271,9 @@ impl From<AppError> for async_graphql::Error {
         match &error {
             // The detail stays in the log; the client learns only that it was our fault.
             AppError::Internal(source) => tracing::error!(error = ?source, "internal error"),
-            AppError::Unavailable(source) => tracing::warn!(error = %source, "database unavailable"),
+            AppError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable")
+            }
             _ => {}
         }
         let message = error.message();

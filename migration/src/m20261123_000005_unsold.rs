@@ -41,9 +41,8 @@ impl MigrationTrait for Migration {
                     .col(uuid(UnsoldAlerts::ProducerOrgId))
                     .col(string_len(UnsoldAlerts::RegionCode, 12))
                     .col(
-                        string_len(UnsoldAlerts::Kind, 16).check(
-                            Expr::col(UnsoldAlerts::Kind).is_in(["NO_SALES", "REPORTED"]),
-                        ),
+                        string_len(UnsoldAlerts::Kind, 16)
+                            .check(Expr::col(UnsoldAlerts::Kind).is_in(["NO_SALES", "REPORTED"])),
                     )
                     .col(string_len(UnsoldAlerts::Status, 16).check(
                         Expr::col(UnsoldAlerts::Status).is_in(["OPEN", "RESOLVED", "EXPIRED"]),
@@ -93,12 +92,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(PurchaseDrives::Name, 100))
                     .col(string_len(PurchaseDrives::RegionCode, 12))
                     .col(date(PurchaseDrives::StartsOn))
-                    .col(
-                        date(PurchaseDrives::EndsOn).check(
-                            Expr::col(PurchaseDrives::EndsOn)
-                                .gte(Expr::col(PurchaseDrives::StartsOn)),
-                        ),
-                    )
+                    .col(date(PurchaseDrives::EndsOn).check(
+                        Expr::col(PurchaseDrives::EndsOn).gte(Expr::col(PurchaseDrives::StartsOn)),
+                    ))
                     .col(text_null(PurchaseDrives::Note))
                     .col(uuid(PurchaseDrives::CreatedBy))
                     .col(timestamp_with_time_zone(PurchaseDrives::CreatedAt))

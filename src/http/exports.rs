@@ -242,7 +242,11 @@ async fn prepare(
         Err(refusal) => return Err(refusal.into_json_response()),
     };
     let client = ClientInfo {
-        ip: client_ip(headers_in, Some(peer), app.services.settings.trust_forwarded_for),
+        ip: client_ip(
+            headers_in,
+            Some(peer),
+            app.services.settings.trust_forwarded_for,
+        ),
     };
     admit(&app.services, Some(&viewer), &client)
         .await

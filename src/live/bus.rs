@@ -121,11 +121,13 @@ async fn publish_loop(
         let Ok(payload) = serde_json::to_string(&envelope) else {
             continue;
         };
-        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(&channel)
-            .arg(payload)
-            .query_async(&mut redis)
-            .await;
+        let mut sent = publish(&mut redis, &channel, &payload).await;
+        if sent.is_err() && !failing {
+            // The first command after Redis restarts finds the old connection broken; the
+            // manager reconnects, so one retry saves the event.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            sent = publish(&mut redis, &channel, &payload).await;
+        }
         match sent {
             Ok(_) if failing => {
                 failing = false;
@@ -139,6 +141,18 @@ async fn publish_loop(
             Err(_) => {}
         }
     }
+}
+
+async fn publish(
+    redis: &mut ConnectionManager,
+    channel: &str,
+    payload: &str,
+) -> redis::RedisResult<i64> {
+    redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(redis)
+        .await
 }
 
 async fn listen_loop(
@@ -181,11 +195,16 @@ async fn listen_loop(
     }
 }
 
-async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
+async fn subscribe(
+    client: &redis::Client,
+    channel: &str,
+) -> redis::RedisResult<redis::aio::PubSub> {
     let connect = client.get_async_pubsub();
     let mut pubsub = tokio::time::timeout(Duration::from_secs(2), connect)
         .await
-        .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
+        .map_err(|_| {
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+        })??;
     pubsub.subscribe(channel).await?;
     Ok(pubsub)
 }

@@ -49,7 +49,11 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let client = ClientInfo {
-        ip: client_ip(&headers, Some(peer), app.services.settings.trust_forwarded_for),
+        ip: client_ip(
+            &headers,
+            Some(peer),
+            app.services.settings.trust_forwarded_for,
+        ),
     };
     // The connection counts as a request of its client address; the viewer is not known yet.
     if let Err(refusal) = admit(&app.services, None, &client).await {

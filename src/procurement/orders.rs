@@ -259,7 +259,8 @@ pub async fn place(
             .or_default()
             .push((index, p, *quantity));
     }
-    let drives = crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
+    let drives =
+        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
     let mut created = Vec::new();
     let mut events = Vec::new();
     for (producer, lines) in by_producer {
@@ -306,7 +307,9 @@ pub async fn place(
             .await?;
         }
         let row = record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
-        events.push(Event::OrderChanged(OrderChanged::new(&row, buyer, producer)));
+        events.push(Event::OrderChanged(OrderChanged::new(
+            &row, buyer, producer,
+        )));
         audit::record(
             &txn,
             Some(viewer),
@@ -621,8 +624,7 @@ pub async fn transition(
     txn.commit().await?;
     let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
     services.bus.publish(
-        std::iter::once(Event::OrderChanged(changed))
-            .chain(appended.map(Event::LedgerAppended)),
+        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
     );
     load(db, id).await
 }

@@ -54,7 +54,10 @@ impl AlertReach {
 
     pub fn allows(&self, region_code: &str, producer_org_id: Uuid) -> bool {
         self.everywhere
-            || self.regions.iter().any(|r| region_code.starts_with(r.as_str()))
+            || self
+                .regions
+                .iter()
+                .any(|r| region_code.starts_with(r.as_str()))
             || self.producer == Some(producer_org_id)
     }
 

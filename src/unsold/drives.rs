@@ -133,7 +133,10 @@ pub async fn create(
         region_code: Set(region.code.clone()),
         starts_on: Set(plan.starts_on),
         ends_on: Set(plan.ends_on),
-        note: Set(plan.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
+        note: Set(plan
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())),
         created_by: Set(viewer.user_id),
         created_at: Set(Utc::now()),
     }

@@ -381,7 +381,10 @@ impl UnsoldMutation {
 }
 
 /// Whether the viewer may see this warning (for `node`).
-pub async fn may_see(ctx: &Context<'_>, alert: &unsold_alert::Model) -> async_graphql::Result<bool> {
+pub async fn may_see(
+    ctx: &Context<'_>,
+    alert: &unsold_alert::Model,
+) -> async_graphql::Result<bool> {
     let Ok(viewer) = viewer(ctx) else {
         return Ok(false);
     };

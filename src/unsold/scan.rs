@@ -12,8 +12,7 @@ use entity::{
     unsold_alert::{self, UnsoldKind, UnsoldStatus},
 };
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, Set, TransactionTrait,
     sea_query::{Expr, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -107,10 +106,7 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
         })
         .collect();
     for chunk in alerts.chunks(INSERT_CHUNK) {
-        let rows = chunk
-            .iter()
-            .cloned()
-            .map(unsold_alert::ActiveModel::from);
+        let rows = chunk.iter().cloned().map(unsold_alert::ActiveModel::from);
         unsold_alert::Entity::insert_many(rows)
             .exec_without_returning(&txn)
             .await?;
@@ -139,10 +135,10 @@ async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> 
     let moved_on = Query::select()
         .expr(Expr::val(1))
         .from(product::Entity)
-        .and_where(Expr::col((product::Entity, product::Column::Id)).equals((
-            unsold_alert::Entity,
-            unsold_alert::Column::ProductId,
-        )))
+        .and_where(
+            Expr::col((product::Entity, product::Column::Id))
+                .equals((unsold_alert::Entity, unsold_alert::Column::ProductId)),
+        )
         .cond_where(
             Condition::any()
                 .add(product::Column::Stock.lte(0))
@@ -177,7 +173,10 @@ async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> 
         )
         .to_owned();
     let resolved = unsold_alert::Entity::update_many()
-        .col_expr(unsold_alert::Column::Status, Expr::value(UnsoldStatus::Resolved))
+        .col_expr(
+            unsold_alert::Column::Status,
+            Expr::value(UnsoldStatus::Resolved),
+        )
         .col_expr(unsold_alert::Column::ClosedAt, Expr::value(Some(now)))
         .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
         .filter(Expr::exists(moved_on))
@@ -185,7 +184,10 @@ async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> 
         .await?
         .rows_affected;
     let expired = unsold_alert::Entity::update_many()
-        .col_expr(unsold_alert::Column::Status, Expr::value(UnsoldStatus::Expired))
+        .col_expr(
+            unsold_alert::Column::Status,
+            Expr::value(UnsoldStatus::Expired),
+        )
         .col_expr(unsold_alert::Column::ClosedAt, Expr::value(Some(now)))
         .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
         .filter(unsold_alert::Column::Kind.eq(UnsoldKind::Reported))
@@ -215,7 +217,9 @@ pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
                     "unsold-produce scan"
                 ),
                 Ok(_) => {}
-                Err(error) => tracing::warn!(error = %error.message(), "unsold-produce scan failed"),
+                Err(error) => {
+                    tracing::warn!(error = %error.message(), "unsold-produce scan failed")
+                }
             }
         }
     }))
@@ -230,7 +234,13 @@ mod tests {
         let at = DateTime::from_timestamp(7_200, 0).expect("time");
         let hour = Duration::from_secs(3600);
         assert_eq!(period_of(at, hour), "3600s#2");
-        assert_eq!(period_of(at + chrono::Duration::seconds(3599), hour), "3600s#2");
-        assert_eq!(period_of(at + chrono::Duration::seconds(3600), hour), "3600s#3");
+        assert_eq!(
+            period_of(at + chrono::Duration::seconds(3599), hour),
+            "3600s#2"
+        );
+        assert_eq!(
+            period_of(at + chrono::Duration::seconds(3600), hour),
+            "3600s#3"
+        );
     }
 }

@@ -20,8 +20,13 @@ pub const PASSWORD: &str = "Lingshou-sweet-potato-2026";
 
 /// Where a test's database lives, removed when the test ends (even when it fails).
 enum Store {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { url: String, schema: String },
+    /// Owned by another `TestApp`.
+    Borrowed,
+    Sqlite(tempfile::TempDir),
+    Postgres {
+        url: String,
+        schema: String,
+    },
 }
 
 impl Drop for Store {
@@ -149,6 +154,29 @@ impl TestApp {
             _store: store,
         };
         (app, server)
+    }
+
+    /// How another process reaches this app's database: `DATABASE_URL` and, on PostgreSQL,
+    /// `DATABASE_SCHEMA`.
+    pub fn database_env(&self) -> Vec<(&'static str, String)> {
+        match &self._store {
+            Store::Sqlite(dir) => vec![("DATABASE_URL", db::default_sqlite_url(dir.path()))],
+            Store::Postgres { url, schema } => vec![
+                ("DATABASE_URL", url.clone()),
+                ("DATABASE_SCHEMA", schema.clone()),
+            ],
+            Store::Borrowed => Vec::new(),
+        }
+    }
+
+    /// The same database and state, with requests sent to another server at `base`.
+    pub fn pointed_at(&self, base: &str) -> TestApp {
+        TestApp {
+            base: base.to_owned(),
+            client: self.client.clone(),
+            state: self.state.clone(),
+            _store: Store::Borrowed,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -21,7 +21,13 @@ const UNSOLD: &str = "subscription($code: String) { unsoldAlerts(regionCode: $co
 const QUIET: Duration = Duration::from_millis(700);
 
 /// Places an order of `quantity` of `product` as the world's buyer; returns the order's ID.
-pub async fn place(app: &TestApp, token: Option<&str>, product: &str, quantity: i64, key: &str) -> String {
+pub async fn place(
+    app: &TestApp,
+    token: Option<&str>,
+    product: &str,
+    quantity: i64,
+    key: &str,
+) -> String {
     let body = app
         .gql(
             token,

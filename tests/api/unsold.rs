@@ -14,7 +14,8 @@ use crate::{
     world::{COUNTY, OTHER_COUNTY, World},
 };
 
-const ALERTS: &str = "query($filter: UnsoldAlertFilter) { unsoldAlerts(filter: $filter, first: 20) {
+const ALERTS: &str =
+    "query($filter: UnsoldAlertFilter) { unsoldAlerts(filter: $filter, first: 20) {
     totalCount nodes { id kind status stock product { id name } } } }";
 const CREATE_DRIVE: &str = "mutation($input: CreatePurchaseDriveInput!) { createPurchaseDrive(input: $input) {
     drive { id name startsOn endsOn region { code } products { id } tally { orders quantity amount } }
@@ -51,7 +52,11 @@ async fn the_scan_flags_stale_stock_once_per_period_and_closes_what_sold() {
     // A period after the current one, which the server's own background scan has claimed.
     let now = Utc::now() + Days::days(1);
     // Two instances racing for the same period: exactly one scans.
-    let other = Services::new(w.app.db().clone(), None, services(&w).settings.as_ref().clone());
+    let other = Services::new(
+        w.app.db().clone(),
+        None,
+        services(&w).settings.as_ref().clone(),
+    );
     let (a, b) = tokio::join!(scan::run(services(&w), now), scan::run(&other, now));
     let (a, b) = (a.expect("scan a"), b.expect("scan b"));
     assert!(a.ran != b.ran, "one instance ran the period: {a:?} {b:?}");
@@ -60,19 +65,13 @@ async fn the_scan_flags_stale_stock_once_per_period_and_closes_what_sold() {
     let again = scan::run(services(&w), now).await.expect("scan");
     assert!(!again.ran, "the period is done");
 
-    let listed = w
-        .app
-        .gql(w.officer.token(), ALERTS, json!({}))
-        .await;
+    let listed = w.app.gql(w.officer.token(), ALERTS, json!({})).await;
     let alerts = &listed["data"]["unsoldAlerts"];
     assert_eq!(alerts["totalCount"], 1, "{listed}");
     assert_eq!(alerts["nodes"][0]["product"]["id"], stale.as_str());
     assert_eq!(alerts["nodes"][0]["kind"], "NO_SALES");
     assert_eq!(alerts["nodes"][0]["stock"], 100);
-    let elsewhere = w
-        .app
-        .gql(w.other_officer.token(), ALERTS, json!({}))
-        .await;
+    let elsewhere = w.app.gql(w.other_officer.token(), ALERTS, json!({})).await;
     assert_eq!(elsewhere["data"]["unsoldAlerts"]["totalCount"], 0);
     let buyers = w.app.gql(w.buyer_admin.token(), ALERTS, json!({})).await;
     assert_eq!(
@@ -125,7 +124,11 @@ async fn a_drive_lists_flagged_products_and_tallies_its_orders() {
 
     let not_flagged = w
         .app
-        .gql(w.officer.token(), CREATE_DRIVE, input(json!([fresh]), COUNTY))
+        .gql(
+            w.officer.token(),
+            CREATE_DRIVE,
+            input(json!([fresh]), COUNTY),
+        )
         .await;
     assert_eq!(
         not_flagged["data"]["createPurchaseDrive"]["errors"][0]["field"],
@@ -134,21 +137,32 @@ async fn a_drive_lists_flagged_products_and_tallies_its_orders() {
     );
     let outside = w
         .app
-        .gql(w.other_officer.token(), CREATE_DRIVE, input(Value::Null, COUNTY))
+        .gql(
+            w.other_officer.token(),
+            CREATE_DRIVE,
+            input(Value::Null, COUNTY),
+        )
         .await;
     assert_eq!(error_code(&outside), "FORBIDDEN");
     let producers = w
         .app
-        .gql(w.producer_admin.token(), CREATE_DRIVE, input(Value::Null, COUNTY))
+        .gql(
+            w.producer_admin.token(),
+            CREATE_DRIVE,
+            input(Value::Null, COUNTY),
+        )
         .await;
     assert_eq!(error_code(&producers), "FORBIDDEN");
     let empty = w
         .app
-        .gql(w.other_officer.token(), CREATE_DRIVE, input(Value::Null, OTHER_COUNTY))
+        .gql(
+            w.other_officer.token(),
+            CREATE_DRIVE,
+            input(Value::Null, OTHER_COUNTY),
+        )
         .await;
     assert_eq!(
-        empty["data"]["createPurchaseDrive"]["errors"][0]["code"],
-        "INVALID_STATE",
+        empty["data"]["createPurchaseDrive"]["errors"][0]["code"], "INVALID_STATE",
         "nothing flagged there"
     );
 
@@ -162,11 +176,14 @@ async fn a_drive_lists_flagged_products_and_tallies_its_orders() {
     let id = drive["id"].as_str().expect("drive id").to_owned();
     let overlapping = w
         .app
-        .gql(w.officer.token(), CREATE_DRIVE, input(json!([stale]), COUNTY))
+        .gql(
+            w.officer.token(),
+            CREATE_DRIVE,
+            input(json!([stale]), COUNTY),
+        )
         .await;
     assert_eq!(
-        overlapping["data"]["createPurchaseDrive"]["errors"][0]["code"],
-        "INVALID_STATE",
+        overlapping["data"]["createPurchaseDrive"]["errors"][0]["code"], "INVALID_STATE",
         "a product is in one drive at a time"
     );
 
@@ -201,6 +218,9 @@ async fn a_drive_lists_flagged_products_and_tallies_its_orders() {
             json!({ "day": today.to_string() }),
         )
         .await;
-    assert_eq!(listed["data"]["purchaseDrives"]["totalCount"], 1, "{listed}");
+    assert_eq!(
+        listed["data"]["purchaseDrives"]["totalCount"], 1,
+        "{listed}"
+    );
     let _ = kept;
 }

@@ -98,9 +98,7 @@ impl WsClient {
     /// The payload of the next `next` message of subscription `id`.
     pub async fn next_data(&mut self, id: &str) -> Value {
         match self.next(Duration::from_secs(15)).await {
-            Received::Message(m) if m["type"] == "next" && m["id"] == id => {
-                m["payload"].clone()
-            }
+            Received::Message(m) if m["type"] == "next" && m["id"] == id => m["payload"].clone(),
             other => panic!("expected data for {id}, got {other:?}"),
         }
     }
@@ -110,11 +108,16 @@ impl WsClient {
     pub async fn next_error_code(&mut self, id: &str) -> String {
         match self.next(Duration::from_secs(15)).await {
             Received::Message(m) if m["id"] == id && m["type"] == "error" => {
-                m["payload"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()
+                m["payload"][0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned()
             }
-            Received::Message(m) if m["id"] == id && m["type"] == "next" => {
-                m["payload"]["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()
-            }
+            Received::Message(m) if m["id"] == id && m["type"] == "next" => m["payload"]["errors"]
+                [0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_owned(),
             other => panic!("expected an error for {id}, got {other:?}"),
         }
     }
@@ -137,4 +140,3 @@ impl WsClient {
         }
     }
 }
-
