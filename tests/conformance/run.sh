@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tests/conformance/run.sh http://127.0.0.1:PORT/graphql
-# Installs the pinned graphql-http audit suite (npm ci) and runs it against URL.
-# Exits with audit.mjs's code: 1 if any MUST audit fails, 0 otherwise.
+# Installs the pinned clients (npm ci), runs the graphql-http audit suite against URL, then drives
+# the subscriptions at URL/ws with the graphql-ws client (needs the demo world).
+# Exits 1 if any MUST audit or any subscription check fails, 0 otherwise.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -22,5 +23,7 @@ fi
 
 set +e
 node audit.mjs "$1"
-code=$?
-exit "$code"
+audit=$?
+node subscriptions.mjs "$1"
+subscriptions=$?
+[ "$audit" -eq 0 ] && [ "$subscriptions" -eq 0 ]
