@@ -10,21 +10,27 @@ DB="fupin_live_bench"
 REDIS="redis://127.0.0.1:6379"
 EVENTS="${EVENTS:-1000}"
 IDLE="${IDLE:-10000}"
-ulimit -n 65536
+PROFILE="${PROFILE:-release}"   # PROFILE=debug measures the unoptimised build
+bin="./target/$PROFILE"
+ulimit -n "$(ulimit -Hn)"  # 10,000 sockets need 10,000 descriptors on each side
 
-cargo build --release --locked --bin fupin-market --example live_bench
+if [ "$PROFILE" = release ]; then
+  cargo build --release --locked --bin fupin-market --example live_bench
+else
+  cargo build --locked --bin fupin-market --example live_bench
+fi
 psql "$PG/test" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
 export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" JWT_SECRET="live-bench-secret-0123456789abcdefghij"
 export RATE_LIMIT_IP_PER_MINUTE=0 RATE_LIMIT_USER_PER_MINUTE=0 UNSOLD_SCAN_INTERVAL_SECS=0 RUST_LOG=warn
-./target/release/fupin-market seed-demo >/dev/null
+$bin/fupin-market seed-demo >/dev/null
 data="$(mktemp -d)"
-DATA_DIR="$data/a" BIND_ADDR=127.0.0.1:18081 ./target/release/fupin-market serve >"$data/a.log" 2>&1 &
+DATA_DIR="$data/a" BIND_ADDR=127.0.0.1:18081 $bin/fupin-market serve >"$data/a.log" 2>&1 &
 a=$!
-DATA_DIR="$data/b" BIND_ADDR=127.0.0.1:18082 ./target/release/fupin-market serve >"$data/b.log" 2>&1 &
+DATA_DIR="$data/b" BIND_ADDR=127.0.0.1:18082 $bin/fupin-market serve >"$data/b.log" 2>&1 &
 b=$!
 trap 'kill $a $b 2>/dev/null || true' EXIT
 for port in 18081 18082; do
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"events":"shared"' && break; sleep 0.2; done
 done
-./target/release/examples/live_bench --a http://127.0.0.1:18081 --b http://127.0.0.1:18082 \
+$bin/examples/live_bench --a http://127.0.0.1:18081 --b http://127.0.0.1:18082 \
   --b-pid "$b" --events "$EVENTS" --idle "$IDLE"
