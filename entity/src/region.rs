@@ -31,6 +31,15 @@ pub enum RegionLevel {
 }
 
 impl RegionLevel {
+    /// Every level, top down.
+    pub const ALL: [Self; 5] = [
+        Self::Province,
+        Self::City,
+        Self::County,
+        Self::Township,
+        Self::Village,
+    ];
+
     /// The level a division code of this length names.
     pub fn of_code(code: &str) -> Option<Self> {
         match code.len() {

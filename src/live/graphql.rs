@@ -102,8 +102,13 @@ impl LiveSubscription {
         {
             return Err(AppError::Forbidden("this region's ledger is outside your scope").into());
         }
-        crate::region::service::require(&services.db, &region_code, "regionCode", &ALL_LEVELS)
-            .await?;
+        crate::region::service::require(
+            &services.db,
+            &region_code,
+            "regionCode",
+            &entity::region::RegionLevel::ALL,
+        )
+        .await?;
         // Subscribe before reading the totals: nothing lands between the two unseen.
         let events = services.bus.subscribe();
         let start = totals_now(&services.db, &region_code).await?;
@@ -114,14 +119,6 @@ impl LiveSubscription {
         Ok(first.chain(updates.filter_map(future::ready)))
     }
 }
-
-const ALL_LEVELS: [entity::region::RegionLevel; 5] = [
-    entity::region::RegionLevel::Province,
-    entity::region::RegionLevel::City,
-    entity::region::RegionLevel::County,
-    entity::region::RegionLevel::Township,
-    entity::region::RegionLevel::Village,
-];
 
 #[derive(FromQueryResult)]
 struct Sums {

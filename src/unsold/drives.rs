@@ -81,13 +81,7 @@ pub async fn create(
         db,
         &plan.region_code,
         "regionCode",
-        &[
-            entity::region::RegionLevel::Province,
-            entity::region::RegionLevel::City,
-            entity::region::RegionLevel::County,
-            entity::region::RegionLevel::Township,
-            entity::region::RegionLevel::Village,
-        ],
+        &entity::region::RegionLevel::ALL,
     )
     .await?;
     scope::require_acting_over(db, viewer, &region.code).await?;

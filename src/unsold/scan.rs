@@ -41,10 +41,11 @@ pub fn period_of(now: DateTime<Utc>, interval: Duration) -> String {
 /// Scans once for the period containing `now`, unless that period was claimed already.
 pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutcome> {
     let settings = &services.settings;
+    let period = period_of(now, settings.unsold_scan_interval);
     let txn = services.db.begin().await?;
     let claim = job_run::ActiveModel {
         job: Set(JOB.to_owned()),
-        period: Set(period_of(now, settings.unsold_scan_interval)),
+        period: Set(period.clone()),
         started_at: Set(now),
         affected: Set(0),
     };
@@ -117,7 +118,7 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
             Expr::value(i32::try_from(alerts.len() as u64 + closed).unwrap_or(i32::MAX)),
         )
         .filter(job_run::Column::Job.eq(JOB))
-        .filter(job_run::Column::Period.eq(period_of(now, settings.unsold_scan_interval)))
+        .filter(job_run::Column::Period.eq(period))
         .exec(&txn)
         .await?;
     txn.commit().await?;
