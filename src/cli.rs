@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
 use crate::{
-    config::Settings, db, demo, error::AppError, graphql, rate_limit::Quota, server,
+    config::Settings, db, demo, error::AppError, generator, graphql, rate_limit::Quota, server,
     state::Services,
 };
 
@@ -37,12 +37,15 @@ enum Command {
     Migrate,
     /// Load the demo world into an empty database (does nothing otherwise).
     SeedDemo,
-    /// Time `ledgerSummary` by county for a year over generated entries (scratch PostgreSQL only).
-    BenchLedgerSummary {
-        #[arg(long, default_value_t = 1_000_000)]
-        entries: i64,
-        #[arg(long, default_value_t = 50)]
-        runs: usize,
+    /// Fill an empty database with a generated world for load tests (deterministic per seed).
+    Generate {
+        #[arg(long, value_enum, default_value = "large")]
+        scale: generator::ScaleName,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// The `china-division` tables; an empty value uses the embedded demo subset.
+        #[arg(long, default_value = "../shared/data/divisions")]
+        divisions: PathBuf,
     },
     /// Load the national division tree from the gzipped CSV tables of `china-division`.
     ImportRegions {
@@ -221,20 +224,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::BenchLedgerSummary { entries, runs } => {
+        Command::Generate {
+            scale,
+            seed,
+            divisions,
+        } => {
             let db = open_database(&options).await?;
-            let report = crate::bench::ledger_summary(&db, entries, runs.max(1)).await?;
-            let at = |q: f64| report.runs[((report.runs.len() - 1) as f64 * q).round() as usize];
+            let options = generator::Options {
+                scale: scale.scale(),
+                seed,
+                divisions: (!divisions.as_os_str().is_empty()).then_some(divisions),
+            };
+            let (report, millis) = generator::generate(&db, &options).await?;
             println!(
-                "ledgerSummary(groupBy: [COUNTY], year 2026) over {} entries ({} rollup rows, {} groups): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} runs (data generated in {:.1} s)",
-                report.entries,
-                report.tallies,
-                report.groups,
-                at(0.5).as_secs_f64() * 1000.0,
-                at(0.99).as_secs_f64() * 1000.0,
-                report.runs.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-                report.runs.len(),
-                report.generate.as_secs_f64()
+                "generated in {:.1} s: {} counties, {} villages, {} producers, {} products ({} certifications, {} prices), {} buyers, {} users, {} orders ({} lines), {} ledger entries ({} tallies, {} county tallies), ledger tip {}; every account's password is {}",
+                millis as f64 / 1000.0,
+                report.counties,
+                report.villages,
+                report.producers,
+                report.products,
+                report.certifications,
+                report.price_changes,
+                report.buyers,
+                report.users,
+                report.orders,
+                report.order_lines,
+                report.ledger_entries,
+                report.ledger_tallies,
+                report.county_tallies,
+                report.last_hash,
+                generator::PASSWORD
             );
             Ok(())
         }

@@ -10,13 +10,13 @@
 
 pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod generator;
 pub mod graphql;
 pub mod http;
 pub mod ids;

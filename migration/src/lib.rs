@@ -7,6 +7,7 @@ mod m20261123_000002_registry;
 mod m20261123_000003_orders;
 mod m20261123_000004_ledger;
 mod m20261123_000005_unsold;
+mod m20261123_000006_county_tallies;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_orders::Migration),
             Box::new(m20261123_000004_ledger::Migration),
             Box::new(m20261123_000005_unsold::Migration),
+            Box::new(m20261123_000006_county_tallies::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use entity::{ledger_entry, ledger_tally, organization};
+use entity::{ledger_entry, organization};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -300,14 +300,7 @@ async fn prepare(
             certified_only: params.certified_only,
             paired_only: params.paired_only,
         };
-        let visible = reach
-            .condition(
-                ledger_tally::Column::RegionCode,
-                ledger_tally::Column::BuyerOrgId,
-                ledger_tally::Column::ProducerOrgId,
-            )
-            .map_err(app_error)?;
-        let groups = summary::summarize(&db, &dimensions, &filter, visible)
+        let groups = summary::summarize(&db, &dimensions, &filter, Some(&reach))
             .await
             .map_err(app_error)?;
         let rows = groups

@@ -4,7 +4,6 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     audit_event,
     ledger_entry::{self, LedgerEntryKind},
-    ledger_tally,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -167,7 +166,6 @@ pub struct LedgerFilter {
     pub paired_only: bool,
 }
 
-/// What `verifyLedger` found.
 /// Running totals of a region subtree's ledger, as `ledgerTally` sends them.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct LedgerTally {
@@ -185,6 +183,7 @@ pub struct LedgerTally {
     pub base_seq: i64,
 }
 
+/// What `verifyLedger` found.
 #[derive(SimpleObject)]
 pub struct LedgerVerification {
     /// Every entry checked matches its hash and its link, with no gap.
@@ -305,6 +304,39 @@ async fn label(
         },
         _ => value.to_owned(),
     })
+}
+
+/// Loads the names of every group's regions and organisations in one batch per kind, so the
+/// labels below come from the request's cache instead of a round trip per group.
+async fn prime_labels(
+    ctx: &Context<'_>,
+    dimensions: &[LedgerDimension],
+    groups: &[summary::Group],
+) -> async_graphql::Result<()> {
+    let loaders = ctx.data::<Loaders>()?;
+    let mut regions = Vec::new();
+    let mut buyers = Vec::new();
+    let mut producers = Vec::new();
+    for group in groups {
+        for (dimension, raw) in dimensions.iter().zip(&group.keys) {
+            match dimension {
+                LedgerDimension::Buyer => {
+                    buyers.extend(uuid::Uuid::try_parse(raw).ok().map(BuyerById))
+                }
+                LedgerDimension::Producer => {
+                    producers.extend(uuid::Uuid::try_parse(raw).ok().map(ProducerById))
+                }
+                _ if dimension.region_length().is_some() => regions.push(RegionByCode(raw.clone())),
+                _ => {}
+            }
+        }
+    }
+    regions.sort_by(|a, b| a.0.cmp(&b.0));
+    regions.dedup_by(|a, b| a.0 == b.0);
+    loaders.load_many(regions).await?;
+    loaders.load_many(buyers).await?;
+    loaders.load_many(producers).await?;
+    Ok(())
 }
 
 fn key_value(dimension: LedgerDimension, raw: String) -> String {
@@ -483,17 +515,12 @@ impl LedgerQuery {
             certified_only: filter.certified_only,
             paired_only: filter.paired_only,
         };
-        let visible = visible(
-            ctx,
-            viewer,
-            ledger_tally::Column::RegionCode,
-            ledger_tally::Column::BuyerOrgId,
-            ledger_tally::Column::ProducerOrgId,
-        )
-        .await?;
+        let reach = service::Reach::of(&services(ctx)?.db, viewer).await?;
         let found =
-            summary::summarize(&services(ctx)?.db, &group_by, &summary_filter, visible).await?;
+            summary::summarize(&services(ctx)?.db, &group_by, &summary_filter, Some(&reach))
+                .await?;
         let total = found.iter().map(|g| g.amount_fen).sum();
+        prime_labels(ctx, &group_by, &found).await?;
         let mut groups = Vec::with_capacity(found.len());
         for group in found {
             let mut keys = Vec::with_capacity(group_by.len());
@@ -551,7 +578,7 @@ impl LedgerQuery {
             buyer_org_ids: Some(counted.clone()),
             ..SummaryFilter::default()
         };
-        let purchased: i64 = summary::summarize(db, &[], &filter, Condition::all())
+        let purchased: i64 = summary::summarize(db, &[], &filter, None)
             .await?
             .iter()
             .map(|g| g.amount_fen)

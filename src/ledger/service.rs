@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
+    ledger_county_tally,
     ledger_entry::{self, LedgerEntryKind},
     ledger_head, ledger_tally, order, order_line, product,
     region::PovertyStatus,
@@ -225,6 +226,42 @@ async fn tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppR
         )
         .exec_without_returning(conn)
         .await?;
+    county_tally(conn, entry).await
+}
+
+/// Adds an entry to its county rollup, which year-long summaries by place or buyer kind read.
+async fn county_tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppResult<()> {
+    use ledger_county_tally::Column as C;
+    let row = ledger_county_tally::ActiveModel {
+        month: Set(entry.occurred_on.format("%Y-%m").to_string()),
+        county_code: Set(entry.county_code.clone()),
+        buyer_kind: Set(entry.buyer_kind.clone()),
+        certified: Set(entry.certified),
+        paired: Set(entry.paired),
+        amount_fen: Set(entry.amount_fen),
+        quantity: Set(entry.quantity),
+        entries: Set(1),
+    };
+    let add = |column: C| {
+        Expr::col((ledger_county_tally::Entity, column))
+            .add(Expr::col((Alias::new("excluded"), column)))
+    };
+    ledger_county_tally::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                C::Month,
+                C::CountyCode,
+                C::BuyerKind,
+                C::Certified,
+                C::Paired,
+            ])
+            .value(C::AmountFen, add(C::AmountFen))
+            .value(C::Quantity, add(C::Quantity))
+            .value(C::Entries, add(C::Entries))
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 
@@ -299,6 +336,33 @@ impl Reach {
             return Err(AppError::Forbidden(
                 "the ledger is for staff and the parties to a sale",
             ));
+        }
+        Ok(any)
+    }
+
+    /// Whether whole counties bound what this reach reads, so the county rollups can answer:
+    /// staff of a county or above with no organisation of their own.
+    pub fn sees_whole_counties(&self) -> bool {
+        self.organization.is_none()
+            && (self.scope.is_nationwide()
+                || (!self.scope.regions().is_empty()
+                    && self.scope.regions().iter().all(|code| code.len() <= 6)))
+    }
+
+    /// The condition on a county rollup's county column; refused unless
+    /// [`Reach::sees_whole_counties`].
+    pub fn county_condition(&self, county: impl ColumnTrait) -> AppResult<Condition> {
+        if !self.sees_whole_counties() {
+            return Err(AppError::Forbidden(
+                "the ledger is for staff and the parties to a sale",
+            ));
+        }
+        let mut any = Condition::any();
+        if self.scope.is_nationwide() {
+            return Ok(Condition::all());
+        }
+        for code in self.scope.regions() {
+            any = any.add(subtree(county, code));
         }
         Ok(any)
     }

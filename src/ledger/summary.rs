@@ -4,15 +4,17 @@
 use chrono::Datelike;
 use entity::{
     buyer::{self, BuyerKind},
-    ledger_tally,
+    ledger_county_tally, ledger_tally,
     procurement_declaration::{self, CanteenArrangement},
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order,
+    QueryFilter,
     sea_query::{Alias, Expr, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
+use super::service::Reach;
 use crate::{error::AppResult, region::subtree};
 
 /// What a summary groups by. Region levels group by the producer's place at that level.
@@ -31,20 +33,29 @@ pub enum LedgerDimension {
 }
 
 impl LedgerDimension {
-    fn expr(self) -> SimpleExpr {
-        let prefix = |n: usize| Expr::cust(format!("SUBSTR(region_code, 1, {n})"));
+    fn expr(self, grain: Grain) -> SimpleExpr {
+        let prefix = |n: usize| Expr::cust(format!("SUBSTR({}, 1, {n})", grain.region_column()));
+        let column = |name: &str| Expr::col(Alias::new(name));
         match self {
             Self::Province => prefix(2),
             Self::City => prefix(4),
             Self::County => prefix(6),
             Self::Township => prefix(9),
             Self::Village => prefix(12),
-            Self::Buyer => Expr::col(ledger_tally::Column::BuyerOrgId),
-            Self::BuyerKind => Expr::col(ledger_tally::Column::BuyerKind),
-            Self::Producer => Expr::col(ledger_tally::Column::ProducerOrgId),
-            Self::Category => Expr::col(ledger_tally::Column::Category),
-            Self::Month => Expr::col(ledger_tally::Column::Month),
+            Self::Buyer => column("buyer_org_id"),
+            Self::BuyerKind => column("buyer_kind"),
+            Self::Producer => column("producer_org_id"),
+            Self::Category => column("category"),
+            Self::Month => column("month"),
         }
+    }
+
+    /// Whether the county rollups carry this dimension.
+    fn in_county_rollup(self) -> bool {
+        matches!(
+            self,
+            Self::Province | Self::City | Self::County | Self::BuyerKind | Self::Month
+        )
     }
 
     fn is_organization(self) -> bool {
@@ -88,16 +99,68 @@ pub struct Group {
 /// At most this many groups come back, largest first.
 pub const MAX_GROUPS: u64 = 1000;
 
-fn conditions(filter: &SummaryFilter, visible: Condition) -> Condition {
-    let mut all = Condition::all().add(visible);
+/// Which rollups a summary reads: the fine ones, or the county ones when the question needs no
+/// finer grain (a year by county is ~100x fewer rows).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Grain {
+    Fine,
+    County,
+}
+
+impl Grain {
+    fn table(self) -> Alias {
+        Alias::new(match self {
+            Self::Fine => "ledger_tallies",
+            Self::County => "ledger_county_tallies",
+        })
+    }
+
+    fn region_column(self) -> &'static str {
+        match self {
+            Self::Fine => "region_code",
+            Self::County => "county_code",
+        }
+    }
+
+    fn region(self) -> SimpleExpr {
+        Expr::col(Alias::new(self.region_column()))
+    }
+
+    fn choose(
+        dimensions: &[LedgerDimension],
+        filter: &SummaryFilter,
+        reach: Option<&Reach>,
+    ) -> Self {
+        let coarse = dimensions.iter().all(|d| d.in_county_rollup())
+            && filter.buyer_org_ids.is_none()
+            && filter.producer_org_id.is_none()
+            && filter.region_code.as_ref().is_none_or(|c| c.len() <= 6)
+            && reach.is_none_or(Reach::sees_whole_counties);
+        if coarse { Self::County } else { Self::Fine }
+    }
+}
+
+fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> AppResult<Condition> {
+    let column = |name: &str| Expr::col(Alias::new(name));
+    let mut all = Condition::all();
+    if let Some(reach) = reach {
+        all = all.add(match grain {
+            Grain::Fine => reach.condition(
+                ledger_tally::Column::RegionCode,
+                ledger_tally::Column::BuyerOrgId,
+                ledger_tally::Column::ProducerOrgId,
+            )?,
+            Grain::County => reach.county_condition(ledger_county_tally::Column::CountyCode)?,
+        });
+    }
     if let Some(from) = &filter.from_month {
-        all = all.add(ledger_tally::Column::Month.gte(from.clone()));
+        all = all.add(column("month").gte(from.clone()));
     }
     if let Some(to) = &filter.to_month {
-        all = all.add(ledger_tally::Column::Month.lte(to.clone()));
+        all = all.add(column("month").lte(to.clone()));
     }
     if let Some(code) = &filter.region_code {
-        all = all.add(subtree(ledger_tally::Column::RegionCode, code));
+        all = all.add(subtree(grain.region(), code));
     }
     if let Some(buyers) = &filter.buyer_org_ids {
         all = all.add(ledger_tally::Column::BuyerOrgId.is_in(buyers.clone()));
@@ -106,26 +169,28 @@ fn conditions(filter: &SummaryFilter, visible: Condition) -> Condition {
         all = all.add(ledger_tally::Column::ProducerOrgId.eq(producer));
     }
     if filter.certified_only {
-        all = all.add(ledger_tally::Column::Certified.eq(true));
+        all = all.add(column("certified").eq(true));
     }
     if filter.paired_only {
-        all = all.add(ledger_tally::Column::Paired.eq(true));
+        all = all.add(column("paired").eq(true));
     }
-    all
+    Ok(all)
 }
 
-/// Sums the rollups by `dimensions` (none: one grand total), largest first.
+/// Sums the rollups by `dimensions` (none: one grand total), largest first, counting what
+/// `reach` may read (everything when `None`).
 pub async fn summarize(
     db: &DatabaseConnection,
     dimensions: &[LedgerDimension],
     filter: &SummaryFilter,
-    visible: Condition,
+    reach: Option<&Reach>,
 ) -> AppResult<Vec<Group>> {
+    let grain = Grain::choose(dimensions, filter, reach);
     let mut query = Query::select();
-    query.from(ledger_tally::Entity);
+    query.from(grain.table());
     for (i, dimension) in dimensions.iter().enumerate() {
-        query.expr_as(dimension.expr(), Alias::new(format!("k{i}")));
-        query.add_group_by([dimension.expr()]);
+        query.expr_as(dimension.expr(grain), Alias::new(format!("k{i}")));
+        query.add_group_by([dimension.expr(grain)]);
     }
     query
         .expr_as(
@@ -140,7 +205,7 @@ pub async fn summarize(
             Expr::cust("CAST(COALESCE(SUM(entries), 0) AS BIGINT)"),
             Alias::new("entries"),
         )
-        .cond_where(conditions(filter, visible))
+        .cond_where(conditions(grain, filter, reach)?)
         .order_by(Alias::new("amount"), Order::Desc)
         .limit(MAX_GROUPS);
     let rows = db.query_all(&query).await?;

