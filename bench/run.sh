@@ -82,7 +82,7 @@ ours = ('query($c: ProductCategory!, $r: String!) { products(first: 20, filter: 
         '{ nodes { id name price stock producer { name region { code name } } region { code name } certification { status validUntil } } } }')
 peer = ('query($c: String!, $r: String!) { catalogue(category: $c, region: $r, first: 20) '
         '{ nodes { id name priceFen stock organizationByProducerOrgId { name producerByOrganizationId { regionByRegionCode { code name } } } '
-        'regionByRegionCode { code name } certificationsByProductId(first: 1, orderBy: ID_DESC) { nodes { status validUntil } } } } }')
+        'regionByRegionCode { code name } certificationsByProductId(first: 1, orderBy: PRIMARY_KEY_DESC) { nodes { status validUntil } } } } }')
 with open(f'{out}/catalogue.ours', 'w') as o, open(f'{out}/catalogue.peer', 'w') as p:
     for county, category in combos:
         o.write(json.dumps({'query': ours, 'variables': {'c': category, 'r': county}}, ensure_ascii=False) + '\n')
@@ -93,8 +93,8 @@ python3 - "$out" <<'PY'
 import base64, json, sys
 out = sys.argv[1]
 ours = 'query($id: ID!) { product(id: $id) { id name price stock priceHistory(first: 20) { price since } } }'
-peer = ('query($id: UUID!) { productById(id: $id) { id name priceFen stock '
-        'priceChangesByProductId(first: 20, orderBy: CHANGED_AT_DESC) { nodes { priceFen changedAt } } } }')
+peer = ('query($id: UUID!) { productByRowId(rowId: $id) { id name priceFen stock '
+        'priceHistoriesByProductId(first: 20, orderBy: CHANGED_AT_DESC) { nodes { priceFen changedAt } } } }')
 with open(f'{out}/product_ids') as ids, open(f'{out}/product.ours', 'w') as o, open(f'{out}/product.peer', 'w') as p:
     for uuid in filter(None, (l.strip() for l in ids)):
         gid = base64.urlsafe_b64encode(f"Product:{uuid.replace('-', '')}".encode()).decode().rstrip('=')

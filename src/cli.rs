@@ -30,7 +30,7 @@ enum Command {
     /// Serve the API (the default).
     Serve {
         /// Do not load demo data into an empty database.
-        #[arg(long, env = "NO_DEMO")]
+        #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
         no_demo: bool,
     },
     /// Apply pending migrations and exit.

@@ -6,7 +6,7 @@
 COMMENT ON TABLE products IS E'@foreignKey (region_code) references regions (code)';
 COMMENT ON TABLE producers IS E'@foreignKey (region_code) references regions (code)';
 COMMENT ON TABLE certifications IS E'@foreignKey (product_id) references products (id)';
-COMMENT ON TABLE price_changes IS E'@foreignKey (product_id) references products (id)';
+COMMENT ON TABLE price_history IS E'@foreignKey (product_id) references products (id)';
 
 CREATE OR REPLACE FUNCTION catalogue(category text, region text) RETURNS SETOF products
 LANGUAGE sql STABLE AS $$
