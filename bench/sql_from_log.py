@@ -26,14 +26,17 @@ for line in sys.stdin.read().splitlines():
         entries[-1][2] += "\n" + line[1:]
 
 statements = []
+# A DETAIL belongs to the LOG line before it; parse and bind steps have their own, skipped.
+last_was_statement = False
 for db, kind, text in entries:
     if db != database:
         continue
     if kind == "LOG":
         match = STATEMENT.match(text)
+        last_was_statement = bool(match)
         if match:
             statements.append([match.group(1).strip(), {}])
-    elif kind == "DETAIL" and statements and text.startswith("parameters: "):
+    elif kind == "DETAIL" and last_was_statement and text.startswith("parameters: "):
         statements[-1][1] = {
             int(n): None if v == "NULL" else v[1:-1].replace("''", "'")
             for n, v in PARAM.findall(text)
