@@ -84,15 +84,25 @@ impl Api {
         Ok(body["data"].clone())
     }
 
+    /// Signs in, waiting out the sign-in throttle (it guards every address, the bench's too).
     async fn login(&self, username: &str) -> String {
-        let data = self
-            .call(
-                None,
-                "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
-                json!({ "u": username, "p": PASSWORD }),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("login {username}: {e}"));
+        let mut attempts = 0;
+        let data = loop {
+            let result = self
+                .call(
+                    None,
+                    "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
+                    json!({ "u": username, "p": PASSWORD }),
+                )
+                .await;
+            match result {
+                Err(e) if e.contains("RATE_LIMITED") && attempts < 120 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                other => break other.unwrap_or_else(|e| panic!("login {username}: {e}")),
+            }
+        };
         data["login"]["accessToken"]
             .as_str()
             .unwrap_or_else(|| panic!("login {username} refused"))
@@ -169,6 +179,9 @@ async fn stock(api: &Api, token: &str, product: &str) -> i64 {
 /// Sets a product's stock, as its producer would after a count.
 async fn set_stock(api: &Api, offer: &Offer, to: i64) {
     let now = stock(api, &offer.producer_token, &offer.product).await;
+    if now == to {
+        return;
+    }
     let data = api
         .call(
             Some(&offer.producer_token),
