@@ -4,7 +4,8 @@
 # Release build on PostgreSQL + Redis over a generated world (`fupin-market generate`, scale
 # $SCALE, seed $SEED), driven by wrk; PostGraphile 5 (amber preset, Node 22) over the same
 # database, alternating with us round by round; pgbench replaying the SQL our server issued for
-# the same pages at the same concurrency; the order-cycle driver (examples/order_cycles.rs).
+# the same pages at the same concurrency; ledgerSummary by one client and by many, then while
+# orders are received in the background; the order-cycle driver (examples/order_cycles.rs).
 # Writes bench/RESULTS.md (and the raw figures to bench/out/results.jsonl).
 #
 # Settings: SCALE=large|small|tiny  SEED=2026  DURATION=15 (s per run)  CONNECTIONS=32
@@ -148,16 +149,16 @@ check() {
 
 # wrk with the figures as JSON, peak RSS of `pid` sampled every 100 ms while it runs.
 load() {
-  local scenario=$1 server=$2 url=$3 file=$4 pid=$5 token=${6:-}
+  local scenario=$1 server=$2 url=$3 file=$4 pid=$5 token=${6:-} conns=${7:-$CONNECTIONS}
   local peak_file; peak_file="$(mktemp)"
   ( peak=0; while :; do r=$(rss_kib "$pid"); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$peak_file"; sleep 0.1; done ) &
   local sampler=$!
   local figures
-  figures="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/wrk/bodies.lua "$url" -- "$file" "$token" | tail -1)"
+  figures="$(wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${DURATION}s" --latency -s bench/wrk/bodies.lua "$url" -- "$file" "$token" | tail -1)"
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
   local peak; peak="$(cat "$peak_file" 2>/dev/null || echo 0)"; rm -f "$peak_file"
   log "$scenario/$server: $figures peak RSS ${peak} KiB"
-  record "{\"scenario\":\"$scenario\",\"server\":\"$server\",\"connections\":$CONNECTIONS,\"peak_rss_kib\":${peak:-0},\"wrk\":$figures}"
+  record "{\"scenario\":\"$scenario\",\"server\":\"$server\",\"connections\":$conns,\"peak_rss_kib\":${peak:-0},\"wrk\":$figures}"
 }
 
 log "starting our server and PostGraphile"
@@ -223,10 +224,21 @@ done
 # --- Ledger summaries and order cycles ------------------------------------------------------
 start_ours
 token="$(curl -fsS -H 'Content-Type: application/json' -d '{"query":"mutation { login(input: {username: \"bench-admin\", password: \"fupin-bench\"}) { accessToken } }"}' "http://$OURS/graphql" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["accessToken"])')"
+# One dashboard, then many at once; summaries are kept per ledger tip, so a quiet ledger
+# answers repeats from memory.
 for kind in ledger_county ledger_kind_month; do
   check "http://$OURS/graphql" "$out/$kind.ours" "$token"
+  load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token" 1
   load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token"
 done
+# The same question while receipts keep moving the tip: most answers are computed afresh.
+log "ledger summaries while orders are received"
+"$root/target/release/examples/order_cycles" --url "http://$OURS" --buyers 8 --seconds $((DURATION + 15)) >"$out/background_cycles.json" &
+background=$!
+sleep 10
+load ledger_county_while_receiving ours "http://$OURS/graphql" "$out/ledger_county.ours" "$ours_pid" "$token" 1
+wait "$background"
+log "background cycles: $(head -c 300 "$out/background_cycles.json")"
 log "order cycles: $BUYERS buyers for $CYCLE_SECONDS s"
 cycles="$("$root/target/release/examples/order_cycles" --url "http://$OURS" --buyers "$BUYERS" --seconds "$CYCLE_SECONDS")"
 log "cycles: $cycles"

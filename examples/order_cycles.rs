@@ -213,7 +213,8 @@ async fn one_cycle(
     tally: &mut Tally,
 ) {
     let started = Instant::now();
-    let key = format!("cycle-{serial:012}");
+    // Unique across runs too: a run on a database an earlier run used must not replay its orders.
+    let key = format!("cycle-{}-{serial:012}", run_id());
     let mut at = Instant::now();
     let placed = match api
         .call(
@@ -257,6 +258,16 @@ async fn one_cycle(
         }
     }
     tally.cycles.push(started.elapsed());
+}
+
+/// This run's identity: the time it started, in milliseconds.
+fn run_id() -> u128 {
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    })
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> Value {
@@ -346,7 +357,7 @@ async fn main() {
         racers.push(tokio::spawn(async move {
             loop {
                 let s = serial.fetch_add(1, Ordering::Relaxed);
-                let key = format!("race-{s:012}");
+                let key = format!("race-{}-{s:012}", run_id());
                 let data = api
                     .call(
                         Some(&buyer),

@@ -24,6 +24,9 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DatabaseConnecti
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // A ping on every checkout is one more round trip per query outside a transaction;
+        // only connections idle long enough to have been dropped are checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // One connection serialises writers: SQLite has no row locks, and a larger pool turns

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::tokens::TokenIssuer, config::Settings, live::EventBus, rate_limit::RateLimiter,
-    server::RedisLink,
+    auth::tokens::TokenIssuer, config::Settings, ledger::summary::SummaryCache, live::EventBus,
+    rate_limit::RateLimiter, server::RedisLink,
 };
 
 /// The service layer's handles, shared by resolvers (as schema data) and HTTP handlers.
@@ -18,6 +18,8 @@ pub struct Services {
     pub limiter: RateLimiter,
     pub redis: Option<redis::aio::ConnectionManager>,
     pub bus: EventBus,
+    /// Ledger summaries at the current tip.
+    pub summaries: SummaryCache,
     pub settings: Arc<Settings>,
 }
 
@@ -40,6 +42,7 @@ impl Services {
             db,
             redis: manager,
             bus,
+            summaries: SummaryCache::default(),
             settings: Arc::new(settings),
         }
     }

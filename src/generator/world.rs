@@ -7,9 +7,7 @@ use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     buyer,
     certification::{self, CertificationState},
-    ledger_county_tally,
     ledger_entry::{self, LedgerEntryKind},
-    ledger_tally,
     membership::{self, MemberRole},
     order::{self, OrderStatus, PaymentTerms},
     order_event, order_line,
@@ -39,7 +37,10 @@ use super::{
     Options, Report, execute, insert_all,
     scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, weighted},
 };
-use crate::{ledger::service::hash_of, region::subtree};
+use crate::{
+    ledger::service::{Rollups, hash_of},
+    region::subtree,
+};
 
 /// The day the generated year ends: data do not depend on when they are generated.
 fn as_of() -> DateTime<Utc> {
@@ -785,9 +786,6 @@ fn status_name(status: PovertyStatus) -> String {
     .to_owned()
 }
 
-type TallyKey = (String, String, Uuid, String, Uuid, String, bool, bool);
-type CountyKey = (String, String, String, bool, bool);
-
 /// Orders in the year to [`as_of`], each with its lines and events; the received ones in the
 /// ledger in the order they were received, hash-chained, and the rollups summed as they go.
 async fn write_orders(
@@ -809,8 +807,7 @@ async fn write_orders(
         last_hash: GENESIS.to_owned(),
         entries: Vec::new(),
     };
-    let mut tallies: BTreeMap<TallyKey, (i64, i64, i64)> = BTreeMap::new();
-    let mut county_tallies: BTreeMap<CountyKey, (i64, i64, i64)> = BTreeMap::new();
+    let mut rollups = Rollups::default();
     let (mut orders, mut lines, mut events) = (Vec::new(), Vec::new(), Vec::new());
     let mut serial = 0u64;
     for (n, offset) in placed.into_iter().enumerate() {
@@ -819,7 +816,7 @@ async fn write_orders(
         let settled: Vec<_> = pending.range(..(at, 0)).map(|(k, _)| *k).collect();
         for key in settled {
             if let Some(entry) = pending.remove(&key) {
-                chain.append(entry, &mut tallies, &mut county_tallies);
+                chain.append(entry, &mut rollups);
             }
         }
         // Busy buyers order more: the first buyers are drawn more often.
@@ -977,61 +974,15 @@ async fn write_orders(
     insert_all(conn, lines).await?;
     insert_all(conn, events).await?;
     for (_, entry) in std::mem::take(&mut pending) {
-        chain.append(entry, &mut tallies, &mut county_tallies);
+        chain.append(entry, &mut rollups);
     }
     chain.flush(conn, &mut b.report).await?;
 
-    b.report.ledger_tallies = tallies.len();
-    b.report.county_tallies = county_tallies.len();
-    let mut rows = Vec::with_capacity(tallies.len());
-    for (
-        (
-            month,
-            region_code,
-            buyer_org_id,
-            buyer_kind,
-            producer_org_id,
-            category,
-            certified,
-            paired,
-        ),
-        (amount, quantity, entries),
-    ) in tallies
-    {
-        rows.push(ledger_tally::ActiveModel {
-            id: Set(b.id_at(end)),
-            month: Set(month),
-            region_code: Set(region_code),
-            buyer_org_id: Set(buyer_org_id),
-            buyer_kind: Set(buyer_kind),
-            producer_org_id: Set(producer_org_id),
-            category: Set(category),
-            certified: Set(certified),
-            paired: Set(paired),
-            amount_fen: Set(amount),
-            quantity: Set(quantity),
-            entries: Set(entries),
-        });
-    }
-    insert_all(conn, rows).await?;
-    let rows: Vec<_> = county_tallies
-        .into_iter()
-        .map(
-            |((month, county_code, buyer_kind, certified, paired), (amount, quantity, entries))| {
-                ledger_county_tally::ActiveModel {
-                    month: Set(month),
-                    county_code: Set(county_code),
-                    buyer_kind: Set(buyer_kind),
-                    certified: Set(certified),
-                    paired: Set(paired),
-                    amount_fen: Set(amount),
-                    quantity: Set(quantity),
-                    entries: Set(entries),
-                }
-            },
-        )
-        .collect();
-    insert_all(conn, rows).await?;
+    let (fine, by_county) = rollups.into_rows(|| b.id_at(end));
+    b.report.ledger_tallies = fine.len();
+    b.report.county_tallies = by_county.len();
+    insert_all(conn, fine).await?;
+    insert_all(conn, by_county).await?;
     entity::ledger_head::Entity::update_many()
         .col_expr(entity::ledger_head::Column::Seq, Expr::value(chain.seq))
         .col_expr(
@@ -1108,12 +1059,7 @@ struct Chain {
 }
 
 impl Chain {
-    fn append(
-        &mut self,
-        mut entry: ledger_entry::Model,
-        tallies: &mut BTreeMap<TallyKey, (i64, i64, i64)>,
-        county_tallies: &mut BTreeMap<CountyKey, (i64, i64, i64)>,
-    ) {
+    fn append(&mut self, mut entry: ledger_entry::Model, rollups: &mut Rollups) {
         self.seq += 1;
         entry.seq = self.seq;
         entry.id = uuid::Builder::from_unix_timestamp_millis(
@@ -1126,33 +1072,7 @@ impl Chain {
         entry.prev_hash = std::mem::take(&mut self.last_hash);
         entry.hash = hash_of(&entry);
         self.last_hash = entry.hash.clone();
-        let month = entry.occurred_on.format("%Y-%m").to_string();
-        let add = |sums: &mut (i64, i64, i64)| {
-            sums.0 += entry.amount_fen;
-            sums.1 += entry.quantity;
-            sums.2 += 1;
-        };
-        add(tallies
-            .entry((
-                month.clone(),
-                entry.region_code.clone(),
-                entry.buyer_org_id,
-                entry.buyer_kind.clone(),
-                entry.producer_org_id,
-                entry.category.clone(),
-                entry.certified,
-                entry.paired,
-            ))
-            .or_default());
-        add(county_tallies
-            .entry((
-                month,
-                entry.county_code.clone(),
-                entry.buyer_kind.clone(),
-                entry.certified,
-                entry.paired,
-            ))
-            .or_default());
+        rollups.add(&entry);
         self.entries.push(entry.into_active_model());
     }
 

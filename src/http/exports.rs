@@ -252,6 +252,7 @@ async fn prepare(
         .await
         .map_err(Refusal::into_json_response)?;
     let db = app.services.db.clone();
+    let summaries = app.services.summaries.clone();
     let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
     let chinese = params.lang.as_deref() != Some("en");
     let buyer = params
@@ -300,13 +301,13 @@ async fn prepare(
             certified_only: params.certified_only,
             paired_only: params.paired_only,
         };
-        let groups = summary::summarize(&db, &dimensions, &filter, Some(&reach))
+        let groups = summary::summarize(&db, &summaries, &dimensions, &filter, Some(&reach))
             .await
             .map_err(app_error)?;
         let rows = groups
-            .into_iter()
+            .iter()
             .map(|g| {
-                let mut row = g.keys;
+                let mut row = g.keys.clone();
                 row.extend([
                     Money(g.amount_fen).to_string(),
                     g.quantity.to_string(),

@@ -515,16 +515,22 @@ impl LedgerQuery {
             certified_only: filter.certified_only,
             paired_only: filter.paired_only,
         };
-        let reach = service::Reach::of(&services(ctx)?.db, viewer).await?;
-        let found =
-            summary::summarize(&services(ctx)?.db, &group_by, &summary_filter, Some(&reach))
-                .await?;
+        let services = services(ctx)?;
+        let reach = service::Reach::of(&services.db, viewer).await?;
+        let found = summary::summarize(
+            &services.db,
+            &services.summaries,
+            &group_by,
+            &summary_filter,
+            Some(&reach),
+        )
+        .await?;
         let total = found.iter().map(|g| g.amount_fen).sum();
         prime_labels(ctx, &group_by, &found).await?;
         let mut groups = Vec::with_capacity(found.len());
-        for group in found {
+        for group in found.iter() {
             let mut keys = Vec::with_capacity(group_by.len());
-            for (dimension, raw) in group_by.iter().zip(group.keys) {
+            for (dimension, raw) in group_by.iter().zip(group.keys.iter().cloned()) {
                 keys.push(LedgerGroupKey {
                     dimension: *dimension,
                     label: label(ctx, *dimension, &raw).await?,
@@ -578,7 +584,7 @@ impl LedgerQuery {
             buyer_org_ids: Some(counted.clone()),
             ..SummaryFilter::default()
         };
-        let purchased: i64 = summary::summarize(db, &[], &filter, None)
+        let purchased: i64 = summary::summarize(db, &services(ctx)?.summaries, &[], &filter, None)
             .await?
             .iter()
             .map(|g| g.amount_fen)

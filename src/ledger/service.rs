@@ -15,7 +15,7 @@ use sea_orm::{
     ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Alias, Expr, OnConflict},
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -83,36 +83,37 @@ pub async fn record_receipt(
     lines: &[order_line::Model],
     day: NaiveDate,
 ) -> AppResult<Vec<ledger_entry::Model>> {
+    let accepted: Vec<(&order_line::Model, i64)> = lines
+        .iter()
+        .filter_map(|line| {
+            let quantity = line.accepted_quantity.unwrap_or(0);
+            (quantity > 0).then_some((line, quantity))
+        })
+        .collect();
+    if accepted.is_empty() {
+        return Ok(Vec::new());
+    }
     let (_, producer) = producers::load(conn, order.producer_org_id).await?;
     let (_, buyer) = buyers::load(conn, order.buyer_org_id).await?;
     let code = producer.region_code.clone();
     let county_code: String = code.chars().take(6).collect();
     // The status each level of the chain had on the day of the sale.
-    let mut statuses: HashMap<usize, String> = HashMap::new();
-    for level in regions::chain_codes(&code) {
-        if let Some(region) = regions::find(conn, &level).await? {
-            let (status, _) = regions::status_on(conn, &region, day).await?;
-            statuses.insert(level.len(), status_name(status).to_owned());
-        }
-    }
-    let status_at = |length: usize| statuses.get(&length).cloned();
+    let statuses = regions::chain_statuses_on(conn, &code, day).await?;
+    let status_at = |length: usize| statuses.get(&length).map(|s| status_name(*s).to_owned());
     let paired = regions::pairings_helping_buyer(conn, &buyer, day)
         .await?
         .iter()
         .any(|p| code.starts_with(p.helped_region_code.as_str()));
-
-    // Lock the chain's tip before reading anything it will cover: receipts append in turn.
-    let head = lock_head(conn).await?;
-    let mut entries = Vec::new();
-    for line in lines {
-        let accepted = line.accepted_quantity.unwrap_or(0);
-        if accepted <= 0 {
-            continue;
-        }
-        let certified = product::Entity::find_by_id(line.product_id)
-            .one(conn)
-            .await?
-            .is_some_and(|p| p.certified_on(day));
+    let certified: HashSet<Uuid> = product::Entity::find()
+        .filter(product::Column::Id.is_in(accepted.iter().map(|(line, _)| line.product_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|p| p.certified_on(day))
+        .map(|p| p.id)
+        .collect();
+    let mut entries = Vec::with_capacity(accepted.len());
+    for (line, quantity) in accepted {
         entries.push(ledger_entry::Model {
             id: new_uuid(),
             seq: 0,
@@ -126,8 +127,8 @@ pub async fn record_receipt(
             product_id: line.product_id,
             product_name: line.product_name.clone(),
             category: format!("{:?}", line.category),
-            quantity: accepted,
-            amount_fen: line.price_fen * accepted,
+            quantity,
+            amount_fen: line.price_fen * quantity,
             region_code: code.clone(),
             province_code: code.chars().take(2).collect(),
             city_code: code.chars().take(4).collect(),
@@ -139,7 +140,7 @@ pub async fn record_receipt(
             county_status: status_at(6).unwrap_or_else(|| "NOT_POOR".into()),
             township_status: status_at(9),
             village_status: status_at(12),
-            certified,
+            certified: certified.contains(&line.product_id),
             poor_households_linked: producer.poor_households_linked,
             paired,
             reporting_year: day.year(),
@@ -149,7 +150,7 @@ pub async fn record_receipt(
             hash: String::new(),
         });
     }
-    append(conn, head, entries).await
+    append(conn, entries).await
 }
 
 /// Locks the chain's tip and returns it: appends run one after another.
@@ -161,11 +162,24 @@ async fn lock_head(conn: &impl ConnectionTrait) -> AppResult<ledger_head::Model>
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger head missing")))
 }
 
+/// Adds the entries to their rollups, then locks the chain's tip, links the entries to it and
+/// writes them in one statement. Rollups go first and in key order: the tip stays locked only
+/// for the write, and every append takes its row locks in the same order, so none deadlock.
 async fn append(
     conn: &impl ConnectionTrait,
-    head: ledger_head::Model,
     mut entries: Vec<ledger_entry::Model>,
 ) -> AppResult<Vec<ledger_entry::Model>> {
+    if entries.is_empty() {
+        return Ok(entries);
+    }
+    let mut rollups = Rollups::default();
+    for entry in &entries {
+        rollups.add(entry);
+    }
+    let (fine, by_county) = rollups.into_rows(new_uuid);
+    upsert_tallies(conn, fine).await?;
+    upsert_county_tallies(conn, by_county).await?;
+    let head = lock_head(conn).await?;
     let mut seq = head.seq;
     let mut prev = head.last_hash.clone();
     for entry in &mut entries {
@@ -174,12 +188,10 @@ async fn append(
         entry.prev_hash = prev.clone();
         entry.hash = hash_of(entry);
         prev = entry.hash.clone();
-        let active: ledger_entry::ActiveModel = entry.clone().into();
-        ledger_entry::Entity::insert(active)
-            .exec_without_returning(conn)
-            .await?;
-        tally(conn, entry).await?;
     }
+    ledger_entry::Entity::insert_many(entries.iter().cloned().map(ledger_entry::ActiveModel::from))
+        .exec_without_returning(conn)
+        .await?;
     let mut tip: ledger_head::ActiveModel = head.into();
     tip.seq = Set(seq);
     tip.last_hash = Set(prev);
@@ -187,27 +199,118 @@ async fn append(
     Ok(entries)
 }
 
-/// Adds an entry to its monthly rollup (one upsert: the grain is unique).
-async fn tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppResult<()> {
+/// Amount, quantity and count of entries.
+type Sums = (i64, i64, i64);
+/// A monthly rollup's grain: month, region, buyer, buyer kind, producer, category, certified,
+/// paired.
+type TallyKey = (String, String, Uuid, String, Uuid, String, bool, bool);
+/// A county rollup's grain: month, county, buyer kind, certified, paired.
+type CountyKey = (String, String, String, bool, bool);
+
+/// What entries add to the rollups, summed per row (a statement may touch each row once) and
+/// in key order. Appends and the data generator both build their rollups with it.
+#[derive(Default)]
+pub struct Rollups {
+    fine: BTreeMap<TallyKey, Sums>,
+    by_county: BTreeMap<CountyKey, Sums>,
+}
+
+impl Rollups {
+    pub fn add(&mut self, entry: &ledger_entry::Model) {
+        let month = entry.occurred_on.format("%Y-%m").to_string();
+        let fine = self
+            .fine
+            .entry((
+                month.clone(),
+                entry.region_code.clone(),
+                entry.buyer_org_id,
+                entry.buyer_kind.clone(),
+                entry.producer_org_id,
+                entry.category.clone(),
+                entry.certified,
+                entry.paired,
+            ))
+            .or_default();
+        add_to(fine, entry);
+        let by_county = self
+            .by_county
+            .entry((
+                month,
+                entry.county_code.clone(),
+                entry.buyer_kind.clone(),
+                entry.certified,
+                entry.paired,
+            ))
+            .or_default();
+        add_to(by_county, entry);
+    }
+
+    /// The rows, monthly and by county; `id` names each new monthly row.
+    pub fn into_rows(
+        self,
+        mut id: impl FnMut() -> Uuid,
+    ) -> (
+        Vec<ledger_tally::ActiveModel>,
+        Vec<ledger_county_tally::ActiveModel>,
+    ) {
+        let fine = self
+            .fine
+            .into_iter()
+            .map(
+                |((month, region, buyer, kind, producer, category, certified, paired), sums)| {
+                    ledger_tally::ActiveModel {
+                        id: Set(id()),
+                        month: Set(month),
+                        region_code: Set(region),
+                        buyer_org_id: Set(buyer),
+                        buyer_kind: Set(kind),
+                        producer_org_id: Set(producer),
+                        category: Set(category),
+                        certified: Set(certified),
+                        paired: Set(paired),
+                        amount_fen: Set(sums.0),
+                        quantity: Set(sums.1),
+                        entries: Set(sums.2),
+                    }
+                },
+            )
+            .collect();
+        let by_county = self
+            .by_county
+            .into_iter()
+            .map(|((month, county, kind, certified, paired), sums)| {
+                ledger_county_tally::ActiveModel {
+                    month: Set(month),
+                    county_code: Set(county),
+                    buyer_kind: Set(kind),
+                    certified: Set(certified),
+                    paired: Set(paired),
+                    amount_fen: Set(sums.0),
+                    quantity: Set(sums.1),
+                    entries: Set(sums.2),
+                }
+            })
+            .collect();
+        (fine, by_county)
+    }
+}
+
+fn add_to(sums: &mut Sums, entry: &ledger_entry::Model) {
+    sums.0 += entry.amount_fen;
+    sums.1 += entry.quantity;
+    sums.2 += 1;
+}
+
+/// Adds rows to the monthly rollups (one upsert: the grain is unique).
+async fn upsert_tallies(
+    conn: &impl ConnectionTrait,
+    rows: Vec<ledger_tally::ActiveModel>,
+) -> AppResult<()> {
     use ledger_tally::Column as T;
-    let row = ledger_tally::ActiveModel {
-        id: Set(new_uuid()),
-        month: Set(entry.occurred_on.format("%Y-%m").to_string()),
-        region_code: Set(entry.region_code.clone()),
-        buyer_org_id: Set(entry.buyer_org_id),
-        buyer_kind: Set(entry.buyer_kind.clone()),
-        producer_org_id: Set(entry.producer_org_id),
-        category: Set(entry.category.clone()),
-        certified: Set(entry.certified),
-        paired: Set(entry.paired),
-        amount_fen: Set(entry.amount_fen),
-        quantity: Set(entry.quantity),
-        entries: Set(1),
-    };
     let add = |column: T| {
         Expr::col((ledger_tally::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
     };
-    ledger_tally::Entity::insert(row)
+    ledger_tally::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 T::Month,
@@ -226,27 +329,20 @@ async fn tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppR
         )
         .exec_without_returning(conn)
         .await?;
-    county_tally(conn, entry).await
+    Ok(())
 }
 
-/// Adds an entry to its county rollup, which year-long summaries by place or buyer kind read.
-async fn county_tally(conn: &impl ConnectionTrait, entry: &ledger_entry::Model) -> AppResult<()> {
+/// Adds rows to the county rollups, which year-long summaries by place or buyer kind read.
+async fn upsert_county_tallies(
+    conn: &impl ConnectionTrait,
+    rows: Vec<ledger_county_tally::ActiveModel>,
+) -> AppResult<()> {
     use ledger_county_tally::Column as C;
-    let row = ledger_county_tally::ActiveModel {
-        month: Set(entry.occurred_on.format("%Y-%m").to_string()),
-        county_code: Set(entry.county_code.clone()),
-        buyer_kind: Set(entry.buyer_kind.clone()),
-        certified: Set(entry.certified),
-        paired: Set(entry.paired),
-        amount_fen: Set(entry.amount_fen),
-        quantity: Set(entry.quantity),
-        entries: Set(1),
-    };
     let add = |column: C| {
         Expr::col((ledger_county_tally::Entity, column))
             .add(Expr::col((Alias::new("excluded"), column)))
     };
-    ledger_county_tally::Entity::insert(row)
+    ledger_county_tally::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 C::Month,
@@ -272,17 +368,19 @@ pub async fn record_refund(
     refunds: &[(order_line::Model, i64)],
     day: NaiveDate,
 ) -> AppResult<Vec<ledger_entry::Model>> {
-    let head = lock_head(conn).await?;
+    let sales: HashMap<Uuid, ledger_entry::Model> = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::OrderLineId.is_in(refunds.iter().map(|(line, _)| line.id)))
+        .filter(ledger_entry::Column::Kind.eq(LedgerEntryKind::Sale))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|sale| (sale.order_line_id, sale))
+        .collect();
     let mut entries = Vec::with_capacity(refunds.len());
     for (line, quantity) in refunds {
-        let sale = ledger_entry::Entity::find()
-            .filter(ledger_entry::Column::OrderLineId.eq(line.id))
-            .filter(ledger_entry::Column::Kind.eq(LedgerEntryKind::Sale))
-            .one(conn)
-            .await?
-            .ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("no sale recorded for line {}", line.id))
-            })?;
+        let sale = sales.get(&line.id).cloned().ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("no sale recorded for line {}", line.id))
+        })?;
         entries.push(ledger_entry::Model {
             id: new_uuid(),
             kind: LedgerEntryKind::Refund,
@@ -295,7 +393,7 @@ pub async fn record_refund(
             ..sale
         });
     }
-    append(conn, head, entries).await
+    append(conn, entries).await
 }
 
 /// How much of the ledger a viewer may read: staff their region subtrees (everything when

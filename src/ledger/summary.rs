@@ -2,15 +2,20 @@
 //! dimensions, and each buyer's progress to its declared target.
 
 use chrono::Datelike;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
 use entity::{
     buyer::{self, BuyerKind},
-    ledger_county_tally, ledger_tally,
+    ledger_county_tally, ledger_head, ledger_tally,
     procurement_declaration::{self, CanteenArrangement},
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order,
     QueryFilter,
-    sea_query::{Alias, Expr, Query, SimpleExpr},
+    sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -177,14 +182,96 @@ fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> Ap
     Ok(all)
 }
 
+/// Summaries computed at the ledger's tip. A summary is a function of the rollups, which change
+/// only in the transaction that appends an entry and moves the tip; keyed by the tip's sequence
+/// and the exact statement (reach included), a hit is never stale, on any instance.
+#[derive(Clone, Default)]
+pub struct SummaryCache(Arc<Mutex<CachedAtTip>>);
+
+#[derive(Default)]
+struct CachedAtTip {
+    seq: i64,
+    summaries: HashMap<String, Arc<Vec<Group>>>,
+}
+
+/// Distinct summaries kept per tip: dashboards ask a handful of questions, over and over.
+const CACHED_SUMMARIES: usize = 256;
+
+impl SummaryCache {
+    fn get(&self, seq: i64, key: &str) -> Option<Arc<Vec<Group>>> {
+        let cached = self.0.lock().ok()?;
+        if cached.seq != seq {
+            return None;
+        }
+        cached.summaries.get(key).cloned()
+    }
+
+    fn put(&self, seq: i64, key: String, groups: Arc<Vec<Group>>) {
+        let Ok(mut cached) = self.0.lock() else {
+            return;
+        };
+        if seq < cached.seq {
+            return;
+        }
+        if seq > cached.seq || cached.summaries.len() >= CACHED_SUMMARIES {
+            cached.seq = seq;
+            cached.summaries.clear();
+        }
+        cached.summaries.insert(key, groups);
+    }
+}
+
 /// Sums the rollups by `dimensions` (none: one grand total), largest first, counting what
 /// `reach` may read (everything when `None`).
 pub async fn summarize(
     db: &DatabaseConnection,
+    cache: &SummaryCache,
     dimensions: &[LedgerDimension],
     filter: &SummaryFilter,
     reach: Option<&Reach>,
-) -> AppResult<Vec<Group>> {
+) -> AppResult<Arc<Vec<Group>>> {
+    let statement = db
+        .get_database_backend()
+        .build(&statement(dimensions, filter, reach)?);
+    let key = format!("{}\u{1f}{:?}", statement.sql, statement.values);
+    // The tip is read first: the rollups read after it are at least as new.
+    let seq = ledger_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map_or(0, |head| head.seq);
+    if let Some(groups) = cache.get(seq, &key) {
+        return Ok(groups);
+    }
+    let rows = db.query_all_raw(statement).await?;
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut keys = Vec::with_capacity(dimensions.len());
+        for (i, dimension) in dimensions.iter().enumerate() {
+            let column = format!("k{i}");
+            keys.push(if dimension.is_organization() {
+                row.try_get::<Uuid>("", &column)?.to_string()
+            } else {
+                row.try_get::<String>("", &column)?
+            });
+        }
+        groups.push(Group {
+            keys,
+            amount_fen: row.try_get("", "amount")?,
+            quantity: row.try_get("", "quantity")?,
+            entries: row.try_get("", "entries")?,
+        });
+    }
+    let groups = Arc::new(groups);
+    cache.put(seq, key, groups.clone());
+    Ok(groups)
+}
+
+/// The grouping statement, on the coarsest rollups that can answer it.
+fn statement(
+    dimensions: &[LedgerDimension],
+    filter: &SummaryFilter,
+    reach: Option<&Reach>,
+) -> AppResult<SelectStatement> {
     let grain = Grain::choose(dimensions, filter, reach);
     let mut query = Query::select();
     query.from(grain.table());
@@ -208,26 +295,7 @@ pub async fn summarize(
         .cond_where(conditions(grain, filter, reach)?)
         .order_by(Alias::new("amount"), Order::Desc)
         .limit(MAX_GROUPS);
-    let rows = db.query_all(&query).await?;
-    let mut groups = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut keys = Vec::with_capacity(dimensions.len());
-        for (i, dimension) in dimensions.iter().enumerate() {
-            let column = format!("k{i}");
-            keys.push(if dimension.is_organization() {
-                row.try_get::<Uuid>("", &column)?.to_string()
-            } else {
-                row.try_get::<String>("", &column)?
-            });
-        }
-        groups.push(Group {
-            keys,
-            amount_fen: row.try_get("", "amount")?,
-            quantity: row.try_get("", "quantity")?,
-            entries: row.try_get("", "entries")?,
-        });
-    }
-    Ok(groups)
+    Ok(query)
 }
 
 /// Whose purchases count toward a buyer's target for a year: the unit itself, its outsourced
@@ -273,4 +341,56 @@ pub fn year_months(year: i32) -> (String, String) {
 /// The month a date falls in.
 pub fn month_of(date: chrono::NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(amount_fen: i64) -> Arc<Vec<Group>> {
+        Arc::new(vec![Group {
+            keys: vec!["130126".into()],
+            amount_fen,
+            quantity: 1,
+            entries: 1,
+        }])
+    }
+
+    #[test]
+    fn a_kept_summary_answers_only_at_its_tip() {
+        let cache = SummaryCache::default();
+        cache.put(5, "q".into(), groups(100));
+        assert_eq!(cache.get(5, "q"), Some(groups(100)));
+        assert_eq!(cache.get(5, "other"), None);
+        assert_eq!(cache.get(6, "q"), None, "the ledger moved on");
+    }
+
+    #[test]
+    fn an_answer_from_an_older_tip_never_replaces_a_newer_one() {
+        let cache = SummaryCache::default();
+        cache.put(6, "q".into(), groups(200));
+        cache.put(5, "q".into(), groups(100));
+        assert_eq!(cache.get(6, "q"), Some(groups(200)));
+        cache.put(7, "r".into(), groups(300));
+        assert_eq!(
+            cache.get(6, "q"),
+            None,
+            "a newer tip drops the older answers"
+        );
+        assert_eq!(cache.get(7, "r"), Some(groups(300)));
+    }
+
+    #[test]
+    fn the_kept_answers_are_bounded() {
+        let cache = SummaryCache::default();
+        for i in 0..=CACHED_SUMMARIES {
+            cache.put(1, format!("q{i}"), groups(1));
+        }
+        let kept = cache.0.lock().map(|c| c.summaries.len()).unwrap_or(0);
+        assert!(kept <= CACHED_SUMMARIES, "{kept} kept");
+        assert_eq!(
+            cache.get(1, &format!("q{CACHED_SUMMARIES}")),
+            Some(groups(1))
+        );
+    }
 }

@@ -5,15 +5,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use entity::{
-    idempotency_key, order,
+    idempotency_key, membership, order,
     order::{OrderStatus, PaymentTerms},
     order_event, order_line, product,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    sea_query::{Expr, Query},
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -26,7 +27,7 @@ use crate::{
     ids::new_uuid,
     ledger,
     live::events::{Event, LedgerAppended, OrderChanged},
-    org::{buyers, members::membership_in, service::membership_of},
+    org::{buyers, service::membership_of},
     state::Services,
 };
 
@@ -135,14 +136,12 @@ pub async fn place(
     let buyer = buyer_of(db, viewer).await?;
     let hash = request_hash(&basket);
     let key = basket.idempotency_key.trim().to_owned();
-    if let Some(previous) = find_key(db, buyer, viewer.user_id, &key).await? {
-        return replay(db, &previous, &hash).await;
-    }
 
     let txn = db.begin().await?;
     let group = new_uuid();
     let now = Utc::now();
-    // The key goes in first: a concurrent retry with the same key waits on it, then finds it.
+    // The key goes in first: a retry finds it taken (a concurrent one waits on it first) and
+    // answers with the orders it made.
     let claimed = idempotency_key::ActiveModel {
         id: Set(new_uuid()),
         organization_id: Set(buyer),
@@ -433,19 +432,44 @@ pub async fn side_of(
     viewer: &Viewer,
     order: &order::Model,
 ) -> AppResult<Option<Side>> {
-    if membership_in(conn, viewer, order.buyer_org_id)
+    let acting_for = membership_of(conn, viewer.user_id)
         .await?
-        .is_some()
-    {
-        return Ok(Some(Side::Buyer));
+        .map(|m| m.organization_id);
+    Ok(side_for(order, acting_for))
+}
+
+fn side_for(order: &order::Model, acting_for: Option<Uuid>) -> Option<Side> {
+    match acting_for {
+        Some(org) if org == order.buyer_org_id => Some(Side::Buyer),
+        Some(org) if org == order.producer_org_id => Some(Side::Producer),
+        _ => None,
     }
-    if membership_in(conn, viewer, order.producer_org_id)
+}
+
+/// An order and the viewer's side of it, in one round trip (every move of an order starts so).
+async fn load_with_side(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    viewer: &Viewer,
+) -> AppResult<(order::Model, Option<Side>)> {
+    let acting_for = Query::select()
+        .column(membership::Column::OrganizationId)
+        .from(membership::Entity)
+        .and_where(Expr::col(membership::Column::UserId).eq(viewer.user_id))
+        .to_owned();
+    let query = order::Entity::find_by_id(id)
+        .expr_as(
+            Expr::SubQuery(None, Box::new(acting_for.into())),
+            "acting_for",
+        )
+        .into_query();
+    let row = conn
+        .query_one(&query)
         .await?
-        .is_some()
-    {
-        return Ok(Some(Side::Producer));
-    }
-    Ok(None)
+        .ok_or(AppError::NotFound("order"))?;
+    let order = order::Model::from_query_result(&row, "")?;
+    let side = side_for(&order, row.try_get("", "acting_for")?);
+    Ok((order, side))
 }
 
 pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Model> {
@@ -481,12 +505,10 @@ pub async fn transition(
     inspection: Option<Inspection>,
 ) -> AppResult<order::Model> {
     let db = &services.db;
-    let current = load(db, id).await?;
-    let side = side_of(db, viewer, &current)
-        .await?
-        .ok_or(AppError::Forbidden(
-            "you act for neither side of this order",
-        ))?;
+    let (current, side) = load_with_side(db, id, viewer).await?;
+    let side = side.ok_or(AppError::Forbidden(
+        "you act for neither side of this order",
+    ))?;
     if matches!(step, OrderTransition::Refund | OrderTransition::Rate) {
         return Err(AppError::internal(anyhow::anyhow!(
             "{step:?} has its own operation"
@@ -520,22 +542,36 @@ pub async fn transition(
         OrderTransition::Settle => OrderStatus::Settled,
         OrderTransition::Refund | OrderTransition::Rate => current.status,
     };
-    let order_lines = lines(db, id).await?;
+    // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
+    let order_lines = if matches!(step, OrderTransition::Cancel | OrderTransition::Receive) {
+        lines(db, id).await?
+    } else {
+        Vec::new()
+    };
     let mut appended = None;
+    // Microseconds, as the database keeps them: the order returned equals the one stored.
+    let now = Utc::now().trunc_subsecs(6);
+    let mut moved = order::Model {
+        status: next,
+        updated_at: now,
+        ..current.clone()
+    };
     let txn = db.begin().await?;
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(next))
-        .col_expr(order::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(current.status));
     if step == OrderTransition::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
+        moved.cancel_reason = reason.clone();
     }
     if let Some(inspection) = &inspection {
         update = update.col_expr(
             order::Column::InvoiceNo,
             Expr::value(inspection.invoice_no.clone()),
         );
+        moved.invoice_no = inspection.invoice_no.clone();
     }
     // The status in the WHERE clause makes a concurrent move of the same order lose cleanly.
     if update.exec(&txn).await?.rows_affected == 0 {
@@ -544,6 +580,29 @@ pub async fn transition(
             "the order changed meanwhile",
         ));
     }
+    // The history and audit rows go first: a receipt then holds the ledger's locks only for
+    // its own writes and the commit.
+    let row = record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: match step {
+                OrderTransition::Confirm => "confirmOrder",
+                OrderTransition::Ship => "shipOrder",
+                OrderTransition::Receive => "receiveOrder",
+                OrderTransition::Cancel => "cancelOrder",
+                OrderTransition::Settle => "settleOrder",
+                OrderTransition::Refund => "refundOrder",
+                OrderTransition::Rate => "rateOrder",
+            },
+            target_type: "Order",
+            target_id: Some(id),
+            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{next:?}"), "reason": reason }),
+        },
+    )
+    .await?;
     match step {
         OrderTransition::Cancel => {
             for line in &order_lines {
@@ -600,33 +659,12 @@ pub async fn transition(
         | OrderTransition::Refund
         | OrderTransition::Rate => {}
     }
-    let row = record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: match step {
-                OrderTransition::Confirm => "confirmOrder",
-                OrderTransition::Ship => "shipOrder",
-                OrderTransition::Receive => "receiveOrder",
-                OrderTransition::Cancel => "cancelOrder",
-                OrderTransition::Settle => "settleOrder",
-                OrderTransition::Refund => "refundOrder",
-                OrderTransition::Rate => "rateOrder",
-            },
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{next:?}"), "reason": reason }),
-        },
-    )
-    .await?;
     txn.commit().await?;
     let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
     services.bus.publish(
         std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
     );
-    load(db, id).await
+    Ok(moved)
 }
 
 /// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
@@ -643,8 +681,7 @@ pub async fn refund(
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
     let db = &services.db;
-    let current = load(db, id).await?;
-    let side = side_of(db, viewer, &current).await?;
+    let (current, side) = load_with_side(db, id, viewer).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
             "refunds are recorded by the producer who pays them back",
@@ -773,8 +810,8 @@ pub async fn rate(
         .length(comment.as_deref().unwrap_or_default(), "comment", 0, 500);
     checks.finish()?;
     let db = &services.db;
-    let current = load(db, id).await?;
-    if side_of(db, viewer, &current).await? != Some(Side::Buyer) {
+    let (current, side) = load_with_side(db, id, viewer).await?;
+    if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden("the buyer rates its orders"));
     }
     if !available(&current, Side::Buyer).contains(&OrderTransition::Rate) {

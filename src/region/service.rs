@@ -16,6 +16,7 @@ use sea_orm::{
     sea_query::{Expr, SimpleExpr},
 };
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::{
@@ -117,23 +118,38 @@ pub async fn poverty_rank(conn: &impl ConnectionTrait, code: &str) -> AppResult<
         .unwrap_or(PovertyStatus::NotPoor.rank()))
 }
 
-/// The status a region had on `day`, from its history (the current status when it has none).
-pub async fn status_on(
+/// The poverty status each level of `code`'s chain had on `day`, by code length, in two
+/// queries (a receipt classifies its entries by all five levels).
+pub async fn chain_statuses_on(
     conn: &impl ConnectionTrait,
-    region: &region::Model,
+    code: &str,
     day: NaiveDate,
-) -> AppResult<(PovertyStatus, Option<i32>)> {
-    let recorded = region_status::Entity::find()
-        .filter(region_status::Column::RegionCode.eq(&region.code))
+) -> AppResult<HashMap<usize, PovertyStatus>> {
+    let chain = chain_codes(code);
+    let regions = region::Entity::find()
+        .filter(region::Column::Code.is_in(chain.clone()))
+        .all(conn)
+        .await?;
+    let mut statuses: HashMap<usize, PovertyStatus> = regions
+        .iter()
+        .map(|r| (r.code.len(), r.poverty_status))
+        .collect();
+    // Newest change first per region; the first seen for a region is the one in force.
+    let changes = region_status::Entity::find()
+        .filter(region_status::Column::RegionCode.is_in(chain))
         .filter(region_status::Column::EffectiveFrom.lte(day))
         .order_by_desc(region_status::Column::EffectiveFrom)
         .order_by_desc(region_status::Column::RecordedAt)
-        .one(conn)
+        .all(conn)
         .await?;
-    Ok(match recorded {
-        Some(change) => (change.status, change.exit_year),
-        None => (region.poverty_status, region.exit_year),
-    })
+    let mut decided = HashSet::new();
+    for change in changes {
+        let level = change.region_code.len();
+        if statuses.contains_key(&level) && decided.insert(level) {
+            statuses.insert(level, change.status);
+        }
+    }
+    Ok(statuses)
 }
 
 /// Adds one division (admins; for places the national tables lack).

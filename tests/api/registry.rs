@@ -122,20 +122,18 @@ async fn a_sale_is_classified_by_the_status_its_region_had_that_day() {
         history["data"]["region"]["statusHistory"],
         json!([{ "status": "EXITED", "effectiveFrom": "2020-05-01" }, { "status": "POOR", "effectiveFrom": "2014-01-01" }])
     );
-    let region = fupin_market::region::service::find(w.app.db(), COUNTY)
-        .await
-        .expect("db")
-        .expect("region");
+    // What a receipt classifies its entries by: every level's status on the day of the sale.
     let on = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
-    let status_on = |d| fupin_market::region::service::status_on(w.app.db(), &region, on(d));
-    assert_eq!(
-        format!("{:?}", status_on("2019-12-31").await.expect("status").0),
-        "Poor"
-    );
-    assert_eq!(
-        format!("{:?}", status_on("2020-05-01").await.expect("status")),
-        "(Exited, Some(2020))"
-    );
+    let db = w.app.db();
+    let county_on = |d| async move {
+        let statuses = fupin_market::region::service::chain_statuses_on(db, COUNTY, on(d))
+            .await
+            .expect("statuses");
+        assert!(statuses.contains_key(&2), "the province is classified too");
+        format!("{:?}", statuses[&COUNTY.len()])
+    };
+    assert_eq!(county_on("2019-12-31").await, "Poor");
+    assert_eq!(county_on("2020-05-01").await, "Exited");
 }
 
 #[tokio::test]

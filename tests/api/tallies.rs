@@ -152,7 +152,12 @@ async fn totals_roll_up_the_region_tree_and_split_by_any_two_dimensions() {
         .await;
     assert_eq!(error_code(&three), "BAD_USER_INPUT");
 
-    // Refunds come off the totals.
+    // Refunds come off the totals, even for a question asked (and kept) before.
+    let before = w
+        .app
+        .gql(w.auditor.token(), SUMMARY, json!({ "g": [] }))
+        .await;
+    assert_eq!(before["data"]["ledgerSummary"]["total"], "650.00");
     let order = w
         .app
         .gql(
