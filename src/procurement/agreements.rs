@@ -196,7 +196,11 @@ async fn change_status(
     if !from.contains(&current.status) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("a {:?} agreement cannot become {to:?}", current.status).to_lowercase(),
+            format!(
+                "a {} agreement cannot become {}",
+                current.status.api_name(),
+                to.api_name()
+            ),
         ));
     }
     let txn = services.db.begin().await?;

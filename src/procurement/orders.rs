@@ -519,10 +519,14 @@ pub async fn transition(
         return Err(AppError::state(
             ErrorCode::InvalidState,
             format!(
-                "a {:?} order cannot be {step:?}ed by the {side:?}",
-                current.status
-            )
-            .to_lowercase(),
+                "the {} cannot {} a {} order",
+                match side {
+                    Side::Buyer => "buyer",
+                    Side::Producer => "producer",
+                },
+                entity::api_name::graphql_name(step),
+                current.status.api_name()
+            ),
         ));
     }
     let reason = reason

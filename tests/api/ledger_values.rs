@@ -448,3 +448,67 @@ async fn an_altered_old_ledger_is_refused_and_left_as_it_was() {
         .collect();
     assert!(pending.contains(&THIS_MIGRATION.to_owned()), "{pending:?}");
 }
+
+/// Text that is stored or shown (audit summaries, messages) names enumerations by their API
+/// values too, never by Rust's names (`Canteen`, `Cooperative`, `Placed`, `shiped`).
+#[tokio::test]
+async fn audit_summaries_and_messages_use_the_apis_values() {
+    let w = crate::world::World::build().await;
+    let product = w.published_product("灵寿红薯 5kg装", "45.00").await;
+    let placed = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($p: ID!) { placeOrder(input: {lines: [{productId: $p, quantity: 2}], idempotencyKey: \"api-values-1\"}) { orders { id } } }",
+            json!({ "p": product }),
+        )
+        .await;
+    let order = placed["data"]["placeOrder"]["orders"][0]["id"].clone();
+    let transition = |token: Option<&str>, mutation: &str| {
+        let (app, token, order) = (&w.app, token.map(str::to_owned), order.clone());
+        let mutation = mutation.to_owned();
+        async move {
+            app.gql(
+                token.as_deref(),
+                &format!("mutation($id: ID!) {{ {mutation}(input: {{orderId: $id}}) {{ errors {{ code message }} }} }}"),
+                json!({ "id": order }),
+            )
+            .await["data"][mutation.as_str()]["errors"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        transition(w.producer_clerk.token(), "shipOrder").await,
+        json!([{ "code": "INVALID_STATE", "message": "the producer cannot SHIP a PLACED order" }])
+    );
+    assert_eq!(
+        transition(w.producer_clerk.token(), "confirmOrder").await,
+        json!([])
+    );
+
+    let admin = w.admin.token();
+    let summary = |action: &'static str| {
+        let app = &w.app;
+        async move {
+            let body = app
+                .gql(
+                    admin,
+                    "query($a: String!) { auditEvents(first: 1, filter: {action: $a}) { nodes { summary } } }",
+                    json!({ "a": action }),
+                )
+                .await;
+            let text = body["data"]["auditEvents"]["nodes"][0]["summary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{action}: {body}"))
+                .to_owned();
+            serde_json::from_str::<Value>(&text).expect("a JSON summary")
+        }
+    };
+    assert_eq!(summary("createBuyer").await["kind"], "CANTEEN");
+    assert_eq!(summary("createProducer").await["kind"], "COOPERATIVE");
+    let confirmed = summary("confirmOrder").await;
+    assert_eq!(
+        (confirmed["from"].clone(), confirmed["to"].clone()),
+        (json!("PLACED"), json!("CONFIRMED"))
+    );
+}
