@@ -446,9 +446,7 @@ async fn seed_products(
         }
         groups.push((parse(&row.category)?, row.unit.clone(), row.spec.clone()));
     }
-    groups.sort_by(|a, b| {
-        (format!("{:?}", a.0), &a.1, &a.2).cmp(&(format!("{:?}", b.0), &b.1, &b.2))
-    });
+    groups.sort();
     groups.dedup();
     for (category, unit, spec) in groups {
         refresh_price_flags(&txn, category, &unit, &spec).await?;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::buyer::BuyerKind;
+
 /// A monthly rollup of ledger entries by county, buyer kind, certified and paired: what
 /// summaries read when they need no finer grain.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +13,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub county_code: String,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub buyer_kind: String,
+    pub buyer_kind: BuyerKind,
     #[sea_orm(primary_key, auto_increment = false)]
     pub certified: bool,
     #[sea_orm(primary_key, auto_increment = false)]

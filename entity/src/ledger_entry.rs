@@ -1,7 +1,10 @@
 use sea_orm::entity::prelude::*;
 
+use crate::{buyer::BuyerKind, product::ProductCategory, region::PovertyStatus};
+
 /// One line of the consumption-assistance ledger, never edited: a refund is a new negative entry.
-/// Statuses are as they were on the day of the sale.
+/// Statuses are as they were on the day of the sale. Enumerations are stored (and hashed) by
+/// their declared values ([`crate::api_name::ApiName`]), which are their GraphQL values.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger_entries")]
 pub struct Model {
@@ -13,11 +16,11 @@ pub struct Model {
     pub order_id: Uuid,
     pub order_line_id: Uuid,
     pub buyer_org_id: Uuid,
-    pub buyer_kind: String,
+    pub buyer_kind: BuyerKind,
     pub producer_org_id: Uuid,
     pub product_id: Uuid,
     pub product_name: String,
-    pub category: String,
+    pub category: ProductCategory,
     pub quantity: i64,
     pub amount_fen: i64,
     pub region_code: String,
@@ -26,11 +29,11 @@ pub struct Model {
     pub county_code: String,
     pub township_code: Option<String>,
     pub village_code: Option<String>,
-    pub province_status: String,
-    pub city_status: String,
-    pub county_status: String,
-    pub township_status: Option<String>,
-    pub village_status: Option<String>,
+    pub province_status: PovertyStatus,
+    pub city_status: PovertyStatus,
+    pub county_status: PovertyStatus,
+    pub township_status: Option<PovertyStatus>,
+    pub village_status: Option<PovertyStatus>,
     pub certified: bool,
     pub poor_households_linked: i32,
     pub paired: bool,

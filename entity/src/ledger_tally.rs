@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::{buyer::BuyerKind, product::ProductCategory};
+
 /// A monthly rollup of ledger entries at the finest grain summaries group by.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger_tallies")]
@@ -10,9 +12,9 @@ pub struct Model {
     pub month: String,
     pub region_code: String,
     pub buyer_org_id: Uuid,
-    pub buyer_kind: String,
+    pub buyer_kind: BuyerKind,
     pub producer_org_id: Uuid,
-    pub category: String,
+    pub category: ProductCategory,
     pub certified: bool,
     pub paired: bool,
     pub amount_fen: i64,

@@ -1,7 +1,9 @@
 //! SeaORM entities. Enumerations stored as strings derive `async_graphql::Enum` here too, so the
-//! database value and the API value are one type.
+//! database value and the API value are one type; [`api_name::ApiName`] is the text of a variant
+//! wherever one is stored as text (the ledger, audit summaries, exports).
 
 pub mod agreement;
+pub mod api_name;
 pub mod audit_event;
 pub mod buyer;
 pub mod certification;

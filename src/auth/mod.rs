@@ -45,7 +45,7 @@ impl Viewer {
     pub fn roles_label(&self) -> String {
         self.roles
             .iter()
-            .map(|r| format!("{r:?}").to_uppercase())
+            .map(|r| entity::api_name::graphql_name(*r))
             .collect::<Vec<_>>()
             .join(",")
     }

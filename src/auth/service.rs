@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
+    api_name::ApiName,
     membership::{self, MemberRole},
     organization::{self, OrganizationKind},
     refresh_token, role_grant,
@@ -497,7 +498,7 @@ pub async fn grant_role(
             action: "grantRole",
             target_type: "User",
             target_id: Some(user_id),
-            summary: json!({ "role": format!("{role:?}").to_uppercase(), "regionCode": grant.region_code }),
+            summary: json!({ "role": role.api_name(), "regionCode": grant.region_code }),
         },
     )
     .await?;
@@ -546,7 +547,7 @@ pub async fn revoke_role(
             action: "revokeRole",
             target_type: "User",
             target_id: Some(user_id),
-            summary: json!({ "role": format!("{role:?}").to_uppercase(), "regionCode": region_code }),
+            summary: json!({ "role": role.api_name(), "regionCode": region_code }),
         },
     )
     .await?;

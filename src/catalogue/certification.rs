@@ -6,6 +6,7 @@
 
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use entity::{
+    api_name::ApiName,
     certification::{self, CertificationState},
     certification_review::{self, ReviewDecision, ReviewStage},
     product,
@@ -338,7 +339,7 @@ pub async fn review(
             target_type: "Certification",
             target_id: Some(id),
             summary: json!({
-                "stage": format!("{stage:?}"), "decision": format!("{decision:?}"), "comment": comment,
+                "stage": stage.api_name(), "decision": decision.api_name(), "comment": comment,
             }),
         },
     )

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
+    api_name::ApiName,
     buyer,
     certification::{self, CertificationState},
     ledger_entry::{self, LedgerEntryKind},
@@ -732,7 +733,7 @@ async fn record_statuses(
             ));
         }
         current
-            .entry((format!("{status:?}"), exit_year))
+            .entry((status.api_name(), exit_year))
             .or_default()
             .push(code);
     }
@@ -774,16 +775,6 @@ fn status_row(
         recorded_by: Set(None),
         recorded_at: Set(at),
     }
-}
-
-fn status_name(status: PovertyStatus) -> String {
-    match status {
-        PovertyStatus::NotPoor => "NOT_POOR",
-        PovertyStatus::Poor => "POOR",
-        PovertyStatus::DeepPoverty => "DEEP_POVERTY",
-        PovertyStatus::Exited => "EXITED",
-    }
-    .to_owned()
 }
 
 /// Orders in the year to [`as_of`], each with its lines and events; the received ones in the
@@ -1019,11 +1010,11 @@ fn entry_for(
         order_id,
         order_line_id: line_id,
         buyer_org_id: buyer.org,
-        buyer_kind: format!("{:?}", buyer.kind),
+        buyer_kind: buyer.kind,
         producer_org_id: producer.org,
         product_id: product.id,
         product_name: product.name.clone(),
-        category: format!("{:?}", product.category),
+        category: product.category,
         quantity,
         amount_fen: product.price_fen * quantity,
         province_code: code[..2].to_owned(),
@@ -1032,11 +1023,11 @@ fn entry_for(
         township_code: Some(code[..9].to_owned()),
         village_code: Some(code.clone()),
         region_code: code,
-        province_status: status_name(PovertyStatus::NotPoor),
-        city_status: status_name(PovertyStatus::NotPoor),
-        county_status: status_name(county.status),
-        township_status: Some(status_name(PovertyStatus::NotPoor)),
-        village_status: Some(status_name(village.status)),
+        province_status: PovertyStatus::NotPoor,
+        city_status: PovertyStatus::NotPoor,
+        county_status: county.status,
+        township_status: Some(PovertyStatus::NotPoor),
+        village_status: Some(village.status),
         certified: product.certified_on(on),
         poor_households_linked: producer.households,
         paired: county

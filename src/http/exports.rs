@@ -1,5 +1,7 @@
 //! `GET /exports/ledger.csv` and `/exports/ledger.xlsx`: the ledger's raw entries, or a summary
-//! grouped like `ledgerSummary`, with the same filters and the same visibility. CSV is streamed a
+//! grouped like `ledgerSummary` (each code or ID with its name beside it), with the same filters
+//! and the same visibility. Refusals are JSON in the shape of `/graphql`'s errors; cells that a
+//! spreadsheet could take for a formula are neutralised ([`neutralise`]). CSV is streamed a
 //! page of entries at a time; XLSX is written in constant-memory mode to a temporary file and
 //! streamed from it, so a large export never sits in memory.
 
@@ -12,11 +14,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use entity::{ledger_entry, organization};
+use entity::{api_name::ApiName, ledger_entry, organization, region, region::RegionLevel};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
@@ -37,47 +38,214 @@ use crate::{
 
 const PAGE: u64 = 1000;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The parameters, checked as strictly as GraphQL checks arguments: an unknown or repeated
+/// parameter, a malformed date, dimension, ID, code or flag is refused with `BAD_USER_INPUT`.
+#[derive(Debug, Default, PartialEq)]
 pub struct ExportParams {
-    /// Comma-separated dimensions (e.g. `COUNTY,MONTH`); raw entries when absent.
-    group_by: Option<String>,
+    /// `groupBy=COUNTY,MONTH` (one or two `LedgerDimension` values); raw entries when absent or
+    /// empty.
+    group_by: Option<Vec<LedgerDimension>>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     region_code: Option<String>,
-    buyer_id: Option<String>,
-    producer_id: Option<String>,
-    #[serde(default)]
+    buyer: Option<Uuid>,
+    producer: Option<Uuid>,
     certified_only: bool,
-    #[serde(default)]
     paired_only: bool,
-    /// `zh` (default) for Chinese column headers, `en` for English.
-    lang: Option<String>,
+    /// `lang=zh` (default) for Chinese headers, `lang=en` for English.
+    chinese: bool,
 }
 
-fn refuse(code: ErrorCode, status: StatusCode, message: impl Into<String>) -> Response {
+const PARAMETERS: [&str; 9] = [
+    "groupBy",
+    "from",
+    "to",
+    "regionCode",
+    "buyerId",
+    "producerId",
+    "certifiedOnly",
+    "pairedOnly",
+    "lang",
+];
+
+/// Longest value any parameter may have (two dimension names, an ID).
+const MAX_VALUE: usize = 100;
+
+/// A `Date` as the API takes it: exactly `YYYY-MM-DD`, a real day.
+fn parse_date(name: &str, value: &str) -> Result<NaiveDate, AppError> {
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            AppError::BadInput(format!("`{name}` must be a date YYYY-MM-DD, not {value:?}"))
+        })
+}
+
+fn parse_flag(name: &str, value: &str) -> Result<bool, AppError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(AppError::BadInput(format!(
+            "`{name}` must be true or false, not {value:?}"
+        ))),
+    }
+}
+
+fn parse_dimensions(value: &str) -> Result<Option<Vec<LedgerDimension>>, AppError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let mut dimensions = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let parsed = <LedgerDimension as async_graphql::InputType>::parse(Some(
+            async_graphql::Value::Enum(async_graphql::Name::new(name)),
+        ))
+        .map_err(|_| AppError::BadInput(format!("`groupBy`: {name:?} is not a LedgerDimension")))?;
+        if dimensions.contains(&parsed) {
+            return Err(AppError::BadInput(format!(
+                "`groupBy`: {name} is named twice"
+            )));
+        }
+        dimensions.push(parsed);
+    }
+    if dimensions.len() > 2 {
+        return Err(AppError::BadInput(
+            "`groupBy`: group by at most two dimensions".into(),
+        ));
+    }
+    Ok(Some(dimensions))
+}
+
+/// Reads the query string's pairs into checked parameters.
+pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError> {
+    let mut params = ExportParams {
+        chinese: true,
+        ..ExportParams::default()
+    };
+    let mut seen = Vec::new();
+    for (name, value) in pairs {
+        let name = name.as_str();
+        if !PARAMETERS.contains(&name) {
+            let shown: String = name.chars().take(40).collect();
+            return Err(AppError::BadInput(format!(
+                "unknown parameter {shown:?}; expected one of {}",
+                PARAMETERS.join(", ")
+            )));
+        }
+        if seen.contains(&name) {
+            return Err(AppError::BadInput(format!("`{name}` is given twice")));
+        }
+        seen.push(name);
+        if value.chars().count() > MAX_VALUE {
+            return Err(AppError::BadInput(format!(
+                "`{name}` is longer than {MAX_VALUE} characters"
+            )));
+        }
+        let id = |kind: NodeKind| ids::expect(&async_graphql::ID(value.clone()), kind, name);
+        match name {
+            "groupBy" => params.group_by = parse_dimensions(value)?,
+            "from" => params.from = Some(parse_date(name, value)?),
+            "to" => params.to = Some(parse_date(name, value)?),
+            "regionCode" => {
+                if RegionLevel::of_code(value).is_none()
+                    || !value.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(AppError::BadInput(format!(
+                        "`regionCode` must be a division code of 2, 4, 6, 9 or 12 digits, not {value:?}"
+                    )));
+                }
+                params.region_code = Some(value.clone());
+            }
+            "buyerId" => params.buyer = Some(id(NodeKind::Buyer)?),
+            "producerId" => params.producer = Some(id(NodeKind::Producer)?),
+            "certifiedOnly" => params.certified_only = parse_flag(name, value)?,
+            "pairedOnly" => params.paired_only = parse_flag(name, value)?,
+            _ => {
+                params.chinese = match value.as_str() {
+                    "zh" => true,
+                    "en" => false,
+                    _ => {
+                        return Err(AppError::BadInput(format!(
+                            "`lang` must be zh or en, not {value:?}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from > to
+    {
+        return Err(AppError::BadInput("`from` is after `to`".into()));
+    }
+    Ok(params)
+}
+
+/// Refusals in the shape `/graphql` uses: `{"errors":[{"message", "extensions":{"code"}}]}`.
+fn app_error(error: AppError) -> Response {
+    let code = error.code();
+    let status = match code {
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let message = error.message();
+    // Logs the detail of internal errors; the client learns only the code.
+    let _: async_graphql::Error = error.into();
     Refusal::new(status, code, message).into_json_response()
 }
 
-fn app_error(error: AppError) -> Response {
-    match error {
-        AppError::Forbidden(why) => refuse(ErrorCode::Forbidden, StatusCode::FORBIDDEN, why),
-        AppError::BadInput(why) => refuse(ErrorCode::BadUserInput, StatusCode::BAD_REQUEST, why),
-        other => {
-            let _: async_graphql::Error = other.into(); // logs the detail
-            refuse(
-                ErrorCode::Internal,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-            )
+/// One cell of an export.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Text, some of it typed by users (product and organisation names): neutralised.
+    Text(String),
+    /// A count or sequence number: a number cell in XLSX.
+    Int(i64),
+    /// Fen, shown as yuan with two places: a number cell in XLSX, `-12.50` in CSV.
+    Money(i64),
+}
+
+/// OWASP's CSV-injection rule: text beginning with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return is what Excel, WPS and LibreOffice take for a formula, so it gets a leading `'` and is
+/// shown as typed. Numbers are not text: they are written as numbers (XLSX) or as a bare
+/// `-?digits[.dd]` (CSV), which no spreadsheet reads as a formula, so a refund stays `-12.50`.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+impl Cell {
+    fn text(value: impl Into<String>) -> Self {
+        Self::Text(value.into())
+    }
+
+    /// The cell as CSV text.
+    fn csv(&self) -> String {
+        match self {
+            Self::Text(text) => neutralise(text).into_owned(),
+            Self::Int(n) => n.to_string(),
+            Self::Money(fen) => Money(*fen).to_string(),
         }
     }
 }
 
-/// A table of strings, produced a page at a time.
+/// A table of cells, produced a page at a time.
 enum Rows {
     Entries { next_seq: i64, condition: Condition },
-    Summary(Option<Vec<Vec<String>>>),
+    Summary(Option<Vec<Vec<Cell>>>),
 }
 
 struct Export {
@@ -86,74 +254,170 @@ struct Export {
     rows: Rows,
 }
 
+/// The columns a dimension takes in a grouped export: a code or ID, then its name where it has
+/// one (Chinese, English).
+fn dimension_columns(dimension: LedgerDimension) -> &'static [(&'static str, &'static str)] {
+    match dimension {
+        LedgerDimension::Province => &[("省代码", "province code"), ("省", "province")],
+        LedgerDimension::City => &[("市代码", "city code"), ("市", "city")],
+        LedgerDimension::County => &[("县代码", "county code"), ("县", "county")],
+        LedgerDimension::Township => &[("乡镇代码", "township code"), ("乡镇", "township")],
+        LedgerDimension::Village => &[("村代码", "village code"), ("村", "village")],
+        LedgerDimension::Buyer => &[("采购单位ID", "buyer ID"), ("采购单位", "buyer")],
+        LedgerDimension::Producer => &[("经营主体ID", "producer ID"), ("经营主体", "producer")],
+        LedgerDimension::BuyerKind => &[("单位类型", "buyer kind")],
+        LedgerDimension::Category => &[("品类", "category")],
+        LedgerDimension::Month => &[("月份", "month")],
+    }
+}
+
+const SUM_COLUMNS: [(&str, &str); 3] = [
+    ("金额(元)", "amount (yuan)"),
+    ("数量", "quantity"),
+    ("笔数", "entries"),
+];
+
+const ENTRY_COLUMNS: [(&str, &str); 20] = [
+    ("序号", "seq"),
+    ("日期", "date"),
+    ("类型", "kind"),
+    ("采购单位", "buyer"),
+    ("单位类型", "buyer kind"),
+    ("经营主体", "producer"),
+    ("产品", "product"),
+    ("品类", "category"),
+    ("数量", "quantity"),
+    ("金额(元)", "amount (yuan)"),
+    ("区划代码", "region code"),
+    ("县代码", "county code"),
+    ("县", "county"),
+    ("县贫困状态", "county status"),
+    ("村贫困状态", "village status"),
+    ("认定产品", "certified"),
+    ("对口帮扶", "paired"),
+    ("带动贫困户数", "poor households linked"),
+    ("年度", "year"),
+    ("哈希", "hash"),
+];
+
 fn headers(chinese: bool, dimensions: Option<&[LedgerDimension]>) -> Vec<String> {
+    let pick = |(zh, en): &(&str, &str)| (if chinese { *zh } else { *en }).to_owned();
     match dimensions {
-        Some(dimensions) => {
-            let mut names: Vec<String> = dimensions.iter().map(|d| format!("{d:?}")).collect();
-            let sums = if chinese {
-                ["金额(元)", "数量", "笔数"]
-            } else {
-                ["amount (yuan)", "quantity", "entries"]
-            };
-            names.extend(sums.iter().map(|s| (*s).to_owned()));
-            names
-        }
-        None => {
-            let (zh, en): (&[&str], &[&str]) = (
-                &[
-                    "序号",
-                    "日期",
-                    "类型",
-                    "采购单位",
-                    "单位类型",
-                    "经营主体",
-                    "产品",
-                    "品类",
-                    "数量",
-                    "金额(元)",
-                    "区划代码",
-                    "县",
-                    "县贫困状态",
-                    "村贫困状态",
-                    "认定产品",
-                    "对口帮扶",
-                    "带动贫困户数",
-                    "年度",
-                    "哈希",
-                ],
-                &[
-                    "seq",
-                    "date",
-                    "kind",
-                    "buyer",
-                    "buyer kind",
-                    "producer",
-                    "product",
-                    "category",
-                    "quantity",
-                    "amount (yuan)",
-                    "region code",
-                    "county",
-                    "county status",
-                    "village status",
-                    "certified",
-                    "paired",
-                    "poor households linked",
-                    "year",
-                    "hash",
-                ],
-            );
-            (if chinese { zh } else { en })
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect()
+        Some(dimensions) => dimensions
+            .iter()
+            .flat_map(|d| dimension_columns(*d).iter())
+            .chain(SUM_COLUMNS.iter())
+            .map(pick)
+            .collect(),
+        None => ENTRY_COLUMNS.iter().map(pick).collect(),
+    }
+}
+
+/// Names of organisations and regions, one query each.
+async fn names(
+    db: &DatabaseConnection,
+    organizations: Vec<Uuid>,
+    regions: Vec<String>,
+) -> Result<(HashMap<Uuid, String>, HashMap<String, String>), AppError> {
+    let organizations = if organizations.is_empty() {
+        HashMap::new()
+    } else {
+        organization::Entity::find()
+            .filter(organization::Column::Id.is_in(organizations))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect()
+    };
+    let regions = if regions.is_empty() {
+        HashMap::new()
+    } else {
+        region::Entity::find()
+            .filter(region::Column::Code.is_in(regions))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect()
+    };
+    Ok((organizations, regions))
+}
+
+/// The rows of a grouped export: each key with its name beside it, then the sums.
+async fn summary_rows(
+    db: &DatabaseConnection,
+    chinese: bool,
+    dimensions: &[LedgerDimension],
+    groups: &[summary::Group],
+) -> Result<Vec<Vec<Cell>>, AppError> {
+    let mut organizations = Vec::new();
+    let mut regions = Vec::new();
+    for group in groups {
+        for (dimension, raw) in dimensions.iter().zip(&group.keys) {
+            if dimension.region_length().is_some() {
+                regions.push(raw.clone());
+            } else if let Ok(id) = Uuid::try_parse(raw) {
+                organizations.push(id);
+            }
         }
     }
+    regions.sort();
+    regions.dedup();
+    organizations.sort();
+    organizations.dedup();
+    let (organization_names, region_names) = names(db, organizations, regions).await?;
+    let unrecorded = if chinese {
+        "（该级未记录）"
+    } else {
+        "(not recorded at this level)"
+    };
+    Ok(groups
+        .iter()
+        .map(|group| {
+            let mut row = Vec::new();
+            for (dimension, raw) in dimensions.iter().zip(&group.keys) {
+                match dimension {
+                    _ if dimension.region_length().is_some() => {
+                        let length = dimension.region_length().unwrap_or(0);
+                        let name = if raw.len() < length {
+                            unrecorded.to_owned()
+                        } else {
+                            region_names.get(raw).cloned().unwrap_or_default()
+                        };
+                        row.extend([Cell::text(raw), Cell::Text(name)]);
+                    }
+                    LedgerDimension::Buyer | LedgerDimension::Producer => {
+                        let kind = if *dimension == LedgerDimension::Buyer {
+                            NodeKind::Buyer
+                        } else {
+                            NodeKind::Producer
+                        };
+                        let (id, name) = match Uuid::try_parse(raw) {
+                            Ok(uuid) => (
+                                kind.id(uuid).0,
+                                organization_names.get(&uuid).cloned().unwrap_or_default(),
+                            ),
+                            Err(_) => (raw.clone(), String::new()),
+                        };
+                        row.extend([Cell::Text(id), Cell::Text(name)]);
+                    }
+                    _ => row.push(Cell::text(raw)),
+                }
+            }
+            row.extend([
+                Cell::Money(group.amount_fen),
+                Cell::Int(group.quantity),
+                Cell::Int(group.entries),
+            ]);
+            row
+        })
+        .collect())
 }
 
 impl Export {
     /// The next page of rows, or `None` at the end.
-    async fn next_page(&mut self) -> Result<Option<Vec<Vec<String>>>, AppError> {
+    async fn next_page(&mut self) -> Result<Option<Vec<Vec<Cell>>>, AppError> {
         match &mut self.rows {
             Rows::Summary(rows) => Ok(rows.take()),
             Rows::Entries {
@@ -171,49 +435,59 @@ impl Export {
                     return Ok(None);
                 };
                 *next_seq = last.seq + 1;
-                let ids: Vec<Uuid> = page
+                let organizations: Vec<Uuid> = page
                     .iter()
                     .flat_map(|e| [e.buyer_org_id, e.producer_org_id])
                     .collect();
-                let names: HashMap<Uuid, String> = organization::Entity::find()
-                    .filter(organization::Column::Id.is_in(ids))
-                    .all(&self.db)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id, o.name))
-                    .collect();
+                let mut counties: Vec<String> =
+                    page.iter().map(|e| e.county_code.clone()).collect();
+                counties.sort();
+                counties.dedup();
+                let (organization_names, county_names) =
+                    names(&self.db, organizations, counties).await?;
+                let chinese = self.chinese;
                 let yes_no = |b: bool| {
-                    if self.chinese {
-                        if b { "是" } else { "否" }
-                    } else if b {
-                        "yes"
-                    } else {
-                        "no"
-                    }
+                    Cell::text(match (chinese, b) {
+                        (true, true) => "是",
+                        (true, false) => "否",
+                        (false, true) => "yes",
+                        (false, false) => "no",
+                    })
+                };
+                let name = |map: &HashMap<Uuid, String>, id: &Uuid| {
+                    Cell::Text(map.get(id).cloned().unwrap_or_default())
                 };
                 Ok(Some(
                     page.iter()
                         .map(|e| {
                             vec![
-                                e.seq.to_string(),
-                                e.occurred_on.to_string(),
-                                format!("{:?}", e.kind).to_uppercase(),
-                                names.get(&e.buyer_org_id).cloned().unwrap_or_default(),
-                                e.buyer_kind.clone(),
-                                names.get(&e.producer_org_id).cloned().unwrap_or_default(),
-                                e.product_name.clone(),
-                                e.category.clone(),
-                                e.quantity.to_string(),
-                                Money(e.amount_fen).to_string(),
-                                e.region_code.clone(),
-                                e.county_code.clone(),
-                                e.county_status.clone(),
-                                e.village_status.clone().unwrap_or_default(),
-                                yes_no(e.certified).to_owned(),
-                                yes_no(e.paired).to_owned(),
-                                e.poor_households_linked.to_string(),
-                                e.reporting_year.to_string(),
-                                e.hash.clone(),
+                                Cell::Int(e.seq),
+                                Cell::Text(e.occurred_on.to_string()),
+                                Cell::Text(e.kind.api_name()),
+                                name(&organization_names, &e.buyer_org_id),
+                                Cell::Text(e.buyer_kind.api_name()),
+                                name(&organization_names, &e.producer_org_id),
+                                Cell::text(&e.product_name),
+                                Cell::Text(e.category.api_name()),
+                                Cell::Int(e.quantity),
+                                Cell::Money(e.amount_fen),
+                                Cell::text(&e.region_code),
+                                Cell::text(&e.county_code),
+                                Cell::Text(
+                                    county_names
+                                        .get(&e.county_code)
+                                        .cloned()
+                                        .unwrap_or_default(),
+                                ),
+                                Cell::Text(e.county_status.api_name()),
+                                Cell::Text(
+                                    e.village_status.map(ApiName::api_name).unwrap_or_default(),
+                                ),
+                                yes_no(e.certified),
+                                yes_no(e.paired),
+                                Cell::Int(e.poor_households_linked.into()),
+                                Cell::Int(e.reporting_year.into()),
+                                Cell::text(&e.hash),
                             ]
                         })
                         .collect(),
@@ -228,17 +502,11 @@ async fn prepare(
     app: &AppState,
     peer: SocketAddr,
     headers_in: &HeaderMap,
-    params: ExportParams,
+    pairs: &[(String, String)],
 ) -> Result<(Export, Vec<String>), Response> {
     let viewer = match authenticate(app, headers_in) {
         Ok(Some(viewer)) => viewer,
-        Ok(None) => {
-            return Err(refuse(
-                ErrorCode::Unauthenticated,
-                StatusCode::UNAUTHORIZED,
-                "sign in first",
-            ));
-        }
+        Ok(None) => return Err(app_error(AppError::Unauthenticated)),
         Err(refusal) => return Err(refusal.into_json_response()),
     };
     let client = ClientInfo {
@@ -251,72 +519,28 @@ async fn prepare(
     admit(&app.services, Some(&viewer), &client)
         .await
         .map_err(Refusal::into_json_response)?;
+    let params = parse_params(pairs).map_err(app_error)?;
     let db = app.services.db.clone();
     let summaries = app.services.summaries.clone();
     let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
-    let chinese = params.lang.as_deref() != Some("en");
-    let buyer = params
-        .buyer_id
-        .as_deref()
-        .map(|id| {
-            ids::expect(
-                &async_graphql::ID(id.to_owned()),
-                NodeKind::Buyer,
-                "buyerId",
-            )
-        })
-        .transpose()
-        .map_err(app_error)?;
-    let producer = params
-        .producer_id
-        .as_deref()
-        .map(|id| {
-            ids::expect(
-                &async_graphql::ID(id.to_owned()),
-                NodeKind::Producer,
-                "producerId",
-            )
-        })
-        .transpose()
-        .map_err(app_error)?;
-    if let Some(group_by) = params.group_by.as_deref().filter(|g| !g.is_empty()) {
-        let mut dimensions = Vec::new();
-        for name in group_by.split(',') {
-            let value = async_graphql::Value::Enum(async_graphql::Name::new(name.trim()));
-            let dimension = <LedgerDimension as async_graphql::InputType>::parse(Some(value))
-                .map_err(|_| app_error(AppError::BadInput(format!("unknown dimension {name}"))))?;
-            dimensions.push(dimension);
-        }
-        if dimensions.len() > 2 {
-            return Err(app_error(AppError::BadInput(
-                "group by at most two dimensions".into(),
-            )));
-        }
+    let chinese = params.chinese;
+    if let Some(dimensions) = &params.group_by {
         let filter = SummaryFilter {
             from_month: params.from.map(summary::month_of),
             to_month: params.to.map(summary::month_of),
             region_code: params.region_code.clone(),
-            buyer_org_ids: buyer.map(|b| vec![b]),
-            producer_org_id: producer,
+            buyer_org_ids: params.buyer.map(|b| vec![b]),
+            producer_org_id: params.producer,
             certified_only: params.certified_only,
             paired_only: params.paired_only,
         };
-        let groups = summary::summarize(&db, &summaries, &dimensions, &filter, Some(&reach))
+        let groups = summary::summarize(&db, &summaries, dimensions, &filter, Some(&reach))
             .await
             .map_err(app_error)?;
-        let rows = groups
-            .iter()
-            .map(|g| {
-                let mut row = g.keys.clone();
-                row.extend([
-                    Money(g.amount_fen).to_string(),
-                    g.quantity.to_string(),
-                    g.entries.to_string(),
-                ]);
-                row
-            })
-            .collect();
-        let header = headers(chinese, Some(&dimensions));
+        let rows = summary_rows(&db, chinese, dimensions, &groups)
+            .await
+            .map_err(app_error)?;
+        let header = headers(chinese, Some(dimensions));
         return Ok((
             Export {
                 db,
@@ -344,10 +568,10 @@ async fn prepare(
     if let Some(code) = &params.region_code {
         condition = condition.add(subtree(ledger_entry::Column::RegionCode, code));
     }
-    if let Some(buyer) = buyer {
+    if let Some(buyer) = params.buyer {
         condition = condition.add(ledger_entry::Column::BuyerOrgId.eq(buyer));
     }
-    if let Some(producer) = producer {
+    if let Some(producer) = params.producer {
         condition = condition.add(ledger_entry::Column::ProducerOrgId.eq(producer));
     }
     if params.certified_only {
@@ -369,22 +593,30 @@ async fn prepare(
     ))
 }
 
-fn csv_bytes(rows: &[Vec<String>]) -> Vec<u8> {
+fn csv_bytes<R: AsRef<[String]>>(rows: &[R]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         // Writing strings into memory cannot fail.
-        let _ = writer.write_record(row);
+        let _ = writer.write_record(row.as_ref());
     }
     writer.into_inner().unwrap_or_default()
+}
+
+fn csv_cells(rows: &[Vec<Cell>]) -> Vec<u8> {
+    let text: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(Cell::csv).collect())
+        .collect();
+    csv_bytes(&text)
 }
 
 pub async fn ledger_csv(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers_in: HeaderMap,
-    Query(params): Query<ExportParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let (export, header) = match prepare(&app, peer, &headers_in, params).await {
+    let (export, header) = match prepare(&app, peer, &headers_in, &pairs).await {
         Ok(prepared) => prepared,
         Err(response) => return response,
     };
@@ -395,7 +627,7 @@ pub async fn ledger_csv(
     let body = futures_util::stream::unfold(Some(export), |state| async move {
         let mut export = state?;
         match export.next_page().await {
-            Ok(Some(rows)) => Some((Ok(csv_bytes(&rows)), Some(export))),
+            Ok(Some(rows)) => Some((Ok(csv_cells(&rows)), Some(export))),
             Ok(None) => None,
             Err(error) => {
                 let _: async_graphql::Error = error.into();
@@ -421,9 +653,9 @@ pub async fn ledger_xlsx(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers_in: HeaderMap,
-    Query(params): Query<ExportParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let (mut export, header) = match prepare(&app, peer, &headers_in, params).await {
+    let (mut export, header) = match prepare(&app, peer, &headers_in, &pairs).await {
         Ok(prepared) => prepared,
         Err(response) => return response,
     };
@@ -478,13 +710,22 @@ async fn write_xlsx(
             .write_string(0, column as u16, name)
             .map_err(AppError::internal)?;
     }
+    let yuan = rust_xlsxwriter::Format::new().set_num_format("0.00");
     let mut row = 1u32;
     while let Some(page) = export.next_page().await? {
-        for values in page {
-            for (column, value) in values.iter().enumerate() {
-                sheet
-                    .write_string(row, column as u16, value)
-                    .map_err(AppError::internal)?;
+        for cells in page {
+            for (column, cell) in cells.iter().enumerate() {
+                let column = column as u16;
+                // Text is written as text (never a formula) and neutralised too, so it stays
+                // inert when the sheet is saved again as CSV; numbers stay numbers.
+                match cell {
+                    Cell::Text(text) => sheet.write_string(row, column, neutralise(text)),
+                    Cell::Int(n) => sheet.write_number(row, column, *n as f64),
+                    Cell::Money(fen) => {
+                        sheet.write_number_with_format(row, column, *fen as f64 / 100.0, &yuan)
+                    }
+                }
+                .map_err(AppError::internal)?;
             }
             row += 1;
         }
@@ -496,4 +737,92 @@ async fn write_xlsx(
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &[(&str, &str)]) -> Result<ExportParams, AppError> {
+        let pairs: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        parse_params(&pairs)
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_other_text_is_not() {
+        for dangerous in ["=1+1", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise(dangerous), format!("'{dangerous}"));
+        }
+        for plain in ["灵寿红薯", "1+1", "'=already quoted", "a=b", ""] {
+            assert_eq!(neutralise(plain), plain);
+        }
+        // A refund's amount is a number, not text: written bare.
+        assert_eq!(Cell::Money(-1250).csv(), "-12.50");
+        assert_eq!(Cell::Int(-3).csv(), "-3");
+        assert_eq!(Cell::text("-3").csv(), "'-3");
+    }
+
+    #[test]
+    fn good_parameters_parse() {
+        let buyer = NodeKind::Buyer.id(Uuid::nil()).0;
+        let params = parse(&[
+            ("groupBy", "COUNTY, MONTH"),
+            ("from", "2026-01-01"),
+            ("to", "2026-12-31"),
+            ("regionCode", "130126"),
+            ("buyerId", &buyer),
+            ("certifiedOnly", "true"),
+            ("pairedOnly", "false"),
+            ("lang", "en"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            params.group_by,
+            Some(vec![LedgerDimension::County, LedgerDimension::Month])
+        );
+        assert_eq!(params.buyer, Some(Uuid::nil()));
+        assert!(params.certified_only && !params.paired_only && !params.chinese);
+        assert!(parse(&[("groupBy", "")]).is_ok_and(|p| p.group_by.is_none()));
+        assert!(parse(&[]).is_ok_and(|p| p.chinese));
+    }
+
+    #[test]
+    fn bad_parameters_are_bad_user_input() {
+        let producer = NodeKind::Producer.id(Uuid::nil()).0;
+        for query in [
+            vec![("from", "2026-02-30")],
+            vec![("from", "26-01-01")],
+            vec![("to", "2026-1-1")],
+            vec![("to", "+2026-01-01")],
+            vec![("from", "2026-12-01"), ("to", "2026-01-01")],
+            vec![("groupBy", "WEATHER")],
+            vec![("groupBy", "COUNTY,COUNTY")],
+            vec![("groupBy", "COUNTY,MONTH,BUYER")],
+            vec![("groupBy", "county")],
+            vec![("regionCode", "13012")],
+            vec![("regionCode", "13012a")],
+            vec![("regionCode", "%")],
+            vec![("buyerId", "nonsense")],
+            vec![("buyerId", producer.as_str())],
+            vec![("producerId", "")],
+            vec![("certifiedOnly", "yes")],
+            vec![("pairedOnly", "1")],
+            vec![("lang", "fr")],
+            vec![("form", "2026-01-01")],
+            vec![("lang", "en"), ("lang", "en")],
+        ] {
+            match parse(&query) {
+                Err(AppError::BadInput(_)) => {}
+                other => panic!("{query:?}: {other:?}"),
+            }
+        }
+        let long = "1".repeat(MAX_VALUE + 1);
+        assert!(matches!(
+            parse(&[("regionCode", &long)]),
+            Err(AppError::BadInput(_))
+        ));
+    }
 }

@@ -2,8 +2,12 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
+    api_name::ApiName,
     audit_event,
+    buyer::BuyerKind,
     ledger_entry::{self, LedgerEntryKind},
+    product::ProductCategory,
+    region::PovertyStatus,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -56,8 +60,8 @@ impl LedgerEntry {
     }
 
     /// The buyer's kind on the day (agency, school, canteen…).
-    async fn buyer_kind(&self) -> &str {
-        &self.0.buyer_kind
+    async fn buyer_kind(&self) -> BuyerKind {
+        self.0.buyer_kind
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
@@ -72,8 +76,8 @@ impl LedgerEntry {
         &self.0.product_name
     }
 
-    async fn category(&self) -> &str {
-        &self.0.category
+    async fn category(&self) -> ProductCategory {
+        self.0.category
     }
 
     async fn quantity(&self) -> i64 {
@@ -98,24 +102,24 @@ impl LedgerEntry {
         &self.0.county_code
     }
 
-    async fn province_status(&self) -> &str {
-        &self.0.province_status
+    async fn province_status(&self) -> PovertyStatus {
+        self.0.province_status
     }
 
-    async fn city_status(&self) -> &str {
-        &self.0.city_status
+    async fn city_status(&self) -> PovertyStatus {
+        self.0.city_status
     }
 
-    async fn county_status(&self) -> &str {
-        &self.0.county_status
+    async fn county_status(&self) -> PovertyStatus {
+        self.0.county_status
     }
 
-    async fn township_status(&self) -> Option<&str> {
-        self.0.township_status.as_deref()
+    async fn township_status(&self) -> Option<PovertyStatus> {
+        self.0.township_status
     }
 
-    async fn village_status(&self) -> Option<&str> {
-        self.0.village_status.as_deref()
+    async fn village_status(&self) -> Option<PovertyStatus> {
+        self.0.village_status
     }
 
     /// A certified poverty-alleviation product on the day of the sale.
@@ -231,10 +235,15 @@ pub struct LedgerSummaryFilter {
 #[derive(SimpleObject)]
 pub struct LedgerGroupKey {
     pub dimension: LedgerDimension,
-    /// A division code, a month `YYYY-MM`, a kind or category name, or a Buyer/Producer ID.
+    /// A division code, a month `YYYY-MM`, a `BuyerKind` or `ProductCategory` value, or a
+    /// Buyer/Producer ID.
     pub value: String,
     /// What people read: the region's or organisation's name (the value otherwise).
     pub label: String,
+    /// The key as the enum, when the dimension is `BUYER_KIND`.
+    pub buyer_kind: Option<BuyerKind>,
+    /// The key as the enum, when the dimension is `CATEGORY`.
+    pub category: Option<ProductCategory>,
 }
 
 #[derive(SimpleObject)]
@@ -534,6 +543,12 @@ impl LedgerQuery {
                 keys.push(LedgerGroupKey {
                     dimension: *dimension,
                     label: label(ctx, *dimension, &raw).await?,
+                    buyer_kind: (*dimension == LedgerDimension::BuyerKind)
+                        .then(|| BuyerKind::from_api_name(&raw))
+                        .flatten(),
+                    category: (*dimension == LedgerDimension::Category)
+                        .then(|| ProductCategory::from_api_name(&raw))
+                        .flatten(),
                     value: key_value(*dimension, raw),
                 });
             }

@@ -4,9 +4,12 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
+    api_name::ApiName,
+    buyer::BuyerKind,
     ledger_county_tally,
     ledger_entry::{self, LedgerEntryKind},
-    ledger_head, ledger_tally, order, order_line, product,
+    ledger_head, ledger_tally, order, order_line,
+    product::{self, ProductCategory},
     region::PovertyStatus,
 };
 use migration::GENESIS;
@@ -32,39 +35,38 @@ use crate::{
     region::{service as regions, subtree},
 };
 
-fn status_name(status: PovertyStatus) -> &'static str {
-    match status {
-        PovertyStatus::NotPoor => "NOT_POOR",
-        PovertyStatus::Poor => "POOR",
-        PovertyStatus::DeepPoverty => "DEEP_POVERTY",
-        PovertyStatus::Exited => "EXITED",
-    }
-}
-
-/// The hash of an entry: its content, fields separated by a control character no field
-/// contains, then the previous entry's hash.
-pub fn hash_of(entry: &ledger_entry::Model) -> String {
+/// What an entry's hash covers: its content, fields separated by a control character no field
+/// contains, then the previous entry's hash. Enumerations are written by their declared API
+/// values (`SALE`, `CANTEEN`, `GRAIN_OIL`, `NOT_POOR`), never by Rust names, so renaming a
+/// variant cannot change a hash; a unit test pins these bytes for one entry.
+pub fn preimage_of(entry: &ledger_entry::Model) -> String {
     let fields = [
         entry.seq.to_string(),
         entry.id.to_string(),
-        format!("{:?}", entry.kind),
+        entry.kind.api_name(),
         entry.refund_of.map(|r| r.to_string()).unwrap_or_default(),
         entry.order_id.to_string(),
         entry.order_line_id.to_string(),
         entry.buyer_org_id.to_string(),
-        entry.buyer_kind.clone(),
+        entry.buyer_kind.api_name(),
         entry.producer_org_id.to_string(),
         entry.product_id.to_string(),
         entry.product_name.clone(),
-        entry.category.clone(),
+        entry.category.api_name(),
         entry.quantity.to_string(),
         entry.amount_fen.to_string(),
         entry.region_code.clone(),
-        entry.province_status.clone(),
-        entry.city_status.clone(),
-        entry.county_status.clone(),
-        entry.township_status.clone().unwrap_or_default(),
-        entry.village_status.clone().unwrap_or_default(),
+        entry.province_status.api_name(),
+        entry.city_status.api_name(),
+        entry.county_status.api_name(),
+        entry
+            .township_status
+            .map(ApiName::api_name)
+            .unwrap_or_default(),
+        entry
+            .village_status
+            .map(ApiName::api_name)
+            .unwrap_or_default(),
         entry.certified.to_string(),
         entry.poor_households_linked.to_string(),
         entry.paired.to_string(),
@@ -72,7 +74,12 @@ pub fn hash_of(entry: &ledger_entry::Model) -> String {
         entry.occurred_on.to_string(),
         entry.prev_hash.clone(),
     ];
-    let digest = Sha256::digest(fields.join("\u{1f}").as_bytes());
+    fields.join("\u{1f}")
+}
+
+/// The hash of an entry: SHA-256 of [`preimage_of`], in lower-case hex.
+pub fn hash_of(entry: &ledger_entry::Model) -> String {
+    let digest = Sha256::digest(preimage_of(entry).as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -99,7 +106,7 @@ pub async fn record_receipt(
     let county_code: String = code.chars().take(6).collect();
     // The status each level of the chain had on the day of the sale.
     let statuses = regions::chain_statuses_on(conn, &code, day).await?;
-    let status_at = |length: usize| statuses.get(&length).map(|s| status_name(*s).to_owned());
+    let status_at = |length: usize| statuses.get(&length).copied();
     let paired = regions::pairings_helping_buyer(conn, &buyer, day)
         .await?
         .iter()
@@ -122,11 +129,11 @@ pub async fn record_receipt(
             order_id: order.id,
             order_line_id: line.id,
             buyer_org_id: buyer.organization_id,
-            buyer_kind: format!("{:?}", buyer.kind),
+            buyer_kind: buyer.kind,
             producer_org_id: producer.organization_id,
             product_id: line.product_id,
             product_name: line.product_name.clone(),
-            category: format!("{:?}", line.category),
+            category: line.category,
             quantity,
             amount_fen: line.price_fen * quantity,
             region_code: code.clone(),
@@ -135,9 +142,9 @@ pub async fn record_receipt(
             county_code: county_code.clone(),
             township_code: (code.len() >= 9).then(|| code.chars().take(9).collect()),
             village_code: (code.len() == 12).then(|| code.clone()),
-            province_status: status_at(2).unwrap_or_else(|| "NOT_POOR".into()),
-            city_status: status_at(4).unwrap_or_else(|| "NOT_POOR".into()),
-            county_status: status_at(6).unwrap_or_else(|| "NOT_POOR".into()),
+            province_status: status_at(2).unwrap_or(PovertyStatus::NotPoor),
+            city_status: status_at(4).unwrap_or(PovertyStatus::NotPoor),
+            county_status: status_at(6).unwrap_or(PovertyStatus::NotPoor),
             township_status: status_at(9),
             village_status: status_at(12),
             certified: certified.contains(&line.product_id),
@@ -203,9 +210,18 @@ async fn append(
 type Sums = (i64, i64, i64);
 /// A monthly rollup's grain: month, region, buyer, buyer kind, producer, category, certified,
 /// paired.
-type TallyKey = (String, String, Uuid, String, Uuid, String, bool, bool);
+type TallyKey = (
+    String,
+    String,
+    Uuid,
+    BuyerKind,
+    Uuid,
+    ProductCategory,
+    bool,
+    bool,
+);
 /// A county rollup's grain: month, county, buyer kind, certified, paired.
-type CountyKey = (String, String, String, bool, bool);
+type CountyKey = (String, String, BuyerKind, bool, bool);
 
 /// What entries add to the rollups, summed per row (a statement may touch each row once) and
 /// in key order. Appends and the data generator both build their rollups with it.
@@ -224,9 +240,9 @@ impl Rollups {
                 month.clone(),
                 entry.region_code.clone(),
                 entry.buyer_org_id,
-                entry.buyer_kind.clone(),
+                entry.buyer_kind,
                 entry.producer_org_id,
-                entry.category.clone(),
+                entry.category,
                 entry.certified,
                 entry.paired,
             ))
@@ -237,7 +253,7 @@ impl Rollups {
             .entry((
                 month,
                 entry.county_code.clone(),
-                entry.buyer_kind.clone(),
+                entry.buyer_kind,
                 entry.certified,
                 entry.paired,
             ))
@@ -564,20 +580,25 @@ pub async fn verify(
 mod tests {
     use super::*;
 
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0000 | n)
+    }
+
+    /// A fixed entry; distinct IDs, so a change of field order changes the bytes.
     fn entry() -> ledger_entry::Model {
         ledger_entry::Model {
-            id: Uuid::nil(),
+            id: id(1),
             seq: 1,
             kind: LedgerEntryKind::Sale,
             refund_of: None,
-            order_id: Uuid::nil(),
-            order_line_id: Uuid::nil(),
-            buyer_org_id: Uuid::nil(),
-            buyer_kind: "CANTEEN".into(),
-            producer_org_id: Uuid::nil(),
-            product_id: Uuid::nil(),
+            order_id: id(2),
+            order_line_id: id(3),
+            buyer_org_id: id(4),
+            buyer_kind: BuyerKind::Canteen,
+            producer_org_id: id(5),
+            product_id: id(6),
             product_name: "灵寿红薯".into(),
-            category: "GrainOil".into(),
+            category: ProductCategory::GrainOil,
             quantity: 10,
             amount_fen: 45_000,
             region_code: "130126204207".into(),
@@ -586,11 +607,11 @@ mod tests {
             county_code: "130126".into(),
             township_code: Some("130126204".into()),
             village_code: Some("130126204207".into()),
-            province_status: "NOT_POOR".into(),
-            city_status: "NOT_POOR".into(),
-            county_status: "POOR".into(),
-            township_status: Some("NOT_POOR".into()),
-            village_status: Some("POOR".into()),
+            province_status: PovertyStatus::NotPoor,
+            city_status: PovertyStatus::NotPoor,
+            county_status: PovertyStatus::Poor,
+            township_status: Some(PovertyStatus::NotPoor),
+            village_status: Some(PovertyStatus::Poor),
             certified: true,
             poor_households_linked: 86,
             paired: false,
@@ -602,6 +623,61 @@ mod tests {
         }
     }
 
+    /// The exact bytes hashed, and the hash: if this test fails, every stored hash would stop
+    /// verifying. Change it only together with a migration that re-chains the ledger.
+    #[test]
+    fn the_hashed_bytes_are_pinned() {
+        let expected = [
+            "1",
+            "00000000-0000-7000-8000-000000000001",
+            "SALE",
+            "",
+            "00000000-0000-7000-8000-000000000002",
+            "00000000-0000-7000-8000-000000000003",
+            "00000000-0000-7000-8000-000000000004",
+            "CANTEEN",
+            "00000000-0000-7000-8000-000000000005",
+            "00000000-0000-7000-8000-000000000006",
+            "灵寿红薯",
+            "GRAIN_OIL",
+            "10",
+            "45000",
+            "130126204207",
+            "NOT_POOR",
+            "NOT_POOR",
+            "POOR",
+            "NOT_POOR",
+            "POOR",
+            "true",
+            "86",
+            "false",
+            "2026",
+            "2026-11-23",
+            GENESIS,
+        ]
+        .join("\u{1f}");
+        assert_eq!(preimage_of(&entry()), expected);
+        // sha256 of the bytes above, computed outside Rust (Python's hashlib).
+        assert_eq!(
+            hash_of(&entry()),
+            "7fb732b8c62fbb260268631a3a7af091fa68d3b14ab4f68ef66b34669ed77568"
+        );
+    }
+
+    #[test]
+    fn a_refund_hashes_its_kind_and_the_sale_it_corrects() {
+        let mut refund = entry();
+        refund.kind = LedgerEntryKind::Refund;
+        refund.refund_of = Some(id(7));
+        let preimage = preimage_of(&refund);
+        assert!(
+            preimage.starts_with(
+                "1\u{1f}00000000-0000-7000-8000-000000000001\u{1f}REFUND\u{1f}00000000-0000-7000-8000-000000000007\u{1f}"
+            ),
+            "{preimage}"
+        );
+    }
+
     #[test]
     fn any_change_of_content_or_link_changes_the_hash() {
         let original = hash_of(&entry());
@@ -610,8 +686,12 @@ mod tests {
         let mut link = entry();
         link.prev_hash = "1".repeat(64);
         let mut status = entry();
-        status.county_status = "NOT_POOR".into();
-        for changed in [amount, link, status] {
+        status.county_status = PovertyStatus::NotPoor;
+        let mut kind = entry();
+        kind.buyer_kind = BuyerKind::School;
+        let mut category = entry();
+        category.category = ProductCategory::Vegetables;
+        for changed in [amount, link, status, kind, category] {
             assert_ne!(hash_of(&changed), original);
         }
         assert_eq!(hash_of(&entry()), original, "the hash is deterministic");

@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, Utc};
 use entity::{
+    api_name::ApiName,
     buyer::{self, BuyerKind},
     organization::{self, OrganizationKind},
     procurement_declaration::{self, CanteenArrangement},
@@ -159,7 +160,7 @@ pub async fn create(
             action: "createBuyer",
             target_type: "Buyer",
             target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": format!("{:?}", input.kind) }),
+            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
         },
     )
     .await?;
@@ -438,7 +439,7 @@ pub async fn set_target(
             target_type: "Buyer",
             target_id: Some(organization_id),
             summary: json!({
-                "buyer": org.name, "year": saved.year, "canteen": format!("{:?}", saved.canteen),
+                "buyer": org.name, "year": saved.year, "canteen": saved.canteen.api_name(),
                 "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
                 "targetFen": saved.target_fen,
             }),

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use entity::{
+    api_name::ApiName,
     membership::{self, MemberRole},
     organization::{self, OrganizationKind},
 };
@@ -99,7 +100,7 @@ pub async fn registrant(
         return Err(AppError::field(
             "organizationId",
             ErrorCode::Invalid,
-            format!("this organisation is not a {kind:?}").to_lowercase(),
+            format!("this organisation is not a {}", kind.api_name()),
         ));
     }
     if !viewer.is_admin() {

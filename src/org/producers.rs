@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use entity::{
+    api_name::ApiName,
     organization::{self, OrganizationKind},
     producer::{self, CreditStatus, LinkageMode, ProducerKind, VerificationStatus},
     product::{self, ProductStatus},
@@ -163,7 +164,7 @@ pub async fn create(
             action: "createProducer",
             target_type: "Producer",
             target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": format!("{:?}", input.kind) }),
+            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
         },
     )
     .await?;

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use entity::{
+    api_name::ApiName,
     membership::{self, MemberRole},
     organization, user,
 };
@@ -126,7 +127,7 @@ pub async fn add_member(
             action: "addMember",
             target_type: "Organization",
             target_id: Some(organization.id),
-            summary: json!({ "user": member.username, "role": format!("{role:?}").to_uppercase() }),
+            summary: json!({ "user": member.username, "role": role.api_name() }),
         },
     )
     .await?;

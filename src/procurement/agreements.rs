@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, Utc};
 use entity::{
     agreement::{self, AgreementStatus},
+    api_name::ApiName,
     order::{self, OrderStatus},
     order_line,
 };
@@ -195,7 +196,11 @@ async fn change_status(
     if !from.contains(&current.status) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("a {:?} agreement cannot become {to:?}", current.status).to_lowercase(),
+            format!(
+                "a {} agreement cannot become {}",
+                current.status.api_name(),
+                to.api_name()
+            ),
         ));
     }
     let txn = services.db.begin().await?;
@@ -228,7 +233,7 @@ async fn change_status(
             action: if to == AgreementStatus::Active { "acceptAgreement" } else { "terminateAgreement" },
             target_type: "Agreement",
             target_id: Some(current.id),
-            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{to:?}"), "reason": reason }),
+            summary: json!({ "from": current.status.api_name(), "to": to.api_name(), "reason": reason }),
         },
     )
     .await?;

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{SubsecRound, Utc};
 use entity::{
+    api_name::ApiName,
     idempotency_key, membership, order,
     order::{OrderStatus, PaymentTerms},
     order_event, order_line, product,
@@ -62,7 +63,7 @@ fn request_hash(basket: &Basket) -> String {
     lines.sort();
     let canonical = json!({
         "lines": lines.iter().map(|(p, q)| (p.to_string(), q)).collect::<Vec<_>>(),
-        "terms": format!("{:?}", basket.payment_terms),
+        "terms": basket.payment_terms.api_name(),
         "agreement": basket.agreement_id.map(|a| a.to_string()),
         "note": basket.note,
     });
@@ -518,10 +519,14 @@ pub async fn transition(
         return Err(AppError::state(
             ErrorCode::InvalidState,
             format!(
-                "a {:?} order cannot be {step:?}ed by the {side:?}",
-                current.status
-            )
-            .to_lowercase(),
+                "the {} cannot {} a {} order",
+                match side {
+                    Side::Buyer => "buyer",
+                    Side::Producer => "producer",
+                },
+                entity::api_name::graphql_name(step),
+                current.status.api_name()
+            ),
         ));
     }
     let reason = reason
@@ -599,7 +604,7 @@ pub async fn transition(
             },
             target_type: "Order",
             target_id: Some(id),
-            summary: json!({ "from": format!("{:?}", current.status), "to": format!("{next:?}"), "reason": reason }),
+            summary: json!({ "from": current.status.api_name(), "to": next.api_name(), "reason": reason }),
         },
     )
     .await?;

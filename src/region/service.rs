@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
+    api_name::ApiName,
     buyer,
     pairing::{self, PairingKind},
     product,
@@ -86,17 +87,14 @@ pub async fn require(
         )
     })?;
     if !levels.contains(&region.level) {
-        let wanted: Vec<String> = levels
-            .iter()
-            .map(|l| format!("{l:?}").to_uppercase())
-            .collect();
+        let wanted: Vec<String> = levels.iter().map(|l| l.api_name()).collect();
         return Err(AppError::field(
             field,
             ErrorCode::WrongRegionLevel,
             format!(
-                "{} is a {:?}; expected {}",
+                "{} is a {}; expected {}",
                 region.name,
-                region.level,
+                region.level.api_name(),
                 wanted.join(" or ")
             ),
         ));
@@ -297,8 +295,8 @@ pub async fn update_status(
             target_type: "Region",
             target_id: None,
             summary: json!({
-                "code": region.code, "from": format!("{:?}", region.poverty_status),
-                "to": format!("{:?}", change.status), "exitYear": change.exit_year,
+                "code": region.code, "from": region.poverty_status.api_name(),
+                "to": change.status.api_name(), "exitYear": change.exit_year,
                 "effectiveFrom": effective_from.to_string(),
             }),
         },
@@ -425,7 +423,7 @@ pub async fn create_pairing(
             target_id: Some(created.id),
             summary: json!({
                 "helper": created.helper_region_code.clone().or(created.helper_org_id.map(|o| o.to_string())),
-                "helped": created.helped_region_code, "kind": format!("{:?}", created.kind),
+                "helped": created.helped_region_code, "kind": created.kind.api_name(),
             }),
         },
     )

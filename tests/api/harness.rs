@@ -19,7 +19,7 @@ pub const JWT_SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
 pub const PASSWORD: &str = "Lingshou-sweet-potato-2026";
 
 /// Where a test's database lives, removed when the test ends (even when it fails).
-enum Store {
+pub enum Store {
     /// Owned by another `TestApp`.
     Borrowed,
     Sqlite(tempfile::TempDir),
@@ -70,7 +70,8 @@ pub fn on_redis() -> bool {
     std::env::var("TEST_REDIS_URL").is_ok()
 }
 
-async fn fresh_database() -> (DatabaseConnection, Store) {
+/// A fresh, empty database (no migrations applied) and what removes it.
+pub async fn fresh_database() -> (DatabaseConnection, Store) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => {
             let schema = format!("test_{}", Uuid::now_v7().simple());
@@ -111,6 +112,16 @@ impl TestApp {
         Self::start(configure, std::future::pending()).await.0
     }
 
+    /// An app on a database that `prepare` fills before the migrations run (it may apply some
+    /// of them itself, to write data as an older version did).
+    pub async fn spawn_after(prepare: impl AsyncFnOnce(&DatabaseConnection)) -> Self {
+        let (conn, store) = fresh_database().await;
+        prepare(&conn).await;
+        Self::start_on(conn, store, |_| {}, std::future::pending())
+            .await
+            .0
+    }
+
     /// An app whose server stops when the returned sender fires; the handle ends with it.
     pub async fn spawn_stoppable() -> (
         Self,
@@ -130,6 +141,15 @@ impl TestApp {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<std::io::Result<()>>) {
         let (conn, store) = fresh_database().await;
+        Self::start_on(conn, store, configure, shutdown).await
+    }
+
+    async fn start_on(
+        conn: DatabaseConnection,
+        store: Store,
+        configure: impl FnOnce(&mut Settings),
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> (Self, tokio::task::JoinHandle<std::io::Result<()>>) {
         db::migrate(&conn).await.expect("migrations");
         let mut settings = test_settings();
         settings.redis_prefix = format!("test:{}:", Uuid::now_v7().simple());

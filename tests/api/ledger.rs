@@ -89,7 +89,8 @@ async fn a_receipt_lands_in_the_ledger_as_the_day_classified_it() {
     );
     assert_eq!(entry["region"]["code"], crate::world::VILLAGE);
     assert_eq!(entry["poorHouseholdsLinked"], 86);
-    assert_eq!(entry["buyerKind"], "Canteen");
+    assert_eq!(entry["buyerKind"], "CANTEEN", "the API's value, not Rust's");
+    assert_eq!(entry["category"], "GRAIN_OIL");
     assert_eq!(entry["certified"], false);
     assert_eq!(entry["paired"], false);
     assert_eq!(entry["prevHash"], "0".repeat(64));

@@ -11,6 +11,7 @@ mod generator;
 mod harness;
 mod http_spec;
 mod ledger;
+mod ledger_values;
 mod limits;
 mod live;
 mod operations;

@@ -92,7 +92,7 @@ async fn totals_roll_up_the_region_tree_and_split_by_any_two_dimensions() {
     let month = format!("{:04}-{:02}", Utc::now().year(), Utc::now().month());
     assert_eq!(
         groups(&two),
-        [(vec!["Canteen".to_owned(), month], "650.00".to_owned())]
+        [(vec!["CANTEEN".to_owned(), month], "650.00".to_owned())]
     );
     let by_product_category = w
         .app
@@ -104,7 +104,7 @@ async fn totals_roll_up_the_region_tree_and_split_by_any_two_dimensions() {
         .await;
     assert_eq!(
         groups(&by_product_category)[0].0,
-        ["GrainOil", "灵寿县青廉红薯种植专业合作社"]
+        ["GRAIN_OIL", "灵寿县青廉红薯种植专业合作社"]
     );
 
     let elsewhere = w
