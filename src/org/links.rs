@@ -336,7 +336,8 @@ fn summary(link: &unit_link::Model) -> serde_json::Value {
 
 /// Another confirmed link that already counts this link's unit toward a different unit in an
 /// overlapping year: a unit's purchases count toward one other unit at most, or one purchase
-/// would appear in two units' figures.
+/// would appear in two units' figures (a contractor serving several units would need each
+/// order bound to the unit it is for). Call inside the confirming transaction.
 async fn conflict(
     conn: &impl ConnectionTrait,
     link: &unit_link::Model,
@@ -344,6 +345,11 @@ async fn conflict(
     if link.kind == UnitLinkKind::Subunit {
         return Ok(None);
     }
+    // Confirmations for one counted unit queue here (PostgreSQL), so two cannot both pass.
+    buyer::Entity::find_by_id(link.counted_org_id)
+        .lock_exclusive()
+        .one(conn)
+        .await?;
     let mut select = unit_link::Entity::find()
         .filter(unit_link::Column::CountedOrgId.eq(link.counted_org_id))
         .filter(unit_link::Column::UnitOrgId.ne(link.unit_org_id))
