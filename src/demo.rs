@@ -252,6 +252,9 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
         organizations.insert(row.key.clone(), org.id);
     }
 
+    // Seeded by a platform admin, who may confirm for both sides: every parent, contractor and
+    // shared canteen named here becomes a confirmed unit link (they stand for agreed
+    // arrangements), so the demo's targets count them.
     for row in &world.buyers {
         let input = BuyerInput {
             name: row.name.clone(),

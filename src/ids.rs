@@ -25,10 +25,11 @@ pub enum NodeKind {
     Agreement,
     UnsoldAlert,
     PurchaseDrive,
+    UnitLink,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 14] = [
+    const ALL: [NodeKind; 15] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -43,6 +44,7 @@ impl NodeKind {
         NodeKind::Agreement,
         NodeKind::UnsoldAlert,
         NodeKind::PurchaseDrive,
+        NodeKind::UnitLink,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl NodeKind {
             Self::Agreement => "Agreement",
             Self::UnsoldAlert => "UnsoldAlert",
             Self::PurchaseDrive => "PurchaseDrive",
+            Self::UnitLink => "UnitLink",
         }
     }
 

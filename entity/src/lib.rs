@@ -32,5 +32,6 @@ pub mod region;
 pub mod region_status;
 pub mod role_grant;
 pub mod stock_adjustment;
+pub mod unit_link;
 pub mod unsold_alert;
 pub mod user;

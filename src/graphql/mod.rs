@@ -19,6 +19,7 @@ use crate::{
     org::{
         buyer_api::{BuyerMutation, BuyerQuery},
         graphql::OrgMutation,
+        link_api::UnitLinkMutation,
         producer_api::{ProducerMutation, ProducerQuery},
     },
     procurement::graphql::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
@@ -48,6 +49,7 @@ pub struct Mutation(
     RegionMutation,
     ProducerMutation,
     BuyerMutation,
+    UnitLinkMutation,
     CatalogueMutation,
     OrderMutation,
     AgreementMutation,

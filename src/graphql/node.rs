@@ -135,9 +135,11 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             .await
             .map_err(AppError::from)?
             .map(|d| Node::PurchaseDrive(PurchaseDrive(d))),
-        NodeKind::Region | NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement => {
-            None
-        }
+        NodeKind::Region
+        | NodeKind::OrderLine
+        | NodeKind::LedgerEntry
+        | NodeKind::Agreement
+        | NodeKind::UnitLink => None,
     })
 }
 

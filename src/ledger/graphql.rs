@@ -272,7 +272,9 @@ pub struct TargetProgress {
     pub remaining: Option<Money>,
     /// Whole percent of the target reached.
     pub percent: Option<i32>,
-    /// The unit, its outsourced canteen's contractor, units sharing its canteen, its union and staff.
+    /// The unit, then the units linked to it by confirmed links that count this year: its own
+    /// canteen (under `OWN_CANTEEN`), its contractor (under `OUTSOURCED`), units sharing its
+    /// canteen, its union and staff. Pending and revoked links count nothing.
     pub counted_buyers: Vec<Buyer>,
 }
 
@@ -565,8 +567,8 @@ impl LedgerQuery {
         })
     }
 
-    /// A buyer's declared target for a year against what the ledger holds (its members, and
-    /// staff whose region covers it).
+    /// A buyer's declared target for a year against what the ledger holds (its members, members
+    /// of the units whose purchases count toward it, and staff whose region covers it).
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn target_progress(
         &self,
@@ -578,20 +580,21 @@ impl LedgerQuery {
         let db = &services(ctx)?.db;
         let id = ids::expect(&buyer_id, NodeKind::Buyer, "buyerId")?;
         let (org, profile) = crate::org::buyers::load(db, id).await?;
-        let member = crate::org::members::membership_in(db, viewer, org.id)
+        let counted = crate::org::links::counted_buyers(db, id, year).await?;
+        // Members of the unit and of every unit buying for it (its canteen, contractor, union…).
+        let member = crate::org::service::membership_of(db, viewer.user_id)
             .await?
-            .is_some();
+            .is_some_and(|m| m.organization_id == org.id || counted.contains(&m.organization_id));
         if !member
             && !scope::reading(db, viewer)
                 .await?
                 .covers(&profile.region_code)
         {
             return Err(AppError::Forbidden(
-                "a buyer's targets are for its members and the staff over it",
+                "a buyer's targets are for its members, the units buying for it and the staff over it",
             )
             .into());
         }
-        let counted = summary::counted_buyers(db, id, year).await?;
         let (from, to) = summary::year_months(year);
         let filter = SummaryFilter {
             from_month: Some(from),

@@ -7,14 +7,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use entity::{
-    buyer::{self, BuyerKind},
-    ledger_county_tally, ledger_head, ledger_tally,
-    procurement_declaration::{self, CanteenArrangement},
-};
+use entity::{ledger_county_tally, ledger_head, ledger_tally};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order,
-    QueryFilter,
     sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
@@ -296,41 +291,6 @@ fn statement(
         .order_by(Alias::new("amount"), Order::Desc)
         .limit(MAX_GROUPS);
     Ok(query)
-}
-
-/// Whose purchases count toward a buyer's target for a year: the unit itself, its outsourced
-/// canteen's contractor, units sharing its canteen, and its trade union and staff (child units
-/// registered as social organisation or individual).
-pub async fn counted_buyers(
-    conn: &impl ConnectionTrait,
-    buyer: Uuid,
-    year: i32,
-) -> AppResult<Vec<Uuid>> {
-    let mut counted = vec![buyer];
-    let declaration = procurement_declaration::Entity::find()
-        .filter(procurement_declaration::Column::BuyerOrgId.eq(buyer))
-        .filter(procurement_declaration::Column::Year.eq(year))
-        .one(conn)
-        .await?;
-    if let Some(contractor) = declaration.and_then(|d| d.contractor_org_id) {
-        counted.push(contractor);
-    }
-    let sharing = procurement_declaration::Entity::find()
-        .filter(procurement_declaration::Column::SharesCanteenOf.eq(buyer))
-        .filter(procurement_declaration::Column::Year.eq(year))
-        .filter(procurement_declaration::Column::Canteen.eq(CanteenArrangement::SharesCanteen))
-        .all(conn)
-        .await?;
-    counted.extend(sharing.into_iter().map(|d| d.buyer_org_id));
-    let union_and_staff = buyer::Entity::find()
-        .filter(buyer::Column::ParentOrgId.eq(buyer))
-        .filter(buyer::Column::Kind.is_in([BuyerKind::SocialOrganization, BuyerKind::Individual]))
-        .all(conn)
-        .await?;
-    counted.extend(union_and_staff.into_iter().map(|b| b.organization_id));
-    counted.sort();
-    counted.dedup();
-    Ok(counted)
 }
 
 /// The months of a year, for filters.

@@ -8,12 +8,15 @@ use entity::{
     organization,
     procurement_declaration::{self, CanteenArrangement},
     procurement_policy,
+    unit_link::UnitLinkStatus,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
     buyers::{self, BuyerChanges, BuyerInput, BuyerRecord, Declaration},
     graphql::Organization,
+    link_api::UnitLink,
+    links,
     members::membership_in,
 };
 use crate::{
@@ -74,7 +77,7 @@ impl Buyer {
             .map(Region))
     }
 
-    /// The unit it belongs to.
+    /// The unit it belongs to, as declared (see `unitLinks` for whether that unit confirmed it).
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
         let Some(parent) = self.0.1.parent_org_id else {
             return Ok(None);
@@ -112,6 +115,22 @@ impl Buyer {
             .await
             .map_err(AppError::from)?;
         Ok(found.map(ProcurementDeclaration))
+    }
+
+    /// Links naming this unit on either side (its contractor, shared canteen, canteen, union,
+    /// staff, parent), newest first, at most 200; for its members and the staff over it. A link
+    /// counts toward a target only once `CONFIRMED` by the side that did not declare it.
+    async fn unit_links(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<UnitLinkStatus>,
+        year: Option<i32>,
+    ) -> async_graphql::Result<Vec<UnitLink>> {
+        let Some(viewer) = ctx.data_opt::<Viewer>() else {
+            return Ok(Vec::new());
+        };
+        let found = links::of_buyer(&services(ctx)?.db, viewer, &self.0.1, status, year).await?;
+        Ok(found.into_iter().map(UnitLink).collect())
     }
 
     /// Every year's declaration, latest first; its members and staff over it only.
@@ -164,9 +183,18 @@ impl ProcurementDeclaration {
         load_buyer(ctx, self.0.shares_canteen_of).await
     }
 
-    /// The outsourced canteen's contractor, whose purchases count toward this unit.
+    /// The outsourced canteen's contractor, whose purchases count toward this unit once it
+    /// confirms `unitLink`.
     async fn contractor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
         load_buyer(ctx, self.0.contractor_org_id).await
+    }
+
+    /// The link this arrangement declares (to the contractor, or to the unit whose canteen is
+    /// shared) and whether the other unit has confirmed it; null for other arrangements.
+    async fn unit_link(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UnitLink>> {
+        Ok(links::of_declaration(&services(ctx)?.db, &self.0)
+            .await?
+            .map(UnitLink))
     }
 
     async fn declared_at(&self) -> DateTime {
@@ -246,7 +274,8 @@ pub struct CreateBuyerInput {
     pub kind: BuyerKind,
     /// A province, city, county or township code.
     pub region_code: String,
-    /// The unit it belongs to (a Buyer ID).
+    /// The unit it belongs to (a Buyer ID). Proposes a link that unit confirms; only then do a
+    /// canteen's, union's or staff member's purchases count toward it.
     pub parent_id: Option<ID>,
     pub contact_name: String,
     pub contact_phone: String,
@@ -275,9 +304,11 @@ pub struct SetProcurementTargetInput {
     pub canteen_budget: Option<Money>,
     /// For `OWN_CANTEEN` and `OUTSOURCED`; at least what the region's policy asks that year.
     pub reserved_share_percent: Option<i32>,
-    /// For `SHARES_CANTEEN`: the unit whose canteen is shared (it declares for both).
+    /// For `SHARES_CANTEEN`: the unit whose canteen is shared (it declares for both). Proposes a
+    /// link that unit confirms; until then this unit's purchases count toward nobody else.
     pub shares_canteen_of_id: Option<ID>,
-    /// For `OUTSOURCED`: the contractor buying on this unit's account.
+    /// For `OUTSOURCED`: the contractor buying on this unit's account. Proposes a link the
+    /// contractor confirms; until then its purchases do not count toward this unit.
     pub contractor_id: Option<ID>,
 }
 

@@ -9,6 +9,7 @@ use entity::{
     procurement_declaration::{self, CanteenArrangement},
     procurement_policy,
     region::RegionLevel,
+    unit_link::UnitLinkKind,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
@@ -17,7 +18,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::members::{is_phone, registrant, require_member};
+use super::{
+    links,
+    members::{is_phone, registrant, require_member},
+};
 use crate::{
     audit::{self, Change},
     auth::{ClientInfo, Viewer},
@@ -152,6 +156,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    reconcile_parent(&txn, viewer, client, &profile).await?;
     audit::record(
         &txn,
         Some(viewer),
@@ -222,6 +227,7 @@ pub async fn update(
     active.contact_phone = Set(merged.contact_phone.trim().to_owned());
     active.updated_at = Set(Utc::now());
     let profile = active.update(&txn).await?;
+    reconcile_parent(&txn, viewer, client, &profile).await?;
     audit::record(
         &txn,
         Some(viewer),
@@ -236,6 +242,32 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok((org, profile))
+}
+
+/// Naming a parent proposes a standing link to it (canteen, union, staff or other unit below it,
+/// by the unit's kind), which the parent confirms; a changed parent or kind replaces the link.
+async fn reconcile_parent(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    profile: &buyer::Model,
+) -> AppResult<()> {
+    let wanted = profile.parent_org_id.map(|parent| links::Wanted {
+        kind: links::parent_link_kind(profile.kind),
+        unit: parent,
+        counted: profile.organization_id,
+        year: None,
+    });
+    links::reconcile(
+        conn,
+        viewer,
+        client,
+        profile.organization_id,
+        links::PARENT_KINDS,
+        None,
+        wanted,
+    )
+    .await
 }
 
 /// The reserved share (basis points) a buyer in `region_code` must declare for `year`: the most
@@ -429,6 +461,32 @@ pub async fn set_target(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("declaration vanished")))?;
+    // The contractor or the shared canteen's unit must consent before anything counts.
+    let wanted = match (saved.contractor_org_id, saved.shares_canteen_of) {
+        (Some(contractor), _) => Some(links::Wanted {
+            kind: UnitLinkKind::Contractor,
+            unit: organization_id,
+            counted: contractor,
+            year: Some(saved.year),
+        }),
+        (None, Some(host)) => Some(links::Wanted {
+            kind: UnitLinkKind::SharedCanteen,
+            unit: host,
+            counted: organization_id,
+            year: Some(saved.year),
+        }),
+        (None, None) => None,
+    };
+    links::reconcile(
+        &txn,
+        viewer,
+        client,
+        organization_id,
+        links::DECLARATION_KINDS,
+        Some(saved.year),
+        wanted,
+    )
+    .await?;
     // The audit trail keeps every version; the table keeps the one in force.
     audit::record(
         &txn,

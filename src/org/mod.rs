@@ -3,6 +3,8 @@
 pub mod buyer_api;
 pub mod buyers;
 pub mod graphql;
+pub mod link_api;
+pub mod links;
 pub mod members;
 pub mod producer_api;
 pub mod producers;

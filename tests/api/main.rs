@@ -6,6 +6,7 @@ mod agreements;
 mod authorization;
 mod bad_input;
 mod catalogue;
+mod consent;
 mod exports;
 mod generator;
 mod harness;

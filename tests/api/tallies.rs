@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Places, ships and receives one order of `quantity` as `buyer`.
-async fn buy(w: &World, buyer: &Session, product: &str, quantity: i64, key: &str) {
+pub async fn buy(w: &World, buyer: &Session, product: &str, quantity: i64, key: &str) {
     let placed = w
         .app
         .gql(
@@ -234,6 +234,29 @@ async fn a_buyers_progress_counts_its_union_and_staff() {
         created["data"]["createBuyer"]["errors"],
         json!([]),
         "{created}"
+    );
+    // Naming the parent only proposes the link; the unit's admin confirms it (issue 13).
+    let links = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { node(id: $id) { ... on Buyer { unitLinks(status: PENDING) { id kind } } } }",
+            json!({ "id": w.buyer_id }),
+        )
+        .await;
+    let link = &links["data"]["node"]["unitLinks"][0];
+    assert_eq!(link["kind"], "UNION", "{links}");
+    let confirmed = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($id: ID!) { confirmUnitLink(input: {id: $id}) { unitLink { status } errors { code } } }",
+            json!({ "id": link["id"] }),
+        )
+        .await;
+    assert_eq!(
+        confirmed["data"]["confirmUnitLink"]["unitLink"]["status"], "CONFIRMED",
+        "{confirmed}"
     );
     buy(&w, &union, &product, 6, "progress-2").await;
 

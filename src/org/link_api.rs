@@ -1,0 +1,194 @@
+//! Unit links in the API: `UnitLink`, `Buyer.unitLinks`, `confirmUnitLink`, `revokeUnitLink`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
+
+use super::{buyer_api::Buyer, links};
+use crate::{
+    auth::{Role, RoleGuard, Viewer, graphql::User, viewer},
+    error::{Payload, UserError, payload},
+    graphql::{client, scalars::DateTime, services},
+    ids::{self, NodeKind},
+    loaders::{BuyerById, Loaders, MembershipOfUser, UserById},
+};
+
+/// A link that moves one unit's purchases into another unit's count: declared by one side, it
+/// counts nothing until the other side confirms it; either side may revoke it.
+pub struct UnitLink(pub unit_link::Model);
+
+impl UnitLink {
+    async fn unit_of(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Buyer>> {
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
+    }
+
+    /// Who acted, shown to platform staff, to that user and to members of that user's unit.
+    async fn actor(
+        ctx: &Context<'_>,
+        user: Option<uuid::Uuid>,
+    ) -> async_graphql::Result<Option<User>> {
+        let (Some(user), Some(viewer)) = (user, ctx.data_opt::<Viewer>()) else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        let staff = [Role::Admin, Role::Officer, Role::Auditor]
+            .iter()
+            .any(|r| viewer.has(*r));
+        if !staff && viewer.user_id != user {
+            let theirs = loaders.load_one(MembershipOfUser(user)).await?;
+            let mine = loaders.load_one(MembershipOfUser(viewer.user_id)).await?;
+            if !matches!((theirs, mine), (Some(a), Some(b)) if a.organization_id == b.organization_id)
+            {
+                return Ok(None);
+            }
+        }
+        Ok(loaders.load_one(UserById(user)).await?.map(User))
+    }
+}
+
+#[Object]
+impl UnitLink {
+    async fn id(&self) -> ID {
+        NodeKind::UnitLink.id(self.0.id)
+    }
+
+    async fn kind(&self) -> UnitLinkKind {
+        self.0.kind
+    }
+
+    async fn status(&self) -> UnitLinkStatus {
+        self.0.status
+    }
+
+    /// The declaration year for contractor and shared-canteen links; null for links to a parent.
+    async fn year(&self) -> Option<i32> {
+        self.0.year
+    }
+
+    /// The unit whose target the purchases count toward.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        Self::unit_of(ctx, self.0.unit_org_id).await
+    }
+
+    /// The unit whose purchases count toward `unit` (contractor, canteen, union, staff…).
+    async fn counted_buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        Self::unit_of(ctx, self.0.counted_org_id).await
+    }
+
+    /// While pending: the unit whose admins confirm it (the side that did not declare it).
+    async fn awaiting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+        if self.0.status != UnitLinkStatus::Pending {
+            return Ok(None);
+        }
+        let side = if self.0.kind.declared_by_unit() {
+            self.0.counted_org_id
+        } else {
+            self.0.unit_org_id
+        };
+        Self::unit_of(ctx, side).await
+    }
+
+    async fn proposed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Self::actor(ctx, self.0.proposed_by).await
+    }
+
+    async fn proposed_at(&self) -> DateTime {
+        self.0.proposed_at.into()
+    }
+
+    async fn confirmed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Self::actor(ctx, self.0.confirmed_by).await
+    }
+
+    async fn confirmed_at(&self) -> Option<DateTime> {
+        self.0.confirmed_at.map(Into::into)
+    }
+
+    async fn revoked_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Self::actor(ctx, self.0.revoked_by).await
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime> {
+        self.0.revoked_at.map(Into::into)
+    }
+
+    async fn revoke_reason(&self) -> Option<&str> {
+        self.0.revoke_reason.as_deref()
+    }
+}
+
+#[derive(InputObject)]
+pub struct ConfirmUnitLinkInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+pub struct RevokeUnitLinkInput {
+    pub id: ID,
+    /// Why the link is refused or ended (2 to 500 characters).
+    pub reason: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct UnitLinkPayload {
+    pub unit_link: Option<UnitLink>,
+    pub errors: Vec<UserError>,
+}
+
+impl Payload for UnitLinkPayload {
+    type Success = unit_link::Model;
+
+    fn success(link: unit_link::Model) -> Self {
+        Self {
+            unit_link: Some(UnitLink(link)),
+            errors: Vec::new(),
+        }
+    }
+
+    fn failure(errors: Vec<UserError>) -> Self {
+        Self {
+            unit_link: None,
+            errors,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct UnitLinkMutation;
+
+#[Object]
+impl UnitLinkMutation {
+    /// Confirms a pending link, so the counted unit's purchases count toward the unit: the
+    /// admins of the side that did not declare it, an officer whose region covers both units,
+    /// or a platform admin.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Officer, Role::Admin])")]
+    async fn confirm_unit_link(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmUnitLinkInput,
+    ) -> async_graphql::Result<UnitLinkPayload> {
+        let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
+        payload(links::confirm(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
+    }
+
+    /// Refuses a pending link or ends a confirmed one, with a reason (either side's admins, an
+    /// officer whose region covers both units, or a platform admin); it stops counting at once.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Officer, Role::Admin])")]
+    async fn revoke_unit_link(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeUnitLinkInput,
+    ) -> async_graphql::Result<UnitLinkPayload> {
+        let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
+        payload(
+            links::revoke(
+                services(ctx)?,
+                viewer(ctx)?,
+                &client(ctx),
+                id,
+                &input.reason,
+            )
+            .await,
+        )
+    }
+}
