@@ -123,7 +123,8 @@ impl Buyer {
     async fn unit_links(
         &self,
         ctx: &Context<'_>,
-        status: Option<UnitLinkStatus>,
+        #[graphql(desc = "Only links in this state.")] status: Option<UnitLinkStatus>,
+        #[graphql(desc = "Only that year's declared links and the standing ones (to a parent).")]
         year: Option<i32>,
     ) -> async_graphql::Result<Vec<UnitLink>> {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {

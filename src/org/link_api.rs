@@ -46,6 +46,9 @@ impl UnitLink {
     }
 }
 
+/// A link that moves one unit's purchases into another unit's count (contractor, shared canteen,
+/// canteen, union, staff): declared by one side, it counts nothing until the other side confirms
+/// it; either side may revoke it.
 #[Object]
 impl UnitLink {
     async fn id(&self) -> ID {
