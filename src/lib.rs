@@ -30,4 +30,5 @@ pub mod rate_limit;
 pub mod region;
 pub mod server;
 pub mod state;
+pub mod text;
 pub mod unsold;

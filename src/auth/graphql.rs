@@ -170,12 +170,13 @@ impl AuthQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<User>> {
         let mut select = user::Entity::find();
-        if let Some(text) = filter.and_then(|f| f.text).filter(|t| !t.trim().is_empty()) {
-            let text = text.trim().to_lowercase();
+        let text = filter.and_then(|f| f.text);
+        if let Some(text) = crate::text::filter_text(text.as_deref())? {
+            let text = text.to_lowercase();
             select = select.filter(
                 sea_orm::Condition::any()
-                    .add(user::Column::Username.contains(&text))
-                    .add(user::Column::DisplayName.contains(&text)),
+                    .add(crate::text::contains(user::Column::Username, &text))
+                    .add(crate::text::contains(user::Column::DisplayName, &text)),
             );
         }
         let page = pagination::paginate(

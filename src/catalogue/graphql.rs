@@ -398,7 +398,7 @@ fn filter_from(input: ProductFilterInput) -> async_graphql::Result<(ProductFilte
             certified_only: input.certified_only,
             quality_marks: input.quality_marks.unwrap_or_default(),
             producer_org_id,
-            text: input.text,
+            text: crate::text::filter_text(input.text.as_deref())?.map(str::to_owned),
             statuses: input.statuses.unwrap_or_default(),
         },
         input.include_unlisted,

@@ -43,8 +43,9 @@ pub fn subtree(column: impl IntoSimpleExpr, code: &str) -> Condition {
 pub fn chain_codes(code: &str) -> Vec<String> {
     LEVEL_LENGTHS
         .iter()
-        .filter(|&&n| n <= code.len())
-        .map(|&n| code[..n].to_owned())
+        // `get`, not slicing: a client's code may cut a multi-byte character.
+        .filter_map(|&n| code.get(..n))
+        .map(str::to_owned)
         .collect()
 }
 
@@ -53,7 +54,8 @@ pub fn parent_code(code: &str) -> Option<String> {
     let position = LEVEL_LENGTHS.iter().position(|&n| n == code.len())?;
     position
         .checked_sub(1)
-        .map(|p| code[..LEVEL_LENGTHS[p]].to_owned())
+        .and_then(|p| code.get(..LEVEL_LENGTHS[p]))
+        .map(str::to_owned)
 }
 
 pub fn is_code(code: &str) -> bool {

@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod catalogue;
 mod exports;
+mod fuzz;
 mod generator;
 mod harness;
 mod http_spec;
