@@ -134,7 +134,8 @@ impl From<role_grant::Model> for RoleGrant {
 
 #[derive(InputObject)]
 pub struct UserFilter {
-    /// Part of a username or display name.
+    /// Part of a username or display name. At most 100 characters;
+    /// `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 

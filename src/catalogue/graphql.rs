@@ -328,7 +328,8 @@ pub struct ProductFilterInput {
     /// Products carrying all of these marks.
     pub quality_marks: Option<Vec<QualityMark>>,
     pub producer_id: Option<ID>,
-    /// Part of the name: `红薯` finds `灵寿红薯`.
+    /// Part of the name: `红薯` finds `灵寿红薯`. At most 100 characters; `%` and `_` match
+    /// only themselves.
     pub text: Option<String>,
     /// Include drafts and withdrawn products (the producer's members and platform staff, with
     /// `producerId`).

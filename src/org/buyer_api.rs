@@ -188,6 +188,7 @@ pub struct BuyerFilter {
     /// Division code: this region and everything below it.
     pub region_code: Option<String>,
     pub kinds: Option<Vec<BuyerKind>>,
+    /// Part of the name. At most 100 characters; `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 

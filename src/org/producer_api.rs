@@ -159,6 +159,7 @@ pub struct ProducerFilter {
     pub verification_status: Option<VerificationStatus>,
     /// Staff only.
     pub credit_status: Option<CreditStatus>,
+    /// Part of the name. At most 100 characters; `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 

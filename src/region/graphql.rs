@@ -216,7 +216,8 @@ async fn page(
 pub struct RegionFilter {
     pub level: Option<RegionLevel>,
     pub poverty_status: Option<Vec<PovertyStatus>>,
-    /// Part of the name (with no parent given, searches every level).
+    /// Part of the name (with no parent given, searches every level). At most 100 characters;
+    /// `%` and `_` match only themselves.
     pub text: Option<String>,
     /// Only this region's subtree (a division code).
     pub within: Option<String>,

@@ -473,6 +473,9 @@ mod tests {
         assert_eq!(parent_code("130126"), Some("1301".to_owned()));
         assert_eq!(parent_code("13"), None);
         assert_eq!(parent_code("1301261"), None);
+        // A client's "code" may cut a character in two: no panic, just no such prefix.
+        assert_eq!(chain_codes("红薯"), vec!["红薯".to_owned()]);
+        assert_eq!(parent_code("红薯"), None);
         assert!(is_code("130126100"));
         assert!(!is_code("13012a"));
     }
