@@ -77,13 +77,20 @@ impl NodeKind {
     }
 }
 
-/// Decodes any global ID into its kind and key; `None` when it is not one of ours.
+/// Decodes any global ID into its kind and key; `None` when it is not one of ours. Keys are what
+/// we issue (a UUID's hex digits, a division code), so nothing else inside an ID (a NUL byte,
+/// say) ever reaches a query.
 pub fn decode_key(id: &str) -> Option<(NodeKind, String)> {
+    if id.len() > 128 {
+        return None;
+    }
     let raw = URL_SAFE_NO_PAD.decode(id).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
     let (name, key) = text.split_once(':')?;
     let kind = NodeKind::ALL.into_iter().find(|k| k.name() == name)?;
-    Some((kind, key.to_owned()))
+    let issued =
+        !key.is_empty() && key.len() <= 36 && key.bytes().all(|b| b.is_ascii_alphanumeric());
+    issued.then(|| (kind, key.to_owned()))
 }
 
 /// Decodes a UUID-keyed global ID.
@@ -131,5 +138,11 @@ mod tests {
         assert!(expect(&id, NodeKind::Organization, "id").is_err());
         assert_eq!(decode("not-an-id"), None);
         assert_eq!(decode(&URL_SAFE_NO_PAD.encode("User:42")), None);
+        assert_eq!(decode_key(&URL_SAFE_NO_PAD.encode("Region:13\0")), None);
+        assert_eq!(decode_key(&URL_SAFE_NO_PAD.encode("Region:红薯")), None);
+        assert_eq!(
+            decode_key(&NodeKind::Region.keyed("130126")),
+            Some((NodeKind::Region, "130126".to_owned()))
+        );
     }
 }

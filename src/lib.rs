@@ -6,7 +6,8 @@
 //! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained
 //! record of sales and its summaries), `unsold` (warnings and purchase drives) and `live`
 //! (the event bus and subscriptions). Cross-cutting pieces
-//! live in one place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`.
+//! live in one place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text`
+//! (what any string from a client may hold, and literal text search).
 
 pub mod audit;
 pub mod auth;
@@ -30,4 +31,5 @@ pub mod rate_limit;
 pub mod region;
 pub mod server;
 pub mod state;
+pub mod text;
 pub mod unsold;

@@ -11,8 +11,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use sea_orm::{
-    Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, IntoSimpleExpr, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SelectTwo, Value,
+    ColumnTrait, ColumnType, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    IntoSimpleExpr, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SelectTwo,
+    Value,
     sea_query::{Expr, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,38 @@ pub fn complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize
     size.max(1).saturating_mul(child_complexity.max(1))
 }
 
+/// What a sort key holds, so a cursor's values can be checked before they reach SQL (comparing
+/// a UUID column with a string is an error on PostgreSQL, not an empty page).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CursorKind {
+    Int,
+    Text,
+    Uuid,
+    Time,
+}
+
+impl CursorKind {
+    /// The kind of a column's values; `None` for types no sort uses.
+    pub fn of_column(column_type: &ColumnType) -> Option<Self> {
+        use ColumnType as C;
+        match column_type {
+            C::TinyInteger
+            | C::SmallInteger
+            | C::Integer
+            | C::BigInteger
+            | C::TinyUnsigned
+            | C::SmallUnsigned
+            | C::Unsigned
+            | C::BigUnsigned
+            | C::Boolean => Some(Self::Int),
+            C::Char(_) | C::String(_) | C::Text => Some(Self::Text),
+            C::Uuid => Some(Self::Uuid),
+            C::DateTime | C::Timestamp | C::TimestampWithTimeZone => Some(Self::Time),
+            _ => None,
+        }
+    }
+}
+
 /// One sort value inside a cursor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CursorValue {
@@ -87,15 +120,38 @@ pub fn encode_cursor(values: &[CursorValue]) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
-pub fn decode_cursor(cursor: &str, arity: usize) -> AppResult<Vec<CursorValue>> {
+impl CursorValue {
+    fn kind(&self) -> CursorKind {
+        match self {
+            Self::Int(_) => CursorKind::Int,
+            Self::Text(_) => CursorKind::Text,
+            Self::Uuid(_) => CursorKind::Uuid,
+            Self::Time(_) => CursorKind::Time,
+        }
+    }
+
+    /// Whether the value may stand for a key of `kind` (text as strictly as any argument).
+    fn fits(&self, kind: Option<CursorKind>) -> bool {
+        kind.is_none_or(|k| k == self.kind())
+            && match self {
+                Self::Text(text) => crate::text::problem(text).is_none(),
+                _ => true,
+            }
+    }
+}
+
+/// A cursor's sort values, refused unless they are what `keys` hold, value by value: a cursor is
+/// checked as strictly as any argument.
+pub fn decode_cursor(cursor: &str, keys: &[SortKey]) -> AppResult<Vec<CursorValue>> {
     let bad = || AppError::BadInput("the cursor is not one this connection issued".into());
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| bad())?;
-    if values.len() == arity {
-        Ok(values)
-    } else {
-        Err(bad())
-    }
+    let fits = values.len() == keys.len()
+        && values
+            .iter()
+            .zip(keys)
+            .all(|(value, key)| value.fits(key.kind));
+    if fits { Ok(values) } else { Err(bad()) }
 }
 
 /// A sort column and its direction; the last key of a sort must be unique (the primary key).
@@ -103,20 +159,33 @@ pub fn decode_cursor(cursor: &str, arity: usize) -> AppResult<Vec<CursorValue>> 
 pub struct SortKey {
     pub column: SimpleExpr,
     pub descending: bool,
+    /// What the key's values are; cursors holding anything else are refused.
+    pub kind: Option<CursorKind>,
 }
 
 impl SortKey {
-    pub fn asc(column: impl IntoSimpleExpr) -> Self {
+    pub fn asc(column: impl ColumnTrait) -> Self {
+        Self::column(column, false)
+    }
+
+    pub fn desc(column: impl ColumnTrait) -> Self {
+        Self::column(column, true)
+    }
+
+    fn column(column: impl ColumnTrait, descending: bool) -> Self {
         Self {
+            kind: CursorKind::of_column(column.def().get_column_type()),
             column: column.into_simple_expr(),
-            descending: false,
+            descending,
         }
     }
 
-    pub fn desc(column: impl IntoSimpleExpr) -> Self {
+    /// A computed key (a `CASE`, say), whose kind the caller states.
+    pub fn expr(column: impl IntoSimpleExpr, kind: CursorKind, descending: bool) -> Self {
         Self {
             column: column.into_simple_expr(),
-            descending: true,
+            descending,
+            kind: Some(kind),
         }
     }
 }
@@ -128,7 +197,7 @@ struct Window {
     cursor: Option<Vec<CursorValue>>,
 }
 
-fn window(args: &PageArgs, arity: usize) -> AppResult<Window> {
+fn window(args: &PageArgs, keys: &[SortKey]) -> AppResult<Window> {
     if args.first.is_some() && args.last.is_some() {
         return Err(AppError::BadInput(
             "pass `first` or `last`, not both".into(),
@@ -152,7 +221,7 @@ fn window(args: &PageArgs, arity: usize) -> AppResult<Window> {
     let cursor = if forward { &args.after } else { &args.before };
     let cursor = cursor
         .as_deref()
-        .map(|c| decode_cursor(c, arity))
+        .map(|c| decode_cursor(c, keys))
         .transpose()?;
     Ok(Window {
         forward,
@@ -293,7 +362,7 @@ where
     Q: PageQuery,
     N: OutputType,
 {
-    let window = window(args, keys.len())?;
+    let window = window(args, keys)?;
     let count = {
         let db = db.clone();
         let query = query.clone();
@@ -339,24 +408,55 @@ where
 
 #[cfg(test)]
 mod tests {
+    use entity::{product, region};
+
     use super::*;
+
+    fn price_then_id() -> Vec<SortKey> {
+        vec![
+            SortKey::asc(product::Column::PriceFen),
+            SortKey::asc(product::Column::Id),
+        ]
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
+        let keys = price_then_id();
         let values = vec![CursorValue::Int(1250), CursorValue::Uuid(Uuid::now_v7())];
         let cursor = encode_cursor(&values);
-        assert_eq!(decode_cursor(&cursor, 2).ok(), Some(values));
-        assert!(decode_cursor(&cursor, 1).is_err());
-        assert!(decode_cursor("garbage!", 2).is_err());
+        assert_eq!(decode_cursor(&cursor, &keys).ok(), Some(values));
+        assert!(decode_cursor(&cursor, &keys[..1]).is_err());
+        assert!(decode_cursor("garbage!", &keys).is_err());
+    }
+
+    #[test]
+    fn cursor_values_must_be_of_their_keys_kind() {
+        let keys = price_then_id();
+        let swapped = [CursorValue::Uuid(Uuid::now_v7()), CursorValue::Int(1250)];
+        assert!(decode_cursor(&encode_cursor(&swapped), &keys).is_err());
+        let text = [CursorValue::Int(1), CursorValue::Text("x".into())];
+        assert!(decode_cursor(&encode_cursor(&text), &keys).is_err());
+        let codes = [SortKey::asc(region::Column::Code)];
+        let code = [CursorValue::Text("130126".into())];
+        assert!(decode_cursor(&encode_cursor(&code), &codes).is_ok());
+        let nul = [CursorValue::Text("13\0".into())];
+        assert!(decode_cursor(&encode_cursor(&nul), &codes).is_err());
+        let time = [CursorValue::Time(Utc::now())];
+        assert!(decode_cursor(&encode_cursor(&time), &codes).is_err());
+        assert_eq!(
+            SortKey::desc(product::Column::Id).kind,
+            Some(CursorKind::Uuid)
+        );
     }
 
     #[test]
     fn page_sizes_are_bounded() {
+        let keys = price_then_id();
         let args = |first| PageArgs::new(first, None, None, None);
-        assert!(window(&args(Some(101)), 1).is_err());
-        assert!(window(&args(Some(-1)), 1).is_err());
-        assert_eq!(window(&args(None), 1).map(|w| w.limit).ok(), Some(20));
-        assert!(window(&PageArgs::new(Some(1), None, Some(1), None), 1).is_err());
+        assert!(window(&args(Some(101)), &keys).is_err());
+        assert!(window(&args(Some(-1)), &keys).is_err());
+        assert_eq!(window(&args(None), &keys).map(|w| w.limit).ok(), Some(20));
+        assert!(window(&PageArgs::new(Some(1), None, Some(1), None), &keys).is_err());
     }
 
     #[test]

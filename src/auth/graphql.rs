@@ -134,7 +134,8 @@ impl From<role_grant::Model> for RoleGrant {
 
 #[derive(InputObject)]
 pub struct UserFilter {
-    /// Part of a username or display name.
+    /// Part of a username or display name. At most 100 characters;
+    /// `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 
@@ -170,12 +171,13 @@ impl AuthQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<User>> {
         let mut select = user::Entity::find();
-        if let Some(text) = filter.and_then(|f| f.text).filter(|t| !t.trim().is_empty()) {
-            let text = text.trim().to_lowercase();
+        let text = filter.and_then(|f| f.text);
+        if let Some(text) = crate::text::filter_text(text.as_deref())? {
+            let text = text.to_lowercase();
             select = select.filter(
                 sea_orm::Condition::any()
-                    .add(user::Column::Username.contains(&text))
-                    .add(user::Column::DisplayName.contains(&text)),
+                    .add(crate::text::contains(user::Column::Username, &text))
+                    .add(crate::text::contains(user::Column::DisplayName, &text)),
             );
         }
         let page = pagination::paginate(

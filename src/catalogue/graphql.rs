@@ -328,7 +328,8 @@ pub struct ProductFilterInput {
     /// Products carrying all of these marks.
     pub quality_marks: Option<Vec<QualityMark>>,
     pub producer_id: Option<ID>,
-    /// Part of the name: `红薯` finds `灵寿红薯`.
+    /// Part of the name: `红薯` finds `灵寿红薯`. At most 100 characters; `%` and `_` match
+    /// only themselves.
     pub text: Option<String>,
     /// Include drafts and withdrawn products (the producer's members and platform staff, with
     /// `producerId`).
@@ -398,7 +399,7 @@ fn filter_from(input: ProductFilterInput) -> async_graphql::Result<(ProductFilte
             certified_only: input.certified_only,
             quality_marks: input.quality_marks.unwrap_or_default(),
             producer_org_id,
-            text: input.text,
+            text: crate::text::filter_text(input.text.as_deref())?.map(str::to_owned),
             statuses: input.statuses.unwrap_or_default(),
         },
         input.include_unlisted,

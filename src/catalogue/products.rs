@@ -286,7 +286,8 @@ pub async fn adjust_stock(
     let mut checks = Checks::default();
     checks
         .require(
-            delta != 0 && delta.abs() <= MAX_QUANTITY,
+            // A range, not `abs()`: `i64::MIN.abs()` overflows.
+            delta != 0 && (-MAX_QUANTITY..=MAX_QUANTITY).contains(&delta),
             "delta",
             ErrorCode::Invalid,
             "adjust by a non-zero quantity",

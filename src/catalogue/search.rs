@@ -8,17 +8,18 @@
 use chrono::NaiveDate;
 use entity::product::{self, ProductCategory, ProductStatus, QualityMark};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, ExprTrait, IntoSimpleExpr,
-    QueryFilter, Select,
-    sea_query::{Expr, LikeExpr, SimpleExpr, extension::postgres::PgExpr},
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, ExprTrait, QueryFilter,
+    Select,
+    sea_query::{Expr, SimpleExpr},
 };
 use uuid::Uuid;
 
 use super::graphql::Product;
 use crate::{
     error::AppResult,
-    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    pagination::{self, CursorKind, CursorValue, Page, PageArgs, SortKey},
     region::subtree,
+    text,
 };
 
 /// How to order the catalogue.
@@ -62,17 +63,6 @@ fn certified_on(day: NaiveDate) -> Condition {
     Condition::all()
         .add(product::Column::CertifiedFrom.lte(day))
         .add(product::Column::CertifiedUntil.gte(day))
-}
-
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    format!("%{escaped}%")
 }
 
 pub fn select(
@@ -119,14 +109,9 @@ pub fn select(
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let pattern = escape_like(text);
+        // ILIKE runs on the trigram index on PostgreSQL; SQLite's LIKE ignores ASCII case.
         let column = Expr::col((product::Entity, product::Column::Name));
-        // ILIKE runs on the trigram index on PostgreSQL, where backslash is the default LIKE
-        // escape; SQLite has none by default and its LIKE ignores ASCII case already.
-        select = select.filter(match backend {
-            DbBackend::Postgres => column.ilike(LikeExpr::new(pattern)),
-            _ => column.like(LikeExpr::new(pattern).escape('\\')),
-        });
+        select = select.filter(text::contains_any_case(column, text, backend));
     }
     select
 }
@@ -160,10 +145,7 @@ pub fn sort_keys(
                 SortKey::desc
             };
             (
-                vec![
-                    key(product::Column::PriceFen.into_simple_expr()),
-                    key(product::Column::Id.into_simple_expr()),
-                ],
+                vec![key(product::Column::PriceFen), key(product::Column::Id)],
                 Box::new(move |p| vec![CursorValue::Int(p.price_fen), id(p)]),
             )
         }
@@ -172,13 +154,13 @@ pub fn sort_keys(
             let mut keys = Vec::new();
             let paired = audience.paired_codes.clone();
             if !paired.is_empty() {
-                keys.push(SortKey::asc(paired_expr(&paired)));
+                keys.push(SortKey::expr(paired_expr(&paired), CursorKind::Int, false));
             }
             keys.extend([
-                SortKey::asc(product::Column::PovertyRank.into_simple_expr()),
-                SortKey::asc(certified),
-                SortKey::asc(product::Column::PriceFen.into_simple_expr()),
-                SortKey::asc(product::Column::Id.into_simple_expr()),
+                SortKey::asc(product::Column::PovertyRank),
+                SortKey::expr(certified, CursorKind::Int, false),
+                SortKey::asc(product::Column::PriceFen),
+                SortKey::asc(product::Column::Id),
             ]);
             let values = move |p: &product::Model| {
                 let mut values = Vec::with_capacity(5);
@@ -210,15 +192,4 @@ pub async fn search(
     let select = select(filter, audience, today, db.get_database_backend());
     let (keys, values) = sort_keys(sort, audience, today);
     pagination::paginate(db, select, &keys, args, values, Product).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(escape_like("红薯"), "%红薯%");
-        assert_eq!(escape_like("50%_off"), "%50\\%\\_off%");
-    }
 }

@@ -1,5 +1,6 @@
 //! The schema: query and mutation roots merged from each domain, limits, and shared helpers.
 
+pub mod input;
 pub mod limits;
 pub mod node;
 pub mod scalars;
@@ -69,7 +70,9 @@ fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, LiveSubscript
 /// Builds the schema; without `services` it can only print its SDL or be validated against.
 pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
     let shape = limits::ShapeLimits::new(limits, &sdl());
-    let mut builder = builder(limits).extension(shape);
+    let mut builder = builder(limits)
+        .extension(input::InputStrings)
+        .extension(shape);
     if let Some(services) = services {
         builder = builder.data(services);
     }

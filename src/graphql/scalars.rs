@@ -14,9 +14,8 @@ impl Money {
     }
 
     /// Parses `"12"`, `"12.5"`, `"12.50"` or `"-3.20"`; more than two decimals is an error, not
-    /// a rounding.
+    /// a rounding. Nothing else: no spaces, `+`, exponent or leading zeros.
     pub fn parse(text: &str) -> Option<Money> {
-        let text = text.trim();
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -26,13 +25,16 @@ impl Money {
         if yuan.is_empty() || yuan.len() > 13 || cents.len() > 2 || !all_digits(yuan) {
             return None;
         }
+        if yuan.len() > 1 && yuan.starts_with('0') {
+            return None;
+        }
         if digits.contains('.') && cents.is_empty() || !all_digits(cents) {
             return None;
         }
         let yuan: i64 = yuan.parse().ok()?;
         let cents: i64 = format!("{cents:0<2}").parse().ok()?;
         let fen = yuan.checked_mul(100)?.checked_add(cents)?;
-        Some(Money(if negative { -fen } else { fen }))
+        Some(Money(if negative { fen.checked_neg()? } else { fen }))
     }
 }
 
@@ -70,19 +72,28 @@ impl ScalarType for Money {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
+impl DateTime {
+    /// RFC 3339 as the contract writes it: `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`, with an
+    /// upper-case `T` (chrono alone also takes a space or a lower-case `t`).
+    pub fn parse(text: &str) -> Option<DateTime> {
+        let (date, _) = text.split_once('T')?;
+        Date::parse(date)?;
+        let time = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        Some(DateTime(time.with_timezone(&Utc)))
+    }
+}
+
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::String(text) if chrono::DateTime::parse_from_rfc3339(text).is_ok())
+        matches!(value, Value::String(text) if DateTime::parse(text).is_some())
     }
 
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
-                .map(|t| DateTime(t.with_timezone(&Utc)))
-                .map_err(|_| {
-                    InputValueError::custom("DateTime is RFC 3339, e.g. 2026-11-23T08:00:00Z")
-                }),
+            Value::String(text) => DateTime::parse(text).ok_or_else(|| {
+                InputValueError::custom("DateTime is RFC 3339, e.g. 2026-11-23T08:00:00Z")
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -102,17 +113,33 @@ impl From<chrono::DateTime<Utc>> for DateTime {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
+impl Date {
+    /// Exactly `YYYY-MM-DD`, a real day: chrono's `%Y-%m-%d` alone takes `26-01-01` (the year
+    /// 26) and `2026-1-1`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let bytes = text.as_bytes();
+        let shaped = bytes.len() == 10
+            && bytes.iter().enumerate().all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shaped {
+            return None;
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(Date)
+    }
+}
+
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::String(text) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok())
+        matches!(value, Value::String(text) if Date::parse(text).is_some())
     }
 
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom("Date is YYYY-MM-DD")),
+            Value::String(text) => Date::parse(text)
+                .ok_or_else(|| InputValueError::custom("Date is YYYY-MM-DD, e.g. 2026-01-31")),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -143,8 +170,53 @@ mod tests {
             "--1",
             "abc",
             "99999999999999",
+            " 12.50",
+            "12.50 ",
+            "+12",
+            "012.50",
+            "-",
+            "-.5",
+            "１２",
         ] {
             assert_eq!(Money::parse(bad), None, "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn dates_are_strictly_year_month_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).map(Date);
+        assert_eq!(Date::parse("2026-01-01"), day);
+        for bad in [
+            "26-01-01",
+            "2026-1-1",
+            "2026-01-1",
+            "02026-01-01",
+            "+2026-01-01",
+            "2026-02-30",
+            "2026/01/01",
+            " 2026-01-01",
+            "2026-01-01T00:00:00Z",
+            "２０２６-01-01",
+            "",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn date_times_are_strict_rfc_3339() {
+        assert!(DateTime::parse("2026-11-23T08:00:00Z").is_some());
+        assert!(DateTime::parse("2026-11-23T08:00:00.123+08:00").is_some());
+        for bad in [
+            "2026-11-23 08:00:00Z",
+            "2026-11-23t08:00:00Z",
+            "26-11-23T08:00:00Z",
+            "2026-11-23T08:00:00",
+            "2026-11-23",
+            "2026-02-30T08:00:00Z",
+            "",
+        ] {
+            assert_eq!(DateTime::parse(bad), None, "{bad:?} must be refused");
         }
     }
 

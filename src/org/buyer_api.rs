@@ -217,6 +217,7 @@ pub struct BuyerFilter {
     /// Division code: this region and everything below it.
     pub region_code: Option<String>,
     pub kinds: Option<Vec<BuyerKind>>,
+    /// Part of the name. At most 100 characters; `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 
@@ -247,13 +248,8 @@ impl BuyerQuery {
         if let Some(kinds) = filter.kinds {
             select = select.filter(buyer::Column::Kind.is_in(kinds));
         }
-        if let Some(text) = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            select = select.filter(organization::Column::Name.contains(text));
+        if let Some(text) = crate::text::filter_text(filter.text.as_deref())? {
+            select = select.filter(crate::text::contains(organization::Column::Name, text));
         }
         Ok(pagination::paginate_pairs(
             &services(ctx)?.db,

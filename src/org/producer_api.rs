@@ -159,6 +159,7 @@ pub struct ProducerFilter {
     pub verification_status: Option<VerificationStatus>,
     /// Staff only.
     pub credit_status: Option<CreditStatus>,
+    /// Part of the name. At most 100 characters; `%` and `_` match only themselves.
     pub text: Option<String>,
 }
 
@@ -199,13 +200,8 @@ impl ProducerQuery {
         if let Some(kinds) = filter.kinds {
             select = select.filter(producer::Column::Kind.is_in(kinds));
         }
-        if let Some(text) = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            select = select.filter(organization::Column::Name.contains(text));
+        if let Some(text) = crate::text::filter_text(filter.text.as_deref())? {
+            select = select.filter(crate::text::contains(organization::Column::Name, text));
         }
         let page = pagination::paginate_pairs(
             &services(ctx)?.db,

@@ -217,7 +217,11 @@ pub async fn place(
     };
     problems.finish()?;
     if let Some(agreement) = &agreement {
-        let quantity = basket.lines.iter().map(|(_, q)| q).sum();
+        let quantity = basket
+            .lines
+            .iter()
+            .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
+            .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))?;
         super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
     }
 
@@ -266,7 +270,19 @@ pub async fn place(
     for (producer, lines) in by_producer {
         // Under an agreement the agreed price applies, not the catalogue's.
         let price = |p: &product::Model| agreement.as_ref().map_or(p.price_fen, |a| a.price_fen);
-        let total: i64 = lines.iter().map(|(_, p, q)| price(p) * q).sum();
+        // Checked: quantities and prices are bounded, but a total must never wrap.
+        let total = lines
+            .iter()
+            .try_fold(0i64, |sum, (_, p, q)| {
+                price(p).checked_mul(*q).and_then(|a| sum.checked_add(a))
+            })
+            .ok_or_else(|| {
+                AppError::field(
+                    "lines",
+                    ErrorCode::Invalid,
+                    "the order's total is too large",
+                )
+            })?;
         let placed = order::ActiveModel {
             id: Set(new_uuid()),
             group_id: Set(group),

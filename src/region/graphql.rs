@@ -216,7 +216,8 @@ async fn page(
 pub struct RegionFilter {
     pub level: Option<RegionLevel>,
     pub poverty_status: Option<Vec<PovertyStatus>>,
-    /// Part of the name (with no parent given, searches every level).
+    /// Part of the name (with no parent given, searches every level). At most 100 characters;
+    /// `%` and `_` match only themselves.
     pub text: Option<String>,
     /// Only this region's subtree (a division code).
     pub within: Option<String>,
@@ -247,18 +248,14 @@ impl RegionQuery {
         };
         let filter = filter.unwrap_or_default();
         let mut select = region::Entity::find();
-        let text = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+        let text = crate::text::filter_text(filter.text.as_deref())?;
         select = match (&parent, text, filter.level, &filter.within) {
             (Some(parent), _, _, _) => select.filter(region::Column::ParentCode.eq(parent)),
             (None, None, None, None) => select.filter(region::Column::ParentCode.is_null()),
             _ => select,
         };
         if let Some(text) = text {
-            select = select.filter(region::Column::Name.contains(text));
+            select = select.filter(crate::text::contains(region::Column::Name, text));
         }
         if let Some(level) = filter.level {
             select = select.filter(region::Column::Level.eq(level));

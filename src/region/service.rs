@@ -44,8 +44,9 @@ pub fn subtree(column: impl IntoSimpleExpr, code: &str) -> Condition {
 pub fn chain_codes(code: &str) -> Vec<String> {
     LEVEL_LENGTHS
         .iter()
-        .filter(|&&n| n <= code.len())
-        .map(|&n| code[..n].to_owned())
+        // `get`, not slicing: a client's code may cut a multi-byte character.
+        .filter_map(|&n| code.get(..n))
+        .map(str::to_owned)
         .collect()
 }
 
@@ -54,7 +55,8 @@ pub fn parent_code(code: &str) -> Option<String> {
     let position = LEVEL_LENGTHS.iter().position(|&n| n == code.len())?;
     position
         .checked_sub(1)
-        .map(|p| code[..LEVEL_LENGTHS[p]].to_owned())
+        .and_then(|p| code.get(..LEVEL_LENGTHS[p]))
+        .map(str::to_owned)
 }
 
 pub fn is_code(code: &str) -> bool {
@@ -469,6 +471,9 @@ mod tests {
         assert_eq!(parent_code("130126"), Some("1301".to_owned()));
         assert_eq!(parent_code("13"), None);
         assert_eq!(parent_code("1301261"), None);
+        // A client's "code" may cut a character in two: no panic, just no such prefix.
+        assert_eq!(chain_codes("红薯"), vec!["红薯".to_owned()]);
+        assert_eq!(parent_code("红薯"), None);
         assert!(is_code("130126100"));
         assert!(!is_code("13012a"));
     }

@@ -75,8 +75,12 @@ async fn refused(
 
 /// A request the server must refuse before running it: 400 and a top-level `BAD_USER_INPUT`.
 async fn never_runs(w: &World, token: Option<&str>, query: &str, input: Value) {
+    never_runs_with(w, token, query, json!({ "input": input })).await;
+}
+
+async fn never_runs_with(w: &World, token: Option<&str>, query: &str, variables: Value) {
     let before = row_counts(w.app.db()).await;
-    let response = w.app.post(token, query, json!({ "input": input })).await;
+    let response = w.app.post(token, query, variables).await;
     let status = response.status();
     let body: Value = response.json().await.expect("JSON body");
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -450,4 +454,266 @@ async fn publishing_twice_is_an_invalid_state() {
     )
     .await;
     assert_eq!(product(&w, &id).await["status"], "PUBLISHED");
+}
+
+// Issue 13, item 5: no input reaches a panic, a 500 or `INTERNAL`. One test per class.
+
+const USERS: &str = "query($text: String) { users(filter: {text: $text}) { nodes { username } } }";
+const PRODUCERS: &str =
+    "query($text: String) { producers(filter: {text: $text}) { totalCount nodes { name } } }";
+const BUYERS: &str =
+    "query($text: String) { buyers(filter: {text: $text}) { totalCount nodes { name } } }";
+const REGIONS: &str =
+    "query($text: String) { regions(filter: {text: $text}) { totalCount nodes { name } } }";
+const PRODUCTS: &str =
+    "query($text: String) { products(filter: {text: $text}) { totalCount nodes { name } } }";
+
+/// A request that must run and answer one top-level `BAD_USER_INPUT`, writing nothing.
+async fn bad_user_input(w: &World, token: Option<&str>, query: &str, variables: Value) {
+    let before = row_counts(w.app.db()).await;
+    let body = w.app.gql(token, query, variables).await;
+    assert_eq!(
+        crate::harness::error_code(&body),
+        "BAD_USER_INPUT",
+        "{body}"
+    );
+    assert_eq!(row_counts(w.app.db()).await, before, "wrote something");
+}
+
+#[tokio::test]
+async fn arithmetic_on_client_numbers_never_overflows() {
+    let w = World::build().await;
+    let id = w.draft_product("灵寿红薯 5kg装", "45.00").await;
+    // `i64::MIN.abs()` panicked: HTTP 500.
+    for delta in [i64::MIN, i64::MAX, -1_000_000_001] {
+        refused(
+            &w,
+            w.producer_clerk.token(),
+            ADJUST_STOCK,
+            "adjustStock",
+            json!({ "productId": id, "delta": delta, "reason": "盘点调整" }),
+            ("INVALID", Some("delta")),
+        )
+        .await;
+    }
+    assert_eq!(product(&w, &id).await["stock"], 100);
+}
+
+#[tokio::test]
+async fn cursors_are_checked_as_strictly_as_arguments() {
+    let w = World::build().await;
+    let cursor = |values: Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(values.to_string())
+    };
+    let uuid = "0190f0a0-b1c2-7d3e-8f9a-0b1c2d3e4f50";
+    // Each decodes, has the right number of values, and holds the wrong type (or a NUL).
+    let forged = [
+        (
+            "query($c: String) { regions(after: $c) { nodes { code } } }",
+            cursor(json!([{ "u": uuid }])),
+        ),
+        (
+            "query($c: String) { regions(after: $c) { nodes { code } } }",
+            cursor(json!([{ "s": "13\u{0}" }])),
+        ),
+        (
+            "query($c: String) { producers(after: $c) { nodes { name } } }",
+            cursor(json!([{ "s": "x" }])),
+        ),
+        (
+            "query($c: String) { products(sort: PRICE_ASC, after: $c) { nodes { name } } }",
+            cursor(json!([{ "u": uuid }, { "i": 1 }])),
+        ),
+        (
+            "query($c: String) { products(sort: NEWEST, last: 5, before: $c) { nodes { name } } }",
+            cursor(json!([{ "t": "2026-01-01T00:00:00Z" }])),
+        ),
+        (
+            "query($c: String) { users(after: $c) { nodes { username } } }",
+            cursor(json!([{ "i": i64::MIN }])),
+        ),
+        (
+            "query($c: String) { ledgerEntries(after: $c) { nodes { seq } } }",
+            cursor(json!([{ "u": uuid }])),
+        ),
+    ];
+    for (query, forged) in forged {
+        bad_user_input(&w, w.admin.token(), query, json!({ "c": forged })).await;
+    }
+    // A cursor the server issued still pages.
+    let first = w
+        .app
+        .gql(
+            None,
+            "{ regions(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let end = first["data"]["regions"]["pageInfo"]["endCursor"].clone();
+    let next = w
+        .app
+        .gql(
+            None,
+            "query($c: String) { regions(first: 1, after: $c) { nodes { code } } }",
+            json!({ "c": end }),
+        )
+        .await;
+    assert_eq!(next["errors"], Value::Null, "{next}");
+    assert_eq!(next["data"]["regions"]["nodes"][0]["code"], "44", "{next}");
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_in_every_string() {
+    let w = World::build().await;
+    // A product's name (PostgreSQL cannot store a NUL: INTERNAL there, stored on SQLite).
+    let mut input = product_input(&w.producer_id, "灵寿红薯\u{0}5kg装", "45.00");
+    never_runs(&w, w.producer_clerk.token(), CREATE_PRODUCT, input.clone()).await;
+    input["spec"] = json!("5kg\u{1b}[31m");
+    input["name"] = json!("灵寿红薯 5kg装");
+    never_runs(&w, w.producer_clerk.token(), CREATE_PRODUCT, input).await;
+    // A search filter, a username, and a literal in the document itself.
+    for (query, variables) in [
+        (PRODUCTS, json!({ "text": "红薯\u{0}" })),
+        (USERS, json!({ "text": "\u{85}" })),
+        (
+            "mutation($u: String!) { login(input: {username: $u, password: \"x\"}) { errors { code } } }",
+            json!({ "u": "coop.admin\u{0}" }),
+        ),
+        (
+            "{ products(filter: {text: \"\\u0000\"}) { totalCount } }",
+            json!({}),
+        ),
+        ("{ region(code: \"13\\u0007\") { name } }", json!({})),
+    ] {
+        let response = w.app.post(None, query, variables).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            crate::harness::error_code(&body),
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    // IDs are opaque, but what they hold is checked too.
+    use base64::Engine;
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("Region:13\u{0}");
+    let body = w
+        .app
+        .gql(
+            None,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(body["data"]["node"], Value::Null, "{body}");
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    // Tabs and line breaks are text, kept as sent.
+    let id = w.draft_product("灵寿红薯 5kg装", "45.00").await;
+    succeeds(
+        &w,
+        w.producer_clerk.token(),
+        ADJUST_STOCK,
+        "adjustStock",
+        json!({ "productId": id, "delta": 5, "reason": "盘点\t调整\r\n第二行" }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_string_and_filter_has_a_length_cap() {
+    let w = World::build().await;
+    // 100,000 characters in `filter.text` was `INTERNAL` on SQLite (LIKE pattern too complex).
+    let huge = "红".repeat(100_000);
+    for query in [USERS, PRODUCERS, BUYERS, REGIONS, PRODUCTS] {
+        never_runs_with(&w, w.admin.token(), query, json!({ "text": huge })).await;
+    }
+    // Past the filter's own cap, refused when it runs.
+    let long = "薯".repeat(101);
+    for query in [USERS, PRODUCERS, BUYERS, REGIONS, PRODUCTS] {
+        bad_user_input(&w, w.admin.token(), query, json!({ "text": long })).await;
+    }
+    let body = w
+        .app
+        .gql(None, PRODUCTS, json!({ "text": "薯".repeat(100) }))
+        .await;
+    assert_eq!(
+        body["errors"],
+        Value::Null,
+        "100 characters are fine: {body}"
+    );
+    // Any string past 4,000 characters, wherever it goes.
+    let mut input = product_input(&w.producer_id, "灵寿红薯 5kg装", "45.00");
+    input["originStatement"] = json!("x".repeat(4_001));
+    never_runs(&w, w.producer_clerk.token(), CREATE_PRODUCT, input).await;
+}
+
+#[tokio::test]
+async fn wildcards_in_text_filters_are_taken_literally() {
+    let w = World::build().await;
+    w.published_product("灵寿红薯 5kg装", "45.00").await;
+    let count = |body: &Value, field: &str| {
+        body["data"][field]["nodes"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_else(|| panic!("{field}: {body}"))
+    };
+    for (query, field) in [
+        (USERS, "users"),
+        (PRODUCERS, "producers"),
+        (BUYERS, "buyers"),
+        (REGIONS, "regions"),
+        (PRODUCTS, "products"),
+    ] {
+        // Each list has something to show, and nothing whose name holds `%` or `_`.
+        let all = w.app.gql(w.admin.token(), query, json!({})).await;
+        assert!(count(&all, field) > 0, "{field}: {all}");
+        for text in ["%", "_", "%_%", "\\"] {
+            let body = w
+                .app
+                .gql(w.admin.token(), query, json!({ "text": text }))
+                .await;
+            assert_eq!(count(&body, field), 0, "{field} matched {text:?}: {body}");
+        }
+    }
+    // `.` is a character like any other: `n.a` finds `canteen.admin`; `n_a` finds nothing.
+    let dot = w
+        .app
+        .gql(w.admin.token(), USERS, json!({ "text": "n.a" }))
+        .await;
+    assert_eq!(
+        dot["data"]["users"]["nodes"][0]["username"], "canteen.admin",
+        "{dot}"
+    );
+    let underscore = w
+        .app
+        .gql(w.admin.token(), USERS, json!({ "text": "n_a" }))
+        .await;
+    assert_eq!(count(&underscore, "users"), 0, "{underscore}");
+}
+
+#[tokio::test]
+async fn dates_times_and_amounts_are_parsed_strictly() {
+    let w = World::build().await;
+    let date = "query($d: Date) { verifyLedger(from: $d) { checked } }";
+    for bad in [
+        "26-01-01",
+        "2026-1-1",
+        "2026-02-30",
+        " 2026-01-01",
+        "+2026-01-01",
+    ] {
+        never_runs_with(&w, w.admin.token(), date, json!({ "d": bad })).await;
+    }
+    let body = w
+        .app
+        .gql(w.admin.token(), date, json!({ "d": "2026-01-01" }))
+        .await;
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    // Amounts: no padding, sign or leading zeros.
+    for bad in [" 45.00", "45.00 ", "+45", "045.00"] {
+        let input = product_input(&w.producer_id, "灵寿红薯 5kg装", bad);
+        never_runs(&w, w.producer_clerk.token(), CREATE_PRODUCT, input).await;
+    }
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod catalogue;
 mod consent;
 mod exports;
+mod fuzz;
 mod generator;
 mod harness;
 mod http_spec;
