@@ -8,6 +8,7 @@ mod m20261123_000003_orders;
 mod m20261123_000004_ledger;
 mod m20261123_000005_unsold;
 mod m20261123_000006_county_tallies;
+mod m20261204_000009_audit_region;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_ledger::Migration),
             Box::new(m20261123_000005_unsold::Migration),
             Box::new(m20261123_000006_county_tallies::Migration),
+            Box::new(m20261204_000009_audit_region::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ mod live;
 mod operations;
 mod orders;
 mod organizations;
+mod parts;
 mod registry;
 mod scale_out;
 mod schema;
