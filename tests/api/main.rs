@@ -20,6 +20,7 @@ mod parts;
 mod registry;
 mod scale_out;
 mod schema;
+mod scope;
 mod tallies;
 mod unsold;
 mod world;
