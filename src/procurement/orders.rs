@@ -1009,6 +1009,87 @@ mod tests {
         assert!(available(&at(OrderStatus::Cancelled), Side::Buyer).is_empty());
     }
 
+    fn line(order: Uuid, name: &str) -> order_line::Model {
+        order_line::Model {
+            id: Uuid::now_v7(),
+            order_id: order,
+            position: 0,
+            product_id: Uuid::now_v7(),
+            product_name: name.into(),
+            category: entity::product::ProductCategory::GrainOil,
+            spec: "5kg".into(),
+            unit: "箱".into(),
+            price_fen: 100,
+            quantity: 5,
+            accepted_quantity: None,
+            refunded_quantity: 0,
+            purchase_drive_id: None,
+        }
+    }
+
+    fn fields(result: AppResult<HashMap<Uuid, i64>>) -> Vec<(Vec<String>, ErrorCode)> {
+        match result {
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.unwrap_or_default(), e.code))
+                .collect(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn named_lines_must_be_the_orders_own_once_each() {
+        let order = Uuid::now_v7();
+        let lines = [line(order, "红薯"), line(order, "粉条")];
+        let foreign = line(Uuid::now_v7(), "小米");
+        let at = |i: &str| {
+            vec![
+                "input".to_owned(),
+                "accepted".to_owned(),
+                i.to_owned(),
+                "lineId".to_owned(),
+            ]
+        };
+        let all = match_lines(
+            &lines,
+            &[(lines[1].id, 0), (lines[0].id, 5)],
+            "accepted",
+            true,
+        )
+        .expect("every line once");
+        assert_eq!(all, HashMap::from([(lines[0].id, 5), (lines[1].id, 0)]));
+        assert_eq!(
+            fields(match_lines(
+                &lines,
+                &[(lines[0].id, 5), (lines[1].id, 5), (foreign.id, 5)],
+                "accepted",
+                true
+            )),
+            [(at("2"), ErrorCode::NotFound)]
+        );
+        assert_eq!(
+            fields(match_lines(
+                &lines,
+                &[(lines[0].id, 5), (lines[0].id, 1), (lines[1].id, 5)],
+                "accepted",
+                true
+            )),
+            [(at("1"), ErrorCode::Duplicate)]
+        );
+        assert_eq!(
+            fields(match_lines(&lines, &[(lines[0].id, 5)], "accepted", true)),
+            [(
+                vec!["input".to_owned(), "accepted".to_owned()],
+                ErrorCode::Invalid
+            )]
+        );
+        // A refund may name a subset.
+        assert_eq!(
+            match_lines(&lines, &[(lines[0].id, 2)], "lines", false).expect("a subset"),
+            HashMap::from([(lines[0].id, 2)])
+        );
+    }
+
     #[test]
     fn the_request_hash_ignores_line_order() {
         let a = Uuid::now_v7();
