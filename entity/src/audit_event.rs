@@ -15,6 +15,8 @@ pub struct Model {
     pub summary: String,
     pub ip: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The region the event concerns (see `audit::region_of`); NULL: nationwide staff only.
+    pub region_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -156,9 +156,10 @@ impl AuthQuery {
         Ok(found.map(User))
     }
 
-    /// Every account (platform admins only), newest first.
+    /// Accounts, newest first, for staff: every account for platform admins; for officers and
+    /// auditors, themselves and the members of organisations in their region (as `node` does).
     #[graphql(
-        guard = "RoleGuard::any(&[Role::Admin])",
+        guard = "RoleGuard::any(&[Role::Admin, Role::Officer, Role::Auditor])",
         complexity = "pagination::complexity(first, last, child_complexity)"
     )]
     async fn users(
@@ -170,7 +171,9 @@ impl AuthQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Page<User>> {
-        let mut select = user::Entity::find();
+        let db = &services(ctx)?.db;
+        let sight = crate::auth::visibility::Sight::of(db, ctx.data_opt::<super::Viewer>()).await?;
+        let mut select = user::Entity::find().filter(sight.users());
         let text = filter.and_then(|f| f.text);
         if let Some(text) = crate::text::filter_text(text.as_deref())? {
             let text = text.to_lowercase();

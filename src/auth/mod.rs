@@ -6,6 +6,7 @@ pub mod password;
 pub mod scope;
 pub mod service;
 pub mod tokens;
+pub mod visibility;
 
 use async_graphql::Enum;
 use serde::{Deserialize, Serialize};

@@ -231,6 +231,12 @@ pub async fn login(
         .await?;
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(password_attempt, stored).await? {
+        let reason = if found.is_some() {
+            "WRONG_PASSWORD"
+        } else {
+            "UNKNOWN_USERNAME"
+        };
+        record_failed_login(db, client, &username, found.as_ref(), reason).await?;
         return Err(AppError::user(UserError::new(
             ErrorCode::InvalidCredentials,
             "wrong username or password",
@@ -238,6 +244,7 @@ pub async fn login(
     }
     let user = found.ok_or(AppError::Unauthenticated)?;
     if user.status == UserStatus::Disabled {
+        record_failed_login(db, client, &username, Some(&user), "ACCOUNT_DISABLED").await?;
         return Err(AppError::user(UserError::new(
             ErrorCode::AccountDisabled,
             "this account is disabled",
@@ -253,6 +260,34 @@ pub async fn login(
     let session = open_session(services, &txn, user, roles, None).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// Longest username kept in a failed sign-in's record (what was typed may be anything).
+const MAX_RECORDED_USERNAME: usize = 64;
+
+/// Audits a refused sign-in: the username tried, the client address and why; never the
+/// password. Attempts refused by the rate limits are not recorded, so a flood cannot grow the
+/// trail faster than the limits allow sign-ins.
+async fn record_failed_login(
+    conn: &impl ConnectionTrait,
+    client: &ClientInfo,
+    username: &str,
+    account: Option<&user::Model>,
+    reason: &str,
+) -> AppResult<()> {
+    let tried: String = username.chars().take(MAX_RECORDED_USERNAME).collect();
+    audit::record(
+        conn,
+        None,
+        Some(client),
+        Change {
+            action: "loginFailed",
+            target_type: "User",
+            target_id: account.map(|u| u.id),
+            summary: json!({ "username": tried, "reason": reason }),
+        },
+    )
+    .await
 }
 
 async fn record_session_event(

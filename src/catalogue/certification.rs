@@ -18,10 +18,12 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::products;
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    auth::{
+        ClientInfo, Viewer, scope,
+        visibility::{Sight, require_visible},
+    },
     error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
     ids::new_uuid,
     org::{members::require_member, producers},
@@ -96,7 +98,14 @@ pub async fn apply(
     checks.length(evidence, "evidence", 10, 4000);
     checks.finish()?;
     let db = &services.db;
-    let product = products::load(db, product_id).await?;
+    let product = require_visible(
+        db,
+        viewer,
+        product::Entity::find_by_id(product_id),
+        Sight::products,
+        "product",
+    )
+    .await?;
     require_member(db, viewer, product.producer_org_id, false).await?;
     let (_, producer) = producers::load(db, product.producer_org_id).await?;
     if !producer.in_good_standing() {
@@ -169,6 +178,22 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<certificat
         .ok_or(AppError::NotFound("certification"))
 }
 
+/// A certification the viewer may see (`NOT_FOUND` otherwise, as for an unknown ID).
+async fn load_visible(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<certification::Model> {
+    require_visible(
+        conn,
+        viewer,
+        certification::Entity::find_by_id(id),
+        Sight::certifications,
+        "certification",
+    )
+    .await
+}
+
 pub async fn reviews(
     conn: &impl ConnectionTrait,
     id: Uuid,
@@ -190,7 +215,7 @@ pub async fn review(
     comment: Option<String>,
 ) -> AppResult<certification::Model> {
     let db = &services.db;
-    let cert = load(db, id).await?;
+    let cert = load_visible(db, viewer, id).await?;
     let (_, producer) = producers::load(db, cert.producer_org_id).await?;
     let (stage, next) = match (cert.status, decision) {
         (CertificationState::Submitted, ReviewDecision::Approve) => {
@@ -360,7 +385,7 @@ pub async fn revoke(
     checks.length(reason, "reason", 2, 1000);
     checks.finish()?;
     let db = &services.db;
-    let cert = load(db, id).await?;
+    let cert = load_visible(db, viewer, id).await?;
     scope::require_acting_over(db, viewer, &cert.county_code).await?;
     let today = Utc::now().date_naive();
     if !matches!(

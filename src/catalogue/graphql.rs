@@ -9,7 +9,9 @@ use entity::{
     price_change,
     product::{self, ProductCategory, ProductStatus, QualityMark},
 };
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{
@@ -18,7 +20,7 @@ use super::{
     search::{self, Audience, ProductFilter, ProductSort},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, scope, viewer},
+    auth::{Role, RoleGuard, Viewer, graphql::User, viewer, visibility::Sight},
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -55,9 +57,20 @@ async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> async_graphql::Res
         .is_some())
 }
 
-/// Whether the viewer may see this product: listed ones are public.
+/// Whether the viewer may see this product, by the rule `products` and `node` apply
+/// (`Sight::products`); a listed product is visible to all, so it needs no query.
 pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> async_graphql::Result<bool> {
-    Ok(product.listed || insider(ctx, product.producer_org_id).await?)
+    if product.listed {
+        return Ok(true);
+    }
+    let db = &services(ctx)?.db;
+    let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
+    let found = product::Entity::find_by_id(product.id)
+        .filter(sight.products())
+        .count(db)
+        .await
+        .map_err(AppError::from)?;
+    Ok(found > 0)
 }
 
 #[Object]
@@ -348,6 +361,7 @@ async fn audience(
     let mut audience = Audience {
         listed_only: true,
         paired_codes: Vec::new(),
+        visible: None,
     };
     let Some(viewer) = ctx.data_opt::<Viewer>() else {
         return Ok((audience, ProductSort::Newest));
@@ -363,6 +377,7 @@ async fn audience(
             .into());
         }
         audience.listed_only = false;
+        audience.visible = Some(Sight::of(&services.db, Some(viewer)).await?.products());
     }
     let mut sort = ProductSort::Newest;
     if viewer.has(Role::Buyer)
@@ -508,11 +523,14 @@ impl CatalogueQuery {
     /// A product by ID (unlisted ones only for its producer's members and platform staff).
     async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
         let id = ids::expect(&id, NodeKind::Product, "id")?;
-        let loaders = ctx.data::<Loaders>()?;
-        let Some(product) = loaders.load_one(ProductById(id)).await? else {
-            return Ok(None);
-        };
-        Ok(may_see(ctx, &product).await?.then_some(Product(product)))
+        let db = &services(ctx)?.db;
+        let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
+        Ok(product::Entity::find_by_id(id)
+            .filter(sight.products())
+            .one(db)
+            .await
+            .map_err(AppError::from)?
+            .map(Product))
     }
 
     /// Certification applications: a producer's own, or those in an officer's or auditor's
@@ -533,26 +551,9 @@ impl CatalogueQuery {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
-        let mut select = certification::Entity::find();
-        let reading = scope::reading(&services.db, viewer).await?;
-        if !reading.is_nationwide() {
-            let mut visible = Condition::any();
-            for code in reading.regions() {
-                visible = visible.add(subtree(
-                    certification::Column::CountyCode,
-                    &code.chars().take(6).collect::<String>(),
-                ));
-            }
-            if let Some(m) =
-                crate::org::service::membership_of(&services.db, viewer.user_id).await?
-            {
-                visible = visible.add(certification::Column::ProducerOrgId.eq(m.organization_id));
-            }
-            if reading.is_empty() && visible.is_empty() {
-                visible = visible.add(certification::Column::Id.is_null());
-            }
-            select = select.filter(visible);
-        }
+        // The same rule as `node` (`Sight::certifications`).
+        let sight = Sight::of(&services.db, Some(viewer)).await?;
+        let mut select = certification::Entity::find().filter(sight.certifications());
         if let Some(code) = &filter.region_code {
             select = select.filter(subtree(
                 certification::Column::CountyCode,

@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    auth::{
+        ClientInfo, Viewer,
+        visibility::{Sight, require_visible},
+    },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::{members::require_member, producers},
@@ -106,7 +109,14 @@ async fn load_managed(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<product::Model> {
-    let product = load(conn, id).await?;
+    let product = require_visible(
+        conn,
+        viewer,
+        product::Entity::find_by_id(id),
+        Sight::products,
+        "product",
+    )
+    .await?;
     require_member(conn, viewer, product.producer_org_id, false).await?;
     Ok(product)
 }
@@ -121,6 +131,14 @@ pub async fn create(
 ) -> AppResult<product::Model> {
     check(&input)?;
     let db = &services.db;
+    require_visible(
+        db,
+        viewer,
+        entity::producer::Entity::find_by_id(producer_org_id),
+        Sight::producers,
+        "producer",
+    )
+    .await?;
     let (_, producer) = producers::load(db, producer_org_id).await?;
     require_member(db, viewer, producer_org_id, false).await?;
     let rank = region::service::poverty_rank(db, &producer.region_code).await?;

@@ -57,6 +57,8 @@ pub struct Audience {
     pub listed_only: bool,
     /// Helped regions of the buyer's pairings in force (for `PRIORITY`).
     pub paired_codes: Vec<String>,
+    /// The viewer's product visibility rule (`auth::visibility`), the one `node` applies.
+    pub visible: Option<Condition>,
 }
 
 fn certified_on(day: NaiveDate) -> Condition {
@@ -72,6 +74,9 @@ pub fn select(
     backend: DbBackend,
 ) -> Select<product::Entity> {
     let mut select = product::Entity::find();
+    if let Some(visible) = &audience.visible {
+        select = select.filter(visible.clone());
+    }
     if audience.listed_only {
         select = select.filter(product::Column::Listed.eq(true));
     } else if !filter.statuses.is_empty() {

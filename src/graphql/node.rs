@@ -1,19 +1,23 @@
-//! `node(id)` and `nodes(ids)`: any object by its global ID, if the viewer may see it.
+//! `node(id)` and `nodes(ids)`: any object by its global ID, if the viewer may see it: each
+//! type is filtered by the same rule its list applies (`auth::visibility`).
+
+use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
-use entity::pairing;
-use sea_orm::EntityTrait;
+use entity::{
+    buyer, certification, order, organization, pairing, producer, product, purchase_drive,
+    unsold_alert, user,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 use crate::{
-    auth::{Role, Viewer, graphql::User},
-    catalogue::graphql::{Certification, Product, may_see},
+    auth::{Viewer, graphql::User, visibility::Sight},
+    catalogue::graphql::{Certification, Product},
     error::AppError,
     graphql::services,
     ids::{self, NodeKind},
-    loaders::{
-        BuyerById, CertificationById, Loaders, MembershipOfUser, OrganizationById, ProducerById,
-        ProductById, RegionByCode, UserById,
-    },
+    loaders::{Loaders, RegionByCode},
     org::{buyer_api::Buyer, graphql::Organization, producer_api::Producer},
     procurement::graphql::Order,
     region::graphql::{Pairing, Region},
@@ -46,7 +50,11 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object with this ID, or null if it does not exist or is not yours to see.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        resolve(ctx, &id).await
+        Ok(resolve_all(ctx, std::slice::from_ref(&id))
+            .await?
+            .into_iter()
+            .next()
+            .flatten())
     }
 
     /// Several objects by ID, in the same order (at most 100).
@@ -59,107 +67,186 @@ impl NodeQuery {
         if ids.len() > MAX_NODES {
             return Err(AppError::BadInput(format!("ask for at most {MAX_NODES} IDs")).into());
         }
-        futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
+        resolve_all(ctx, &ids).await
     }
 }
 
-async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let Some((kind, key)) = ids::decode_key(id) else {
-        return Ok(None);
-    };
-    let loaders = ctx.data::<Loaders>()?;
-    if kind == NodeKind::Region {
-        return Ok(loaders
-            .load_one(RegionByCode(key))
-            .await?
-            .map(|r| Node::Region(Region(r))));
-    }
-    let Ok(uuid) = uuid::Uuid::try_parse(&key) else {
-        return Ok(None);
-    };
-    let viewer = ctx.data_opt::<Viewer>();
-    Ok(match kind {
-        NodeKind::User => match loaders.load_one(UserById(uuid)).await? {
-            Some(user) if may_see_user(loaders, viewer, user.id).await? => {
-                Some(Node::User(User(user)))
-            }
-            _ => None,
-        },
-        NodeKind::Organization => loaders
-            .load_one(OrganizationById(uuid))
-            .await?
-            .map(|o| Node::Organization(Organization(o))),
-        NodeKind::Producer => loaders
-            .load_one(ProducerById(uuid))
-            .await?
-            .map(|(org, profile)| Node::Producer(Producer(org, profile))),
-        NodeKind::Buyer => loaders
-            .load_one(BuyerById(uuid))
-            .await?
-            .map(|b| Node::Buyer(Buyer(b))),
-        NodeKind::Product => match loaders.load_one(ProductById(uuid)).await? {
-            Some(product) if may_see(ctx, &product).await? => Some(Node::Product(Product(product))),
-            _ => None,
-        },
-        NodeKind::Certification => loaders
-            .load_one(CertificationById(uuid))
-            .await?
-            .map(|c| Node::Certification(Certification(c))),
-        NodeKind::Pairing => pairing::Entity::find_by_id(uuid)
-            .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
-            .map(|p| Node::Pairing(Pairing(p))),
-        NodeKind::Order => match entity::order::Entity::find_by_id(uuid)
-            .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
-        {
-            Some(order) if crate::procurement::graphql::may_see(ctx, &order).await? => {
-                Some(Node::Order(Order(order)))
-            }
-            _ => None,
-        },
-        NodeKind::UnsoldAlert => match entity::unsold_alert::Entity::find_by_id(uuid)
-            .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
-        {
-            Some(alert) if crate::unsold::graphql::may_see(ctx, &alert).await? => {
-                Some(Node::UnsoldAlert(UnsoldAlert(alert)))
-            }
-            _ => None,
-        },
-        NodeKind::PurchaseDrive => entity::purchase_drive::Entity::find_by_id(uuid)
-            .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
-            .map(|d| Node::PurchaseDrive(PurchaseDrive(d))),
-        NodeKind::Region
-        | NodeKind::OrderLine
-        | NodeKind::LedgerEntry
-        | NodeKind::Agreement
-        | NodeKind::UnitLink => None,
-    })
-}
-
-/// A user is visible to themself, to platform staff, and to members of the same organisation.
-async fn may_see_user(
-    loaders: &Loaders,
-    viewer: Option<&Viewer>,
-    user_id: uuid::Uuid,
-) -> async_graphql::Result<bool> {
-    let Some(viewer) = viewer else {
-        return Ok(false);
-    };
-    if viewer.user_id == user_id
-        || [Role::Admin, Role::Officer, Role::Auditor]
+/// Resolves IDs in one query per type, each filtered by that type's visibility rule (the one
+/// its list applies): what the viewer may not see is null, exactly like an unknown ID.
+async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec<Option<Node>>> {
+    let db = &services(ctx)?.db;
+    let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
+    let decoded: Vec<Option<(NodeKind, String)>> =
+        ids.iter().map(|id| ids::decode_key(id)).collect();
+    let keys = |kind: NodeKind| -> Vec<Uuid> {
+        let mut keys: Vec<Uuid> = decoded
             .iter()
-            .any(|r| viewer.has(*r))
-    {
-        return Ok(true);
+            .flatten()
+            .filter(|(k, _)| *k == kind)
+            .filter_map(|(_, key)| Uuid::try_parse(key).ok())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    };
+    let by_id = |rows: Vec<(Uuid, Node)>| rows.into_iter().collect::<HashMap<Uuid, Node>>();
+    // Keyed by type name: `NodeKind` is not `Hash`.
+    let mut found: HashMap<&'static str, HashMap<Uuid, Node>> = HashMap::new();
+    for kind in [
+        NodeKind::User,
+        NodeKind::Organization,
+        NodeKind::Pairing,
+        NodeKind::Producer,
+        NodeKind::Buyer,
+        NodeKind::Product,
+        NodeKind::Certification,
+        NodeKind::Order,
+        NodeKind::UnsoldAlert,
+        NodeKind::PurchaseDrive,
+    ] {
+        let keys = keys(kind);
+        if keys.is_empty() {
+            continue;
+        }
+        let rows: Vec<(Uuid, Node)> = match kind {
+            NodeKind::User => user::Entity::find()
+                .filter(user::Column::Id.is_in(keys))
+                .filter(sight.users())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|u| (u.id, Node::User(User(u))))
+                .collect(),
+            NodeKind::Organization => organization::Entity::find()
+                .filter(organization::Column::Id.is_in(keys))
+                .filter(sight.organizations())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|o| (o.id, Node::Organization(Organization(o))))
+                .collect(),
+            NodeKind::Pairing => pairing::Entity::find()
+                .filter(pairing::Column::Id.is_in(keys))
+                .filter(sight.public())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|p| (p.id, Node::Pairing(Pairing(p))))
+                .collect(),
+            NodeKind::Producer => producer::Entity::find()
+                .filter(producer::Column::OrganizationId.is_in(keys))
+                .filter(sight.producers())
+                .find_also_related(organization::Entity)
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .filter_map(|(profile, org)| {
+                    org.map(|org| (org.id, Node::Producer(Producer(org, profile))))
+                })
+                .collect(),
+            NodeKind::Buyer => buyer::Entity::find()
+                .filter(buyer::Column::OrganizationId.is_in(keys))
+                .filter(sight.buyers())
+                .find_also_related(organization::Entity)
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .filter_map(|(profile, org)| {
+                    org.map(|org| (org.id, Node::Buyer(Buyer((org, profile)))))
+                })
+                .collect(),
+            NodeKind::Product => product::Entity::find()
+                .filter(product::Column::Id.is_in(keys))
+                .filter(sight.products())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|p| (p.id, Node::Product(Product(p))))
+                .collect(),
+            NodeKind::Certification => certification::Entity::find()
+                .filter(certification::Column::Id.is_in(keys))
+                .filter(sight.certifications())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|c| (c.id, Node::Certification(Certification(c))))
+                .collect(),
+            NodeKind::Order => order::Entity::find()
+                .filter(order::Column::Id.is_in(keys))
+                .filter(sight.orders())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|o| (o.id, Node::Order(Order(o))))
+                .collect(),
+            NodeKind::UnsoldAlert => unsold_alert::Entity::find()
+                .filter(unsold_alert::Column::Id.is_in(keys))
+                .filter(sight.unsold_alerts())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert(a))))
+                .collect(),
+            NodeKind::PurchaseDrive => purchase_drive::Entity::find()
+                .filter(purchase_drive::Column::Id.is_in(keys))
+                .filter(sight.public())
+                .all(db)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive(d))))
+                .collect(),
+            NodeKind::Region
+            | NodeKind::OrderLine
+            | NodeKind::LedgerEntry
+            | NodeKind::Agreement
+            | NodeKind::UnitLink => Vec::new(),
+        };
+        found.insert(kind.name(), by_id(rows));
     }
-    let theirs = loaders.load_one(MembershipOfUser(user_id)).await?;
-    let mine = loaders.load_one(MembershipOfUser(viewer.user_id)).await?;
-    Ok(matches!((theirs, mine), (Some(a), Some(b)) if a.organization_id == b.organization_id))
+    let loaders = ctx.data::<Loaders>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for entry in decoded {
+        out.push(match entry {
+            // Regions are public.
+            Some((NodeKind::Region, code)) => loaders
+                .load_one(RegionByCode(code))
+                .await?
+                .map(|r| Node::Region(Region(r))),
+            Some((kind, key)) => Uuid::try_parse(&key)
+                .ok()
+                .and_then(|id| found.get(kind.name()).and_then(|rows| rows.get(&id)))
+                .map(Node::duplicate),
+            None => None,
+        });
+    }
+    Ok(out)
+}
+
+impl Node {
+    /// Another handle on the same object (an ID asked for twice in `nodes`).
+    fn duplicate(&self) -> Node {
+        match self {
+            Node::User(u) => Node::User(User(u.0.clone())),
+            Node::Organization(o) => Node::Organization(Organization(o.0.clone())),
+            Node::Region(r) => Node::Region(Region(r.0.clone())),
+            Node::Pairing(p) => Node::Pairing(Pairing(p.0.clone())),
+            Node::Producer(p) => Node::Producer(Producer(p.0.clone(), p.1.clone())),
+            Node::Buyer(b) => Node::Buyer(Buyer(b.0.clone())),
+            Node::Product(p) => Node::Product(Product(p.0.clone())),
+            Node::Certification(c) => Node::Certification(Certification(c.0.clone())),
+            Node::Order(o) => Node::Order(Order(o.0.clone())),
+            Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert(a.0.clone())),
+            Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive(d.0.clone())),
+        }
+    }
 }

@@ -401,6 +401,11 @@ impl AuditEvent {
         self.0.ip.as_deref()
     }
 
+    /// The region the event concerns (null: read by nationwide staff only).
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+
     async fn at(&self) -> DateTime {
         self.0.created_at.into()
     }
@@ -633,9 +638,11 @@ impl LedgerQuery {
         })
     }
 
-    /// The audit trail, newest first (auditors and admins).
+    /// The audit trail, newest first: platform admins and nationwide staff read all of it,
+    /// officers and auditors the events of their regions (an event belongs to the region of the
+    /// organisation its actor acts for, else to that of the thing changed; `AuditEvent.regionCode`).
     #[graphql(
-        guard = "RoleGuard::any(&[Role::Auditor, Role::Admin])",
+        guard = "RoleGuard::any(&[Role::Auditor, Role::Officer, Role::Admin])",
         complexity = "pagination::complexity(first, last, child_complexity)"
     )]
     async fn audit_events(
@@ -648,7 +655,8 @@ impl LedgerQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<AuditEvent>> {
         let filter = filter.unwrap_or_default();
-        let mut select = audit_event::Entity::find();
+        let reading = scope::reading(&services(ctx)?.db, viewer(ctx)?).await?;
+        let mut select = audit_event::Entity::find().filter(crate::audit::visible(&reading));
         if let Some(action) = filter.action {
             select = select.filter(audit_event::Column::Action.eq(action));
         }

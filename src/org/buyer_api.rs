@@ -20,7 +20,7 @@ use super::{
     members::membership_in,
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, scope, viewer},
+    auth::{Role, RoleGuard, Viewer, scope, viewer, visibility::Sight},
     catalogue::graphql::is_staff,
     error::{AppError, Payload, UserError, payload},
     graphql::{
@@ -241,7 +241,11 @@ impl BuyerQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<Buyer>> {
         let filter = filter.unwrap_or_default();
-        let mut select = buyer::Entity::find().find_also_related(organization::Entity);
+        // The same rule as `node` (`Sight::buyers`): any signed-in viewer.
+        let sight = Sight::of(&services(ctx)?.db, ctx.data_opt::<Viewer>()).await?;
+        let mut select = buyer::Entity::find()
+            .filter(sight.buyers())
+            .find_also_related(organization::Entity);
         if let Some(code) = &filter.region_code {
             select = select.filter(subtree(buyer::Column::RegionCode, code));
         }

@@ -92,10 +92,14 @@ pub async fn registrant(
             joins: own.is_none() && !staff,
         });
     };
-    let org = organization::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
+    let org = crate::auth::visibility::require_visible(
+        conn,
+        viewer,
+        organization::Entity::find_by_id(id),
+        crate::auth::visibility::Sight::organizations,
+        "organization",
+    )
+    .await?;
     if org.kind != kind {
         return Err(AppError::field(
             "organizationId",

@@ -14,7 +14,7 @@ use super::{
     producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, viewer},
+    auth::{Role, RoleGuard, Viewer, viewer, visibility::Sight},
     catalogue::{
         graphql::{Product, ProductFilterInput, is_staff, product_page},
         search::ProductSort,
@@ -168,8 +168,8 @@ pub struct ProducerQuery;
 
 #[Object]
 impl ProducerQuery {
-    /// The producer registry: verified producers in good standing for everyone; all of them for
-    /// platform staff.
+    /// The producer registry: verified producers in good standing for everyone; the others only
+    /// for their own members and for staff whose region covers them (as `node` does).
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn producers(
         &self,
@@ -181,18 +181,20 @@ impl ProducerQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<Producer>> {
         let filter = filter.unwrap_or_default();
-        let mut select = producer::Entity::find().find_also_related(organization::Entity);
-        if is_staff(ctx.data_opt::<Viewer>()) {
+        let viewer = ctx.data_opt::<Viewer>();
+        let sight = Sight::of(&services(ctx)?.db, viewer).await?;
+        // The same rule as `node`: verified producers in good standing, plus the viewer's own
+        // and, for staff, those of their region.
+        let mut select = producer::Entity::find()
+            .filter(sight.producers())
+            .find_also_related(organization::Entity);
+        if is_staff(viewer) {
             if let Some(status) = filter.verification_status {
                 select = select.filter(producer::Column::VerificationStatus.eq(status));
             }
             if let Some(status) = filter.credit_status {
                 select = select.filter(producer::Column::CreditStatus.eq(status));
             }
-        } else {
-            select = select
-                .filter(producer::Column::VerificationStatus.eq(VerificationStatus::Verified))
-                .filter(producer::Column::CreditStatus.eq(CreditStatus::Good));
         }
         if let Some(code) = &filter.region_code {
             select = select.filter(subtree(producer::Column::RegionCode, code));

@@ -20,7 +20,10 @@ use uuid::Uuid;
 use super::members::{is_phone, registrant, require_member};
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    auth::{
+        ClientInfo, Viewer, scope,
+        visibility::{Sight, require_visible},
+    },
     error::{AppError, AppResult, Checks, ErrorCode},
     region,
     state::Services,
@@ -195,6 +198,14 @@ pub async fn update(
     changes: ProducerChanges,
 ) -> AppResult<ProducerRecord> {
     let db = &services.db;
+    require_visible(
+        db,
+        viewer,
+        producer::Entity::find_by_id(organization_id),
+        Sight::producers,
+        "producer",
+    )
+    .await?;
     let (org, profile) = load(db, organization_id).await?;
     if !viewer.is_admin() {
         require_member(db, viewer, organization_id, true).await?;
@@ -314,6 +325,14 @@ pub async fn change_standing(
     reason: Option<String>,
 ) -> AppResult<ProducerRecord> {
     let db = &services.db;
+    require_visible(
+        db,
+        viewer,
+        producer::Entity::find_by_id(organization_id),
+        Sight::producers,
+        "producer",
+    )
+    .await?;
     let (org, profile) = load(db, organization_id).await?;
     scope::require_acting_over(db, viewer, &profile.region_code).await?;
     let reason = reason

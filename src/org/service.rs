@@ -72,10 +72,14 @@ pub async fn add_member(
     role: MemberRole,
 ) -> AppResult<membership::Model> {
     let db = &services.db;
-    let organization = organization::Entity::find_by_id(organization_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
+    let organization = crate::auth::visibility::require_visible(
+        db,
+        viewer,
+        organization::Entity::find_by_id(organization_id),
+        crate::auth::visibility::Sight::organizations,
+        "organization",
+    )
+    .await?;
     if !can_manage(db, viewer, organization.id).await? {
         return Err(AppError::Forbidden(
             "only the organisation's admins add members",

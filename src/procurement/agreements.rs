@@ -7,7 +7,7 @@ use entity::{
     agreement::{self, AgreementStatus},
     api_name::ApiName,
     order::{self, OrderStatus},
-    order_line,
+    order_line, product,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, Set,
@@ -19,8 +19,10 @@ use uuid::Uuid;
 use super::orders::buyer_of;
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer},
-    catalogue::products,
+    auth::{
+        ClientInfo, Viewer,
+        visibility::{Sight, require_visible},
+    },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::members::{membership_in, require_member},
@@ -42,6 +44,23 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<agreement:
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("agreement"))
+}
+
+/// An agreement its parties (and admins) may see; `NOT_FOUND` to anyone else, as for an
+/// unknown ID.
+async fn load_visible(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<agreement::Model> {
+    require_visible(
+        conn,
+        viewer,
+        agreement::Entity::find_by_id(id),
+        Sight::agreements,
+        "agreement",
+    )
+    .await
 }
 
 /// A buyer unit proposes an agreement for a listed product.
@@ -82,7 +101,14 @@ pub async fn propose(
     checks.finish()?;
     let db = &services.db;
     let buyer = buyer_of(db, viewer).await?;
-    let product = products::load(db, proposal.product_id).await?;
+    let product = require_visible(
+        db,
+        viewer,
+        product::Entity::find_by_id(proposal.product_id),
+        Sight::products,
+        "product",
+    )
+    .await?;
     if !product.listed {
         return Err(AppError::field(
             "productId",
@@ -135,7 +161,7 @@ pub async fn accept(
     id: Uuid,
 ) -> AppResult<agreement::Model> {
     let db = &services.db;
-    let current = load(db, id).await?;
+    let current = load_visible(db, viewer, id).await?;
     require_member(db, viewer, current.producer_org_id, false).await?;
     change_status(
         services,
@@ -161,7 +187,7 @@ pub async fn terminate(
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
     let db = &services.db;
-    let current = load(db, id).await?;
+    let current = load_visible(db, viewer, id).await?;
     let party = membership_in(db, viewer, current.buyer_org_id)
         .await?
         .is_some()

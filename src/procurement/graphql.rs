@@ -1,8 +1,6 @@
 //! Orders in the API: `orders`, `order`, `placeOrder`, `confirmOrder`, `shipOrder`,
 //! `receiveOrder`, `cancelOrder`.
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     agreement::{self, AgreementStatus},
@@ -18,7 +16,7 @@ use super::{
     orders::{self, Basket, Inspection, OrderTransition},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, viewer},
+    auth::{Role, RoleGuard, Viewer, graphql::User, viewer, visibility::Sight},
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -250,17 +248,6 @@ pub struct OrderFilter {
     pub side: Option<OrderSide>,
 }
 
-/// Whether the viewer may see the order: its two parties and platform admins.
-pub async fn may_see(ctx: &Context<'_>, order: &order::Model) -> async_graphql::Result<bool> {
-    let Some(viewer) = ctx.data_opt::<Viewer>() else {
-        return Ok(false);
-    };
-    Ok(viewer.is_admin()
-        || orders::side_of(&services(ctx)?.db, viewer, order)
-            .await?
-            .is_some())
-}
-
 #[derive(Default)]
 pub struct OrderQuery;
 
@@ -283,7 +270,9 @@ impl OrderQuery {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
-        let mut select = order::Entity::find();
+        // The same rule as `node` and `order` (`Sight::orders`): the two parties, admins all.
+        let sight = Sight::of(&services.db, Some(viewer)).await?;
+        let mut select = order::Entity::find().filter(sight.orders());
         if !viewer.is_admin() {
             let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
                 return Err(
@@ -319,14 +308,14 @@ impl OrderQuery {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let id = ids::expect(&id, NodeKind::Order, "id")?;
-        let Some(found) = order::Entity::find_by_id(id)
-            .one(&services(ctx)?.db)
+        let db = &services(ctx)?.db;
+        let sight = Sight::of(db, Some(viewer(ctx)?)).await?;
+        Ok(order::Entity::find_by_id(id)
+            .filter(sight.orders())
+            .one(db)
             .await
             .map_err(AppError::from)?
-        else {
-            return Ok(None);
-        };
-        Ok(may_see(ctx, &found).await?.then_some(Order(found)))
+            .map(Order))
     }
 }
 
@@ -372,9 +361,10 @@ pub struct AcceptedLineInput {
 #[derive(InputObject)]
 pub struct ReceiveOrderInput {
     pub order_id: ID,
-    /// Lines accepted in part; lines not named are accepted in full.
-    #[graphql(default)]
-    pub accepted: Vec<AcceptedLineInput>,
+    /// The inspection, line by line. Omit it to accept every line in full. When given, it must
+    /// name every line of this order exactly once (accept 0 to reject a line); a line of
+    /// another order, an unknown, a repeated or a missing line refuses the whole receipt.
+    pub accepted: Option<Vec<AcceptedLineInput>>,
     pub invoice_no: Option<String>,
 }
 
@@ -387,7 +377,8 @@ pub struct RefundLineInput {
 #[derive(InputObject)]
 pub struct RefundOrderInput {
     pub order_id: ID,
-    /// Lines refunded in part; omit to refund everything still refundable.
+    /// Lines refunded, each of this order and named once (lines not named are not refunded);
+    /// omit to refund everything still refundable.
     #[graphql(default)]
     pub lines: Vec<RefundLineInput>,
     pub reason: String,
@@ -541,13 +532,20 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: ReceiveOrderInput,
     ) -> async_graphql::Result<OrderPayload> {
-        let mut accepted = HashMap::new();
-        for line in &input.accepted {
-            accepted.insert(
-                ids::expect(&line.line_id, NodeKind::OrderLine, "accepted.lineId")?,
-                line.accepted_quantity,
-            );
-        }
+        let accepted = input
+            .accepted
+            .map(|lines| {
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(index, line)| {
+                        let field = format!("accepted.{index}.lineId");
+                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
+                            .map(|id| (id, line.accepted_quantity))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
         let inspection = Inspection {
             accepted,
             invoice_no: input.invoice_no,
@@ -581,12 +579,13 @@ impl OrderMutation {
         input: RefundOrderInput,
     ) -> async_graphql::Result<OrderPayload> {
         let id = order_id(&input.order_id)?;
-        let mut lines = HashMap::new();
-        for line in &input.lines {
-            lines.insert(
-                ids::expect(&line.line_id, NodeKind::OrderLine, "lines.lineId")?,
+        let mut lines = Vec::with_capacity(input.lines.len());
+        for (index, line) in input.lines.iter().enumerate() {
+            let field = format!("lines.{index}.lineId");
+            lines.push((
+                ids::expect(&line.line_id, NodeKind::OrderLine, &field)?,
                 line.quantity,
-            );
+            ));
         }
         payload(
             orders::refund(
@@ -782,20 +781,14 @@ impl AgreementQuery {
     ) -> async_graphql::Result<Page<Agreement>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
-        let mut select = agreement::Entity::find();
-        if !viewer.is_admin() {
-            let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
-                return Err(AppError::Forbidden(
-                    "only members of a buyer or producer have agreements",
-                )
-                .into());
-            };
-            select = select.filter(
-                Condition::any()
-                    .add(agreement::Column::BuyerOrgId.eq(membership.organization_id))
-                    .add(agreement::Column::ProducerOrgId.eq(membership.organization_id)),
+        // The same rule as accepting or ending one by ID (`Sight::agreements`).
+        let sight = Sight::of(&services.db, Some(viewer)).await?;
+        if !viewer.is_admin() && membership_of(&services.db, viewer.user_id).await?.is_none() {
+            return Err(
+                AppError::Forbidden("only members of a buyer or producer have agreements").into(),
             );
         }
+        let mut select = agreement::Entity::find().filter(sight.agreements());
         if let Some(statuses) = filter.and_then(|f| f.statuses) {
             select = select.filter(agreement::Column::Status.is_in(statuses));
         }

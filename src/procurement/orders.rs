@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    auth::{ClientInfo, Viewer, visibility::reveal},
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
     ledger,
@@ -34,6 +34,8 @@ use crate::{
 
 const MAX_LINES: usize = 100;
 const MAX_QUANTITY: i64 = 1_000_000;
+const NO_SUCH_PRODUCT: &str =
+    "no such product in the catalogue (unknown, withdrawn, or its producer is suspended)";
 
 #[derive(Clone, Debug)]
 pub struct Basket {
@@ -176,12 +178,9 @@ pub async fn place(
     let mut problems = Checks::default();
     for (index, (id, quantity)) in basket.lines.iter().enumerate() {
         match products.get(id) {
+            // A buyer may not see an unlisted product: it answers like an unknown one.
             Some(p) if !p.listed => {
-                problems.push(line_error(
-                    index,
-                    ErrorCode::NotInGoodStanding,
-                    format!("{} is not in the catalogue", p.name),
-                ));
+                problems.push(line_error(index, ErrorCode::NotFound, NO_SUCH_PRODUCT));
             }
             Some(p) if i64::from(p.min_order_quantity) > *quantity => {
                 problems.push(line_error(
@@ -195,13 +194,24 @@ pub async fn place(
             }
             Some(_) => {}
             None => {
-                problems.push(line_error(index, ErrorCode::NotFound, "no such product"));
+                problems.push(line_error(index, ErrorCode::NotFound, NO_SUCH_PRODUCT));
             }
         }
     }
     let agreement = match basket.agreement_id {
         Some(id) => {
-            let agreement = super::agreements::load(&txn, id).await?;
+            // Another buyer's agreement answers exactly like an unknown one.
+            let agreement = match super::agreements::load(&txn, id).await {
+                Ok(a) if a.buyer_org_id == buyer => a,
+                Ok(_) | Err(AppError::NotFound(_)) => {
+                    return Err(AppError::field(
+                        "agreementId",
+                        ErrorCode::NotFound,
+                        "no agreement of yours has this ID",
+                    ));
+                }
+                Err(other) => return Err(other),
+            };
             for (index, (product, _)) in basket.lines.iter().enumerate() {
                 if *product != agreement.product_id {
                     problems.push(line_error(
@@ -486,6 +496,12 @@ async fn load_with_side(
         .ok_or(AppError::NotFound("order"))?;
     let order = order::Model::from_query_result(&row, "")?;
     let side = side_for(&order, row.try_get("", "acting_for")?);
+    // `Sight::orders` in one round trip: a foreign order answers like an unknown one.
+    let order = reveal(
+        Some(order),
+        |_| side.is_some() || viewer.is_admin(),
+        "order",
+    )?;
     Ok((order, side))
 }
 
@@ -504,11 +520,97 @@ pub async fn lines(conn: &impl ConnectionTrait, order: Uuid) -> AppResult<Vec<or
         .await?)
 }
 
-/// What a receipt says: accepted quantity per line (all when omitted) and the invoice.
+/// What a receipt says: the accepted quantity of every line (`None`: all accepted in full)
+/// and the invoice.
 #[derive(Clone, Debug, Default)]
 pub struct Inspection {
-    pub accepted: HashMap<Uuid, i64>,
+    /// Line and accepted quantity, in the order the client named them.
+    pub accepted: Option<Vec<(Uuid, i64)>>,
     pub invoice_no: Option<String>,
+}
+
+/// Matches the lines a receipt or refund names (`input.<field>[i].lineId`) to the order's own:
+/// each must be a line of this order and named once; with `every_line`, each of the order's
+/// lines must be named. A line of another order answers exactly like an unknown one, so the
+/// error reveals nothing about other orders. Returns quantity per line, nothing unnamed.
+pub fn match_lines(
+    order_lines: &[order_line::Model],
+    named: &[(Uuid, i64)],
+    field: &str,
+    every_line: bool,
+) -> AppResult<HashMap<Uuid, i64>> {
+    let at = |index: usize, leaf: &str| {
+        Some(vec![
+            "input".to_owned(),
+            field.to_owned(),
+            index.to_string(),
+            leaf.to_owned(),
+        ])
+    };
+    let mut problems = Checks::default();
+    let mut matched = HashMap::with_capacity(named.len());
+    for (index, (line, quantity)) in named.iter().enumerate() {
+        if !order_lines.iter().any(|l| l.id == *line) {
+            problems.push(UserError {
+                field: at(index, "lineId"),
+                code: ErrorCode::NotFound,
+                message: "no line of this order has this ID".into(),
+            });
+        } else if matched.insert(*line, *quantity).is_some() {
+            problems.push(UserError {
+                field: at(index, "lineId"),
+                code: ErrorCode::Duplicate,
+                message: "each line once".into(),
+            });
+        }
+    }
+    if every_line {
+        for line in order_lines.iter().filter(|l| !matched.contains_key(&l.id)) {
+            problems.push(UserError::on(
+                field,
+                ErrorCode::Invalid,
+                format!(
+                    "name every line of the order (accept 0 to reject one): {} is missing",
+                    line.product_name
+                ),
+            ));
+        }
+    }
+    problems.finish()?;
+    Ok(matched)
+}
+
+/// The accepted quantity of each line, checked before anything is written.
+fn accepted_quantities(
+    order_lines: &[order_line::Model],
+    inspection: &Inspection,
+) -> AppResult<Vec<i64>> {
+    let Some(named) = &inspection.accepted else {
+        return Ok(order_lines.iter().map(|l| l.quantity).collect());
+    };
+    let matched = match_lines(order_lines, named, "accepted", true)?;
+    let mut problems = Checks::default();
+    for (index, (id, accepted)) in named.iter().enumerate() {
+        if let Some(line) = order_lines.iter().find(|l| l.id == *id)
+            && !(0..=line.quantity).contains(accepted)
+        {
+            problems.push(UserError {
+                field: Some(vec![
+                    "input".into(),
+                    "accepted".into(),
+                    index.to_string(),
+                    "acceptedQuantity".into(),
+                ]),
+                code: ErrorCode::Invalid,
+                message: format!(
+                    "accept between 0 and {} of {}",
+                    line.quantity, line.product_name
+                ),
+            });
+        }
+    }
+    problems.finish()?;
+    Ok(order_lines.iter().map(|l| matched[&l.id]).collect())
 }
 
 /// Moves an order one step, if the viewer's side may make that move from its current state.
@@ -568,6 +670,14 @@ pub async fn transition(
         lines(db, id).await?
     } else {
         Vec::new()
+    };
+    // A receipt's lines are checked before the transaction: a refusal writes nothing.
+    let accepted = match (&step, &inspection) {
+        (OrderTransition::Receive, Some(inspection)) => {
+            accepted_quantities(&order_lines, inspection)?
+        }
+        (OrderTransition::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
+        _ => Vec::new(),
     };
     let mut appended = None;
     // Microseconds, as the database keeps them: the order returned equals the one stored.
@@ -642,26 +752,10 @@ pub async fn transition(
             }
         }
         OrderTransition::Receive => {
-            let inspection = inspection.unwrap_or_default();
             let mut inspected = Vec::with_capacity(order_lines.len());
-            for line in &order_lines {
-                let accepted = inspection
-                    .accepted
-                    .get(&line.id)
-                    .copied()
-                    .unwrap_or(line.quantity);
-                if !(0..=line.quantity).contains(&accepted) {
-                    return Err(AppError::field(
-                        "lines",
-                        ErrorCode::Invalid,
-                        format!(
-                            "accept between 0 and {} of {}",
-                            line.quantity, line.product_name
-                        ),
-                    ));
-                }
+            for (line, accepted) in order_lines.iter().zip(&accepted) {
                 let mut active: order_line::ActiveModel = line.clone().into();
-                active.accepted_quantity = Set(Some(accepted));
+                active.accepted_quantity = Set(Some(*accepted));
                 inspected.push(active.update(&txn).await?);
             }
             // The ledger entries land in the receipt's own transaction: both or neither.
@@ -695,7 +789,7 @@ pub async fn refund(
     viewer: &Viewer,
     client: &ClientInfo,
     id: Uuid,
-    requested: HashMap<Uuid, i64>,
+    requested: Vec<(Uuid, i64)>,
     reason: &str,
 ) -> AppResult<order::Model> {
     let mut checks = Checks::default();
@@ -715,36 +809,44 @@ pub async fn refund(
         ));
     }
     let order_lines = lines(db, id).await?;
-    // Nothing named: refund everything still refundable.
-    let mut plan = Vec::new();
-    for line in &order_lines {
-        let refundable = line.accepted_quantity.unwrap_or(0) - line.refunded_quantity;
-        let quantity = if requested.is_empty() {
-            refundable
-        } else {
-            requested.get(&line.id).copied().unwrap_or(0)
-        };
-        if quantity < 0 || quantity > refundable {
-            return Err(AppError::field(
-                "lines",
-                ErrorCode::Invalid,
-                format!("refund between 0 and {refundable} of {}", line.product_name),
-            ));
+    let refundable = |l: &order_line::Model| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity;
+    // Nothing named: refund everything still refundable. Named lines must be this order's.
+    let plan: Vec<(order_line::Model, i64)> = if requested.is_empty() {
+        order_lines
+            .iter()
+            .map(|l| (l.clone(), refundable(l)))
+            .filter(|(_, q)| *q > 0)
+            .collect()
+    } else {
+        match_lines(&order_lines, &requested, "lines", false)?;
+        let mut problems = Checks::default();
+        let mut plan = Vec::new();
+        for (index, (id, quantity)) in requested.iter().enumerate() {
+            let Some(line) = order_lines.iter().find(|l| l.id == *id) else {
+                continue;
+            };
+            if !(0..=refundable(line)).contains(quantity) {
+                problems.push(UserError {
+                    field: Some(vec![
+                        "input".into(),
+                        "lines".into(),
+                        index.to_string(),
+                        "quantity".into(),
+                    ]),
+                    code: ErrorCode::Invalid,
+                    message: format!(
+                        "refund between 0 and {} of {}",
+                        refundable(line),
+                        line.product_name
+                    ),
+                });
+            } else if *quantity > 0 {
+                plan.push((line.clone(), *quantity));
+            }
         }
-        if quantity > 0 {
-            plan.push((line.clone(), quantity));
-        }
-    }
-    if requested
-        .keys()
-        .any(|k| !order_lines.iter().any(|l| l.id == *k))
-    {
-        return Err(AppError::field(
-            "lines",
-            ErrorCode::NotFound,
-            "a line is not on this order",
-        ));
-    }
+        problems.finish()?;
+        plan
+    };
     if plan.is_empty() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
@@ -926,6 +1028,87 @@ mod tests {
             [T::Refund]
         );
         assert!(available(&at(OrderStatus::Cancelled), Side::Buyer).is_empty());
+    }
+
+    fn line(order: Uuid, name: &str) -> order_line::Model {
+        order_line::Model {
+            id: Uuid::now_v7(),
+            order_id: order,
+            position: 0,
+            product_id: Uuid::now_v7(),
+            product_name: name.into(),
+            category: entity::product::ProductCategory::GrainOil,
+            spec: "5kg".into(),
+            unit: "箱".into(),
+            price_fen: 100,
+            quantity: 5,
+            accepted_quantity: None,
+            refunded_quantity: 0,
+            purchase_drive_id: None,
+        }
+    }
+
+    fn fields(result: AppResult<HashMap<Uuid, i64>>) -> Vec<(Vec<String>, ErrorCode)> {
+        match result {
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.unwrap_or_default(), e.code))
+                .collect(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn named_lines_must_be_the_orders_own_once_each() {
+        let order = Uuid::now_v7();
+        let lines = [line(order, "红薯"), line(order, "粉条")];
+        let foreign = line(Uuid::now_v7(), "小米");
+        let at = |i: &str| {
+            vec![
+                "input".to_owned(),
+                "accepted".to_owned(),
+                i.to_owned(),
+                "lineId".to_owned(),
+            ]
+        };
+        let all = match_lines(
+            &lines,
+            &[(lines[1].id, 0), (lines[0].id, 5)],
+            "accepted",
+            true,
+        )
+        .expect("every line once");
+        assert_eq!(all, HashMap::from([(lines[0].id, 5), (lines[1].id, 0)]));
+        assert_eq!(
+            fields(match_lines(
+                &lines,
+                &[(lines[0].id, 5), (lines[1].id, 5), (foreign.id, 5)],
+                "accepted",
+                true
+            )),
+            [(at("2"), ErrorCode::NotFound)]
+        );
+        assert_eq!(
+            fields(match_lines(
+                &lines,
+                &[(lines[0].id, 5), (lines[0].id, 1), (lines[1].id, 5)],
+                "accepted",
+                true
+            )),
+            [(at("1"), ErrorCode::Duplicate)]
+        );
+        assert_eq!(
+            fields(match_lines(&lines, &[(lines[0].id, 5)], "accepted", true)),
+            [(
+                vec!["input".to_owned(), "accepted".to_owned()],
+                ErrorCode::Invalid
+            )]
+        );
+        // A refund may name a subset.
+        assert_eq!(
+            match_lines(&lines, &[(lines[0].id, 2)], "lines", false).expect("a subset"),
+            HashMap::from([(lines[0].id, 2)])
+        );
     }
 
     #[test]

@@ -38,18 +38,29 @@ pub struct AlertReach {
 impl AlertReach {
     pub async fn of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Self> {
         let staff = scope::reading(conn, viewer).await?;
-        let producer = if viewer.has(Role::Producer) {
-            crate::org::service::membership_of(conn, viewer.user_id)
-                .await?
-                .map(|m| m.organization_id)
-        } else {
-            None
-        };
-        Ok(Self {
-            everywhere: staff.is_nationwide() || viewer.has(Role::Buyer),
+        let organization = crate::org::service::membership_of(conn, viewer.user_id)
+            .await?
+            .map(|m| m.organization_id);
+        Ok(Self::from_parts(
+            &staff,
+            viewer.has(Role::Buyer),
+            viewer.has(Role::Producer),
+            organization,
+        ))
+    }
+
+    /// The reach of a viewer with this staff scope, these roles and this organisation.
+    pub fn from_parts(
+        staff: &scope::Scope,
+        buyer: bool,
+        producer: bool,
+        organization: Option<Uuid>,
+    ) -> Self {
+        Self {
+            everywhere: staff.is_nationwide() || buyer,
             regions: staff.regions().to_vec(),
-            producer,
-        })
+            producer: organization.filter(|_| producer),
+        }
     }
 
     pub fn allows(&self, region_code: &str, producer_org_id: Uuid) -> bool {
@@ -115,10 +126,14 @@ pub async fn report(
         .length(report.note.as_deref().unwrap_or_default(), "note", 0, 500);
     checks.finish()?;
     let db = &services.db;
-    let product = product::Entity::find_by_id(report.product_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("product"))?;
+    let product = crate::auth::visibility::require_visible(
+        db,
+        viewer,
+        product::Entity::find_by_id(report.product_id),
+        crate::auth::visibility::Sight::products,
+        "product",
+    )
+    .await?;
     require_member(db, viewer, product.producer_org_id, false).await?;
     if product.status != ProductStatus::Published {
         return Err(AppError::field(

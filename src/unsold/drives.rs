@@ -96,19 +96,35 @@ pub async fn create(
     for alert in open.all(db).await? {
         flagged.entry(alert.product_id).or_insert(alert.id);
     }
+    // A product is in one drive at a time: a line is tallied for exactly one.
+    let busy = running_between(db, flagged.keys(), plan.starts_on, plan.ends_on).await?;
+    // Each named product must be one of the region's flagged ones, named once, and free: none
+    // is dropped silently.
     let mut problems = Checks::default();
+    let mut seen = std::collections::HashSet::new();
     for (index, product) in plan.product_ids.iter().enumerate() {
-        if !flagged.contains_key(product) {
+        let at = Some(vec!["input".into(), "productIds".into(), index.to_string()]);
+        if !seen.insert(*product) {
             problems.push(UserError {
-                field: Some(vec!["input".into(), "productIds".into(), index.to_string()]),
+                field: at,
+                code: ErrorCode::Duplicate,
+                message: "each product once".into(),
+            });
+        } else if !flagged.contains_key(product) {
+            problems.push(UserError {
+                field: at,
                 code: ErrorCode::InvalidState,
                 message: "this product has no open unsold-produce warning in the region".into(),
+            });
+        } else if busy.contains_key(product) {
+            problems.push(UserError {
+                field: at,
+                code: ErrorCode::InvalidState,
+                message: "this product is in another drive during this period".into(),
             });
         }
     }
     problems.finish()?;
-    // A product is in one drive at a time: a line is tallied for exactly one.
-    let busy = running_between(db, flagged.keys(), plan.starts_on, plan.ends_on).await?;
     let listed: Vec<(Uuid, Uuid)> = flagged
         .into_iter()
         .filter(|(product, _)| !busy.contains_key(product))

@@ -8,11 +8,11 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
-    alerts::{self, AlertReach, SurplusReport},
+    alerts::{self, SurplusReport},
     drives::{self, DrivePlan},
 };
 use crate::{
-    auth::{Role, RoleGuard, viewer},
+    auth::{Role, RoleGuard, viewer, visibility::Sight},
     catalogue::graphql::Product,
     error::{AppError, Payload, UserError, payload},
     graphql::{
@@ -206,11 +206,12 @@ impl UnsoldQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Page<UnsoldAlert>> {
         let services = services(ctx)?;
-        let reach = AlertReach::of(&services.db, viewer(ctx)?).await?;
+        // The same rule as `node` (`Sight::unsold_alerts`).
+        let sight = Sight::of(&services.db, Some(viewer(ctx)?)).await?;
         let filter = filter.unwrap_or_default();
         let statuses = filter.statuses.unwrap_or_else(|| vec![UnsoldStatus::Open]);
         let mut select = unsold_alert::Entity::find()
-            .filter(reach.condition()?)
+            .filter(sight.unsold_alerts_or_refusal()?)
             .filter(unsold_alert::Column::Status.is_in(statuses));
         if let Some(code) = &filter.region_code {
             select = select.filter(subtree(unsold_alert::Column::RegionCode, code));
@@ -378,16 +379,4 @@ impl UnsoldMutation {
         };
         payload(drives::create(services(ctx)?, viewer(ctx)?, &client(ctx), plan).await)
     }
-}
-
-/// Whether the viewer may see this warning (for `node`).
-pub async fn may_see(
-    ctx: &Context<'_>,
-    alert: &unsold_alert::Model,
-) -> async_graphql::Result<bool> {
-    let Ok(viewer) = viewer(ctx) else {
-        return Ok(false);
-    };
-    let reach = AlertReach::of(&services(ctx)?.db, viewer).await?;
-    Ok(reach.allows(&alert.region_code, alert.producer_org_id))
 }

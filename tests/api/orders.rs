@@ -124,11 +124,18 @@ async fn an_order_goes_from_placed_to_received_with_every_step_recorded() {
         .find(|l| l["productName"] == "灵寿红薯 5kg装")
         .expect("line");
     assert_eq!(potato_line["price"], "45.00");
+    let noodle_line = lines
+        .iter()
+        .find(|l| l["productName"] == "灵寿红薯粉条")
+        .expect("line");
+    // A receipt names every line once.
     let received = transition(
         &w,
         w.buyer_admin.token(),
         "receiveOrder",
-        json!({ "orderId": id, "invoiceNo": "13012600123", "accepted": [{ "lineId": potato_line["id"], "acceptedQuantity": 8 }] }),
+        json!({ "orderId": id, "invoiceNo": "13012600123", "accepted": [
+            { "lineId": potato_line["id"], "acceptedQuantity": 8 },
+            { "lineId": noodle_line["id"], "acceptedQuantity": 4 }] }),
     )
     .await;
     assert_eq!(
@@ -385,7 +392,10 @@ async fn only_listed_products_in_their_minimum_quantity_can_be_ordered() {
         .await;
     let errors = &refused["data"]["placeOrder"]["errors"];
     assert_eq!(errors[0]["field"], json!(["input", "lines", "1"]));
-    assert_eq!(errors[0]["code"], "NOT_IN_GOOD_STANDING");
+    assert_eq!(
+        errors[0]["code"], "NOT_FOUND",
+        "an unlisted product is private: it answers like an unknown one"
+    );
     assert_eq!(
         stock(&w, &product).await,
         100,
@@ -478,8 +488,8 @@ async fn only_listed_products_in_their_minimum_quantity_can_be_ordered() {
         )
         .await;
     assert_eq!(
-        suspended["data"]["placeOrder"]["errors"][0]["code"],
-        "NOT_IN_GOOD_STANDING"
+        suspended["data"]["placeOrder"]["errors"][0]["code"], "NOT_FOUND",
+        "a suspended producer's products leave the catalogue"
     );
     let not_a_buyer = w
         .app

@@ -142,7 +142,11 @@ async fn add_member_reports_unknown_and_taken_users() {
             json!({ "input": { "organizationId": org, "username": "newbie" } }),
         )
         .await;
-    assert_eq!(error_code(&foreign), "FORBIDDEN");
+    assert_eq!(
+        error_code(&foreign),
+        "NOT_FOUND",
+        "an organisation with no verified profile is private"
+    );
     let bad_id = app
         .gql(
             coop.token(),
