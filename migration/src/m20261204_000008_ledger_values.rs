@@ -6,7 +6,8 @@
 //!
 //! It first checks each entry against the old hash and link: it refuses to migrate a ledger that
 //! does not verify, rather than re-hash (and so launder) an altered one. It runs in one
-//! transaction on both databases, so it applies entirely or not at all.
+//! transaction on both databases, so it applies entirely or not at all. `down` re-chains back
+//! to the old format, checked the same way.
 //!
 //! The formats are frozen here on purpose: the application's hash may change later only with a
 //! migration of its own.
