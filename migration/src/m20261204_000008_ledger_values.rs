@@ -6,7 +6,8 @@
 //!
 //! It first checks each entry against the old hash and link: it refuses to migrate a ledger that
 //! does not verify, rather than re-hash (and so launder) an altered one. It runs in one
-//! transaction on both databases, so it applies entirely or not at all.
+//! transaction on both databases, so it applies entirely or not at all. `down` re-chains back
+//! to the old format, checked the same way.
 //!
 //! The formats are frozen here on purpose: the application's hash may change later only with a
 //! migration of its own.
@@ -56,19 +57,24 @@ const CATEGORIES: [(&str, &str); 13] = [
 /// `LedgerEntryKind`: the column always held `SALE`/`REFUND`, but the old hash used `Debug`.
 const KINDS: [(&str, &str); 2] = [("Sale", "SALE"), ("Refund", "REFUND")];
 
-/// The API value for a stored value, old or already new.
-fn api_value(table: &[(&'static str, &'static str)], stored: &str) -> Option<&'static str> {
-    table
-        .iter()
-        .find(|(old, new)| *old == stored || *new == stored)
-        .map(|(_, new)| *new)
+/// The two formats: Rust's `Debug` names (before) and the API values (after).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Format {
+    Rust,
+    Api,
 }
 
-fn old_kind(stored: &str) -> Option<&'static str> {
-    KINDS
-        .iter()
-        .find(|(_, new)| *new == stored)
-        .map(|(old, _)| *old)
+impl Format {
+    /// `value`, in either format, written in this one.
+    fn write(self, table: &[(&'static str, &'static str)], value: &str) -> Option<&'static str> {
+        table
+            .iter()
+            .find(|(rust, api)| *rust == value || *api == value)
+            .map(|(rust, api)| match self {
+                Self::Rust => *rust,
+                Self::Api => *api,
+            })
+    }
 }
 
 const CHUNK: i64 = 500;
@@ -235,15 +241,23 @@ async fn create_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> 
     Ok(())
 }
 
-/// Rewrites `column` of `table` from old to new values; refuses a value in neither table.
+/// Rewrites `column` of `table` into the format `to`; refuses a value in neither format.
 async fn convert(
     db: &SchemaManagerConnection<'_>,
     table: &str,
     column: &str,
-    values: &[(&str, &str)],
+    values: &[(&'static str, &'static str)],
+    to: Format,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    for (old, new) in values {
+    let values: Vec<(&str, &str)> = values
+        .iter()
+        .map(|&(rust, api)| match to {
+            Format::Api => (rust, api),
+            Format::Rust => (api, rust),
+        })
+        .collect();
+    for (old, new) in &values {
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             match backend {
@@ -275,110 +289,125 @@ async fn convert(
     Ok(())
 }
 
+/// Checks every entry's hash and link in the format `from`, then re-chains the entries, the tip
+/// and the rollups in the format `to`, with the append-only triggers dropped meanwhile.
+async fn rechain(db: &SchemaManagerConnection<'_>, from: Format, to: Format) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    drop_triggers(db).await?;
+
+    let mut old_prev = GENESIS.to_owned();
+    let mut new_prev = GENESIS.to_owned();
+    let mut expected_seq = 1i64;
+    loop {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT * FROM ledger_entries WHERE seq >= {expected_seq} ORDER BY seq LIMIT {CHUNK}"
+                ),
+            ))
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut prev_cases = String::new();
+        let mut hash_cases = String::new();
+        let first = expected_seq;
+        for row in &rows {
+            let row = Row::read(row)?;
+            if row.seq != expected_seq {
+                return Err(refuse(expected_seq, "it is missing"));
+            }
+            if row.prev_hash != old_prev {
+                return Err(refuse(
+                    row.seq,
+                    "its link to the previous entry does not match",
+                ));
+            }
+            let unknown = |what: &str| refuse(row.seq, &format!("its {what} is no known value"));
+            let texts = |format: Format| -> Result<[&'static str; 3], DbErr> {
+                Ok([
+                    format
+                        .write(&KINDS, &row.kind)
+                        .ok_or_else(|| unknown("kind"))?,
+                    format
+                        .write(&BUYER_KINDS, &row.buyer_kind)
+                        .ok_or_else(|| unknown("buyer kind"))?,
+                    format
+                        .write(&CATEGORIES, &row.category)
+                        .ok_or_else(|| unknown("category"))?,
+                ])
+            };
+            let [kind, buyer_kind, category] = texts(from)?;
+            if row.hash(kind, buyer_kind, category, &row.prev_hash) != row.hash {
+                return Err(refuse(row.seq, "its content does not match its hash"));
+            }
+            let [kind, buyer_kind, category] = texts(to)?;
+            let hash = row.hash(kind, buyer_kind, category, &new_prev);
+            // Hex digests and integers only: safe to write inline.
+            prev_cases.push_str(&format!(" WHEN {} THEN '{new_prev}'", row.seq));
+            hash_cases.push_str(&format!(" WHEN {} THEN '{hash}'", row.seq));
+            old_prev = row.hash;
+            new_prev = hash;
+            expected_seq += 1;
+        }
+        db.execute_unprepared(&format!(
+            "UPDATE ledger_entries SET prev_hash = CASE seq{prev_cases} END, \
+             hash = CASE seq{hash_cases} END WHERE seq >= {first} AND seq < {expected_seq}"
+        ))
+        .await?;
+    }
+    let last_seq = expected_seq - 1;
+
+    let head = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT seq, last_hash FROM ledger_head WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Migration("the ledger's tip is missing".into()))?;
+    let (head_seq, head_hash): (i64, String) =
+        (head.try_get("", "seq")?, head.try_get("", "last_hash")?);
+    if head_seq != last_seq || head_hash != old_prev {
+        return Err(refuse(
+            last_seq + 1,
+            "the tip says entries at the end of the chain are missing",
+        ));
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => "UPDATE ledger_head SET last_hash = $1 WHERE id = 1",
+            _ => "UPDATE ledger_head SET last_hash = ? WHERE id = 1",
+        },
+        [new_prev.into()],
+    ))
+    .await?;
+
+    // The `kind` column always held `SALE`/`REFUND`: only its hashed text changes.
+    convert(db, "ledger_entries", "buyer_kind", &BUYER_KINDS, to).await?;
+    convert(db, "ledger_entries", "category", &CATEGORIES, to).await?;
+    convert(db, "ledger_tallies", "buyer_kind", &BUYER_KINDS, to).await?;
+    convert(db, "ledger_tallies", "category", &CATEGORIES, to).await?;
+    convert(db, "ledger_county_tallies", "buyer_kind", &BUYER_KINDS, to).await?;
+
+    create_triggers(db).await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// On SQLite too: a half-re-chained ledger would verify as neither format.
+    /// On SQLite too: a half-re-chained ledger would verify in neither format.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let backend = db.get_database_backend();
-        drop_triggers(db).await?;
-
-        let mut old_prev = GENESIS.to_owned();
-        let mut new_prev = GENESIS.to_owned();
-        let mut expected_seq = 1i64;
-        loop {
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    format!(
-                        "SELECT * FROM ledger_entries WHERE seq >= {expected_seq} ORDER BY seq LIMIT {CHUNK}"
-                    ),
-                ))
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            let mut prev_cases = String::new();
-            let mut hash_cases = String::new();
-            let first = expected_seq;
-            for row in &rows {
-                let row = Row::read(row)?;
-                if row.seq != expected_seq {
-                    return Err(refuse(expected_seq, "it is missing"));
-                }
-                if row.prev_hash != old_prev {
-                    return Err(refuse(
-                        row.seq,
-                        "its link to the previous entry does not match",
-                    ));
-                }
-                let old_kind = old_kind(&row.kind)
-                    .ok_or_else(|| refuse(row.seq, "its kind is no known value"))?;
-                if row.hash(old_kind, &row.buyer_kind, &row.category, &row.prev_hash) != row.hash {
-                    return Err(refuse(row.seq, "its content does not match its hash"));
-                }
-                let buyer_kind = api_value(&BUYER_KINDS, &row.buyer_kind)
-                    .ok_or_else(|| refuse(row.seq, "its buyer kind is no known value"))?;
-                let category = api_value(&CATEGORIES, &row.category)
-                    .ok_or_else(|| refuse(row.seq, "its category is no known value"))?;
-                let hash = row.hash(&row.kind, buyer_kind, category, &new_prev);
-                // Hex digests and integers only: safe to write inline.
-                prev_cases.push_str(&format!(" WHEN {} THEN '{new_prev}'", row.seq));
-                hash_cases.push_str(&format!(" WHEN {} THEN '{hash}'", row.seq));
-                old_prev = row.hash;
-                new_prev = hash;
-                expected_seq += 1;
-            }
-            db.execute_unprepared(&format!(
-                "UPDATE ledger_entries SET prev_hash = CASE seq{prev_cases} END, \
-                 hash = CASE seq{hash_cases} END WHERE seq >= {first} AND seq < {expected_seq}"
-            ))
-            .await?;
-        }
-        let last_seq = expected_seq - 1;
-
-        let head = db
-            .query_one_raw(Statement::from_string(
-                backend,
-                "SELECT seq, last_hash FROM ledger_head WHERE id = 1",
-            ))
-            .await?
-            .ok_or_else(|| DbErr::Migration("the ledger's tip is missing".into()))?;
-        let (head_seq, head_hash): (i64, String) =
-            (head.try_get("", "seq")?, head.try_get("", "last_hash")?);
-        if head_seq != last_seq || head_hash != old_prev {
-            return Err(refuse(
-                last_seq + 1,
-                "the tip says entries at the end of the chain are missing",
-            ));
-        }
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            match backend {
-                DbBackend::Postgres => "UPDATE ledger_head SET last_hash = $1 WHERE id = 1",
-                _ => "UPDATE ledger_head SET last_hash = ? WHERE id = 1",
-            },
-            [new_prev.into()],
-        ))
-        .await?;
-
-        convert(db, "ledger_entries", "buyer_kind", &BUYER_KINDS).await?;
-        convert(db, "ledger_entries", "category", &CATEGORIES).await?;
-        convert(db, "ledger_tallies", "buyer_kind", &BUYER_KINDS).await?;
-        convert(db, "ledger_tallies", "category", &CATEGORIES).await?;
-        convert(db, "ledger_county_tallies", "buyer_kind", &BUYER_KINDS).await?;
-
-        create_triggers(db).await
+        rechain(manager.get_connection(), Format::Rust, Format::Api).await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "the ledger is not re-chained back to the old format".into(),
-        ))
+    /// Back to the old format, checked the same way (for an older binary).
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        rechain(manager.get_connection(), Format::Api, Format::Rust).await
     }
 }
 
@@ -387,12 +416,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_old_value_has_one_new_value() {
+    fn every_value_is_written_in_either_format() {
         for table in [&BUYER_KINDS[..], &CATEGORIES[..], &KINDS[..]] {
-            for (old, new) in table {
-                assert_eq!(api_value(table, old), Some(*new));
-                assert_eq!(api_value(table, new), Some(*new));
-                let snake: String = old
+            for (rust, api) in table {
+                for value in [rust, api] {
+                    assert_eq!(Format::Api.write(table, value), Some(*api));
+                    assert_eq!(Format::Rust.write(table, value), Some(*rust));
+                }
+                // The API value is the Rust name in upper snake case, as `Debug` wrote it.
+                let snake: String = rust
                     .chars()
                     .enumerate()
                     .flat_map(|(i, c)| {
@@ -400,9 +432,9 @@ mod tests {
                         sep.into_iter().chain(c.to_uppercase())
                     })
                     .collect();
-                assert_eq!(&snake, new);
+                assert_eq!(&snake, api);
             }
+            assert_eq!(Format::Api.write(table, "unknown"), None);
         }
-        assert_eq!(old_kind("REFUND"), Some("Refund"));
     }
 }

@@ -35,8 +35,10 @@ use crate::{
     region::{service as regions, subtree},
 };
 
-/// What an entry's hash covers: its content, fields separated by a control character no field
-/// contains, then the previous entry's hash. Enumerations are written by their declared API
+/// What an entry's hash covers: its content, fields separated by U+001F, then the previous
+/// entry's hash. Only the product name is free text, and every other field (IDs, numbers, codes,
+/// enumerations, dates, hex) is free of U+001F, so the fields read back one way only even if a
+/// name held that character. Enumerations are written by their declared API
 /// values (`SALE`, `CANTEEN`, `GRAIN_OIL`, `NOT_POOR`), never by Rust names, so renaming a
 /// variant cannot change a hash; a unit test pins these bytes for one entry.
 pub fn preimage_of(entry: &ledger_entry::Model) -> String {

@@ -384,6 +384,10 @@ async fn exports_refuse_bad_parameters_like_graphql_does() {
         "lang=fr",
         "form=2026-01-01",
         "lang=en&lang=zh",
+        "from=%FF",
+        "%FF=1",
+        "from",
+        "groupBy=%00",
     ];
     for path in ["/exports/ledger.csv", "/exports/ledger.xlsx"] {
         for query in bad {

@@ -136,99 +136,107 @@ async fn exec(conn: &DatabaseConnection, statement: sea_orm::sea_query::InsertSt
 /// Writes the old-format ledger, its rollups and its tip; `tamper` alters entry 2 after it
 /// was hashed.
 async fn write_old_ledger(conn: &DatabaseConnection, tamper: bool) {
+    write_old_entries(conn, old_entries(), tamper).await;
+}
+
+/// Writes `entries` (in the old format, chained from the genesis), the rollups of
+/// [`old_entries`] and the tip, a hundred rows a statement.
+async fn write_old_entries(conn: &DatabaseConnection, entries: Vec<Old>, tamper: bool) {
     Migrator::up(conn, Some(steps_before()))
         .await
         .expect("the migrations before");
     let (canteen, enterprise, producer) = ids();
     let mut prev = GENESIS.to_owned();
-    for e in old_entries() {
-        let hash = old_hash(&e, &prev);
-        let amount = if tamper && e.seq == 2 {
-            e.amount_fen * 10
-        } else {
-            e.amount_fen
-        };
-        let day = NaiveDate::from_ymd_opt(2026, 11, e.day).expect("day");
+    for batch in entries.chunks(100) {
         let mut insert = Query::insert();
-        insert
-            .into_table(Alias::new("ledger_entries"))
-            .columns(
-                [
-                    "id",
-                    "seq",
-                    "kind",
-                    "refund_of",
-                    "order_id",
-                    "order_line_id",
-                    "buyer_org_id",
-                    "buyer_kind",
-                    "producer_org_id",
-                    "product_id",
-                    "product_name",
-                    "category",
-                    "quantity",
-                    "amount_fen",
-                    "region_code",
-                    "province_code",
-                    "city_code",
-                    "county_code",
-                    "township_code",
-                    "village_code",
-                    "province_status",
-                    "city_status",
-                    "county_status",
-                    "township_status",
-                    "village_status",
-                    "certified",
-                    "poor_households_linked",
-                    "paired",
-                    "reporting_year",
-                    "occurred_on",
-                    "recorded_at",
-                    "prev_hash",
-                    "hash",
-                ]
-                .map(Alias::new),
-            )
-            .values_panic([
-                e.id.into(),
-                e.seq.into(),
-                e.kind.into(),
-                e.refund_of.into(),
-                Uuid::nil().into(),
-                Uuid::nil().into(),
-                e.buyer.into(),
-                e.buyer_kind.into(),
-                producer.into(),
-                Uuid::nil().into(),
-                "灵寿红薯".into(),
-                e.category.into(),
-                e.quantity.into(),
-                amount.into(),
-                VILLAGE.into(),
-                "13".into(),
-                "1301".into(),
-                "130126".into(),
-                "130126204".into(),
-                VILLAGE.into(),
-                "NOT_POOR".into(),
-                "NOT_POOR".into(),
-                "POOR".into(),
-                "NOT_POOR".into(),
-                "POOR".into(),
-                true.into(),
-                86i32.into(),
-                false.into(),
-                2026i32.into(),
-                day.into(),
-                Utc.with_ymd_and_hms(2026, 11, e.day, 8, 0, 0)
-                    .unwrap()
-                    .into(),
-                prev.clone().into(),
-                hash.clone().into(),
-            ]);
+        for e in batch {
+            let hash = old_hash(e, &prev);
+            let amount = if tamper && e.seq == 2 {
+                e.amount_fen * 10
+            } else {
+                e.amount_fen
+            };
+            let day = NaiveDate::from_ymd_opt(2026, 11, e.day).expect("day");
+            insert
+                .into_table(Alias::new("ledger_entries"))
+                .columns(
+                    [
+                        "id",
+                        "seq",
+                        "kind",
+                        "refund_of",
+                        "order_id",
+                        "order_line_id",
+                        "buyer_org_id",
+                        "buyer_kind",
+                        "producer_org_id",
+                        "product_id",
+                        "product_name",
+                        "category",
+                        "quantity",
+                        "amount_fen",
+                        "region_code",
+                        "province_code",
+                        "city_code",
+                        "county_code",
+                        "township_code",
+                        "village_code",
+                        "province_status",
+                        "city_status",
+                        "county_status",
+                        "township_status",
+                        "village_status",
+                        "certified",
+                        "poor_households_linked",
+                        "paired",
+                        "reporting_year",
+                        "occurred_on",
+                        "recorded_at",
+                        "prev_hash",
+                        "hash",
+                    ]
+                    .map(Alias::new),
+                )
+                .values_panic([
+                    e.id.into(),
+                    e.seq.into(),
+                    e.kind.into(),
+                    e.refund_of.into(),
+                    Uuid::nil().into(),
+                    Uuid::nil().into(),
+                    e.buyer.into(),
+                    e.buyer_kind.into(),
+                    producer.into(),
+                    Uuid::nil().into(),
+                    "灵寿红薯".into(),
+                    e.category.into(),
+                    e.quantity.into(),
+                    amount.into(),
+                    VILLAGE.into(),
+                    "13".into(),
+                    "1301".into(),
+                    "130126".into(),
+                    "130126204".into(),
+                    VILLAGE.into(),
+                    "NOT_POOR".into(),
+                    "NOT_POOR".into(),
+                    "POOR".into(),
+                    "NOT_POOR".into(),
+                    "POOR".into(),
+                    true.into(),
+                    86i32.into(),
+                    false.into(),
+                    2026i32.into(),
+                    day.into(),
+                    Utc.with_ymd_and_hms(2026, 11, e.day, 8, 0, 0)
+                        .unwrap()
+                        .into(),
+                    prev.clone().into(),
+                    hash.clone().into(),
+                ]);
+            prev = hash;
+        }
         exec(conn, insert).await;
-        prev = hash;
     }
     for (buyer, kind, amount, quantity, entries) in [
         (canteen, "Canteen", 36_000i64, 8i64, 2i64),
@@ -298,7 +306,7 @@ async fn write_old_ledger(conn: &DatabaseConnection, tamper: bool) {
     }
     let mut head = Query::update();
     head.table(Alias::new("ledger_head"))
-        .value(Alias::new("seq"), 3i64)
+        .value(Alias::new("seq"), entries.len() as i64)
         .value(Alias::new("last_hash"), prev)
         .and_where(sea_orm::sea_query::Expr::col(Alias::new("id")).eq(1));
     let built = conn.get_database_backend().build(&head);
@@ -511,4 +519,118 @@ async fn audit_summaries_and_messages_use_the_apis_values() {
         (confirmed["from"].clone(), confirmed["to"].clone()),
         (json!("PLACED"), json!("CONFIRMED"))
     );
+}
+
+/// Entry after entry over several of the migration's chunks (500): each link re-chained.
+#[tokio::test]
+async fn a_long_old_ledger_is_rechained_across_chunks() {
+    let (canteen, enterprise, _) = ids();
+    let entries: Vec<Old> = (1..=1201)
+        .map(|seq| Old {
+            seq,
+            id: Uuid::from_u128(0x0193_0000_0000_7000_8000_0001_0000_0000 | seq as u128),
+            kind: "SALE",
+            refund_of: None,
+            buyer: if seq % 2 == 0 { canteen } else { enterprise },
+            buyer_kind: if seq % 2 == 0 { "Canteen" } else { "School" },
+            category: ["GrainOil", "EdibleFungi", "LabourServices"][seq as usize % 3],
+            quantity: seq,
+            amount_fen: seq * 100,
+            day: 1 + (seq as u32 % 28),
+        })
+        .collect();
+    let app =
+        TestApp::spawn_after(async |conn| write_old_entries(conn, entries, false).await).await;
+    let admin = app.admin().await;
+    let verified = app
+        .gql(
+            admin.token(),
+            "{ verifyLedger { intact checked reason } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        verified["data"]["verifyLedger"],
+        json!({ "intact": true, "checked": 1201, "reason": null }),
+        "{verified}"
+    );
+    let last = app
+        .gql(
+            admin.token(),
+            "{ ledgerEntries(last: 1) { nodes { seq buyerKind category } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        last["data"]["ledgerEntries"]["nodes"],
+        json!([{ "seq": 1201, "buyerKind": "SCHOOL", "category": "EDIBLE_FUNGI" }])
+    );
+}
+
+/// A measurement, not a check: `N=100000 cargo test --test api -- --ignored
+/// ledger_values::time_the_migration --nocapture` prints how long re-chaining N entries takes.
+#[tokio::test]
+#[ignore]
+async fn time_the_migration() {
+    let n: i64 = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let (canteen, _, _) = ids();
+    let entries: Vec<Old> = (1..=n)
+        .map(|seq| Old {
+            seq,
+            id: Uuid::from_u128(0x0193_0000_0000_7000_8000_0001_0000_0000 | seq as u128),
+            kind: "SALE",
+            refund_of: None,
+            buyer: canteen,
+            buyer_kind: "Canteen",
+            category: "GrainOil",
+            quantity: seq,
+            amount_fen: seq * 100,
+            day: 1 + (seq as u32 % 28),
+        })
+        .collect();
+    let (conn, _store) = fresh_database().await;
+    write_old_entries(&conn, entries, false).await;
+    let started = std::time::Instant::now();
+    Migrator::up(&conn, None).await.expect("migrate");
+    eprintln!("MIGRATED {n} entries in {:?}", started.elapsed());
+}
+
+async fn stored_hashes(conn: &DatabaseConnection) -> Vec<String> {
+    conn.query_all_raw(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT hash FROM ledger_entries ORDER BY seq",
+    ))
+    .await
+    .expect("select")
+    .iter()
+    .map(|row| row.try_get("", "hash").expect("hash"))
+    .collect()
+}
+
+/// Down re-chains in the old format, checked the same way: the very hashes the old code wrote.
+#[tokio::test]
+async fn the_migration_goes_down_to_the_old_hashes_and_up_again() {
+    let (conn, _store) = fresh_database().await;
+    write_old_ledger(&conn, false).await;
+    let old = stored_hashes(&conn).await;
+    Migrator::up(&conn, None).await.expect("up");
+    let new = stored_hashes(&conn).await;
+    assert!(old.iter().zip(&new).all(|(o, n)| o != n), "re-hashed");
+    assert_eq!(stored_buyer_kind(&conn).await, "CANTEEN");
+
+    let later = Migrator::migrations().len() as u32 - steps_before() - 1;
+    Migrator::down(&conn, Some(later + 1)).await.expect("down");
+    assert_eq!(
+        stored_hashes(&conn).await,
+        old,
+        "the old chain, byte for byte"
+    );
+    assert_eq!(stored_buyer_kind(&conn).await, "Canteen");
+    assert!(append_only(&conn).await);
+
+    Migrator::up(&conn, None).await.expect("up again");
+    assert_eq!(stored_hashes(&conn).await, new);
 }
