@@ -119,10 +119,10 @@ struct Offer {
 
 const PRODUCTS: &str = "query($id: ID!) { node(id: $id) { ... on Producer { products(first: 20) { nodes { id stock } } } } }";
 const ME: &str = "{ me { organization { id producer { id inGoodStanding } } } }";
-const PLACE: &str = "mutation($p: ID!, $q: Int!, $k: String!) { placeOrder(input: {lines: [{productId: $p, quantity: $q}], idempotencyKey: $k}) { orders { id } errors { code message } } }";
+const PLACE: &str = "mutation($p: ID!, $q: Int!, $k: String!) { placeOrder(input: {lines: [{productId: $p, quantity: $q}], idempotencyKey: $k}) { orders { id lines(first: 10) { nodes { id quantity } } } errors { code message } } }";
 const CONFIRM: &str = "mutation($o: ID!) { confirmOrder(input: {orderId: $o}) { order { status } errors { code message } } }";
 const SHIP: &str = "mutation($o: ID!) { shipOrder(input: {orderId: $o}) { order { status } errors { code message } } }";
-const RECEIVE: &str = "mutation($o: ID!) { receiveOrder(input: {orderId: $o}) { order { status } errors { code message } } }";
+const RECEIVE: &str = "mutation($o: ID!, $a: [AcceptedLineInput!]!) { receiveOrder(input: {orderId: $o, accepted: $a}) { order { status } errors { code message } } }";
 const STOCK: &str = "query($id: ID!) { product(id: $id) { stock } }";
 const ADJUST: &str = "mutation($p: ID!, $d: Int!) { adjustStock(input: {productId: $p, delta: $d, reason: \"盘点\"}) { product { stock } errors { code message } } }";
 
@@ -243,9 +243,17 @@ async fn one_cycle(
         (SHIP, "shipOrder", offer.producer_token.as_str()),
         (RECEIVE, "receiveOrder", buyer),
     ];
+    // The receipt names every line, accepted in full.
+    let accepted: Vec<Value> = placed["placeOrder"]["orders"][0]["lines"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|line| json!({ "lineId": line["id"], "acceptedQuantity": line["quantity"] }))
+        .collect();
     for (i, (query, field, token)) in steps.into_iter().enumerate() {
         at = Instant::now();
-        match api.call(Some(token), query, json!({ "o": order })).await {
+        let variables = json!({ "o": order, "a": accepted });
+        match api.call(Some(token), query, variables).await {
             Ok(data) if step_errors(&data, field).is_none() => {
                 tally.steps[i + 1].push(at.elapsed())
             }

@@ -73,14 +73,8 @@ const MAX_VALUE: usize = 100;
 
 /// A `Date` as the API takes it: exactly `YYYY-MM-DD`, a real day.
 fn parse_date(name: &str, value: &str) -> Result<NaiveDate, AppError> {
-    let shaped = value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    shaped
-        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
-        .flatten()
+    crate::graphql::scalars::Date::parse(value)
+        .map(|date| date.0)
         .ok_or_else(|| {
             AppError::BadInput(format!("`{name}` must be a date YYYY-MM-DD, not {value:?}"))
         })

@@ -361,10 +361,10 @@ pub struct AcceptedLineInput {
 #[derive(InputObject)]
 pub struct ReceiveOrderInput {
     pub order_id: ID,
-    /// The inspection, line by line. Omit it to accept every line in full. When given, it must
-    /// name every line of this order exactly once (accept 0 to reject a line); a line of
-    /// another order, an unknown, a repeated or a missing line refuses the whole receipt.
-    pub accepted: Option<Vec<AcceptedLineInput>>,
+    /// The inspection, line by line: it names every line of this order exactly once (accept 0
+    /// to reject a line). Nothing is accepted unnamed: a line of another order, an unknown, a
+    /// repeated or a missing line refuses the whole receipt.
+    pub accepted: Vec<AcceptedLineInput>,
     pub invoice_no: Option<String>,
 }
 
@@ -534,18 +534,14 @@ impl OrderMutation {
     ) -> async_graphql::Result<OrderPayload> {
         let accepted = input
             .accepted
-            .map(|lines| {
-                lines
-                    .iter()
-                    .enumerate()
-                    .map(|(index, line)| {
-                        let field = format!("accepted.{index}.lineId");
-                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
-                            .map(|id| (id, line.accepted_quantity))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+            .iter()
+            .enumerate()
+            .map(|(index, line)| {
+                let field = format!("accepted.{index}.lineId");
+                ids::expect(&line.line_id, NodeKind::OrderLine, &field)
+                    .map(|id| (id, line.accepted_quantity))
             })
-            .transpose()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let inspection = Inspection {
             accepted,
             invoice_no: input.invoice_no,

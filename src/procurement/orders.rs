@@ -520,12 +520,12 @@ pub async fn lines(conn: &impl ConnectionTrait, order: Uuid) -> AppResult<Vec<or
         .await?)
 }
 
-/// What a receipt says: the accepted quantity of every line (`None`: all accepted in full)
-/// and the invoice.
+/// What a receipt says: the accepted quantity of every line, and the invoice. Nothing is
+/// accepted by default: a line the receipt does not name refuses the receipt.
 #[derive(Clone, Debug, Default)]
 pub struct Inspection {
     /// Line and accepted quantity, in the order the client named them.
-    pub accepted: Option<Vec<(Uuid, i64)>>,
+    pub accepted: Vec<(Uuid, i64)>,
     pub invoice_no: Option<String>,
 }
 
@@ -585,9 +585,7 @@ fn accepted_quantities(
     order_lines: &[order_line::Model],
     inspection: &Inspection,
 ) -> AppResult<Vec<i64>> {
-    let Some(named) = &inspection.accepted else {
-        return Ok(order_lines.iter().map(|l| l.quantity).collect());
-    };
+    let named = &inspection.accepted;
     let matched = match_lines(order_lines, named, "accepted", true)?;
     let mut problems = Checks::default();
     for (index, (id, accepted)) in named.iter().enumerate() {

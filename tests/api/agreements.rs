@@ -96,9 +96,7 @@ async fn orders_under_an_agreement_use_its_price_and_count_toward_it() {
         (w.producer_clerk.token(), "shipOrder"),
         (w.buyer_admin.token(), "receiveOrder"),
     ] {
-        w.app
-            .gql(token, &format!("mutation($id: ID!) {{ {mutation}(input: {{orderId: $id}}) {{ errors {{ code }} }} }}"), json!({ "id": id }))
-            .await;
+        crate::live::step(&w.app, token, mutation, id.as_str().expect("order id")).await;
     }
     let progress = w
         .app

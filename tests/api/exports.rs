@@ -27,9 +27,7 @@ async fn sale_of(w: &World, name: &str, key: &str) -> Value {
         (w.producer_clerk.token(), "shipOrder"),
         (w.buyer_admin.token(), "receiveOrder"),
     ] {
-        w.app
-            .gql(token, &format!("mutation($id: ID!) {{ {mutation}(input: {{orderId: $id}}) {{ errors {{ code }} }} }}"), json!({ "id": id }))
-            .await;
+        crate::live::step(&w.app, token, mutation, id.as_str().expect("order id")).await;
     }
     id
 }

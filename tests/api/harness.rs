@@ -229,6 +229,33 @@ impl TestApp {
         body
     }
 
+    /// The input of an order step taking `{orderId}`; a receipt names every line, accepted in
+    /// full (a receipt accepts nothing it does not name).
+    pub async fn order_step_input(
+        &self,
+        token: Option<&str>,
+        mutation: &str,
+        order: &str,
+    ) -> Value {
+        if mutation != "receiveOrder" {
+            return json!({ "orderId": order });
+        }
+        let body = self
+            .gql(
+                token,
+                "query($id: ID!) { order(id: $id) { lines(first: 100) { nodes { id quantity } } } }",
+                json!({ "id": order }),
+            )
+            .await;
+        let accepted: Vec<Value> = body["data"]["order"]["lines"]["nodes"]
+            .as_array()
+            .expect("the order's lines")
+            .iter()
+            .map(|line| json!({ "lineId": line["id"], "acceptedQuantity": line["quantity"] }))
+            .collect();
+        json!({ "orderId": order, "accepted": accepted })
+    }
+
     /// Registers an account (optionally with an organisation) and returns its session.
     pub async fn register(&self, username: &str, organization: Option<(&str, &str)>) -> Session {
         let organization = organization.map(|(name, kind)| json!({ "name": name, "kind": kind }));

@@ -42,7 +42,7 @@ pub async fn place(
         .to_owned()
 }
 
-/// Moves an order with a mutation taking `{orderId}`; returns the new status.
+/// Moves an order one step (a receipt accepts every line in full); returns the new status.
 pub async fn step(app: &TestApp, token: Option<&str>, mutation: &str, order: &str) -> Value {
     let input = if mutation == "receiveOrder" {
         "ReceiveOrderInput"
@@ -53,7 +53,7 @@ pub async fn step(app: &TestApp, token: Option<&str>, mutation: &str, order: &st
         .gql(
             token,
             &format!("mutation($input: {input}!) {{ {mutation}(input: $input) {{ order {{ status }} errors {{ code message }} }} }}"),
-            json!({ "input": { "orderId": order } }),
+            json!({ "input": app.order_step_input(token, mutation, order).await }),
         )
         .await;
     assert_eq!(body["data"][mutation]["errors"], json!([]), "{body}");

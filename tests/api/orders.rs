@@ -308,14 +308,21 @@ async fn fifty_buyers_racing_for_the_last_ten_units_buy_exactly_ten() {
         )
         .await;
     }
-    let receipts = ids.iter().map(|id| {
-        transition(
-            &w,
-            w.buyer_admin.token(),
-            "receiveOrder",
-            json!({ "orderId": id }),
-        )
-    });
+    let mut inputs = Vec::new();
+    for id in &ids {
+        inputs.push(
+            w.app
+                .order_step_input(
+                    w.buyer_admin.token(),
+                    "receiveOrder",
+                    id.as_str().expect("order id"),
+                )
+                .await,
+        );
+    }
+    let receipts = inputs
+        .into_iter()
+        .map(|input| transition(&w, w.buyer_admin.token(), "receiveOrder", input));
     futures_util::future::join_all(receipts).await;
     let ledger = w
         .app

@@ -97,7 +97,7 @@ async fn a_receipt_names_each_line_of_its_order_exactly_once() {
             ids.iter().map(|l| json!({ "lineId": l, "acceptedQuantity": 5 })).collect::<Vec<_>>() } })
     };
     let unknown = unknown_line();
-    let cases: [(&str, Value, Value, &str); 4] = [
+    let cases: [(&str, Value, Value, &str); 5] = [
         (
             "a line of another order",
             accept(&[&lines[0], &lines[1], &other_lines[0]]),
@@ -122,7 +122,24 @@ async fn a_receipt_names_each_line_of_its_order_exactly_once() {
             json!(["input", "accepted"]),
             "INVALID",
         ),
+        // Nothing is accepted unnamed, not even by naming nothing.
+        (
+            "no line at all",
+            accept(&[]),
+            json!(["input", "accepted"]),
+            "INVALID",
+        ),
     ];
+    // A receipt without its inspection is not a receipt: the field is required.
+    let bare = w
+        .app
+        .post(
+            w.buyer_admin.token(),
+            RECEIVE,
+            json!({ "input": { "orderId": order } }),
+        )
+        .await;
+    assert_eq!(bare.status(), reqwest::StatusCode::BAD_REQUEST);
     for (what, input, field, code) in cases {
         let body = w.app.gql(w.buyer_admin.token(), RECEIVE, input).await;
         let payload = &body["data"]["receiveOrder"];
