@@ -277,7 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = open_database(&options).await?;
             let admin =
-                crate::auth::service::ensure_admin(&db, &username, &password, &display_name)
+                crate::auth::accounts::ensure_admin(&db, &username, &password, &display_name)
                     .await
                     .map_err(AppError::into_anyhow)?;
             println!("admin {} ready", admin.username);

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{ClientInfo, Role, Viewer, service},
+    auth::{ClientInfo, Role, Viewer, accounts},
     catalogue::{certification::county_of, products::refresh_price_flags},
     error::{AppError, AppResult},
     ids::new_uuid,
@@ -34,7 +34,7 @@ use crate::{
     },
     region::{
         self,
-        service::{NewPairing, StatusChange},
+        regions::{NewPairing, StatusChange},
     },
     state::Services,
 };
@@ -169,7 +169,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
     let world: World = serde_json::from_str(WORLD).map_err(AppError::internal)?;
     region::import::import_embedded(db).await?;
 
-    let admin = service::ensure_admin(db, "admin", DEMO_PASSWORD, "扶贫办管理员").await?;
+    let admin = accounts::ensure_admin(db, "admin", DEMO_PASSWORD, "扶贫办管理员").await?;
     let as_admin = Viewer {
         user_id: admin.id,
         roles: vec![Role::Admin],
@@ -182,7 +182,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             exit_year: row.exit_year,
             effective_from: Some(row.effective_from),
         };
-        region::service::update_status(services, &as_admin, &client, &row.code, change)
+        region::regions::update_status(services, &as_admin, &client, &row.code, change)
             .await
             .map_err(demo_error(&row.code))?;
     }
@@ -202,7 +202,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             starts_on: row.starts_on,
             ends_on: row.ends_on,
         };
-        region::service::create_pairing(services, &as_admin, &client, pairing)
+        region::regions::create_pairing(services, &as_admin, &client, pairing)
             .await
             .map_err(demo_error("pairing"))?;
     }
@@ -329,7 +329,7 @@ async fn seed_users(
         match row.role.as_str() {
             "OFFICER" | "AUDITOR" | "ADMIN" => {
                 let role: PlatformRole = parse(&row.role)?;
-                service::grant_role(
+                accounts::grant_role(
                     services,
                     as_admin,
                     &ClientInfo::default(),
@@ -424,7 +424,7 @@ async fn seed_products(
                 ProductStatus::Draft
             }),
             region_code: Set(producer.region_code.clone()),
-            poverty_rank: Set(region::service::poverty_rank(&txn, &producer.region_code).await?),
+            poverty_rank: Set(region::regions::poverty_rank(&txn, &producer.region_code).await?),
             listed: Set(published),
             price_flag_median_fen: Set(None),
             certified_from: Set(certified.then_some(valid_from)),

@@ -1,10 +1,10 @@
 //! Accounts, sign-in and the roles that guard every operation.
 
-pub mod graphql;
+pub mod accounts;
+pub mod accounts_api;
 pub mod guard;
 pub mod password;
 pub mod scope;
-pub mod service;
 pub mod tokens;
 pub mod visibility;
 

@@ -2,6 +2,6 @@
 //! (扶贫产品认定), and the search buyers use.
 
 pub mod certification;
-pub mod graphql;
 pub mod products;
+pub mod products_api;
 pub mod search;

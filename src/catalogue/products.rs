@@ -141,7 +141,7 @@ pub async fn create(
     .await?;
     let (_, producer) = producers::load(db, producer_org_id).await?;
     require_member(db, viewer, producer_org_id, false).await?;
-    let rank = region::service::poverty_rank(db, &producer.region_code).await?;
+    let rank = region::regions::poverty_rank(db, &producer.region_code).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
     let created = product::ActiveModel {

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::graphql::Product;
+use super::products_api::Product;
 use crate::{
     error::AppResult,
     pagination::{self, CursorKind, CursorValue, Page, PageArgs, SortKey},

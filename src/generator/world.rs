@@ -39,7 +39,7 @@ use super::{
     scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, weighted},
 };
 use crate::{
-    ledger::service::{Rollups, hash_of},
+    ledger::entries::{Rollups, hash_of},
     region::subtree,
 };
 

@@ -10,23 +10,23 @@ use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
 use crate::{
     auth::{
         ClientInfo,
-        graphql::{AuthMutation, AuthQuery},
+        accounts_api::{AuthMutation, AuthQuery},
     },
-    catalogue::graphql::{CatalogueMutation, CatalogueQuery},
+    catalogue::products_api::{CatalogueMutation, CatalogueQuery},
     config::QueryLimits,
     error::AppError,
-    ledger::graphql::LedgerQuery,
-    live::graphql::LiveSubscription,
+    ledger::ledger_api::LedgerQuery,
+    live::subscriptions_api::LiveSubscription,
     org::{
-        buyer_api::{BuyerMutation, BuyerQuery},
-        graphql::OrgMutation,
-        link_api::UnitLinkMutation,
-        producer_api::{ProducerMutation, ProducerQuery},
+        buyers_api::{BuyerMutation, BuyerQuery},
+        links_api::UnitLinkMutation,
+        organizations_api::OrgMutation,
+        producers_api::{ProducerMutation, ProducerQuery},
     },
-    procurement::graphql::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
-    region::graphql::{RegionMutation, RegionQuery},
+    procurement::orders_api::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
+    region::regions_api::{RegionMutation, RegionQuery},
     state::Services,
-    unsold::graphql::{UnsoldMutation, UnsoldQuery},
+    unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
 
 #[derive(MergedObject, Default)]

@@ -12,16 +12,16 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Viewer, graphql::User, visibility::Sight},
-    catalogue::graphql::{Certification, Product},
+    auth::{Viewer, accounts_api::User, visibility::Sight},
+    catalogue::products_api::{Certification, Product},
     error::AppError,
     graphql::services,
     ids::{self, NodeKind},
     loaders::{Loaders, RegionByCode},
-    org::{buyer_api::Buyer, graphql::Organization, producer_api::Producer},
-    procurement::graphql::Order,
-    region::graphql::{Pairing, Region},
-    unsold::graphql::{PurchaseDrive, UnsoldAlert},
+    org::{buyers_api::Buyer, organizations_api::Organization, producers_api::Producer},
+    procurement::orders_api::Order,
+    region::regions_api::{Pairing, Region},
+    unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
 /// An object with a global ID.

@@ -30,7 +30,7 @@ use crate::{
     graphql::scalars::Money,
     ids::{self, NodeKind},
     ledger::{
-        service::Reach,
+        entries::Reach,
         summary::{self, LedgerDimension, SummaryFilter},
     },
     region::subtree,

@@ -4,6 +4,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod ws;
 
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphql/ws", get(crate::live::ws::upgrade))
+        .route("/graphql/ws", get(crate::http::ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::service::Reach;
+use super::entries::Reach;
 use crate::{error::AppResult, region::subtree};
 
 /// What a summary groups by. Region levels group by the producer's place at that level.

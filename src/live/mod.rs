@@ -3,7 +3,6 @@
 
 pub mod bus;
 pub mod events;
-pub mod graphql;
-pub mod ws;
+pub mod subscriptions_api;
 
 pub use bus::EventBus;

@@ -121,7 +121,7 @@ pub async fn create(
     check(&input)?;
     let db = &services.db;
     let place =
-        region::service::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
+        region::regions::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
     check_parent(db, organization_id, input.parent_org_id).await?;
     let exists = async |id| Ok(buyer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
@@ -212,7 +212,7 @@ pub async fn update(
     };
     check(&merged)?;
     let place =
-        region::service::require(db, &merged.region_code, "regionCode", BUYER_LEVELS).await?;
+        region::regions::require(db, &merged.region_code, "regionCode", BUYER_LEVELS).await?;
     check_parent(db, Some(organization_id), merged.parent_org_id).await?;
     let txn = db.begin().await?;
     let mut org_active: organization::ActiveModel = org.into();
@@ -278,7 +278,7 @@ pub async fn minimum_share_bp(
     region_code: &str,
     year: i32,
 ) -> AppResult<i32> {
-    let mut scopes = region::service::chain_codes(region_code);
+    let mut scopes = region::regions::chain_codes(region_code);
     scopes.push(String::new());
     let policies = procurement_policy::Entity::find()
         .filter(procurement_policy::Column::Year.eq(year))
@@ -540,7 +540,7 @@ pub async fn set_policy(
     checks.finish()?;
     let code = match region_code {
         Some(code) => {
-            region::service::require(
+            region::regions::require(
                 db,
                 &code,
                 "regionCode",

@@ -1,11 +1,11 @@
 //! Organisations: their members, and their registry entries as producers (经营主体) or buyers.
 
-pub mod buyer_api;
 pub mod buyers;
-pub mod graphql;
-pub mod link_api;
+pub mod buyers_api;
 pub mod links;
+pub mod links_api;
 pub mod members;
-pub mod producer_api;
+pub mod organizations_api;
 pub mod producers;
+pub mod producers_api;
 pub mod service;

@@ -117,7 +117,7 @@ pub async fn create(
     check(&input)?;
     let db = &services.db;
     let place =
-        region::service::require(db, &input.region_code, "regionCode", PRODUCER_LEVELS).await?;
+        region::regions::require(db, &input.region_code, "regionCode", PRODUCER_LEVELS).await?;
     let exists = async |id| Ok(producer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
         db,
@@ -243,7 +243,7 @@ pub async fn update(
     check(&merged)?;
     let moved = merged.region_code != profile.region_code;
     let place =
-        region::service::require(db, &merged.region_code, "regionCode", PRODUCER_LEVELS).await?;
+        region::regions::require(db, &merged.region_code, "regionCode", PRODUCER_LEVELS).await?;
 
     let txn = db.begin().await?;
     let mut org_active: organization::ActiveModel = org.clone().into();
@@ -267,7 +267,7 @@ pub async fn update(
     }
     let profile = active.update(&txn).await?;
     if moved {
-        let rank = region::service::poverty_rank(&txn, &place.code).await?;
+        let rank = region::regions::poverty_rank(&txn, &place.code).await?;
         product::Entity::update_many()
             .col_expr(product::Column::RegionCode, Expr::value(place.code.clone()))
             .col_expr(product::Column::PovertyRank, Expr::value(rank))

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Role, Viewer, service::normalize_username},
+    auth::{ClientInfo, Role, Viewer, accounts::normalize_username},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
     state::Services,
 };

@@ -2,5 +2,5 @@
 //! transition recorded.
 
 pub mod agreements;
-pub mod graphql;
 pub mod orders;
+pub mod orders_api;

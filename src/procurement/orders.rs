@@ -757,7 +757,7 @@ pub async fn transition(
                 inspected.push(active.update(&txn).await?);
             }
             // The ledger entries land in the receipt's own transaction: both or neither.
-            let entries = ledger::service::record_receipt(
+            let entries = ledger::entries::record_receipt(
                 &txn,
                 &current,
                 &inspected,
@@ -874,7 +874,7 @@ pub async fn refund(
             ));
         }
     }
-    let entries = ledger::service::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
+    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
     let row = record_event(
         &txn,
         id,

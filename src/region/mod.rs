@@ -1,8 +1,8 @@
 //! Regions (行政区划) with poverty status and its history, paired assistance, and the import of
 //! the national division tree.
 
-pub mod graphql;
 pub mod import;
-pub mod service;
+pub mod regions;
+pub mod regions_api;
 
-pub use service::subtree;
+pub use regions::subtree;

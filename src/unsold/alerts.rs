@@ -19,7 +19,7 @@ use crate::{
     ids::new_uuid,
     live::events::{Event, UnsoldFlagged},
     org::members::require_member,
-    region::service::subtree,
+    region::regions::subtree,
     state::Services,
 };
 

@@ -22,7 +22,7 @@ use crate::{
     auth::{ClientInfo, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode, UserError},
     ids::new_uuid,
-    region::service::subtree,
+    region::regions::subtree,
     state::Services,
 };
 
@@ -77,7 +77,7 @@ pub async fn create(
     let today = Utc::now().date_naive();
     check(&plan, today)?;
     let db = &services.db;
-    let region = crate::region::service::require(
+    let region = crate::region::regions::require(
         db,
         &plan.region_code,
         "regionCode",

@@ -4,5 +4,5 @@
 
 pub mod alerts;
 pub mod drives;
-pub mod graphql;
 pub mod scan;
+pub mod unsold_api;

@@ -280,7 +280,7 @@ impl TestApp {
 
     /// A platform admin, created directly (there is no public way to become one).
     pub async fn admin(&self) -> Session {
-        fupin_market::auth::service::ensure_admin(self.db(), "root-admin", PASSWORD, "扶贫办")
+        fupin_market::auth::accounts::ensure_admin(self.db(), "root-admin", PASSWORD, "扶贫办")
             .await
             .expect("admin");
         self.login("root-admin", PASSWORD).await

@@ -126,7 +126,7 @@ async fn a_sale_is_classified_by_the_status_its_region_had_that_day() {
     let on = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
     let db = w.app.db();
     let county_on = |d| async move {
-        let statuses = fupin_market::region::service::chain_statuses_on(db, COUNTY, on(d))
+        let statuses = fupin_market::region::regions::chain_statuses_on(db, COUNTY, on(d))
             .await
             .expect("statuses");
         assert!(statuses.contains_key(&2), "the province is classified too");

@@ -12,11 +12,11 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::{
-    service,
+    entries,
     summary::{self, LedgerDimension, SummaryFilter},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, scope, viewer},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User, scope, viewer},
     error::AppError,
     graphql::{
         scalars::{Date, DateTime, Money},
@@ -24,9 +24,9 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, ProducerById, RegionByCode, UserById},
-    org::{buyer_api::Buyer, producer_api::Producer},
+    org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{graphql::Region, subtree},
+    region::{regions_api::Region, subtree},
 };
 
 /// One entry of the consumption-assistance ledger, as it was recorded on the day of the sale.
@@ -211,7 +211,7 @@ where
     B: ColumnTrait,
     P: ColumnTrait,
 {
-    let reach = service::Reach::of(&services(ctx)?.db, viewer).await?;
+    let reach = entries::Reach::of(&services(ctx)?.db, viewer).await?;
     Ok(reach.condition(region, buyer, producer)?)
 }
 
@@ -483,7 +483,7 @@ impl LedgerQuery {
         from: Option<Date>,
         to: Option<Date>,
     ) -> async_graphql::Result<LedgerVerification> {
-        let found = service::verify(&services(ctx)?.db, from.map(|d| d.0), to.map(|d| d.0)).await?;
+        let found = entries::verify(&services(ctx)?.db, from.map(|d| d.0), to.map(|d| d.0)).await?;
         let (first_mismatch, mut reason) = match found.first_mismatch {
             Some((entry, why)) => (Some(LedgerEntry(entry)), Some(why)),
             None => (None, None),
@@ -532,7 +532,7 @@ impl LedgerQuery {
             paired_only: filter.paired_only,
         };
         let services = services(ctx)?;
-        let reach = service::Reach::of(&services.db, viewer).await?;
+        let reach = entries::Reach::of(&services.db, viewer).await?;
         let found = summary::summarize(
             &services.db,
             &services.summaries,

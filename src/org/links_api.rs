@@ -3,9 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 
-use super::{buyer_api::Buyer, links};
+use super::{buyers_api::Buyer, links};
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, viewer},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer},
     error::{Payload, UserError, payload},
     graphql::{client, scalars::DateTime, services},
     ids::{self, NodeKind},

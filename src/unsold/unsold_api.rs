@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, viewer, visibility::Sight},
-    catalogue::graphql::Product,
+    catalogue::products_api::Product,
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -23,7 +23,7 @@ use crate::{
     ids::{self, NodeKind},
     loaders::{Loaders, ProductById, RegionByCode},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{graphql::Region, subtree},
+    region::{regions_api::Region, subtree},
 };
 
 /// An unsold-produce warning (滞销预警).

@@ -20,7 +20,7 @@ use super::{
     search::{self, Audience, ProductFilter, ProductSort},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, viewer, visibility::Sight},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -29,9 +29,9 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{LatestCertificationOf, Loaders, ProducerById, ProductById, RegionByCode, UserById},
-    org::{members::membership_in, producer_api::Producer},
+    org::{members::membership_in, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{graphql::Region, service as regions, subtree},
+    region::{regions, regions_api::Region, subtree},
     state::Services,
 };
 

@@ -8,12 +8,12 @@ use entity::{
 
 use super::service;
 use crate::{
-    auth::{Role, RoleGuard, graphql::User, viewer},
+    auth::{Role, RoleGuard, accounts_api::User, viewer},
     error::{AppError, Payload, UserError, payload},
     graphql::{client, scalars::DateTime, services},
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, ProducerById, UserById},
-    org::{buyer_api::Buyer, producer_api::Producer},
+    org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 

@@ -32,7 +32,7 @@ use crate::{
     error::{AppError, AppResult},
     ids::new_uuid,
     org::{buyers, producers, service::membership_of},
-    region::{service as regions, subtree},
+    region::{regions, subtree},
 };
 
 /// What an entry's hash covers: its content, fields separated by U+001F, then the previous

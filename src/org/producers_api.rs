@@ -10,13 +10,13 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
-    graphql::Organization,
+    organizations_api::Organization,
     producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, viewer, visibility::Sight},
     catalogue::{
-        graphql::{Product, ProductFilterInput, is_staff, product_page},
+        products_api::{Product, ProductFilterInput, is_staff, product_page},
         search::ProductSort,
     },
     error::{Payload, UserError, payload},
@@ -24,7 +24,7 @@ use crate::{
     ids::{self, NodeKind},
     loaders::{Loaders, RegionByCode},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{graphql::Region, subtree},
+    region::{regions_api::Region, subtree},
 };
 
 /// A producer (经营主体): an organisation that sells, with its benefit linkage and standing.

@@ -16,7 +16,7 @@ use super::{
     orders::{self, Basket, Inspection, OrderTransition},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, graphql::User, viewer, visibility::Sight},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -25,7 +25,7 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, ProducerById, UserById},
-    org::{buyer_api::Buyer, producer_api::Producer, service::membership_of},
+    org::{buyers_api::Buyer, producers_api::Producer, service::membership_of},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 

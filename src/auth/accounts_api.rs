@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     ClientInfo, Role, RoleGuard,
-    service::{self, NewOrganization, Registration, Session},
+    accounts::{self, NewOrganization, Registration, Session},
     viewer,
 };
 use crate::{
@@ -20,7 +20,7 @@ use crate::{
     graphql::{client, scalars::DateTime, services},
     ids::{self, NodeKind},
     loaders::{GrantsOfUser, Loaders, MembershipOfUser, OrganizationById},
-    org::graphql::Organization,
+    org::organizations_api::Organization,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
@@ -60,10 +60,10 @@ impl User {
         let mut roles: Vec<Role> = grants
             .unwrap_or_default()
             .iter()
-            .map(|g| service::role_of_grant(g.role))
+            .map(|g| accounts::role_of_grant(g.role))
             .collect();
         if let Some(org) = self.organization_model(ctx).await? {
-            roles.push(service::role_of_kind(org.kind));
+            roles.push(accounts::role_of_kind(org.kind));
         }
         roles.dedup();
         Ok(roles)
@@ -337,7 +337,7 @@ impl AuthMutation {
                 kind: o.kind,
             }),
         };
-        payload(service::register(services(ctx)?, registration, &client(ctx)).await)
+        payload(accounts::register(services(ctx)?, registration, &client(ctx)).await)
     }
 
     /// Signs in. Too many attempts for one account or from one address answer `RATE_LIMITED`.
@@ -347,7 +347,7 @@ impl AuthMutation {
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         payload(
-            service::login(
+            accounts::login(
                 services(ctx)?,
                 &input.username,
                 input.password,
@@ -363,7 +363,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RefreshTokenInput,
     ) -> async_graphql::Result<AuthPayload> {
-        payload(service::refresh(services(ctx)?, &input.refresh_token).await)
+        payload(accounts::refresh(services(ctx)?, &input.refresh_token).await)
     }
 
     /// Revokes the session the refresh token belongs to.
@@ -372,7 +372,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: LogoutInput,
     ) -> async_graphql::Result<LogoutPayload> {
-        payload(service::logout(services(ctx)?, &input.refresh_token).await)
+        payload(accounts::logout(services(ctx)?, &input.refresh_token).await)
     }
 
     /// Gives a user a platform role (admins only).
@@ -385,7 +385,7 @@ impl AuthMutation {
         let services = services(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            service::grant_role(
+            accounts::grant_role(
                 services,
                 viewer(ctx)?,
                 &client(ctx),
@@ -410,7 +410,7 @@ impl AuthMutation {
         let services = services(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            service::revoke_role(
+            accounts::revoke_role(
                 services,
                 viewer(ctx)?,
                 &client(ctx),

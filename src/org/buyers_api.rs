@@ -14,14 +14,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
     buyers::{self, BuyerChanges, BuyerInput, BuyerRecord, Declaration},
-    graphql::Organization,
-    link_api::UnitLink,
     links,
+    links_api::UnitLink,
     members::membership_in,
+    organizations_api::Organization,
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, scope, viewer, visibility::Sight},
-    catalogue::graphql::is_staff,
+    catalogue::products_api::is_staff,
     error::{AppError, Payload, UserError, payload},
     graphql::{
         client,
@@ -30,9 +30,9 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, RegionByCode},
-    org::producer_api::Contact,
+    org::producers_api::Contact,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{graphql::Region, subtree},
+    region::{regions_api::Region, subtree},
 };
 
 /// A buying unit: agency, enterprise, school, hospital, army unit, canteen, supermarket…

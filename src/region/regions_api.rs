@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::service::{self, NewPairing, StatusChange};
+use super::regions::{self, NewPairing, StatusChange};
 use crate::{
     auth::{Role, RoleGuard, viewer},
     error::{AppError, Payload, UserError, payload},
@@ -19,7 +19,7 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{BuyerById, Loaders, RegionByCode},
-    org::buyer_api::Buyer,
+    org::buyers_api::Buyer,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
@@ -69,11 +69,11 @@ impl Region {
     /// The chain from the province down to this region.
     async fn path(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Region>> {
         let loaders = ctx.data::<Loaders>()?;
-        let keys = service::chain_codes(&self.0.code)
+        let keys = regions::chain_codes(&self.0.code)
             .into_iter()
             .map(RegionByCode);
         let mut found = loaders.load_many(keys).await?;
-        let mut chain: Vec<Region> = service::chain_codes(&self.0.code)
+        let mut chain: Vec<Region> = regions::chain_codes(&self.0.code)
             .into_iter()
             .filter_map(|code| found.remove(&RegionByCode(code)).map(Region))
             .collect();
@@ -116,7 +116,7 @@ impl Region {
                 Condition::any()
                     .add(pairing::Column::HelperRegionCode.eq(&self.0.code))
                     .add(
-                        pairing::Column::HelpedRegionCode.is_in(service::chain_codes(&self.0.code)),
+                        pairing::Column::HelpedRegionCode.is_in(regions::chain_codes(&self.0.code)),
                     ),
             )
             .order_by_asc(pairing::Column::StartsOn)
@@ -264,7 +264,7 @@ impl RegionQuery {
             select = select.filter(region::Column::PovertyStatus.is_in(statuses));
         }
         if let Some(within) = &filter.within {
-            select = select.filter(service::subtree(region::Column::Code, within));
+            select = select.filter(regions::subtree(region::Column::Code, within));
         }
         page(ctx, select, PageArgs::new(first, after, last, before)).await
     }
@@ -371,7 +371,7 @@ impl RegionMutation {
         input: CreateRegionInput,
     ) -> async_graphql::Result<RegionPayload> {
         payload(
-            service::create_region(
+            regions::create_region(
                 services(ctx)?,
                 viewer(ctx)?,
                 &client(ctx),
@@ -395,7 +395,7 @@ impl RegionMutation {
             effective_from: input.effective_from.map(|d| d.0),
         };
         payload(
-            service::update_status(
+            regions::update_status(
                 services(ctx)?,
                 viewer(ctx)?,
                 &client(ctx),
@@ -426,6 +426,6 @@ impl RegionMutation {
             starts_on: input.starts_on.0,
             ends_on: input.ends_on.map(|d| d.0),
         };
-        payload(service::create_pairing(services(ctx)?, viewer(ctx)?, &client(ctx), new).await)
+        payload(regions::create_pairing(services(ctx)?, viewer(ctx)?, &client(ctx), new).await)
     }
 }

@@ -18,11 +18,11 @@ use crate::{
         scalars::{DateTime, Money},
         services,
     },
-    ledger::graphql::LedgerTally,
+    ledger::ledger_api::LedgerTally,
     org::service::membership_of,
-    procurement::graphql::OrderEvent,
+    procurement::orders_api::OrderEvent,
     region::subtree,
-    unsold::{alerts::AlertReach, graphql::UnsoldAlert},
+    unsold::{alerts::AlertReach, unsold_api::UnsoldAlert},
 };
 
 #[derive(Default)]
@@ -102,7 +102,7 @@ impl LiveSubscription {
         {
             return Err(AppError::Forbidden("this region's ledger is outside your scope").into());
         }
-        crate::region::service::require(
+        crate::region::regions::require(
             &services.db,
             &region_code,
             "regionCode",
