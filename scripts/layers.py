@@ -30,6 +30,8 @@ def modules():
 
 
 def strip_comments(text):
+    # Unit tests are not part of the layout.
+    text = re.split(r"#\[cfg\(test\)\]\s*mod\s+tests", text)[0]
     text = re.sub(r"//[^\n]*", "", text)
     return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
 

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
 use crate::{
-    config::Settings, db, demo, error::AppError, generator, graphql, rate_limit::Quota, server,
-    state::Services,
+    config::Settings, db, demo, error::AppError, generator, graphql, rate_limit::Quota, redis_link,
+    server, state::Services,
 };
 
 #[derive(Parser, Debug)]
@@ -291,7 +291,7 @@ async fn serve(options: &Options, no_demo: bool) -> anyhow::Result<()> {
     let db = open_database(options).await?;
     let settings = settings(options)?;
     let redis = match &options.redis_url {
-        Some(url) => Some(server::connect_redis(url).context("REDIS_URL is not a Redis URL")?),
+        Some(url) => Some(redis_link::connect(url).context("REDIS_URL is not a Redis URL")?),
         None => None,
     };
     let services = Services::new(db, None, settings.clone());

@@ -168,11 +168,20 @@ pub enum AppError {
     /// Expected failures: mutations put these in their payload.
     User(Vec<UserError>),
     /// The database cannot be reached (restarting, failing over).
-    Unavailable(DbErr),
+    Unavailable(anyhow::Error),
     Internal(anyhow::Error),
 }
 
-pub type AppResult<T> = Result<T, AppError>;
+pub type AppResult<T> = std::result::Result<T, AppError>;
+
+/// What resolvers return. Named `Result` on purpose: async-graphql treats any return type whose
+/// last path segment is `Result` as fallible and converts its error with
+/// `Into<async_graphql::Error>`, so a resolver's error is always an `AppError`, coded and with its
+/// detail kept in the log. A bare `?` on a database error then goes through `From<DbErr>`, never
+/// through async-graphql's blanket conversion of any `Display` error, which would send SQL text
+/// to the client without a code. (`tests/api/layout.rs` refuses `async_graphql::Result` in
+/// resolvers.)
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 impl AppError {
     pub fn user(error: UserError) -> Self {
@@ -217,7 +226,7 @@ impl AppError {
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
             Self::Internal(source) => source,
-            Self::Unavailable(source) => source.into(),
+            Self::Unavailable(source) => source,
             other => anyhow::anyhow!(other.message()),
         }
     }
@@ -238,9 +247,21 @@ impl AppError {
 impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
         if is_connection_error(&error) {
-            Self::Unavailable(error)
+            Self::Unavailable(error.into())
         } else {
             Self::Internal(error.into())
+        }
+    }
+}
+
+/// A batch loader's error, shared by every field that waited on the batch.
+impl From<std::sync::Arc<DbErr>> for AppError {
+    fn from(error: std::sync::Arc<DbErr>) -> Self {
+        let detail = anyhow::anyhow!("{error}");
+        if is_connection_error(&error) {
+            Self::Unavailable(detail)
+        } else {
+            Self::Internal(detail)
         }
     }
 }
@@ -294,11 +315,11 @@ pub trait Payload: Sized {
 }
 
 /// Turns a service result into a payload; unexpected errors stay top-level GraphQL errors.
-pub fn payload<P: Payload>(result: AppResult<P::Success>) -> async_graphql::Result<P> {
+pub fn payload<P: Payload>(result: AppResult<P::Success>) -> Result<P> {
     match result {
         Ok(value) => Ok(P::success(value)),
         Err(AppError::User(errors)) => Ok(P::failure(errors)),
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 

@@ -28,6 +28,7 @@ pub mod org;
 pub mod pagination;
 pub mod procurement;
 pub mod rate_limit;
+pub mod redis_link;
 pub mod region;
 pub mod server;
 pub mod state;

@@ -1,19 +1,16 @@
 //! Batch loaders, built fresh for every request (a shared cache would leak rows between users):
 //! nested fields ask for rows by key and each batch becomes one `IN (…)` query.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     buyer, certification, membership, organization, producer, product, region, role_grant, user,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{
-    error::AppError,
-    org::{buyers::BuyerRecord, producers::ProducerRecord},
-};
+use crate::org::{buyers::BuyerRecord, producers::ProducerRecord};
 
 pub struct DbLoader {
     db: DatabaseConnection,
@@ -25,10 +22,6 @@ pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 /// region for a product and for its producer.
 pub fn loaders(db: DatabaseConnection) -> Loaders {
     DataLoader::with_cache(DbLoader { db }, tokio::spawn, HashMapCache::default())
-}
-
-fn db_error(error: sea_orm::DbErr) -> async_graphql::Error {
-    AppError::from(error).into()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,21 +38,21 @@ pub struct GrantsOfUser(pub Uuid);
 
 impl Loader<UserById> for DbLoader {
     type Value = user::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, Self::Error> {
         let rows = user::Entity::find()
             .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (UserById(r.id), r)).collect())
     }
 }
 
 impl Loader<OrganizationById> for DbLoader {
     type Value = organization::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -69,7 +62,7 @@ impl Loader<OrganizationById> for DbLoader {
             .filter(organization::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .map(|r| (OrganizationById(r.id), r))
@@ -79,7 +72,7 @@ impl Loader<OrganizationById> for DbLoader {
 
 impl Loader<MembershipOfUser> for DbLoader {
     type Value = membership::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -89,7 +82,7 @@ impl Loader<MembershipOfUser> for DbLoader {
             .filter(membership::Column::UserId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .map(|r| (MembershipOfUser(r.user_id), r))
@@ -99,7 +92,7 @@ impl Loader<MembershipOfUser> for DbLoader {
 
 impl Loader<GrantsOfUser> for DbLoader {
     type Value = Vec<role_grant::Model>;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -109,7 +102,7 @@ impl Loader<GrantsOfUser> for DbLoader {
             .filter(role_grant::Column::UserId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         let mut grouped: HashMap<GrantsOfUser, Vec<role_grant::Model>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
@@ -143,7 +136,7 @@ pub struct CertificationById(pub Uuid);
 
 impl Loader<RegionByCode> for DbLoader {
     type Value = region::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -153,7 +146,7 @@ impl Loader<RegionByCode> for DbLoader {
             .filter(region::Column::Code.is_in(keys.iter().map(|k| k.0.clone())))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .map(|r| (RegionByCode(r.code.clone()), r))
@@ -163,7 +156,7 @@ impl Loader<RegionByCode> for DbLoader {
 
 impl Loader<ProducerById> for DbLoader {
     type Value = ProducerRecord;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -174,7 +167,7 @@ impl Loader<ProducerById> for DbLoader {
             .find_also_related(organization::Entity)
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .filter_map(|(profile, org)| {
@@ -186,7 +179,7 @@ impl Loader<ProducerById> for DbLoader {
 
 impl Loader<BuyerById> for DbLoader {
     type Value = BuyerRecord;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -197,7 +190,7 @@ impl Loader<BuyerById> for DbLoader {
             .find_also_related(organization::Entity)
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .filter_map(|(profile, org)| {
@@ -209,7 +202,7 @@ impl Loader<BuyerById> for DbLoader {
 
 impl Loader<ProductById> for DbLoader {
     type Value = product::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -219,7 +212,7 @@ impl Loader<ProductById> for DbLoader {
             .filter(product::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (ProductById(r.id), r)).collect())
     }
 }
@@ -227,7 +220,7 @@ impl Loader<ProductById> for DbLoader {
 impl Loader<LatestCertificationOf> for DbLoader {
     /// `None` for a product never put forward: the answer is cached either way.
     type Value = Option<certification::Model>;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -237,7 +230,7 @@ impl Loader<LatestCertificationOf> for DbLoader {
             .filter(certification::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         let mut latest: HashMap<LatestCertificationOf, Option<certification::Model>> =
             keys.iter().map(|k| (*k, None)).collect();
         for row in rows {
@@ -257,7 +250,7 @@ impl Loader<LatestCertificationOf> for DbLoader {
 
 impl Loader<CertificationById> for DbLoader {
     type Value = certification::Model;
-    type Error = async_graphql::Error;
+    type Error = Arc<DbErr>;
 
     async fn load(
         &self,
@@ -267,7 +260,7 @@ impl Loader<CertificationById> for DbLoader {
             .filter(certification::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .map(|r| (CertificationById(r.id), r))

@@ -19,7 +19,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Result};
 
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -262,8 +262,8 @@ pub struct ConnectionFields {
 #[Object]
 impl ConnectionFields {
     /// How many nodes match, across all pages.
-    async fn total_count(&self) -> async_graphql::Result<i32> {
-        let n = (self.count)().await.map_err(AppError::from)?;
+    async fn total_count(&self) -> Result<i32> {
+        let n = (self.count)().await?;
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 }

@@ -1,8 +1,7 @@
 //! Assembling the service from its parts, and serving it until SIGTERM.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
@@ -10,6 +9,7 @@ use crate::{
     config::Settings,
     graphql,
     http::{self, AppState, metrics::Metrics},
+    redis_link::RedisLink,
     state::Services,
 };
 
@@ -29,27 +29,6 @@ pub fn build_state(
         schema,
         metrics,
     }
-}
-
-/// Redis as the service uses it: a client (pub/sub opens its own connection from it) and one
-/// shared command connection.
-#[derive(Clone)]
-pub struct RedisLink {
-    pub client: redis::Client,
-    pub manager: ConnectionManager,
-}
-
-/// A Redis handle that connects on first use and reconnects by itself, so an unreachable Redis
-/// degrades the service instead of stopping it.
-pub fn connect_redis(url: &str) -> redis::RedisResult<RedisLink> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_secs(2));
-    let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-    Ok(RedisLink { client, manager })
 }
 
 /// Serves until SIGTERM or Ctrl-C; requests in flight finish first.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::tokens::TokenIssuer, config::Settings, ledger::summary::SummaryCache, live::EventBus,
-    rate_limit::RateLimiter, server::RedisLink,
+    auth::tokens::TokenIssuer, config::Settings, ledger::cache::SummaryCache, live::EventBus,
+    rate_limit::RateLimiter, redis_link::RedisLink,
 };
 
 /// The service layer's handles, shared by resolvers (as schema data) and HTTP handlers.

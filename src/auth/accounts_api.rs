@@ -11,15 +11,19 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
-    ClientInfo, Role, RoleGuard,
+    Role, RoleGuard,
     accounts::{self, NewOrganization, Registration, Session},
     viewer,
 };
 use crate::{
-    error::{AppError, Payload, UserError, payload},
-    graphql::{client, scalars::DateTime, services},
+    error::{AppError, Payload, Result, UserError, payload},
+    graphql::{
+        context::services,
+        context::{client, loaders},
+        scalars::DateTime,
+    },
     ids::{self, NodeKind},
-    loaders::{GrantsOfUser, Loaders, MembershipOfUser, OrganizationById},
+    loaders::{GrantsOfUser, MembershipOfUser, OrganizationById},
     org::organizations_api::Organization,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -54,8 +58,8 @@ impl User {
     }
 
     /// Everything the user may act as now (platform grants, then organisation membership).
-    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
+        let loaders = loaders(ctx)?;
         let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
         let mut roles: Vec<Role> = grants
             .unwrap_or_default()
@@ -70,8 +74,8 @@ impl User {
     }
 
     /// Platform roles and the region each is scoped to.
-    async fn grants(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleGrant>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
+        let loaders = loaders(ctx)?;
         let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
         Ok(grants
             .unwrap_or_default()
@@ -81,16 +85,13 @@ impl User {
     }
 
     /// The organisation the user acts for, if any.
-    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         Ok(self.organization_model(ctx).await?.map(Organization))
     }
 
     /// The user's role inside their organisation.
-    async fn membership_role(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<MemberRole>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn membership_role(&self, ctx: &Context<'_>) -> Result<Option<MemberRole>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(MembershipOfUser(self.0.id))
             .await?
@@ -102,14 +103,14 @@ impl User {
     async fn organization_model(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<entity::organization::Model>> {
-        let loaders = ctx.data::<Loaders>()?;
+    ) -> Result<Option<entity::organization::Model>> {
+        let loaders = loaders(ctx)?;
         let Some(membership) = loaders.load_one(MembershipOfUser(self.0.id)).await? else {
             return Ok(None);
         };
-        loaders
+        Ok(loaders
             .load_one(OrganizationById(membership.organization_id))
-            .await
+            .await?)
     }
 }
 
@@ -145,14 +146,13 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The signed-in user, or null without a token.
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(viewer) = ctx.data_opt::<super::Viewer>() else {
             return Ok(None);
         };
         let found = user::Entity::find_by_id(viewer.user_id)
             .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(found.map(User))
     }
 
@@ -170,7 +170,7 @@ impl AuthQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<User>> {
+    ) -> Result<Page<User>> {
         let db = &services(ctx)?.db;
         let sight = crate::auth::visibility::Sight::of(db, ctx.data_opt::<super::Viewer>()).await?;
         let mut select = user::Entity::find().filter(sight.users());
@@ -322,11 +322,7 @@ pub struct AuthMutation;
 #[Object]
 impl AuthMutation {
     /// Creates an account, optionally with the organisation it acts for, and signs it in.
-    async fn register(
-        &self,
-        ctx: &Context<'_>,
-        input: RegisterInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let registration = Registration {
             username: input.username,
             password: input.password,
@@ -341,11 +337,7 @@ impl AuthMutation {
     }
 
     /// Signs in. Too many attempts for one account or from one address answer `RATE_LIMITED`.
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        input: LoginInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
         payload(
             accounts::login(
                 services(ctx)?,
@@ -362,26 +354,18 @@ impl AuthMutation {
         &self,
         ctx: &Context<'_>,
         input: RefreshTokenInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> Result<AuthPayload> {
         payload(accounts::refresh(services(ctx)?, &input.refresh_token).await)
     }
 
     /// Revokes the session the refresh token belongs to.
-    async fn logout(
-        &self,
-        ctx: &Context<'_>,
-        input: LogoutInput,
-    ) -> async_graphql::Result<LogoutPayload> {
+    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> Result<LogoutPayload> {
         payload(accounts::logout(services(ctx)?, &input.refresh_token).await)
     }
 
     /// Gives a user a platform role (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
-    async fn grant_role(
-        &self,
-        ctx: &Context<'_>,
-        input: RoleGrantInput,
-    ) -> async_graphql::Result<RolePayload> {
+    async fn grant_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
         let services = services(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
@@ -402,11 +386,7 @@ impl AuthMutation {
 
     /// Takes a platform role back (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
-    async fn revoke_role(
-        &self,
-        ctx: &Context<'_>,
-        input: RoleGrantInput,
-    ) -> async_graphql::Result<RolePayload> {
+    async fn revoke_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
         let services = services(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
@@ -435,13 +415,4 @@ async fn find_user(
         .one(&services.db)
         .await?
         .ok_or(AppError::NotFound("user"))
-}
-
-/// Needed by `client(ctx)` callers that run outside HTTP (schema tests).
-impl Default for ClientInfo {
-    fn default() -> Self {
-        Self {
-            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        }
-    }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod accounts_api;
+pub mod caller;
 pub mod guard;
 pub mod password;
 pub mod scope;
@@ -12,6 +13,7 @@ use async_graphql::Enum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use caller::Caller;
 pub use guard::{RoleGuard, viewer};
 
 /// What a signed-in user may act as. Platform roles come from grants; `PRODUCER` and `BUYER` from
@@ -42,6 +44,11 @@ impl Viewer {
         self.has(Role::Admin)
     }
 
+    /// Platform staff (admins, officers, auditors) read the registry beyond what is public.
+    pub fn is_staff(&self) -> bool {
+        self.is_admin() || self.has(Role::Officer) || self.has(Role::Auditor)
+    }
+
     /// For the audit trail.
     pub fn roles_label(&self) -> String {
         self.roles
@@ -53,7 +60,16 @@ impl Viewer {
 }
 
 /// Where a request came from, for rate limits and the audit trail.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ClientInfo {
     pub ip: std::net::IpAddr,
+}
+
+/// For requests executed outside HTTP (schema tests, the command line).
+impl Default for ClientInfo {
+    fn default() -> Self {
+        Self {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        }
+    }
 }

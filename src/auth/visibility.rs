@@ -32,7 +32,7 @@ use super::{Role, Viewer, scope::Scope};
 use crate::{
     error::{AppError, AppResult},
     region::subtree,
-    unsold::alerts::AlertReach,
+    unsold::reach::AlertReach,
 };
 
 /// What a viewer's visibility depends on, loaded once per request (two small queries).
@@ -61,7 +61,7 @@ impl Sight {
             admin: viewer.is_admin(),
             buyer_role: viewer.has(Role::Buyer),
             producer_role: viewer.has(Role::Producer),
-            organization: crate::org::service::membership_of(conn, viewer.user_id)
+            organization: crate::org::membership::membership_of(conn, viewer.user_id)
                 .await?
                 .map(|m| m.organization_id),
             scope: super::scope::reading(conn, viewer).await?,

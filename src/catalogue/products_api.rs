@@ -21,15 +21,15 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
-    error::{AppError, Payload, UserError, payload},
+    error::{AppError, Payload, Result, UserError, payload},
     graphql::{
-        client,
+        context::services,
+        context::{client, loaders},
         scalars::{Date, DateTime, Money},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{LatestCertificationOf, Loaders, ProducerById, ProductById, RegionByCode, UserById},
-    org::{members::membership_in, producers_api::Producer},
+    loaders::{LatestCertificationOf, ProducerById, ProductById, RegionByCode, UserById},
+    org::{membership::membership_in, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions, regions_api::Region, subtree},
     state::Services,
@@ -38,15 +38,10 @@ use crate::{
 /// A product in the catalogue.
 pub struct Product(pub product::Model);
 
-/// Platform staff (admins, officers, auditors) read the registry beyond what is public.
-pub fn is_staff(viewer: Option<&Viewer>) -> bool {
-    viewer.is_some_and(|v| v.is_admin() || v.has(Role::Officer) || v.has(Role::Auditor))
-}
-
 /// Whether the viewer acts for the organisation or is platform staff.
-async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> async_graphql::Result<bool> {
+async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> Result<bool> {
     let viewer = ctx.data_opt::<Viewer>();
-    if is_staff(viewer) {
+    if viewer.is_some_and(Viewer::is_staff) {
         return Ok(true);
     }
     let Some(viewer) = viewer else {
@@ -59,7 +54,7 @@ async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> async_graphql::Res
 
 /// Whether the viewer may see this product, by the rule `products` and `node` apply
 /// (`Sight::products`); a listed product is visible to all, so it needs no query.
-pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> async_graphql::Result<bool> {
+pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> Result<bool> {
     if product.listed {
         return Ok(true);
     }
@@ -68,8 +63,7 @@ pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> async_graph
     let found = product::Entity::find_by_id(product.id)
         .filter(sight.products())
         .count(db)
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(found > 0)
 }
 
@@ -136,8 +130,8 @@ impl Product {
         self.0.listed
     }
 
-    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProducerById(self.0.producer_org_id))
             .await?
@@ -145,8 +139,8 @@ impl Product {
     }
 
     /// Where it is produced (the producer's region).
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.region_code.clone()))
             .await?
@@ -154,11 +148,8 @@ impl Product {
     }
 
     /// The latest certification application, in force or not.
-    async fn certification(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Certification>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn certification(&self, ctx: &Context<'_>) -> Result<Option<Certification>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(LatestCertificationOf(self.0.id))
             .await?
@@ -186,14 +177,13 @@ impl Product {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
-    ) -> async_graphql::Result<Vec<PricePoint>> {
+    ) -> Result<Vec<PricePoint>> {
         let rows = price_change::Entity::find()
             .filter(price_change::Column::ProductId.eq(self.0.id))
             .order_by_desc(price_change::Column::ChangedAt)
             .limit(first.clamp(1, 100) as u64)
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| PricePoint {
@@ -273,8 +263,8 @@ impl Certification {
         self.0.revoke_reason.as_deref()
     }
 
-    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        let loaders = loaders(ctx)?;
         let Some(product) = loaders.load_one(ProductById(self.0.product_id)).await? else {
             return Ok(None);
         };
@@ -282,14 +272,14 @@ impl Certification {
     }
 
     /// The linkage evidence submitted (the producer's members and platform staff).
-    async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(insider(ctx, self.0.producer_org_id)
             .await?
             .then(|| self.0.evidence.clone()))
     }
 
     /// Each stage's decision and who made it (the producer's members and platform staff).
-    async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CertificationReview>> {
+    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<CertificationReview>> {
         if !insider(ctx, self.0.producer_org_id).await? {
             return Ok(Vec::new());
         }
@@ -315,8 +305,8 @@ impl CertificationReview {
     }
 
     /// Whoever reviews is responsible: the reviewer is always named.
-    async fn reviewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn reviewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(UserById(self.0.reviewer_id))
             .await?
@@ -357,7 +347,7 @@ async fn audience(
     services: &Services,
     filter: &ProductFilter,
     include_unlisted: bool,
-) -> async_graphql::Result<(Audience, ProductSort)> {
+) -> Result<(Audience, ProductSort)> {
     let mut audience = Audience {
         listed_only: true,
         paired_codes: Vec::new(),
@@ -382,7 +372,7 @@ async fn audience(
     let mut sort = ProductSort::Newest;
     if viewer.has(Role::Buyer)
         && let Some(membership) =
-            crate::org::service::membership_of(&services.db, viewer.user_id).await?
+            crate::org::membership::membership_of(&services.db, viewer.user_id).await?
         && let Ok((_, buyer)) =
             crate::org::buyers::load(&services.db, membership.organization_id).await
     {
@@ -394,7 +384,7 @@ async fn audience(
     Ok((audience, sort))
 }
 
-fn filter_from(input: ProductFilterInput) -> async_graphql::Result<(ProductFilter, bool)> {
+fn filter_from(input: ProductFilterInput) -> Result<(ProductFilter, bool)> {
     let producer_org_id = input
         .producer_id
         .as_ref()
@@ -427,7 +417,7 @@ pub async fn product_page(
     filter: ProductFilterInput,
     sort: Option<ProductSort>,
     args: PageArgs,
-) -> async_graphql::Result<Page<Product>> {
+) -> Result<Page<Product>> {
     let services = services(ctx)?;
     let (filter, include_unlisted) = filter_from(filter)?;
     let (audience, default_sort) = audience(ctx, services, &filter, include_unlisted).await?;
@@ -441,8 +431,8 @@ pub async fn product_page(
 /// Loads what the query selects of a page's producers, regions and certifications in one batch
 /// each. The per-request cache then answers every node's own load, so a page costs the same few
 /// statements whatever its size and however slowly its nodes resolve.
-async fn prime(ctx: &Context<'_>, page: &Page<Product>) -> async_graphql::Result<()> {
-    let loaders = ctx.data::<Loaders>()?;
+async fn prime(ctx: &Context<'_>, page: &Page<Product>) -> Result<()> {
+    let loaders = loaders(ctx)?;
     let look = ctx.look_ahead();
     let selects = |path: &[&str]| {
         let via = |mut at: async_graphql::Lookahead<'_>| {
@@ -510,7 +500,7 @@ impl CatalogueQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Product>> {
+    ) -> Result<Page<Product>> {
         product_page(
             ctx,
             filter.unwrap_or_default(),
@@ -521,15 +511,14 @@ impl CatalogueQuery {
     }
 
     /// A product by ID (unlisted ones only for its producer's members and platform staff).
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let id = ids::expect(&id, NodeKind::Product, "id")?;
         let db = &services(ctx)?.db;
         let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
         Ok(product::Entity::find_by_id(id)
             .filter(sight.products())
             .one(db)
-            .await
-            .map_err(AppError::from)?
+            .await?
             .map(Product))
     }
 
@@ -547,7 +536,7 @@ impl CatalogueQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Certification>> {
+    ) -> Result<Page<Certification>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -707,11 +696,11 @@ impl Payload for CertificationPayload {
     }
 }
 
-fn product_id(id: &ID, field: &str) -> async_graphql::Result<Uuid> {
+fn product_id(id: &ID, field: &str) -> Result<Uuid> {
     Ok(ids::expect(id, NodeKind::Product, field)?)
 }
 
-fn certification_id(id: &ID) -> async_graphql::Result<Uuid> {
+fn certification_id(id: &ID) -> Result<Uuid> {
     Ok(ids::expect(id, NodeKind::Certification, "certificationId")?)
 }
 
@@ -726,7 +715,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateProductInput,
-    ) -> async_graphql::Result<ProductPayload> {
+    ) -> Result<ProductPayload> {
         let producer = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
         let product = ProductInput {
             name: input.name,
@@ -759,7 +748,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateProductInput,
-    ) -> async_graphql::Result<ProductPayload> {
+    ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
         let changes = ProductChanges {
             name: input.name,
@@ -782,7 +771,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: AdjustStockInput,
-    ) -> async_graphql::Result<ProductPayload> {
+    ) -> Result<ProductPayload> {
         let id = product_id(&input.product_id, "productId")?;
         payload(
             products::adjust_stock(
@@ -803,7 +792,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: ProductIdInput,
-    ) -> async_graphql::Result<ProductPayload> {
+    ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
         payload(products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, true).await)
     }
@@ -814,7 +803,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: ProductIdInput,
-    ) -> async_graphql::Result<ProductPayload> {
+    ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
         payload(
             products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, false).await,
@@ -827,7 +816,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: ApplyCertificationInput,
-    ) -> async_graphql::Result<CertificationPayload> {
+    ) -> Result<CertificationPayload> {
         let id = product_id(&input.product_id, "productId")?;
         payload(
             rules::apply(
@@ -848,7 +837,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: ReviewCertificationInput,
-    ) -> async_graphql::Result<CertificationPayload> {
+    ) -> Result<CertificationPayload> {
         let id = certification_id(&input.certification_id)?;
         payload(
             rules::review(
@@ -869,7 +858,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         input: RevokeCertificationInput,
-    ) -> async_graphql::Result<CertificationPayload> {
+    ) -> Result<CertificationPayload> {
         let id = certification_id(&input.certification_id)?;
         payload(
             rules::revoke(

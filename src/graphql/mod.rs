@@ -1,20 +1,18 @@
-//! The schema: query and mutation roots merged from each domain, limits, and shared helpers.
+//! The schema: query and mutation roots merged from each domain, the limits on a request, the
+//! shared scalars and `Node`, and what resolvers read from the context (`context`).
 
+pub mod context;
 pub mod input;
 pub mod limits;
 pub mod node;
 pub mod scalars;
 
-use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::{
-    auth::{
-        ClientInfo,
-        accounts_api::{AuthMutation, AuthQuery},
-    },
+    auth::accounts_api::{AuthMutation, AuthQuery},
     catalogue::products_api::{CatalogueMutation, CatalogueQuery},
     config::QueryLimits,
-    error::AppError,
     ledger::ledger_api::LedgerQuery,
     live::subscriptions_api::LiveSubscription,
     org::{
@@ -82,15 +80,4 @@ pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     builder(&QueryLimits::default()).finish().sdl()
-}
-
-/// The service handles, from the schema's data.
-pub fn services<'a>(ctx: &'a Context<'_>) -> Result<&'a Services, AppError> {
-    ctx.data::<Services>()
-        .map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
-}
-
-/// Where the request came from (unspecified when executed outside HTTP).
-pub fn client(ctx: &Context<'_>) -> ClientInfo {
-    ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
 }

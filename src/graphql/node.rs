@@ -14,10 +14,10 @@ use uuid::Uuid;
 use crate::{
     auth::{Viewer, accounts_api::User, visibility::Sight},
     catalogue::products_api::{Certification, Product},
-    error::AppError,
-    graphql::services,
+    error::{AppError, Result},
+    graphql::context::{loaders, services},
     ids::{self, NodeKind},
-    loaders::{Loaders, RegionByCode},
+    loaders::RegionByCode,
     org::{buyers_api::Buyer, organizations_api::Organization, producers_api::Producer},
     procurement::orders_api::Order,
     region::regions_api::{Pairing, Region},
@@ -49,7 +49,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The object with this ID, or null if it does not exist or is not yours to see.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         Ok(resolve_all(ctx, std::slice::from_ref(&id))
             .await?
             .into_iter()
@@ -59,11 +59,7 @@ impl NodeQuery {
 
     /// Several objects by ID, in the same order (at most 100).
     #[graphql(complexity = "ids.len() * child_complexity")]
-    async fn nodes(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(AppError::BadInput(format!("ask for at most {MAX_NODES} IDs")).into());
         }
@@ -73,7 +69,7 @@ impl NodeQuery {
 
 /// Resolves IDs in one query per type, each filtered by that type's visibility rule (the one
 /// its list applies): what the viewer may not see is null, exactly like an unknown ID.
-async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec<Option<Node>>> {
+async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> Result<Vec<Option<Node>>> {
     let db = &services(ctx)?.db;
     let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
     let decoded: Vec<Option<(NodeKind, String)>> =
@@ -113,8 +109,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(user::Column::Id.is_in(keys))
                 .filter(sight.users())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|u| (u.id, Node::User(User(u))))
                 .collect(),
@@ -122,8 +117,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(organization::Column::Id.is_in(keys))
                 .filter(sight.organizations())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|o| (o.id, Node::Organization(Organization(o))))
                 .collect(),
@@ -131,8 +125,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(pairing::Column::Id.is_in(keys))
                 .filter(sight.public())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|p| (p.id, Node::Pairing(Pairing(p))))
                 .collect(),
@@ -141,8 +134,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(sight.producers())
                 .find_also_related(organization::Entity)
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .filter_map(|(profile, org)| {
                     org.map(|org| (org.id, Node::Producer(Producer(org, profile))))
@@ -153,8 +145,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(sight.buyers())
                 .find_also_related(organization::Entity)
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .filter_map(|(profile, org)| {
                     org.map(|org| (org.id, Node::Buyer(Buyer((org, profile)))))
@@ -164,8 +155,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(product::Column::Id.is_in(keys))
                 .filter(sight.products())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|p| (p.id, Node::Product(Product(p))))
                 .collect(),
@@ -173,8 +163,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(certification::Column::Id.is_in(keys))
                 .filter(sight.certifications())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|c| (c.id, Node::Certification(Certification(c))))
                 .collect(),
@@ -182,8 +171,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(order::Column::Id.is_in(keys))
                 .filter(sight.orders())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|o| (o.id, Node::Order(Order(o))))
                 .collect(),
@@ -191,8 +179,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(unsold_alert::Column::Id.is_in(keys))
                 .filter(sight.unsold_alerts())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert(a))))
                 .collect(),
@@ -200,8 +187,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
                 .filter(purchase_drive::Column::Id.is_in(keys))
                 .filter(sight.public())
                 .all(db)
-                .await
-                .map_err(AppError::from)?
+                .await?
                 .into_iter()
                 .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive(d))))
                 .collect(),
@@ -213,7 +199,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec
         };
         found.insert(kind.name(), by_id(rows));
     }
-    let loaders = ctx.data::<Loaders>()?;
+    let loaders = loaders(ctx)?;
     let mut out = Vec::with_capacity(ids.len());
     for entry in decoded {
         out.push(match entry {

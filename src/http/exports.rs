@@ -343,7 +343,7 @@ async fn summary_rows(
     db: &DatabaseConnection,
     chinese: bool,
     dimensions: &[LedgerDimension],
-    groups: &[summary::Group],
+    groups: &[crate::ledger::cache::Group],
 ) -> Result<Vec<Vec<Cell>>, AppError> {
     let mut organizations = Vec::new();
     let mut regions = Vec::new();

@@ -31,7 +31,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::new_uuid,
-    org::{buyers, producers, service::membership_of},
+    org::{buyers, membership::membership_of, producers},
     region::{regions, subtree},
 };
 

@@ -17,13 +17,13 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, scope, viewer},
-    error::AppError,
+    error::{AppError, Result},
     graphql::{
+        context::{loaders, services},
         scalars::{Date, DateTime, Money},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, ProducerById, RegionByCode, UserById},
+    loaders::{BuyerById, ProducerById, RegionByCode, UserById},
     org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions_api::Region, subtree},
@@ -51,8 +51,8 @@ impl LedgerEntry {
         NodeKind::Order.id(self.0.order_id)
     }
 
-    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(BuyerById(self.0.buyer_org_id))
             .await?
@@ -64,8 +64,8 @@ impl LedgerEntry {
         self.0.buyer_kind
     }
 
-    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProducerById(self.0.producer_org_id))
             .await?
@@ -90,8 +90,8 @@ impl LedgerEntry {
     }
 
     /// The producer's region; `countyStatus` and `villageStatus` are as they were that day.
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.region_code.clone()))
             .await?
@@ -205,7 +205,7 @@ async fn visible<R, B, P>(
     region: R,
     buyer: B,
     producer: P,
-) -> async_graphql::Result<Condition>
+) -> Result<Condition>
 where
     R: ColumnTrait,
     B: ColumnTrait,
@@ -278,12 +278,8 @@ pub struct TargetProgress {
     pub counted_buyers: Vec<Buyer>,
 }
 
-async fn label(
-    ctx: &Context<'_>,
-    dimension: LedgerDimension,
-    value: &str,
-) -> async_graphql::Result<String> {
-    let loaders = ctx.data::<Loaders>()?;
+async fn label(ctx: &Context<'_>, dimension: LedgerDimension, value: &str) -> Result<String> {
+    let loaders = loaders(ctx)?;
     Ok(match dimension {
         _ if dimension.region_length().is_some() => {
             let length = dimension.region_length().unwrap_or(0);
@@ -322,9 +318,9 @@ async fn label(
 async fn prime_labels(
     ctx: &Context<'_>,
     dimensions: &[LedgerDimension],
-    groups: &[summary::Group],
-) -> async_graphql::Result<()> {
-    let loaders = ctx.data::<Loaders>()?;
+    groups: &[crate::ledger::cache::Group],
+) -> Result<()> {
+    let loaders = loaders(ctx)?;
     let mut regions = Vec::new();
     let mut buyers = Vec::new();
     let mut producers = Vec::new();
@@ -375,11 +371,11 @@ impl AuditEvent {
         &self.0.action
     }
 
-    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(actor) = self.0.actor_id else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(UserById(actor)).await?.map(User))
     }
 
@@ -429,7 +425,7 @@ impl LedgerQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<LedgerEntry>> {
+    ) -> Result<Page<LedgerEntry>> {
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
         let visible = visible(
@@ -482,7 +478,7 @@ impl LedgerQuery {
         ctx: &Context<'_>,
         from: Option<Date>,
         to: Option<Date>,
-    ) -> async_graphql::Result<LedgerVerification> {
+    ) -> Result<LedgerVerification> {
         let found = entries::verify(&services(ctx)?.db, from.map(|d| d.0), to.map(|d| d.0)).await?;
         let (first_mismatch, mut reason) = match found.first_mismatch {
             Some((entry, why)) => (Some(LedgerEntry(entry)), Some(why)),
@@ -508,7 +504,7 @@ impl LedgerQuery {
         ctx: &Context<'_>,
         group_by: Vec<LedgerDimension>,
         filter: Option<LedgerSummaryFilter>,
-    ) -> async_graphql::Result<LedgerSummary> {
+    ) -> Result<LedgerSummary> {
         if group_by.len() > 2 {
             return Err(AppError::BadInput("group by at most two dimensions".into()).into());
         }
@@ -580,14 +576,14 @@ impl LedgerQuery {
         ctx: &Context<'_>,
         buyer_id: ID,
         year: i32,
-    ) -> async_graphql::Result<TargetProgress> {
+    ) -> Result<TargetProgress> {
         let viewer = viewer(ctx)?;
         let db = &services(ctx)?.db;
         let id = ids::expect(&buyer_id, NodeKind::Buyer, "buyerId")?;
         let (org, profile) = crate::org::buyers::load(db, id).await?;
         let counted = crate::org::links::counted_buyers(db, id, year).await?;
         // Members of the unit and of every unit buying for it (its canteen, contractor, union…).
-        let member = crate::org::service::membership_of(db, viewer.user_id)
+        let member = crate::org::membership::membership_of(db, viewer.user_id)
             .await?
             .is_some_and(|m| m.organization_id == org.id || counted.contains(&m.organization_id));
         if !member
@@ -616,10 +612,9 @@ impl LedgerQuery {
             .filter(entity::procurement_declaration::Column::BuyerOrgId.eq(id))
             .filter(entity::procurement_declaration::Column::Year.eq(year))
             .one(db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         let target = declaration.map(|d| d.target_fen);
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         let mut counted_buyers = Vec::with_capacity(counted.len());
         for buyer in counted {
             if let Some(record) = loaders.load_one(BuyerById(buyer)).await? {
@@ -653,7 +648,7 @@ impl LedgerQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<AuditEvent>> {
+    ) -> Result<Page<AuditEvent>> {
         let filter = filter.unwrap_or_default();
         let reading = scope::reading(&services(ctx)?.db, viewer(ctx)?).await?;
         let mut select = audit_event::Entity::find().filter(crate::audit::visible(&reading));

@@ -2,6 +2,7 @@
 //! by, so every entry is written once, in the receipt's transaction, and chained by hashes so an
 //! auditor can prove nothing was altered.
 
+pub mod cache;
 pub mod entries;
 pub mod ledger_api;
 pub mod summary;

@@ -2,10 +2,7 @@
 //! dimensions, and each buyer's progress to its declared target.
 
 use chrono::Datelike;
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
 use entity::{ledger_county_tally, ledger_head, ledger_tally};
 use sea_orm::{
@@ -14,7 +11,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entries::Reach;
+use super::{
+    cache::{Group, SummaryCache},
+    entries::Reach,
+};
 use crate::{error::AppResult, region::subtree};
 
 /// What a summary groups by. Region levels group by the producer's place at that level.
@@ -85,15 +85,6 @@ pub struct SummaryFilter {
     pub producer_org_id: Option<Uuid>,
     pub certified_only: bool,
     pub paired_only: bool,
-}
-
-/// One group's key (a code, a name, a month or an organisation) and sums.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
-    pub keys: Vec<String>,
-    pub amount_fen: i64,
-    pub quantity: i64,
-    pub entries: i64,
 }
 
 /// At most this many groups come back, largest first.
@@ -175,45 +166,6 @@ fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> Ap
         all = all.add(column("paired").eq(true));
     }
     Ok(all)
-}
-
-/// Summaries computed at the ledger's tip. A summary is a function of the rollups, which change
-/// only in the transaction that appends an entry and moves the tip; keyed by the tip's sequence
-/// and the exact statement (reach included), a hit is never stale, on any instance.
-#[derive(Clone, Default)]
-pub struct SummaryCache(Arc<Mutex<CachedAtTip>>);
-
-#[derive(Default)]
-struct CachedAtTip {
-    seq: i64,
-    summaries: HashMap<String, Arc<Vec<Group>>>,
-}
-
-/// Distinct summaries kept per tip: dashboards ask a handful of questions, over and over.
-const CACHED_SUMMARIES: usize = 256;
-
-impl SummaryCache {
-    fn get(&self, seq: i64, key: &str) -> Option<Arc<Vec<Group>>> {
-        let cached = self.0.lock().ok()?;
-        if cached.seq != seq {
-            return None;
-        }
-        cached.summaries.get(key).cloned()
-    }
-
-    fn put(&self, seq: i64, key: String, groups: Arc<Vec<Group>>) {
-        let Ok(mut cached) = self.0.lock() else {
-            return;
-        };
-        if seq < cached.seq {
-            return;
-        }
-        if seq > cached.seq || cached.summaries.len() >= CACHED_SUMMARIES {
-            cached.seq = seq;
-            cached.summaries.clear();
-        }
-        cached.summaries.insert(key, groups);
-    }
 }
 
 /// Sums the rollups by `dimensions` (none: one grand total), largest first, counting what
@@ -301,56 +253,4 @@ pub fn year_months(year: i32) -> (String, String) {
 /// The month a date falls in.
 pub fn month_of(date: chrono::NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn groups(amount_fen: i64) -> Arc<Vec<Group>> {
-        Arc::new(vec![Group {
-            keys: vec!["130126".into()],
-            amount_fen,
-            quantity: 1,
-            entries: 1,
-        }])
-    }
-
-    #[test]
-    fn a_kept_summary_answers_only_at_its_tip() {
-        let cache = SummaryCache::default();
-        cache.put(5, "q".into(), groups(100));
-        assert_eq!(cache.get(5, "q"), Some(groups(100)));
-        assert_eq!(cache.get(5, "other"), None);
-        assert_eq!(cache.get(6, "q"), None, "the ledger moved on");
-    }
-
-    #[test]
-    fn an_answer_from_an_older_tip_never_replaces_a_newer_one() {
-        let cache = SummaryCache::default();
-        cache.put(6, "q".into(), groups(200));
-        cache.put(5, "q".into(), groups(100));
-        assert_eq!(cache.get(6, "q"), Some(groups(200)));
-        cache.put(7, "r".into(), groups(300));
-        assert_eq!(
-            cache.get(6, "q"),
-            None,
-            "a newer tip drops the older answers"
-        );
-        assert_eq!(cache.get(7, "r"), Some(groups(300)));
-    }
-
-    #[test]
-    fn the_kept_answers_are_bounded() {
-        let cache = SummaryCache::default();
-        for i in 0..=CACHED_SUMMARIES {
-            cache.put(1, format!("q{i}"), groups(1));
-        }
-        let kept = cache.0.lock().map(|c| c.summaries.len()).unwrap_or(0);
-        assert!(kept <= CACHED_SUMMARIES, "{kept} kept");
-        assert_eq!(
-            cache.get(1, &format!("q{CACHED_SUMMARIES}")),
-            Some(groups(1))
-        );
-    }
 }

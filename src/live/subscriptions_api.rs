@@ -13,16 +13,16 @@ use sea_orm::{
 use super::events::Event;
 use crate::{
     auth::{scope, viewer},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Result},
     graphql::{
+        context::services,
         scalars::{DateTime, Money},
-        services,
     },
     ledger::ledger_api::LedgerTally,
-    org::service::membership_of,
+    org::membership::membership_of,
     procurement::orders_api::OrderEvent,
     region::subtree,
-    unsold::{alerts::AlertReach, unsold_api::UnsoldAlert},
+    unsold::{reach::AlertReach, unsold_api::UnsoldAlert},
 };
 
 #[derive(Default)]
@@ -34,7 +34,7 @@ impl LiveSubscription {
     async fn order_events(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<impl Stream<Item = OrderEvent> + use<>> {
+    ) -> Result<impl Stream<Item = OrderEvent> + use<>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let organization = membership_of(&services.db, viewer.user_id)
@@ -58,7 +58,7 @@ impl LiveSubscription {
         &self,
         ctx: &Context<'_>,
         region_code: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = UnsoldAlert> + use<>> {
+    ) -> Result<impl Stream<Item = UnsoldAlert> + use<>> {
         let services = services(ctx)?.clone();
         let reach = AlertReach::of(&services.db, viewer(ctx)?).await?;
         reach.condition()?;
@@ -93,7 +93,7 @@ impl LiveSubscription {
         &self,
         ctx: &Context<'_>,
         region_code: String,
-    ) -> async_graphql::Result<impl Stream<Item = LedgerTally> + use<>> {
+    ) -> Result<impl Stream<Item = LedgerTally> + use<>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         if !scope::reading(&services.db, viewer)

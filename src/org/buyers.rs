@@ -65,6 +65,19 @@ fn check(input: &BuyerInput) -> AppResult<()> {
     checks.finish()
 }
 
+/// The buyer unit the viewer orders for.
+pub async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Uuid> {
+    let membership = super::membership::membership_of(conn, viewer.user_id)
+        .await?
+        .ok_or(AppError::Forbidden(
+            "only members of a buyer unit place orders",
+        ))?;
+    load(conn, membership.organization_id)
+        .await
+        .map_err(|_| AppError::Forbidden("only members of a registered buyer unit place orders"))?;
+    Ok(membership.organization_id)
+}
+
 pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResult<BuyerRecord> {
     match buyer::Entity::find_by_id(organization_id)
         .find_also_related(organization::Entity)

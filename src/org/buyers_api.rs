@@ -16,20 +16,19 @@ use super::{
     buyers::{self, BuyerChanges, BuyerInput, BuyerRecord, Declaration},
     links,
     links_api::UnitLink,
-    members::membership_in,
+    membership::membership_in,
     organizations_api::Organization,
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, scope, viewer, visibility::Sight},
-    catalogue::products_api::is_staff,
-    error::{AppError, Payload, UserError, payload},
+    error::{Payload, Result, UserError, payload},
     graphql::{
-        client,
+        context::services,
+        context::{client, loaders},
         scalars::{DateTime, Money},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, RegionByCode},
+    loaders::{BuyerById, RegionByCode},
     org::producers_api::Contact,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions_api::Region, subtree},
@@ -40,7 +39,7 @@ pub struct Buyer(pub BuyerRecord);
 
 impl Buyer {
     /// Its members, and platform staff whose reading scope covers it, see its declarations.
-    async fn may_see_targets(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn may_see_targets(&self, ctx: &Context<'_>) -> Result<bool> {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(false);
         };
@@ -48,7 +47,7 @@ impl Buyer {
         if membership_in(db, viewer, self.0.0.id).await?.is_some() {
             return Ok(true);
         }
-        Ok(is_staff(Some(viewer))
+        Ok(viewer.is_staff()
             && scope::reading(db, viewer)
                 .await?
                 .covers(&self.0.1.region_code))
@@ -69,8 +68,8 @@ impl Buyer {
         self.0.1.kind
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.1.region_code.clone()))
             .await?
@@ -78,11 +77,11 @@ impl Buyer {
     }
 
     /// The unit it belongs to, as declared (see `unitLinks` for whether that unit confirmed it).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         let Some(parent) = self.0.1.parent_org_id else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(BuyerById(parent)).await?.map(Buyer))
     }
 
@@ -103,7 +102,7 @@ impl Buyer {
         &self,
         ctx: &Context<'_>,
         year: Option<i32>,
-    ) -> async_graphql::Result<Option<ProcurementDeclaration>> {
+    ) -> Result<Option<ProcurementDeclaration>> {
         if !self.may_see_targets(ctx).await? {
             return Ok(None);
         }
@@ -112,8 +111,7 @@ impl Buyer {
             .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
             .filter(procurement_declaration::Column::Year.eq(year))
             .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(found.map(ProcurementDeclaration))
     }
 
@@ -126,7 +124,7 @@ impl Buyer {
         #[graphql(desc = "Only links in this state.")] status: Option<UnitLinkStatus>,
         #[graphql(desc = "Only that year's declared links and the standing ones (to a parent).")]
         year: Option<i32>,
-    ) -> async_graphql::Result<Vec<UnitLink>> {
+    ) -> Result<Vec<UnitLink>> {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
@@ -135,10 +133,7 @@ impl Buyer {
     }
 
     /// Every year's declaration, latest first; its members and staff over it only.
-    async fn declarations(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<ProcurementDeclaration>> {
+    async fn declarations(&self, ctx: &Context<'_>) -> Result<Vec<ProcurementDeclaration>> {
         if !self.may_see_targets(ctx).await? {
             return Ok(Vec::new());
         }
@@ -146,8 +141,7 @@ impl Buyer {
             .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
             .order_by_desc(procurement_declaration::Column::Year)
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(rows.into_iter().map(ProcurementDeclaration).collect())
     }
 }
@@ -180,19 +174,19 @@ impl ProcurementDeclaration {
         Money(self.0.target_fen)
     }
 
-    async fn shares_canteen_of(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn shares_canteen_of(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         load_buyer(ctx, self.0.shares_canteen_of).await
     }
 
     /// The outsourced canteen's contractor, whose purchases count toward this unit once it
     /// confirms `unitLink`.
-    async fn contractor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn contractor(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         load_buyer(ctx, self.0.contractor_org_id).await
     }
 
     /// The link this arrangement declares (to the contractor, or to the unit whose canteen is
     /// shared) and whether the other unit has confirmed it; null for other arrangements.
-    async fn unit_link(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UnitLink>> {
+    async fn unit_link(&self, ctx: &Context<'_>) -> Result<Option<UnitLink>> {
         Ok(links::of_declaration(&services(ctx)?.db, &self.0)
             .await?
             .map(UnitLink))
@@ -203,12 +197,9 @@ impl ProcurementDeclaration {
     }
 }
 
-async fn load_buyer(
-    ctx: &Context<'_>,
-    id: Option<uuid::Uuid>,
-) -> async_graphql::Result<Option<Buyer>> {
+async fn load_buyer(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<Buyer>> {
     let Some(id) = id else { return Ok(None) };
-    let loaders = ctx.data::<Loaders>()?;
+    let loaders = loaders(ctx)?;
     Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
 }
 
@@ -239,7 +230,7 @@ impl BuyerQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Buyer>> {
+    ) -> Result<Page<Buyer>> {
         let filter = filter.unwrap_or_default();
         // The same rule as `node` (`Sight::buyers`): any signed-in viewer.
         let sight = Sight::of(&services(ctx)?.db, ctx.data_opt::<Viewer>()).await?;
@@ -406,7 +397,7 @@ impl Payload for ProcurementPolicyPayload {
     }
 }
 
-fn buyer_id(id: &ID, field: &str) -> async_graphql::Result<uuid::Uuid> {
+fn buyer_id(id: &ID, field: &str) -> Result<uuid::Uuid> {
     Ok(ids::expect(id, NodeKind::Buyer, field)?)
 }
 
@@ -421,7 +412,7 @@ impl BuyerMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateBuyerInput,
-    ) -> async_graphql::Result<BuyerPayload> {
+    ) -> Result<BuyerPayload> {
         let organization_id = input
             .organization_id
             .as_ref()
@@ -458,7 +449,7 @@ impl BuyerMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateBuyerInput,
-    ) -> async_graphql::Result<BuyerPayload> {
+    ) -> Result<BuyerPayload> {
         let id = buyer_id(&input.id, "id")?;
         let parent = match (input.clear_parent, &input.parent_id) {
             (true, _) => Some(None),
@@ -482,7 +473,7 @@ impl BuyerMutation {
         &self,
         ctx: &Context<'_>,
         input: SetProcurementTargetInput,
-    ) -> async_graphql::Result<ProcurementTargetPayload> {
+    ) -> Result<ProcurementTargetPayload> {
         let id = buyer_id(&input.buyer_id, "buyerId")?;
         let declaration = Declaration {
             year: input.year,
@@ -511,7 +502,7 @@ impl BuyerMutation {
         &self,
         ctx: &Context<'_>,
         input: SetProcurementPolicyInput,
-    ) -> async_graphql::Result<ProcurementPolicyPayload> {
+    ) -> Result<ProcurementPolicyPayload> {
         payload(
             buyers::set_policy(
                 services(ctx)?,

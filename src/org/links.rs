@@ -23,7 +23,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{members::membership_in, service::membership_of};
+use super::{membership::membership_in, membership::membership_of};
 use crate::{
     audit::{self, Change},
     auth::{ClientInfo, Viewer, scope},

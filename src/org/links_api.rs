@@ -6,10 +6,14 @@ use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 use super::{buyers_api::Buyer, links};
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer},
-    error::{Payload, UserError, payload},
-    graphql::{client, scalars::DateTime, services},
+    error::{Payload, Result, UserError, payload},
+    graphql::{
+        context::services,
+        context::{client, loaders},
+        scalars::DateTime,
+    },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, MembershipOfUser, UserById},
+    loaders::{BuyerById, MembershipOfUser, UserById},
 };
 
 /// A link that moves one unit's purchases into another unit's count: declared by one side, it
@@ -17,20 +21,17 @@ use crate::{
 pub struct UnitLink(pub unit_link::Model);
 
 impl UnitLink {
-    async fn unit_of(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Buyer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn unit_of(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Buyer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
     }
 
     /// Who acted, shown to platform staff, to that user and to members of that user's unit.
-    async fn actor(
-        ctx: &Context<'_>,
-        user: Option<uuid::Uuid>,
-    ) -> async_graphql::Result<Option<User>> {
+    async fn actor(ctx: &Context<'_>, user: Option<uuid::Uuid>) -> Result<Option<User>> {
         let (Some(user), Some(viewer)) = (user, ctx.data_opt::<Viewer>()) else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         let staff = [Role::Admin, Role::Officer, Role::Auditor]
             .iter()
             .any(|r| viewer.has(*r));
@@ -69,17 +70,17 @@ impl UnitLink {
     }
 
     /// The unit whose target the purchases count toward.
-    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         Self::unit_of(ctx, self.0.unit_org_id).await
     }
 
     /// The unit whose purchases count toward `unit` (contractor, canteen, union, staff…).
-    async fn counted_buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn counted_buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         Self::unit_of(ctx, self.0.counted_org_id).await
     }
 
     /// While pending: the unit whose admins confirm it (the side that did not declare it).
-    async fn awaiting(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn awaiting(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         if self.0.status != UnitLinkStatus::Pending {
             return Ok(None);
         }
@@ -91,7 +92,7 @@ impl UnitLink {
         Self::unit_of(ctx, side).await
     }
 
-    async fn proposed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn proposed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Self::actor(ctx, self.0.proposed_by).await
     }
 
@@ -99,7 +100,7 @@ impl UnitLink {
         self.0.proposed_at.into()
     }
 
-    async fn confirmed_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn confirmed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Self::actor(ctx, self.0.confirmed_by).await
     }
 
@@ -107,7 +108,7 @@ impl UnitLink {
         self.0.confirmed_at.map(Into::into)
     }
 
-    async fn revoked_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn revoked_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Self::actor(ctx, self.0.revoked_by).await
     }
 
@@ -169,7 +170,7 @@ impl UnitLinkMutation {
         &self,
         ctx: &Context<'_>,
         input: ConfirmUnitLinkInput,
-    ) -> async_graphql::Result<UnitLinkPayload> {
+    ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
         payload(links::confirm(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
     }
@@ -181,7 +182,7 @@ impl UnitLinkMutation {
         &self,
         ctx: &Context<'_>,
         input: RevokeUnitLinkInput,
-    ) -> async_graphql::Result<UnitLinkPayload> {
+    ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
         payload(
             links::revoke(

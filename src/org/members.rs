@@ -1,30 +1,29 @@
-//! Who acts for an organisation: shared checks for the producer and buyer rules.
+//! Who acts for an organisation: membership rules (an organisation's admin, or a platform admin,
+//! adds members; a user belongs to at most one organisation) and the checks the producer and
+//! buyer rules share.
 
 use chrono::Utc;
 use entity::{
     api_name::ApiName,
     membership::{self, MemberRole},
     organization::{self, OrganizationKind},
+    user,
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, Set,
+    TransactionTrait,
+};
+use serde_json::json;
 use uuid::Uuid;
 
+pub use super::membership::{membership_in, membership_of};
 use crate::{
-    auth::{Role, Viewer, scope},
-    error::{AppError, AppResult, ErrorCode},
+    audit::{self, Change},
+    auth::{ClientInfo, Role, Viewer, accounts::normalize_username, scope},
+    error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
+    state::Services,
 };
-
-/// The viewer's membership of `organization_id`, if any.
-pub async fn membership_in(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    organization_id: Uuid,
-) -> AppResult<Option<membership::Model>> {
-    Ok(super::service::membership_of(conn, viewer.user_id)
-        .await?
-        .filter(|m| m.organization_id == organization_id))
-}
 
 /// Refuses unless the viewer acts for the organisation (as its admin when `admin_only`).
 pub async fn require_member(
@@ -75,7 +74,7 @@ pub async fn registrant(
             "auditors read; they do not register organisations",
         ));
     }
-    let own = super::service::membership_of(conn, viewer.user_id).await?;
+    let own = membership_of(conn, viewer.user_id).await?;
     let staff = viewer.is_admin() || viewer.has(Role::Officer);
     let Some(id) = organization_id else {
         if own.is_some() && !staff {
@@ -163,4 +162,114 @@ impl Registrant {
         }
         Ok(org)
     }
+}
+
+/// Whether the viewer may manage the organisation's members.
+async fn can_manage(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization_id: Uuid,
+) -> AppResult<bool> {
+    if viewer.is_admin() {
+        return Ok(true);
+    }
+    Ok(membership_of(conn, viewer.user_id)
+        .await?
+        .is_some_and(|m| m.organization_id == organization_id && m.role == MemberRole::Admin))
+}
+
+/// Whether the viewer may see who belongs to the organisation: its members and platform staff.
+pub async fn can_see_members(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization_id: Uuid,
+) -> AppResult<bool> {
+    if viewer.is_admin() || viewer.has(Role::Officer) || viewer.has(Role::Auditor) {
+        return Ok(true);
+    }
+    Ok(membership_of(conn, viewer.user_id)
+        .await?
+        .is_some_and(|m| m.organization_id == organization_id))
+}
+
+/// Members of an organisation, for paging.
+pub fn members_query(organization_id: Uuid) -> Select<membership::Entity> {
+    membership::Entity::find().filter(membership::Column::OrganizationId.eq(organization_id))
+}
+
+/// Adds an existing account, by username, to an organisation.
+pub async fn add_member(
+    services: &Services,
+    viewer: &Viewer,
+    client: &ClientInfo,
+    organization_id: Uuid,
+    username: &str,
+    role: MemberRole,
+) -> AppResult<membership::Model> {
+    let db = &services.db;
+    let organization = crate::auth::visibility::require_visible(
+        db,
+        viewer,
+        organization::Entity::find_by_id(organization_id),
+        crate::auth::visibility::Sight::organizations,
+        "organization",
+    )
+    .await?;
+    if !can_manage(db, viewer, organization.id).await? {
+        return Err(AppError::Forbidden(
+            "only the organisation's admins add members",
+        ));
+    }
+    let member = user::Entity::find()
+        .filter(user::Column::Username.eq(normalize_username(username)))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::user(UserError::on(
+                "username",
+                ErrorCode::NotFound,
+                "no account has this username",
+            ))
+        })?;
+    let already = || {
+        AppError::user(UserError::on(
+            "username",
+            ErrorCode::Duplicate,
+            "this user already belongs to an organisation",
+        ))
+    };
+    if membership_of(db, member.id).await?.is_some() {
+        return Err(already());
+    }
+    let txn = db.begin().await?;
+    let membership = membership::ActiveModel {
+        user_id: Set(member.id),
+        organization_id: Set(organization.id),
+        role: Set(role),
+        added_by: Set(Some(viewer.user_id)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            already()
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Some(client),
+        Change {
+            action: "addMember",
+            target_type: "Organization",
+            target_id: Some(organization.id),
+            summary: json!({ "user": member.username, "role": role.api_name() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(membership)
 }

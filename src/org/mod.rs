@@ -5,7 +5,7 @@ pub mod buyers_api;
 pub mod links;
 pub mod links_api;
 pub mod members;
+pub mod membership;
 pub mod organizations_api;
 pub mod producers;
 pub mod producers_api;
-pub mod service;

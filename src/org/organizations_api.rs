@@ -6,13 +6,17 @@ use entity::{
     organization::{self, OrganizationKind},
 };
 
-use super::service;
+use super::members;
 use crate::{
     auth::{Role, RoleGuard, accounts_api::User, viewer},
-    error::{AppError, Payload, UserError, payload},
-    graphql::{client, scalars::DateTime, services},
+    error::{AppError, Payload, Result, UserError, payload},
+    graphql::{
+        context::services,
+        context::{client, loaders},
+        scalars::DateTime,
+    },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, ProducerById, UserById},
+    loaders::{BuyerById, ProducerById, UserById},
     org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -44,8 +48,8 @@ impl Organization {
     }
 
     /// Its registry entry as a producer, once registered (`createProducer`).
-    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProducerById(self.0.id))
             .await?
@@ -53,8 +57,8 @@ impl Organization {
     }
 
     /// Its registry entry as a buyer, once registered (`createBuyer`).
-    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(BuyerById(self.0.id)).await?.map(Buyer))
     }
 
@@ -67,14 +71,14 @@ impl Organization {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Member>> {
+    ) -> Result<Page<Member>> {
         let services = services(ctx)?;
-        if !service::can_see_members(&services.db, viewer(ctx)?, self.0.id).await? {
+        if !members::can_see_members(&services.db, viewer(ctx)?, self.0.id).await? {
             return Err(AppError::Forbidden("only its members see who belongs to it").into());
         }
         let page = pagination::paginate(
             &services.db,
-            service::members_query(self.0.id),
+            members::members_query(self.0.id),
             &[SortKey::asc(membership::Column::UserId)],
             &PageArgs::new(first, after, last, before),
             |m| vec![CursorValue::Uuid(m.user_id)],
@@ -90,8 +94,8 @@ pub struct Member(pub membership::Model);
 
 #[Object]
 impl Member {
-    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        let loaders = loaders(ctx)?;
         loaders
             .load_one(UserById(self.0.user_id))
             .await?
@@ -152,14 +156,14 @@ impl OrgMutation {
         &self,
         ctx: &Context<'_>,
         input: AddMemberInput,
-    ) -> async_graphql::Result<AddMemberPayload> {
+    ) -> Result<AddMemberPayload> {
         let organization_id = ids::expect(
             &input.organization_id,
             NodeKind::Organization,
             "organizationId",
         )?;
         payload(
-            service::add_member(
+            members::add_member(
                 services(ctx)?,
                 viewer(ctx)?,
                 &client(ctx),

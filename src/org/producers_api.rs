@@ -16,13 +16,17 @@ use super::{
 use crate::{
     auth::{Role, RoleGuard, Viewer, viewer, visibility::Sight},
     catalogue::{
-        products_api::{Product, ProductFilterInput, is_staff, product_page},
+        products_api::{Product, ProductFilterInput, product_page},
         search::ProductSort,
     },
-    error::{Payload, UserError, payload},
-    graphql::{client, scalars::DateTime, services},
+    error::{Payload, Result, UserError, payload},
+    graphql::{
+        context::services,
+        context::{client, loaders},
+        scalars::DateTime,
+    },
     ids::{self, NodeKind},
-    loaders::{Loaders, RegionByCode},
+    loaders::RegionByCode,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions_api::Region, subtree},
 };
@@ -59,8 +63,8 @@ impl Producer {
         self.1.kind
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.1.region_code.clone()))
             .await?
@@ -127,7 +131,7 @@ impl Producer {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Product>> {
+    ) -> Result<Page<Product>> {
         let filter = ProductFilterInput {
             producer_id: Some(NodeKind::Producer.id(self.0.id)),
             include_unlisted,
@@ -179,7 +183,7 @@ impl ProducerQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Producer>> {
+    ) -> Result<Page<Producer>> {
         let filter = filter.unwrap_or_default();
         let viewer = ctx.data_opt::<Viewer>();
         let sight = Sight::of(&services(ctx)?.db, viewer).await?;
@@ -188,7 +192,7 @@ impl ProducerQuery {
         let mut select = producer::Entity::find()
             .filter(sight.producers())
             .find_also_related(organization::Entity);
-        if is_staff(viewer) {
+        if viewer.is_some_and(Viewer::is_staff) {
             if let Some(status) = filter.verification_status {
                 select = select.filter(producer::Column::VerificationStatus.eq(status));
             }
@@ -289,7 +293,7 @@ impl ProducerMutation {
         ctx: &Context<'_>,
         input: ProducerStandingInput,
         action: StandingAction,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         let id = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
         payload(
             producers::change_standing(
@@ -313,7 +317,7 @@ impl ProducerMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateProducerInput,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         let organization_id = input
             .organization_id
             .as_ref()
@@ -348,7 +352,7 @@ impl ProducerMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateProducerInput,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         let id = ids::expect(&input.id, NodeKind::Producer, "id")?;
         let changes = ProducerChanges {
             name: input.name,
@@ -370,7 +374,7 @@ impl ProducerMutation {
         &self,
         ctx: &Context<'_>,
         input: ProducerStandingInput,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         Self::standing(ctx, input, StandingAction::Verify).await
     }
 
@@ -380,7 +384,7 @@ impl ProducerMutation {
         &self,
         ctx: &Context<'_>,
         input: ProducerStandingInput,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         Self::standing(ctx, input, StandingAction::Suspend).await
     }
 
@@ -390,7 +394,7 @@ impl ProducerMutation {
         &self,
         ctx: &Context<'_>,
         input: ProducerStandingInput,
-    ) -> async_graphql::Result<ProducerPayload> {
+    ) -> Result<ProducerPayload> {
         Self::standing(ctx, input, StandingAction::Reinstate).await
     }
 }

@@ -16,7 +16,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::orders::buyer_of;
 use crate::{
     audit::{self, Change},
     auth::{
@@ -100,7 +99,7 @@ pub async fn propose(
         .length(&proposal.rhythm, "rhythm", 1, 200);
     checks.finish()?;
     let db = &services.db;
-    let buyer = buyer_of(db, viewer).await?;
+    let buyer = crate::org::buyers::buyer_of(db, viewer).await?;
     let product = require_visible(
         db,
         viewer,

@@ -28,7 +28,7 @@ use crate::{
     ids::new_uuid,
     ledger,
     live::events::{Event, LedgerAppended, OrderChanged},
-    org::{buyers, service::membership_of},
+    org::{buyers, membership::membership_of},
     state::Services,
 };
 
@@ -45,19 +45,6 @@ pub struct Basket {
     pub payment_terms: PaymentTerms,
     pub note: Option<String>,
     pub idempotency_key: String,
-}
-
-/// The buyer unit the viewer orders for.
-pub async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Uuid> {
-    let membership = membership_of(conn, viewer.user_id)
-        .await?
-        .ok_or(AppError::Forbidden(
-            "only members of a buyer unit place orders",
-        ))?;
-    buyers::load(conn, membership.organization_id)
-        .await
-        .map_err(|_| AppError::Forbidden("only members of a registered buyer unit place orders"))?;
-    Ok(membership.organization_id)
 }
 
 fn request_hash(basket: &Basket) -> String {
@@ -136,7 +123,7 @@ pub async fn place(
 ) -> AppResult<Vec<order::Model>> {
     check(&basket)?;
     let db = &services.db;
-    let buyer = buyer_of(db, viewer).await?;
+    let buyer = buyers::buyer_of(db, viewer).await?;
     let hash = request_hash(&basket);
     let key = basket.idempotency_key.trim().to_owned();
 

@@ -17,15 +17,15 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
-    error::{AppError, Payload, UserError, payload},
+    error::{AppError, Payload, Result, UserError, payload},
     graphql::{
-        client,
+        context::services,
+        context::{client, loaders},
         scalars::{DateTime, Money},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, ProducerById, UserById},
-    org::{buyers_api::Buyer, producers_api::Producer, service::membership_of},
+    loaders::{BuyerById, ProducerById, UserById},
+    org::{buyers_api::Buyer, membership::membership_of, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
@@ -81,16 +81,16 @@ impl Order {
         self.0.placed_at.into()
     }
 
-    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(BuyerById(self.0.buyer_org_id))
             .await?
             .map(Buyer))
     }
 
-    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProducerById(self.0.producer_org_id))
             .await?
@@ -98,10 +98,7 @@ impl Order {
     }
 
     /// What the viewer may do to it now: front-ends never guess the state machine.
-    async fn available_transitions(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<OrderTransition>> {
+    async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<OrderTransition>> {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
@@ -120,7 +117,7 @@ impl Order {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<OrderLine>> {
+    ) -> Result<Page<OrderLine>> {
         let select = order_line::Entity::find().filter(order_line::Column::OrderId.eq(self.0.id));
         Ok(pagination::paginate(
             &services(ctx)?.db,
@@ -134,13 +131,12 @@ impl Order {
     }
 
     /// Every transition: from what, to what, by whom, when.
-    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderEvent>> {
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
         let rows = order_event::Entity::find()
             .filter(order_event::Column::OrderId.eq(self.0.id))
             .order_by_asc(order_event::Column::At)
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(rows.into_iter().map(OrderEvent).collect())
     }
 }
@@ -210,8 +206,8 @@ impl OrderEvent {
         self.0.to_status
     }
 
-    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(UserById(self.0.actor_id)).await?.map(User))
     }
 
@@ -224,11 +220,10 @@ impl OrderEvent {
     }
 
     /// The order as it is now (subscribers get the event first, then read the order).
-    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Order>> {
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
         Ok(order::Entity::find_by_id(self.0.order_id)
             .one(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
+            .await?
             .map(Order))
     }
 }
@@ -266,7 +261,7 @@ impl OrderQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Order>> {
+    ) -> Result<Page<Order>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -306,15 +301,14 @@ impl OrderQuery {
 
     /// An order, for its two parties and platform admins.
     #[graphql(guard = "RoleGuard::signed_in()")]
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
         let id = ids::expect(&id, NodeKind::Order, "id")?;
         let db = &services(ctx)?.db;
         let sight = Sight::of(db, Some(viewer(ctx)?)).await?;
         Ok(order::Entity::find_by_id(id)
             .filter(sight.orders())
             .one(db)
-            .await
-            .map_err(AppError::from)?
+            .await?
             .map(Order))
     }
 }
@@ -441,7 +435,7 @@ impl Payload for OrderPayload {
     }
 }
 
-fn order_id(id: &ID) -> async_graphql::Result<Uuid> {
+fn order_id(id: &ID) -> Result<Uuid> {
     Ok(ids::expect(id, NodeKind::Order, "orderId")?)
 }
 
@@ -451,7 +445,7 @@ async fn step(
     step: OrderTransition,
     reason: Option<String>,
     inspection: Option<Inspection>,
-) -> async_graphql::Result<OrderPayload> {
+) -> Result<OrderPayload> {
     let id = order_id(id)?;
     payload(
         orders::transition(
@@ -478,7 +472,7 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         input: PlaceOrderInput,
-    ) -> async_graphql::Result<PlaceOrderPayload> {
+    ) -> Result<PlaceOrderPayload> {
         let mut lines = Vec::with_capacity(input.lines.len());
         for (index, line) in input.lines.iter().enumerate() {
             lines.push((
@@ -507,21 +501,13 @@ impl OrderMutation {
 
     /// The producer accepts an order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn confirm_order(
-        &self,
-        ctx: &Context<'_>,
-        input: OrderIdInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
         step(ctx, &input.order_id, OrderTransition::Confirm, None, None).await
     }
 
     /// The producer ships a confirmed order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn ship_order(
-        &self,
-        ctx: &Context<'_>,
-        input: OrderIdInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    async fn ship_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
         step(ctx, &input.order_id, OrderTransition::Ship, None, None).await
     }
 
@@ -531,7 +517,7 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         input: ReceiveOrderInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    ) -> Result<OrderPayload> {
         let accepted = input
             .accepted
             .iter()
@@ -558,11 +544,7 @@ impl OrderMutation {
 
     /// The buyer records payment of a received order.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
-    async fn settle_order(
-        &self,
-        ctx: &Context<'_>,
-        input: OrderIdInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    async fn settle_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
         step(ctx, &input.order_id, OrderTransition::Settle, None, None).await
     }
 
@@ -573,7 +555,7 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         input: RefundOrderInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    ) -> Result<OrderPayload> {
         let id = order_id(&input.order_id)?;
         let mut lines = Vec::with_capacity(input.lines.len());
         for (index, line) in input.lines.iter().enumerate() {
@@ -598,11 +580,7 @@ impl OrderMutation {
 
     /// The buyer rates the producer once, after receipt.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
-    async fn rate_order(
-        &self,
-        ctx: &Context<'_>,
-        input: RateOrderInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    async fn rate_order(&self, ctx: &Context<'_>, input: RateOrderInput) -> Result<OrderPayload> {
         let id = order_id(&input.order_id)?;
         payload(
             orders::rate(
@@ -624,7 +602,7 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         input: CancelOrderInput,
-    ) -> async_graphql::Result<OrderPayload> {
+    ) -> Result<OrderPayload> {
         step(
             ctx,
             &input.order_id,
@@ -649,16 +627,16 @@ impl Agreement {
         self.0.status
     }
 
-    async fn buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(BuyerById(self.0.buyer_org_id))
             .await?
             .map(Buyer))
     }
 
-    async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Producer>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProducerById(self.0.producer_org_id))
             .await?
@@ -684,7 +662,7 @@ impl Agreement {
     }
 
     /// Delivered so far: accepted minus refunded.
-    async fn delivered_quantity(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+    async fn delivered_quantity(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(agreements::delivered(&services(ctx)?.db, self.0.id).await?)
     }
 
@@ -774,7 +752,7 @@ impl AgreementQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Agreement>> {
+    ) -> Result<Page<Agreement>> {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         // The same rule as accepting or ending one by ID (`Sight::agreements`).
@@ -800,7 +778,7 @@ impl AgreementQuery {
     }
 }
 
-fn agreement_id(id: &ID) -> async_graphql::Result<Uuid> {
+fn agreement_id(id: &ID) -> Result<Uuid> {
     Ok(ids::expect(id, NodeKind::Agreement, "agreementId")?)
 }
 
@@ -815,7 +793,7 @@ impl AgreementMutation {
         &self,
         ctx: &Context<'_>,
         input: ProposeAgreementInput,
-    ) -> async_graphql::Result<AgreementPayload> {
+    ) -> Result<AgreementPayload> {
         let proposal = Proposal {
             product_id: ids::expect(&input.product_id, NodeKind::Product, "productId")?,
             price_fen: input.price.fen(),
@@ -833,7 +811,7 @@ impl AgreementMutation {
         &self,
         ctx: &Context<'_>,
         input: AgreementIdInput,
-    ) -> async_graphql::Result<AgreementPayload> {
+    ) -> Result<AgreementPayload> {
         let id = agreement_id(&input.agreement_id)?;
         payload(agreements::accept(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
     }
@@ -844,7 +822,7 @@ impl AgreementMutation {
         &self,
         ctx: &Context<'_>,
         input: TerminateAgreementInput,
-    ) -> async_graphql::Result<AgreementPayload> {
+    ) -> Result<AgreementPayload> {
         let id = agreement_id(&input.agreement_id)?;
         payload(
             agreements::terminate(

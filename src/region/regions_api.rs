@@ -11,14 +11,14 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use super::regions::{self, NewPairing, StatusChange};
 use crate::{
     auth::{Role, RoleGuard, viewer},
-    error::{AppError, Payload, UserError, payload},
+    error::{Payload, Result, UserError, payload},
     graphql::{
-        client,
+        context::services,
+        context::{client, loaders},
         scalars::{Date, DateTime},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, Loaders, RegionByCode},
+    loaders::{BuyerById, RegionByCode},
     org::buyers_api::Buyer,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -55,11 +55,11 @@ impl Region {
         self.0.exit_year
     }
 
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let Some(parent) = &self.0.parent_code else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(parent.clone()))
             .await?
@@ -67,8 +67,8 @@ impl Region {
     }
 
     /// The chain from the province down to this region.
-    async fn path(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn path(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        let loaders = loaders(ctx)?;
         let keys = regions::chain_codes(&self.0.code)
             .into_iter()
             .map(RegionByCode);
@@ -89,28 +89,24 @@ impl Region {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Region>> {
+    ) -> Result<Page<Region>> {
         let select = region::Entity::find().filter(region::Column::ParentCode.eq(&self.0.code));
         page(ctx, select, PageArgs::new(first, after, last, before)).await
     }
 
     /// Every recorded change of status, newest first.
-    async fn status_history(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<RegionStatusChange>> {
+    async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<RegionStatusChange>> {
         let rows = region_status::Entity::find()
             .filter(region_status::Column::RegionCode.eq(&self.0.code))
             .order_by_desc(region_status::Column::EffectiveFrom)
             .limit(100)
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(rows.into_iter().map(RegionStatusChange::from).collect())
     }
 
     /// Pairings this region takes part in, as helper or as helped (itself or a place above it).
-    async fn paired_with(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Pairing>> {
+    async fn paired_with(&self, ctx: &Context<'_>) -> Result<Vec<Pairing>> {
         let rows = pairing::Entity::find()
             .filter(
                 Condition::any()
@@ -122,8 +118,7 @@ impl Region {
             .order_by_asc(pairing::Column::StartsOn)
             .limit(100)
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         Ok(rows.into_iter().map(Pairing).collect())
     }
 }
@@ -160,27 +155,27 @@ impl Pairing {
         self.0.kind
     }
 
-    async fn helper_region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+    async fn helper_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let Some(code) = &self.0.helper_region_code else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(code.clone()))
             .await?
             .map(Region))
     }
 
-    async fn helper_buyer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Buyer>> {
+    async fn helper_buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
         let Some(org) = self.0.helper_org_id else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(BuyerById(org)).await?.map(Buyer))
     }
 
-    async fn helped_region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn helped_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.helped_region_code.clone()))
             .await?
@@ -200,7 +195,7 @@ async fn page(
     ctx: &Context<'_>,
     select: sea_orm::Select<region::Entity>,
     args: PageArgs,
-) -> async_graphql::Result<Page<Region>> {
+) -> Result<Page<Region>> {
     Ok(pagination::paginate(
         &services(ctx)?.db,
         select,
@@ -241,7 +236,7 @@ impl RegionQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<Region>> {
+    ) -> Result<Page<Region>> {
         let parent = match (parent_id, parent_code) {
             (Some(id), _) => Some(ids::expect_region(&id, "parentId")?),
             (None, code) => code,
@@ -270,12 +265,8 @@ impl RegionQuery {
     }
 
     /// A region by its division code.
-    async fn region(
-        &self,
-        ctx: &Context<'_>,
-        code: String,
-    ) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders.load_one(RegionByCode(code)).await?.map(Region))
     }
 }
@@ -369,7 +360,7 @@ impl RegionMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateRegionInput,
-    ) -> async_graphql::Result<RegionPayload> {
+    ) -> Result<RegionPayload> {
         payload(
             regions::create_region(
                 services(ctx)?,
@@ -388,7 +379,7 @@ impl RegionMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateRegionStatusInput,
-    ) -> async_graphql::Result<RegionPayload> {
+    ) -> Result<RegionPayload> {
         let change = StatusChange {
             status: input.status,
             exit_year: input.exit_year,
@@ -412,7 +403,7 @@ impl RegionMutation {
         &self,
         ctx: &Context<'_>,
         input: CreatePairingInput,
-    ) -> async_graphql::Result<PairingPayload> {
+    ) -> Result<PairingPayload> {
         let helper_org_id = input
             .helper_buyer_id
             .as_ref()

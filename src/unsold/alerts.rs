@@ -5,92 +5,23 @@ use entity::{
     product::{self, ProductStatus},
     unsold_alert::{self, UnsoldKind, UnsoldStatus},
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+pub use super::reach::AlertReach;
 use crate::{
     audit::{self, Change},
-    auth::{ClientInfo, Role, Viewer, scope},
+    auth::{ClientInfo, Viewer},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     live::events::{Event, UnsoldFlagged},
     org::members::require_member,
-    region::regions::subtree,
     state::Services,
 };
 
 /// Longest a reported surplus may be announced for.
 const MAX_REPORT_DAYS: i64 = 366;
-
-/// Which warnings a viewer sees: buyers all of them (they are there to be bought), staff their
-/// region subtrees, a producer its own.
-#[derive(Clone, Debug)]
-pub struct AlertReach {
-    everywhere: bool,
-    regions: Vec<String>,
-    producer: Option<Uuid>,
-}
-
-impl AlertReach {
-    pub async fn of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Self> {
-        let staff = scope::reading(conn, viewer).await?;
-        let organization = crate::org::service::membership_of(conn, viewer.user_id)
-            .await?
-            .map(|m| m.organization_id);
-        Ok(Self::from_parts(
-            &staff,
-            viewer.has(Role::Buyer),
-            viewer.has(Role::Producer),
-            organization,
-        ))
-    }
-
-    /// The reach of a viewer with this staff scope, these roles and this organisation.
-    pub fn from_parts(
-        staff: &scope::Scope,
-        buyer: bool,
-        producer: bool,
-        organization: Option<Uuid>,
-    ) -> Self {
-        Self {
-            everywhere: staff.is_nationwide() || buyer,
-            regions: staff.regions().to_vec(),
-            producer: organization.filter(|_| producer),
-        }
-    }
-
-    pub fn allows(&self, region_code: &str, producer_org_id: Uuid) -> bool {
-        self.everywhere
-            || self
-                .regions
-                .iter()
-                .any(|r| region_code.starts_with(r.as_str()))
-            || self.producer == Some(producer_org_id)
-    }
-
-    pub fn condition(&self) -> AppResult<Condition> {
-        if self.everywhere {
-            return Ok(Condition::all());
-        }
-        let mut any = Condition::any();
-        for code in &self.regions {
-            any = any.add(subtree(unsold_alert::Column::RegionCode, code));
-        }
-        if let Some(producer) = self.producer {
-            any = any.add(unsold_alert::Column::ProducerOrgId.eq(producer));
-        }
-        if any.is_empty() {
-            return Err(AppError::Forbidden(
-                "unsold-produce warnings are for buyers, staff and the producers concerned",
-            ));
-        }
-        Ok(any)
-    }
-}
 
 /// A producer's report of a surplus.
 #[derive(Clone, Debug)]
@@ -203,28 +134,4 @@ pub fn flagged(alert: &unsold_alert::Model) -> Event {
         producer_org_id: alert.producer_org_id,
         region_code: alert.region_code.clone(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reach_covers_subtrees_and_own_products() {
-        let producer = Uuid::now_v7();
-        let reach = AlertReach {
-            everywhere: false,
-            regions: vec!["130126".into()],
-            producer: Some(producer),
-        };
-        assert!(reach.allows("130126204207", Uuid::now_v7()));
-        assert!(!reach.allows("130727100200", Uuid::now_v7()));
-        assert!(reach.allows("130727100200", producer));
-        let nobody = AlertReach {
-            everywhere: false,
-            regions: Vec::new(),
-            producer: None,
-        };
-        assert!(nobody.condition().is_err());
-    }
 }

@@ -4,5 +4,6 @@
 
 pub mod alerts;
 pub mod drives;
+pub mod reach;
 pub mod scan;
 pub mod unsold_api;

@@ -14,14 +14,14 @@ use super::{
 use crate::{
     auth::{Role, RoleGuard, viewer, visibility::Sight},
     catalogue::products_api::Product,
-    error::{AppError, Payload, UserError, payload},
+    error::{Payload, Result, UserError, payload},
     graphql::{
-        client,
+        context::services,
+        context::{client, loaders},
         scalars::{Date, DateTime, Money},
-        services,
     },
     ids::{self, NodeKind},
-    loaders::{Loaders, ProductById, RegionByCode},
+    loaders::{ProductById, RegionByCode},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions_api::Region, subtree},
 };
@@ -35,8 +35,8 @@ impl UnsoldAlert {
         NodeKind::UnsoldAlert.id(self.0.id)
     }
 
-    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(ProductById(self.0.product_id))
             .await?
@@ -44,8 +44,8 @@ impl UnsoldAlert {
     }
 
     /// The producer's village.
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.region_code.clone()))
             .await?
@@ -114,8 +114,8 @@ impl PurchaseDrive {
         &self.0.name
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let loaders = ctx.data::<Loaders>()?;
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(self.0.region_code.clone()))
             .await?
@@ -136,16 +136,15 @@ impl PurchaseDrive {
 
     /// The flagged products it lists (at most 500).
     #[graphql(complexity = "500 * child_complexity")]
-    async fn products(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Product>> {
+    async fn products(&self, ctx: &Context<'_>) -> Result<Vec<Product>> {
         let ids: Vec<_> = purchase_drive_product::Entity::find()
             .filter(purchase_drive_product::Column::DriveId.eq(self.0.id))
             .all(&services(ctx)?.db)
-            .await
-            .map_err(AppError::from)?
+            .await?
             .into_iter()
             .map(|row| ProductById(row.product_id))
             .collect();
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = loaders(ctx)?;
         let mut found = loaders.load_many(ids.clone()).await?;
         Ok(ids
             .iter()
@@ -154,7 +153,7 @@ impl PurchaseDrive {
             .collect())
     }
 
-    async fn tally(&self, ctx: &Context<'_>) -> async_graphql::Result<DriveTally> {
+    async fn tally(&self, ctx: &Context<'_>) -> Result<DriveTally> {
         let tally = drives::tally(&services(ctx)?.db, self.0.id).await?;
         Ok(DriveTally {
             orders: tally.orders,
@@ -204,7 +203,7 @@ impl UnsoldQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<UnsoldAlert>> {
+    ) -> Result<Page<UnsoldAlert>> {
         let services = services(ctx)?;
         // The same rule as `node` (`Sight::unsold_alerts`).
         let sight = Sight::of(&services.db, Some(viewer(ctx)?)).await?;
@@ -240,7 +239,7 @@ impl UnsoldQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Page<PurchaseDrive>> {
+    ) -> Result<Page<PurchaseDrive>> {
         let filter = filter.unwrap_or_default();
         let mut select = purchase_drive::Entity::find();
         if let Some(code) = &filter.region_code {
@@ -344,7 +343,7 @@ impl UnsoldMutation {
         &self,
         ctx: &Context<'_>,
         input: ReportUnsoldInput,
-    ) -> async_graphql::Result<UnsoldAlertPayload> {
+    ) -> Result<UnsoldAlertPayload> {
         let report = SurplusReport {
             product_id: ids::expect(&input.product_id, NodeKind::Product, "productId")?,
             quantity: input.quantity,
@@ -360,7 +359,7 @@ impl UnsoldMutation {
         &self,
         ctx: &Context<'_>,
         input: CreatePurchaseDriveInput,
-    ) -> async_graphql::Result<PurchaseDrivePayload> {
+    ) -> Result<PurchaseDrivePayload> {
         let mut product_ids = Vec::new();
         for (index, id) in input.product_ids.iter().flatten().enumerate() {
             product_ids.push(ids::expect(

@@ -8,7 +8,7 @@ use fupin_market::{
     config::Settings,
     db::{self, PoolOptions},
     http::AppState,
-    server,
+    redis_link, server,
 };
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -156,7 +156,7 @@ impl TestApp {
         configure(&mut settings);
         let redis = std::env::var("TEST_REDIS_URL")
             .ok()
-            .map(|url| server::connect_redis(&url).expect("TEST_REDIS_URL"));
+            .map(|url| redis_link::connect(&url).expect("TEST_REDIS_URL"));
         let state = server::build_state(conn, redis, settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
