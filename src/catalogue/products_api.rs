@@ -358,13 +358,14 @@ async fn audience(
     };
     if include_unlisted {
         let Some(producer) = filter.producer_org_id else {
-            return Err(AppError::BadInput("`includeUnlisted` needs `producerId`".into()).into());
+            return Err(AppError::BadInput(
+                "`includeUnlisted` needs `producerId`".into(),
+            ));
         };
         if !insider(ctx, producer).await? {
             return Err(AppError::Forbidden(
                 "only the producer's members see its unlisted products",
-            )
-            .into());
+            ));
         }
         audience.listed_only = false;
         audience.visible = Some(Sight::of(&services.db, Some(viewer)).await?.products());
@@ -393,7 +394,9 @@ fn filter_from(input: ProductFilterInput) -> Result<(ProductFilter, bool)> {
     if let Some(code) = &input.region_code
         && !regions::is_code(code)
     {
-        return Err(AppError::BadInput(format!("{code:?} is not a division code")).into());
+        return Err(AppError::BadInput(format!(
+            "{code:?} is not a division code"
+        )));
     }
     Ok((
         ProductFilter {
@@ -564,7 +567,7 @@ impl CatalogueQuery {
             }
             select = select.filter(any);
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services.db,
             select,
             &[SortKey::desc(certification::Column::Id)],
@@ -572,7 +575,7 @@ impl CatalogueQuery {
             |c| vec![CursorValue::Uuid(c.id)],
             Certification,
         )
-        .await?)
+        .await
     }
 }
 
@@ -697,11 +700,11 @@ impl Payload for CertificationPayload {
 }
 
 fn product_id(id: &ID, field: &str) -> Result<Uuid> {
-    Ok(ids::expect(id, NodeKind::Product, field)?)
+    ids::expect(id, NodeKind::Product, field)
 }
 
 fn certification_id(id: &ID) -> Result<Uuid> {
-    Ok(ids::expect(id, NodeKind::Certification, "certificationId")?)
+    ids::expect(id, NodeKind::Certification, "certificationId")
 }
 
 #[derive(Default)]

@@ -61,7 +61,9 @@ impl NodeQuery {
     #[graphql(complexity = "ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(AppError::BadInput(format!("ask for at most {MAX_NODES} IDs")).into());
+            return Err(AppError::BadInput(format!(
+                "ask for at most {MAX_NODES} IDs"
+            )));
         }
         resolve_all(ctx, &ids).await
     }

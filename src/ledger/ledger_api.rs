@@ -212,7 +212,7 @@ where
     P: ColumnTrait,
 {
     let reach = entries::Reach::of(&services(ctx)?.db, viewer).await?;
-    Ok(reach.condition(region, buyer, producer)?)
+    reach.condition(region, buyer, producer)
 }
 
 #[derive(InputObject, Default)]
@@ -459,7 +459,7 @@ impl LedgerQuery {
         if filter.paired_only {
             select = select.filter(ledger_entry::Column::Paired.eq(true));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services(ctx)?.db,
             select,
             &[SortKey::asc(ledger_entry::Column::Seq)],
@@ -467,7 +467,7 @@ impl LedgerQuery {
             |e| vec![CursorValue::Int(e.seq)],
             LedgerEntry,
         )
-        .await?)
+        .await
     }
 
     /// Recomputes the hash chain over the entries of a period (all when open) and names the
@@ -506,7 +506,7 @@ impl LedgerQuery {
         filter: Option<LedgerSummaryFilter>,
     ) -> Result<LedgerSummary> {
         if group_by.len() > 2 {
-            return Err(AppError::BadInput("group by at most two dimensions".into()).into());
+            return Err(AppError::BadInput("group by at most two dimensions".into()));
         }
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -593,8 +593,7 @@ impl LedgerQuery {
         {
             return Err(AppError::Forbidden(
                 "a buyer's targets are for its members, the units buying for it and the staff over it",
-            )
-            .into());
+            ));
         }
         let (from, to) = summary::year_months(year);
         let filter = SummaryFilter {
@@ -667,7 +666,7 @@ impl LedgerQuery {
                 "actorId",
             )?));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services(ctx)?.db,
             select,
             &[SortKey::desc(audit_event::Column::Id)],
@@ -675,6 +674,6 @@ impl LedgerQuery {
             |e| vec![CursorValue::Uuid(e.id)],
             AuditEvent,
         )
-        .await?)
+        .await
     }
 }

@@ -100,7 +100,9 @@ impl LiveSubscription {
             .await?
             .covers(&region_code)
         {
-            return Err(AppError::Forbidden("this region's ledger is outside your scope").into());
+            return Err(AppError::Forbidden(
+                "this region's ledger is outside your scope",
+            ));
         }
         crate::region::regions::require(
             &services.db,

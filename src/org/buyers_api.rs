@@ -246,7 +246,7 @@ impl BuyerQuery {
         if let Some(text) = crate::text::filter_text(filter.text.as_deref())? {
             select = select.filter(crate::text::contains(organization::Column::Name, text));
         }
-        Ok(pagination::paginate_pairs(
+        pagination::paginate_pairs(
             &services(ctx)?.db,
             select,
             &[SortKey::asc(buyer::Column::OrganizationId)],
@@ -254,7 +254,7 @@ impl BuyerQuery {
             |(b, _)| vec![CursorValue::Uuid(b.organization_id)],
             |(profile, org)| org.map(|org| Buyer((org, profile))),
         )
-        .await?)
+        .await
     }
 }
 
@@ -398,7 +398,7 @@ impl Payload for ProcurementPolicyPayload {
 }
 
 fn buyer_id(id: &ID, field: &str) -> Result<uuid::Uuid> {
-    Ok(ids::expect(id, NodeKind::Buyer, field)?)
+    ids::expect(id, NodeKind::Buyer, field)
 }
 
 #[derive(Default)]

@@ -74,7 +74,9 @@ impl Organization {
     ) -> Result<Page<Member>> {
         let services = services(ctx)?;
         if !members::can_see_members(&services.db, viewer(ctx)?, self.0.id).await? {
-            return Err(AppError::Forbidden("only its members see who belongs to it").into());
+            return Err(AppError::Forbidden(
+                "only its members see who belongs to it",
+            ));
         }
         let page = pagination::paginate(
             &services.db,
@@ -100,7 +102,7 @@ impl Member {
             .load_one(UserById(self.0.user_id))
             .await?
             .map(User)
-            .ok_or_else(|| AppError::NotFound("user").into())
+            .ok_or_else(|| AppError::NotFound("user"))
     }
 
     async fn role(&self) -> MemberRole {

@@ -119,7 +119,7 @@ impl Order {
         before: Option<String>,
     ) -> Result<Page<OrderLine>> {
         let select = order_line::Entity::find().filter(order_line::Column::OrderId.eq(self.0.id));
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services(ctx)?.db,
             select,
             &[SortKey::asc(order_line::Column::Position)],
@@ -127,7 +127,7 @@ impl Order {
             |l| vec![CursorValue::Int(i64::from(l.position))],
             OrderLine,
         )
-        .await?)
+        .await
     }
 
     /// Every transition: from what, to what, by whom, when.
@@ -270,9 +270,9 @@ impl OrderQuery {
         let mut select = order::Entity::find().filter(sight.orders());
         if !viewer.is_admin() {
             let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
-                return Err(
-                    AppError::Forbidden("only members of a buyer or producer have orders").into(),
-                );
+                return Err(AppError::Forbidden(
+                    "only members of a buyer or producer have orders",
+                ));
             };
             let org = membership.organization_id;
             select = select.filter(match filter.side {
@@ -288,7 +288,7 @@ impl OrderQuery {
         if let Some(statuses) = filter.statuses {
             select = select.filter(order::Column::Status.is_in(statuses));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services.db,
             select,
             &[SortKey::desc(order::Column::Id)],
@@ -296,7 +296,7 @@ impl OrderQuery {
             |o| vec![CursorValue::Uuid(o.id)],
             Order,
         )
-        .await?)
+        .await
     }
 
     /// An order, for its two parties and platform admins.
@@ -436,7 +436,7 @@ impl Payload for OrderPayload {
 }
 
 fn order_id(id: &ID) -> Result<Uuid> {
-    Ok(ids::expect(id, NodeKind::Order, "orderId")?)
+    ids::expect(id, NodeKind::Order, "orderId")
 }
 
 async fn step(
@@ -663,7 +663,7 @@ impl Agreement {
 
     /// Delivered so far: accepted minus refunded.
     async fn delivered_quantity(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(agreements::delivered(&services(ctx)?.db, self.0.id).await?)
+        agreements::delivered(&services(ctx)?.db, self.0.id).await
     }
 
     async fn starts_on(&self) -> crate::graphql::scalars::Date {
@@ -758,15 +758,15 @@ impl AgreementQuery {
         // The same rule as accepting or ending one by ID (`Sight::agreements`).
         let sight = Sight::of(&services.db, Some(viewer)).await?;
         if !viewer.is_admin() && membership_of(&services.db, viewer.user_id).await?.is_none() {
-            return Err(
-                AppError::Forbidden("only members of a buyer or producer have agreements").into(),
-            );
+            return Err(AppError::Forbidden(
+                "only members of a buyer or producer have agreements",
+            ));
         }
         let mut select = agreement::Entity::find().filter(sight.agreements());
         if let Some(statuses) = filter.and_then(|f| f.statuses) {
             select = select.filter(agreement::Column::Status.is_in(statuses));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services.db,
             select,
             &[SortKey::desc(agreement::Column::Id)],
@@ -774,12 +774,12 @@ impl AgreementQuery {
             |a| vec![CursorValue::Uuid(a.id)],
             Agreement,
         )
-        .await?)
+        .await
     }
 }
 
 fn agreement_id(id: &ID) -> Result<Uuid> {
-    Ok(ids::expect(id, NodeKind::Agreement, "agreementId")?)
+    ids::expect(id, NodeKind::Agreement, "agreementId")
 }
 
 #[derive(Default)]

@@ -196,7 +196,7 @@ async fn page(
     select: sea_orm::Select<region::Entity>,
     args: PageArgs,
 ) -> Result<Page<Region>> {
-    Ok(pagination::paginate(
+    pagination::paginate(
         &services(ctx)?.db,
         select,
         &[SortKey::asc(region::Column::Code)],
@@ -204,7 +204,7 @@ async fn page(
         |r| vec![CursorValue::Text(r.code.clone())],
         Region,
     )
-    .await?)
+    .await
 }
 
 #[derive(InputObject, Default)]

@@ -218,7 +218,7 @@ impl UnsoldQuery {
         if let Some(kind) = filter.kind {
             select = select.filter(unsold_alert::Column::Kind.eq(kind));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services.db,
             select,
             &[SortKey::desc(unsold_alert::Column::Id)],
@@ -226,7 +226,7 @@ impl UnsoldQuery {
             |a| vec![CursorValue::Uuid(a.id)],
             UnsoldAlert,
         )
-        .await?)
+        .await
     }
 
     /// Purchase drives, newest first. Drives are public: they invite buyers.
@@ -250,7 +250,7 @@ impl UnsoldQuery {
                 .filter(purchase_drive::Column::StartsOn.lte(day))
                 .filter(purchase_drive::Column::EndsOn.gte(day));
         }
-        Ok(pagination::paginate(
+        pagination::paginate(
             &services(ctx)?.db,
             select,
             &[SortKey::desc(purchase_drive::Column::Id)],
@@ -258,7 +258,7 @@ impl UnsoldQuery {
             |d| vec![CursorValue::Uuid(d.id)],
             PurchaseDrive,
         )
-        .await?)
+        .await
     }
 }
 
