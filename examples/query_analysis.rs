@@ -16,7 +16,7 @@ use fupin_market::{
         self, AppSchema, Mutation, Query,
         limits::{self, MAX_DOCUMENT_BYTES, MAX_TOKENS, scan},
     },
-    live::graphql::LiveSubscription,
+    live::subscriptions_api::LiveSubscription,
 };
 
 /// The largest document that fits in the default body limit, with room for the JSON around it.
