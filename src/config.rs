@@ -11,6 +11,11 @@ pub struct QueryLimits {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_root_mutations: usize,
+    /// Under `__schema`/`__type`, bounded by the schema: the standard introspection query of
+    /// GraphQL tooling nests 15 deep and costs about 170,000 by our estimate, which grows with
+    /// the schema (a test runs it).
+    pub max_introspection_depth: usize,
+    pub max_introspection_complexity: usize,
 }
 
 impl Default for QueryLimits {
@@ -20,6 +25,8 @@ impl Default for QueryLimits {
             max_complexity: 5_000,
             max_aliases: 30,
             max_root_mutations: 5,
+            max_introspection_depth: 20,
+            max_introspection_complexity: 300_000,
         }
     }
 }

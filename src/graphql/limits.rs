@@ -1,27 +1,31 @@
-//! Limits on a request's shape, checked once the query is parsed and before anything runs:
-//! aliases (they multiply work without deepening the query), root mutations per request, an
+//! Limits on a request's shape, checked once the document is parsed and before async-graphql
+//! validates it: bracket nesting, fragment cycles and nesting, the size of the document once its
+//! fragments are inlined, arguments, directives and variables, aliases, root mutations, depth, an
 //! estimated cost, and required variables.
 //!
-//! The cost estimate is ours because async-graphql's own complexity check does not weigh fields
-//! inside a fragment on an interface, so `node(id) { ... on Organization { members(first: 100) } }`
-//! would slip through it. Here every connection field costs its page size times its children,
-//! wherever it appears.
+//! Every check visits each fragment once: its summary (what it amounts to once inlined) is
+//! computed after those of the fragments it spreads, so a fragment spread four times by each of
+//! ten others costs ten summaries, not 4¹⁰ walks. async-graphql's own validation inlines every
+//! spread (exponential in such a fan-out), so the checks run in `prepare_request`, before it
+//! sees the document, and cap the inlined size it will walk.
+//!
+//! The cost is ours because async-graphql's complexity does not weigh fields inside a fragment
+//! on an interface. It is type-aware: each field is looked up on its parent type in the SDL, so
+//! a connection (`…Connection`) costs its page size times its selection wherever it appears, and
+//! a plain list that happens to share a connection's name (`PlaceOrderPayload.orders`) does not.
+//! Introspection (`__schema`, `__type`) has a budget of its own: it is bounded by the schema,
+//! and the standard introspection query of GraphQL tooling is deeper than any application query.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Name, Positioned, Request, ServerError, ServerResult, Value, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-    },
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::{
-        parse_schema,
+        parse_query, parse_schema,
         types::{
-            BaseType, ExecutableDocument, Field, FragmentDefinition, OperationDefinition,
-            OperationType, Selection, SelectionSet, TypeKind, TypeSystemDefinition,
+            BaseType, Directive, ExecutableDocument, Field, OperationDefinition, OperationType,
+            Selection, SelectionSet, TypeKind, TypeSystemDefinition,
         },
     },
 };
@@ -32,70 +36,58 @@ use crate::{
     pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
 };
 
-type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+/// Brackets (`{`, `[`, `(`) nested deeper than this are refused before parsing: the parser and
+/// every later walk over values recurse once per level.
+pub const MAX_NESTING: usize = 64;
+/// The document's text (its variables are not counted): large inputs belong in variables,
+/// which are JSON. The parser takes up to 100 ns a byte of strings and comments.
+pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024;
+/// Tokens (and comments) in a document: the parser takes about 2 µs each.
+pub const MAX_TOKENS: usize = 15_000;
+/// Fragments spreading fragments deeper than this are refused.
+pub const MAX_FRAGMENT_NESTING: usize = 64;
+/// Selections (fields, spreads, inline fragments) of the whole document once every fragment is
+/// inlined: async-graphql's validation walks that many, so this bounds its time.
+pub const MAX_INLINED_SELECTIONS: usize = 20_000;
+/// Argument values (each list item, object field and scalar) once every fragment is inlined;
+/// validation walks them per inlined field. A flat document of the largest body has fewer.
+pub const MAX_INLINED_VALUES: usize = 1 << 20;
+pub const MAX_ARGUMENTS: usize = 32;
+pub const MAX_DIRECTIVES: usize = 10;
+pub const MAX_VARIABLES: usize = 100;
+/// `nodes(ids:)` answers at most this many IDs.
+const MAX_IDS: usize = 100;
 
-/// Fragment spreads nested deeper than this are not followed (cycles are a validation error).
-const MAX_FRAGMENT_NESTING: usize = 16;
+/// Nodes of an argument's value, its variables taken as null (a macro: the parser's value
+/// type is not nameable from here).
+macro_rules! nodes_of {
+    ($value:expr) => {{
+        let Ok(constant) = $value
+            .clone()
+            .into_const_with(|_| Ok::<Value, std::convert::Infallible>(Value::Null));
+        value_nodes(&constant)
+    }};
+}
 
 #[derive(Clone)]
 pub struct ShapeLimits {
     limits: QueryLimits,
-    /// Names of fields that return a connection, read from the schema's SDL.
-    connection_fields: Arc<HashSet<String>>,
+    schema: Arc<SchemaShape>,
 }
 
 impl ShapeLimits {
     pub fn new(limits: &QueryLimits, sdl: &str) -> Self {
         Self {
             limits: limits.clone(),
-            connection_fields: Arc::new(connection_fields(sdl)),
+            schema: Arc::new(SchemaShape::from_sdl(sdl)),
         }
     }
-}
-
-/// Every field name whose type is a `…Connection`.
-pub fn connection_fields(sdl: &str) -> HashSet<String> {
-    let Ok(document) = parse_schema(sdl) else {
-        return HashSet::new();
-    };
-    let mut names = HashSet::new();
-    for definition in document.definitions {
-        let TypeSystemDefinition::Type(ty) = definition else {
-            continue;
-        };
-        let fields = match ty.node.kind {
-            TypeKind::Object(object) => object.fields,
-            TypeKind::Interface(interface) => interface.fields,
-            _ => continue,
-        };
-        for field in fields {
-            let mut base = &field.node.ty.node.base;
-            while let BaseType::List(inner) = base {
-                base = &inner.base;
-            }
-            if let BaseType::Named(name) = base
-                && name.ends_with("Connection")
-            {
-                names.insert(field.node.name.node.to_string());
-            }
-        }
-    }
-    names
 }
 
 impl ExtensionFactory for ShapeLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestShape {
-            limits: self.clone(),
-            operation_name: Mutex::new(None),
-        })
+        Arc::new(self.clone())
     }
-}
-
-/// The per-request instance: remembers which operation the request runs.
-struct RequestShape {
-    limits: ShapeLimits,
-    operation_name: Mutex<Option<String>>,
 }
 
 fn refusal(code: ErrorCode, message: String) -> ServerError {
@@ -106,70 +98,216 @@ fn refusal(code: ErrorCode, message: String) -> ServerError {
     error
 }
 
+fn too_complex(message: String) -> ServerError {
+    refusal(ErrorCode::QueryTooComplex, message)
+}
+
 #[async_graphql::async_trait::async_trait]
-impl Extension for RequestShape {
+impl Extension for ShapeLimits {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        request: Request,
+        mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        if let Ok(mut name) = self.operation_name.lock() {
-            name.clone_from(&request.operation_name);
-        }
+        check_text(&request.query)?;
+        // Parsed here, checked, and handed on: async-graphql does not parse it again.
+        let document = parse_query(&request.query)?;
+        check(
+            &self.schema,
+            &self.limits,
+            &document,
+            &request.variables,
+            request.operation_name.as_deref(),
+        )?;
+        request.set_parsed_query(document);
         next.run(ctx, request).await
     }
+}
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let limits = &self.limits.limits;
-        let too_complex = |message| refusal(ErrorCode::QueryTooComplex, message);
+/// What a document's text holds, counted without parsing it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lexical {
+    /// Punctuators, names, numbers, strings and comments.
+    pub tokens: usize,
+    /// How deep `{`, `[` and `(` nest.
+    pub nesting: usize,
+}
 
-        let aliases = count_aliases(&document);
-        if aliases > limits.max_aliases {
-            return Err(too_complex(format!(
-                "the query uses {aliases} aliases; at most {} are allowed",
-                limits.max_aliases
-            )));
+/// Counts a document's tokens and bracket nesting in one pass, without allocating, stopping as
+/// soon as either passes its cap: the parser takes about 2 µs a token and recurses once per
+/// bracket, so what it would choke on is refused before it starts.
+pub fn scan(query: &str) -> Lexical {
+    let bytes = query.as_bytes();
+    let mut lexical = Lexical::default();
+    let (mut i, mut depth) = (0, 0usize);
+    let name = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+    while i < bytes.len() {
+        if lexical.tokens > MAX_TOKENS || lexical.nesting > MAX_NESTING {
+            break;
         }
-        let wanted = self.operation_name.lock().ok().and_then(|n| n.clone());
-        for (name, operation) in document.operations.iter() {
-            if wanted.is_some() && wanted.as_deref() != name.map(|n| n.as_str()) {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b',' | b'\n' | b'\r' => {
+                i += 1;
                 continue;
             }
-            let operation = &operation.node;
-            check_variables(operation, variables)?;
-            if operation.ty == OperationType::Mutation {
-                let fields =
-                    count_root_fields(&operation.selection_set.node, &document.fragments, 0);
-                if fields > limits.max_root_mutations {
-                    return Err(too_complex(format!(
-                        "the request runs {fields} mutations; at most {} are allowed",
-                        limits.max_root_mutations
-                    )));
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
+                i += 3;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
                 }
             }
-            let estimate = Estimate {
-                connections: &self.limits.connection_fields,
-                fragments: &document.fragments,
-                variables,
-            };
-            let cost = estimate.cost(&operation.selection_set.node, 0);
-            if cost > limits.max_complexity {
-                return Err(too_complex(format!(
-                    "the query would cost {cost}; at most {} is allowed (ask for smaller pages)",
-                    limits.max_complexity
-                )));
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"\\\"\"\"") {
+                        i += 4;
+                    } else if bytes[i..].starts_with(b"\"\"\"") {
+                        i += 3;
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
             }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        b'\n' | b'\r' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'-' | b'0'..=b'9' | b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                i += 1;
+                let number = b == b'-' || b.is_ascii_digit();
+                while i < bytes.len() && (name(bytes[i]) || number && bytes[i] == b'.') {
+                    i += 1;
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                lexical.nesting = lexical.nesting.max(depth);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
         }
-        Ok(document)
+        lexical.tokens += 1;
     }
+    lexical
+}
+
+/// Refuses a document whose text is too long, has too many tokens or nests too deep (see
+/// `scan`), before it is parsed.
+pub fn check_text(query: &str) -> ServerResult<()> {
+    if query.len() > MAX_DOCUMENT_BYTES {
+        return Err(too_complex(format!(
+            "the document has {} bytes; at most {MAX_DOCUMENT_BYTES} are allowed (put large \
+             inputs in variables)",
+            query.len()
+        )));
+    }
+    let lexical = scan(query);
+    if lexical.nesting > MAX_NESTING {
+        return Err(too_complex(format!(
+            "the document nests brackets more than {MAX_NESTING} deep"
+        )));
+    }
+    if lexical.tokens > MAX_TOKENS {
+        return Err(too_complex(format!(
+            "the document has more than {MAX_TOKENS} tokens (put large inputs in variables)"
+        )));
+    }
+    Ok(())
+}
+
+/// All the checks on a parsed document; `operation` is the one the request names, if any.
+pub fn check(
+    schema: &SchemaShape,
+    limits: &QueryLimits,
+    document: &ExecutableDocument,
+    variables: &Variables,
+    operation: Option<&str>,
+) -> ServerResult<()> {
+    let analysis = analyse(schema, document, variables)?;
+    if analysis.inlined_selections > MAX_INLINED_SELECTIONS {
+        return Err(too_complex(format!(
+            "the document has {} selections once its fragments are inlined; at most \
+             {MAX_INLINED_SELECTIONS} are allowed",
+            analysis.inlined_selections
+        )));
+    }
+    if analysis.inlined_values > MAX_INLINED_VALUES {
+        return Err(too_complex(format!(
+            "the document has {} argument values once its fragments are inlined; at most \
+             {MAX_INLINED_VALUES} are allowed",
+            analysis.inlined_values
+        )));
+    }
+    for ((name, definition), summary) in document.operations.iter().zip(&analysis.operations) {
+        if operation.is_some() && operation != name.map(|n| n.as_str()) {
+            continue;
+        }
+        let definition = &definition.node;
+        check_variables(definition, variables)?;
+        check_operation(limits, definition.ty, summary)?;
+    }
+    Ok(())
+}
+
+fn check_operation(limits: &QueryLimits, ty: OperationType, summary: &Summary) -> ServerResult<()> {
+    if summary.depth > limits.max_depth {
+        return Err(too_complex(format!(
+            "the query is nested {} deep; at most {} is allowed",
+            summary.depth, limits.max_depth
+        )));
+    }
+    if summary.introspection_depth > limits.max_introspection_depth {
+        return Err(too_complex(format!(
+            "the introspection query is nested {} deep; at most {} is allowed",
+            summary.introspection_depth, limits.max_introspection_depth
+        )));
+    }
+    if summary.aliases > limits.max_aliases {
+        return Err(too_complex(format!(
+            "the query uses {} aliases; at most {} are allowed",
+            summary.aliases, limits.max_aliases
+        )));
+    }
+    if ty == OperationType::Mutation && summary.root_fields > limits.max_root_mutations {
+        return Err(too_complex(format!(
+            "the request runs {} mutations; at most {} are allowed",
+            summary.root_fields, limits.max_root_mutations
+        )));
+    }
+    if summary.cost > limits.max_complexity {
+        return Err(too_complex(format!(
+            "the query would cost {}; at most {} is allowed (ask for smaller pages)",
+            summary.cost, limits.max_complexity
+        )));
+    }
+    if summary.introspection_cost > limits.max_introspection_complexity {
+        return Err(too_complex(format!(
+            "the introspection would cost {}; at most {} is allowed",
+            summary.introspection_cost, limits.max_introspection_complexity
+        )));
+    }
+    Ok(())
 }
 
 /// A required variable must be given: the spec makes a missing one a request error, which
@@ -189,153 +327,760 @@ fn check_variables(operation: &OperationDefinition, variables: &Variables) -> Se
     Ok(())
 }
 
-struct Estimate<'a> {
-    connections: &'a HashSet<String>,
-    fragments: &'a Fragments,
-    variables: &'a Variables,
+// ---------------------------------------------------------------------------------------------
+// The schema, as far as the estimate needs it.
+
+/// How a field multiplies the cost of its selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pricing {
+    /// Once: the field plus its selection.
+    Once,
+    /// A connection: its page (`first`/`last`) times its selection.
+    Page,
+    /// A field taking `ids: [ID!]!` (`nodes`): one selection per ID.
+    PerId,
+    /// An introspection list: about this many items (the schema's average).
+    Times(usize),
 }
 
-impl Estimate<'_> {
-    fn cost(&self, set: &SelectionSet, nesting: usize) -> usize {
-        if nesting > MAX_FRAGMENT_NESTING {
-            return 0;
-        }
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => self.field_cost(&field.node, nesting),
-                Selection::InlineFragment(fragment) => {
-                    self.cost(&fragment.node.selection_set.node, nesting + 1)
+#[derive(Clone, Debug)]
+struct FieldShape {
+    /// The named type it returns, lists and non-null stripped.
+    ty: String,
+    pricing: Pricing,
+}
+
+/// Each object's and interface's fields (introspection's included), and the root types.
+#[derive(Debug)]
+pub struct SchemaShape {
+    query: String,
+    mutation: String,
+    subscription: String,
+    types: HashMap<String, HashMap<String, FieldShape>>,
+}
+
+fn named(ty: &BaseType) -> (&str, bool) {
+    match ty {
+        BaseType::Named(name) => (name.as_str(), false),
+        BaseType::List(inner) => (named(&inner.base).0, true),
+    }
+}
+
+fn average(total: usize, count: usize) -> usize {
+    total.div_ceil(count.max(1)).max(1)
+}
+
+impl SchemaShape {
+    /// Reads the SDL; an unreadable one gives a shape that knows no field (every field then
+    /// costs one plus its selection).
+    pub fn from_sdl(sdl: &str) -> Self {
+        let mut shape = SchemaShape {
+            query: "Query".into(),
+            mutation: "Mutation".into(),
+            subscription: "Subscription".into(),
+            types: HashMap::new(),
+        };
+        let Ok(document) = parse_schema(sdl) else {
+            return shape;
+        };
+        // Sizes of the schema, for what introspection lists cost.
+        let (mut types, mut with_fields, mut fields, mut args) = (0, 0, 0, 0);
+        let (mut inputs, mut input_fields, mut enums, mut enum_values) = (0, 0, 0, 0);
+        let (mut objects, mut implements, mut abstracts, mut members) = (0, 0, 0, 0);
+        let (mut directives, mut directive_args) = (0, 0);
+        for definition in &document.definitions {
+            match definition {
+                TypeSystemDefinition::Schema(schema) => {
+                    let schema = &schema.node;
+                    let roots = [
+                        (&mut shape.query, &schema.query),
+                        (&mut shape.mutation, &schema.mutation),
+                        (&mut shape.subscription, &schema.subscription),
+                    ];
+                    for (root, name) in roots {
+                        if let Some(name) = name {
+                            *root = name.node.to_string();
+                        }
+                    }
                 }
-                Selection::FragmentSpread(spread) => self
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .map(|f| self.cost(&f.node.selection_set.node, nesting + 1))
-                    .unwrap_or(0),
-            })
-            .fold(0, usize::saturating_add)
+                TypeSystemDefinition::Directive(directive) => {
+                    directives += 1;
+                    directive_args += directive.node.arguments.len();
+                }
+                TypeSystemDefinition::Type(ty) => {
+                    types += 1;
+                    let definitions = match &ty.node.kind {
+                        TypeKind::Object(object) => {
+                            objects += 1;
+                            implements += object.implements.len();
+                            members += object.implements.len();
+                            &object.fields
+                        }
+                        TypeKind::Interface(interface) => {
+                            abstracts += 1;
+                            &interface.fields
+                        }
+                        TypeKind::Union(union) => {
+                            abstracts += 1;
+                            members += union.members.len();
+                            continue;
+                        }
+                        TypeKind::Enum(enumeration) => {
+                            enums += 1;
+                            enum_values += enumeration.values.len();
+                            continue;
+                        }
+                        TypeKind::InputObject(input) => {
+                            inputs += 1;
+                            input_fields += input.fields.len();
+                            continue;
+                        }
+                        TypeKind::Scalar => continue,
+                    };
+                    with_fields += 1;
+                    let mut shapes = HashMap::new();
+                    for field in definitions {
+                        let field = &field.node;
+                        fields += 1;
+                        args += field.arguments.len();
+                        let (ty, _) = named(&field.ty.node.base);
+                        let by_ids = field
+                            .arguments
+                            .iter()
+                            .any(|a| a.node.name.node == "ids" && named(&a.node.ty.node.base).1);
+                        let pricing = if by_ids {
+                            Pricing::PerId
+                        } else if ty.ends_with("Connection") {
+                            Pricing::Page
+                        } else {
+                            Pricing::Once
+                        };
+                        shapes.insert(
+                            field.name.node.to_string(),
+                            FieldShape {
+                                ty: ty.to_owned(),
+                                pricing,
+                            },
+                        );
+                    }
+                    shape.types.insert(ty.node.name.node.to_string(), shapes);
+                }
+            }
+        }
+        // Introspection's own types, and the built-in scalars and directives the SDL omits.
+        let each = |total, count| Pricing::Times(average(total, count));
+        #[rustfmt::skip]
+        let introspection = [
+            ("__Schema", "types", "__Type", Pricing::Times(types + 13)),
+            ("__Schema", "queryType", "__Type", Pricing::Once),
+            ("__Schema", "mutationType", "__Type", Pricing::Once),
+            ("__Schema", "subscriptionType", "__Type", Pricing::Once),
+            ("__Schema", "directives", "__Directive", Pricing::Times(directives + 5)),
+            ("__Type", "fields", "__Field", each(fields, with_fields)),
+            ("__Type", "interfaces", "__Type", each(implements, objects)),
+            ("__Type", "possibleTypes", "__Type", each(members, abstracts)),
+            ("__Type", "enumValues", "__EnumValue", each(enum_values, enums)),
+            ("__Type", "inputFields", "__InputValue", each(input_fields, inputs)),
+            ("__Type", "ofType", "__Type", Pricing::Once),
+            ("__Field", "args", "__InputValue", each(args, fields)),
+            ("__Field", "type", "__Type", Pricing::Once),
+            ("__InputValue", "type", "__Type", Pricing::Once),
+            ("__Directive", "args", "__InputValue", each(directive_args, directives)),
+        ];
+        for (parent, field, ty, pricing) in introspection {
+            shape.field_map(parent).insert(
+                field.into(),
+                FieldShape {
+                    ty: ty.into(),
+                    pricing,
+                },
+            );
+        }
+        let query = shape.query.clone();
+        for (field, ty) in [("__schema", "__Schema"), ("__type", "__Type")] {
+            shape.field_map(&query).insert(
+                field.into(),
+                FieldShape {
+                    ty: ty.into(),
+                    pricing: Pricing::Once,
+                },
+            );
+        }
+        shape
     }
 
-    fn field_cost(&self, field: &Field, nesting: usize) -> usize {
-        let children = self.cost(&field.selection_set.node, nesting);
-        if self.connections.contains(field.name.node.as_str()) {
-            let page = self.page_size(field);
-            page.max(1).saturating_mul(children.max(1))
-        } else {
-            children.saturating_add(1)
+    fn field_map(&mut self, ty: &str) -> &mut HashMap<String, FieldShape> {
+        self.types.entry(ty.to_owned()).or_default()
+    }
+
+    fn field(&self, parent: Option<&str>, name: &str) -> Option<&FieldShape> {
+        self.types.get(parent?)?.get(name)
+    }
+
+    fn root(&self, ty: OperationType) -> &str {
+        match ty {
+            OperationType::Query => &self.query,
+            OperationType::Mutation => &self.mutation,
+            OperationType::Subscription => &self.subscription,
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summaries.
+
+/// What a selection set amounts to once its fragment spreads are inlined. Sums saturate: a
+/// fan-out of spreads overflows `usize` quickly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Fields, fragment spreads and inline fragments.
+    pub selections: usize,
+    /// Argument values (list items, object fields, scalars) of fields and directives.
+    pub values: usize,
+    /// The estimate outside introspection: a connection costs its page times its selection,
+    /// any other field one plus its selection.
+    pub cost: usize,
+    /// The same under `__schema`/`__type`, where lists cost the schema's average length.
+    pub introspection_cost: usize,
+    /// Fields nested, on paths outside introspection and through it.
+    pub depth: usize,
+    pub introspection_depth: usize,
+    /// Fields at the top (root mutations, for an operation).
+    pub root_fields: usize,
+    pub aliases: usize,
+}
+
+impl Summary {
+    /// Siblings in one selection set.
+    fn and(self, other: Summary) -> Summary {
+        Summary {
+            selections: self.selections.saturating_add(other.selections),
+            values: self.values.saturating_add(other.values),
+            cost: self.cost.saturating_add(other.cost),
+            introspection_cost: self
+                .introspection_cost
+                .saturating_add(other.introspection_cost),
+            depth: self.depth.max(other.depth),
+            introspection_depth: self.introspection_depth.max(other.introspection_depth),
+            root_fields: self.root_fields.saturating_add(other.root_fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+        }
+    }
+
+    /// A spread or inline fragment around this selection, whose directives hold `values`.
+    fn wrapped(self, values: usize) -> Summary {
+        Summary {
+            selections: self.selections.saturating_add(1),
+            values: self.values.saturating_add(values),
+            ..self
+        }
+    }
+}
+
+/// The summaries of a document: each fragment's, each operation's (in the document's order),
+/// and the whole document's inlined size, which async-graphql's validation walks (operations
+/// and fragment definitions alike).
+#[derive(Debug)]
+pub struct Analysis {
+    pub fragments: HashMap<Name, Summary>,
+    pub operations: Vec<Summary>,
+    pub inlined_selections: usize,
+    pub inlined_values: usize,
+}
+
+/// Summarises every fragment once, those it spreads first, then every operation. Refuses a
+/// fragment cycle, fragments nested past `MAX_FRAGMENT_NESTING`, and fields, directives or
+/// variables past their caps.
+pub fn analyse(
+    schema: &SchemaShape,
+    document: &ExecutableDocument,
+    variables: &Variables,
+) -> ServerResult<Analysis> {
+    let mut walk = Walk {
+        schema,
+        variables,
+        defaults: defaults(document),
+        fragments: HashMap::with_capacity(document.fragments.len()),
+    };
+    for name in fragment_order(document)? {
+        let fragment = &document.fragments[name].node;
+        let values = directive_values(&fragment.directives)?;
+        let ty = fragment.type_condition.node.on.node.as_str();
+        let summary = walk.set(&fragment.selection_set.node, Some(ty))?;
+        let summary = Summary {
+            values: summary.values.saturating_add(values),
+            ..summary
+        };
+        walk.fragments.insert(name.clone(), summary);
+    }
+    let mut operations = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        let operation = &operation.node;
+        if operation.variable_definitions.len() > MAX_VARIABLES {
+            return Err(too_complex(format!(
+                "an operation declares {} variables; at most {MAX_VARIABLES} are allowed",
+                operation.variable_definitions.len()
+            )));
+        }
+        let mut values = directive_values(&operation.directives)?;
+        for definition in &operation.variable_definitions {
+            values = values.saturating_add(directive_values(&definition.node.directives)?);
+        }
+        let root = schema.root(operation.ty);
+        let summary = walk.set(&operation.selection_set.node, Some(root))?;
+        operations.push(Summary {
+            values: summary.values.saturating_add(values),
+            ..summary
+        });
+    }
+    let everything = operations
+        .iter()
+        .chain(walk.fragments.values())
+        .fold(Summary::default(), |all, s| all.and(*s));
+    Ok(Analysis {
+        fragments: walk.fragments,
+        operations,
+        inlined_selections: everything.selections,
+        inlined_values: everything.values,
+    })
+}
+
+/// Default values of variables by name, over all operations (fragments are summarised once for
+/// all of them; the largest default is the one that counts).
+fn defaults(document: &ExecutableDocument) -> HashMap<&str, Vec<&Value>> {
+    let mut defaults: HashMap<&str, Vec<&Value>> = HashMap::new();
+    for (_, operation) in document.operations.iter() {
+        for definition in &operation.node.variable_definitions {
+            if let Some(value) = &definition.node.default_value {
+                defaults
+                    .entry(definition.node.name.node.as_str())
+                    .or_default()
+                    .push(&value.node);
+            }
+        }
+    }
+    defaults
+}
+
+/// Fragments in an order where each comes after those it spreads; a cycle, or a chain of
+/// spreads longer than `MAX_FRAGMENT_NESTING`, is refused. Iterative: a long chain cannot
+/// exhaust the stack.
+fn fragment_order(document: &ExecutableDocument) -> ServerResult<Vec<&Name>> {
+    enum Mark {
+        Open,
+        Done(usize),
+    }
+    let spreads: HashMap<&Name, Vec<&Name>> = document
+        .fragments
+        .iter()
+        .map(|(name, fragment)| (name, spreads_in(&fragment.node.selection_set.node)))
+        .collect();
+    let mut marks: HashMap<&Name, Mark> = HashMap::with_capacity(spreads.len());
+    let mut order = Vec::with_capacity(spreads.len());
+    let mut names: Vec<&Name> = spreads.keys().copied().collect();
+    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    for start in names {
+        if marks.contains_key(start) {
+            continue;
+        }
+        marks.insert(start, Mark::Open);
+        let mut stack = vec![(start, 0usize)];
+        while let Some((name, next)) = stack.last_mut() {
+            let children = &spreads[*name];
+            if let Some(child) = children.get(*next) {
+                *next += 1;
+                if !spreads.contains_key(child) {
+                    continue; // unknown: validation reports it
+                }
+                match marks.get(child) {
+                    Some(Mark::Open) => {
+                        return Err(refusal(
+                            ErrorCode::BadUserInput,
+                            format!("fragment `{child}` spreads itself"),
+                        ));
+                    }
+                    Some(Mark::Done(_)) => {}
+                    None => {
+                        marks.insert(child, Mark::Open);
+                        stack.push((child, 0));
+                    }
+                }
+                continue;
+            }
+            let nesting = 1 + children
+                .iter()
+                .filter_map(|c| match marks.get(c) {
+                    Some(Mark::Done(n)) => Some(*n),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            if nesting > MAX_FRAGMENT_NESTING {
+                return Err(too_complex(format!(
+                    "fragments spread fragments more than {MAX_FRAGMENT_NESTING} deep"
+                )));
+            }
+            let name = *name;
+            marks.insert(name, Mark::Done(nesting));
+            order.push(name);
+            stack.pop();
+        }
+    }
+    Ok(order)
+}
+
+/// The fragments a selection set spreads, at any depth (each fragment once).
+fn spreads_in(set: &SelectionSet) -> Vec<&Name> {
+    let mut found = Vec::new();
+    let mut sets = vec![set];
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => sets.push(&field.node.selection_set.node),
+                Selection::InlineFragment(inline) => sets.push(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => found.push(&spread.node.fragment_name.node),
+            }
+        }
+    }
+    found.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    found.dedup();
+    found
+}
+
+/// Value nodes of a directive list, refused past `MAX_DIRECTIVES`.
+fn directive_values(directives: &[Positioned<Directive>]) -> ServerResult<usize> {
+    if directives.len() > MAX_DIRECTIVES {
+        return Err(too_complex(format!(
+            "{} directives in one place; at most {MAX_DIRECTIVES} are allowed",
+            directives.len()
+        )));
+    }
+    let mut values = 0usize;
+    for directive in directives {
+        for (_, value) in &directive.node.arguments {
+            values = values.saturating_add(nodes_of!(value.node));
+        }
+    }
+    Ok(values)
+}
+
+/// Scalars, list items and object fields in a value (without recursion).
+fn value_nodes(value: &Value) -> usize {
+    let mut count = 0usize;
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        count += 1;
+        match value {
+            Value::List(items) => stack.extend(items),
+            Value::Object(fields) => stack.extend(fields.values()),
+            _ => {}
+        }
+    }
+    count
+}
+
+struct Walk<'a> {
+    schema: &'a SchemaShape,
+    variables: &'a Variables,
+    defaults: HashMap<&'a str, Vec<&'a Value>>,
+    /// Summaries of the fragments done so far.
+    fragments: HashMap<Name, Summary>,
+}
+
+impl Walk<'_> {
+    /// Summarises a selection set on `parent` (`None`: a type the schema does not know). Each
+    /// spread is looked up, never walked again. Recursion follows the document's own nesting,
+    /// which `MAX_NESTING` bounds.
+    fn set(&self, set: &SelectionSet, parent: Option<&str>) -> ServerResult<Summary> {
+        let mut summary = Summary::default();
+        for item in &set.items {
+            let item = match &item.node {
+                Selection::Field(field) => self.field(&field.node, parent)?,
+                Selection::InlineFragment(inline) => {
+                    let inline = &inline.node;
+                    let ty = match &inline.type_condition {
+                        Some(condition) => Some(condition.node.on.node.as_str()),
+                        None => parent,
+                    };
+                    let values = directive_values(&inline.directives)?;
+                    self.set(&inline.selection_set.node, ty)?.wrapped(values)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let values = directive_values(&spread.node.directives)?;
+                    self.fragments
+                        .get(&spread.node.fragment_name.node)
+                        .copied()
+                        .unwrap_or_default()
+                        .wrapped(values)
+                }
+            };
+            summary = summary.and(item);
+        }
+        Ok(summary)
+    }
+
+    fn field(&self, field: &Field, parent: Option<&str>) -> ServerResult<Summary> {
+        let name = field.name.node.as_str();
+        if field.arguments.len() > MAX_ARGUMENTS {
+            return Err(too_complex(format!(
+                "`{name}` has {} arguments; at most {MAX_ARGUMENTS} are allowed",
+                field.arguments.len()
+            )));
+        }
+        let mut values = directive_values(&field.directives)?;
+        for (_, value) in &field.arguments {
+            values = values.saturating_add(nodes_of!(value.node));
+        }
+        let shape = self.schema.field(parent, name);
+        let children = self.set(&field.selection_set.node, shape.map(|s| s.ty.as_str()))?;
+        let below = children.cost.saturating_add(children.introspection_cost);
+        let each = below.max(1);
+        let cost = match shape.map_or(Pricing::Once, |s| s.pricing) {
+            Pricing::Once => below.saturating_add(1),
+            Pricing::Page => self.page_size(field).max(1).saturating_mul(each),
+            Pricing::PerId => self.id_count(field).max(1).saturating_mul(each),
+            Pricing::Times(n) => n.saturating_mul(each),
+        };
+        let introspection = parent.is_some_and(|p| p.starts_with("__"))
+            || (name.starts_with("__") && name != "__typename");
+        let depth = 1 + children.depth.max(children.introspection_depth);
+        let mut summary = Summary {
+            selections: children.selections.saturating_add(1),
+            values: children.values.saturating_add(values),
+            root_fields: 1,
+            aliases: children
+                .aliases
+                .saturating_add(usize::from(field.alias.is_some())),
+            ..Summary::default()
+        };
+        if introspection {
+            summary.introspection_cost = cost;
+            summary.introspection_depth = depth;
+        } else {
+            summary.cost = cost;
+            summary.depth = depth;
+        }
+        Ok(summary)
+    }
+
+    /// The values an argument may take: its literal, the request's variable, or (not given)
+    /// every default the document declares for it.
+    fn argument(&self, field: &Field, name: &str) -> Vec<Value> {
+        let Some(argument) = field.get_argument(name) else {
+            return Vec::new();
+        };
+        let mut missing = Vec::new();
+        let value = argument
+            .node
+            .clone()
+            .into_const_with(|variable| {
+                let given = self.variables.get(&variable).cloned();
+                if given.is_none() {
+                    missing.push(variable);
+                }
+                Ok::<_, std::convert::Infallible>(given.unwrap_or(Value::Null))
+            })
+            .unwrap_or(Value::Null);
+        if missing.is_empty() || value != Value::Null {
+            return vec![value];
+        }
+        // A bare `$variable` not given: its defaults.
+        missing
+            .iter()
+            .flat_map(|v| self.defaults.get(v.as_str()).into_iter().flatten())
+            .map(|v| (*v).clone())
+            .collect()
     }
 
     fn page_size(&self, field: &Field) -> usize {
-        let argument = field
-            .get_argument("first")
-            .or_else(|| field.get_argument("last"));
-        let value = argument.and_then(|a| {
-            a.node
-                .clone()
-                .into_const_with(|name| {
-                    Ok::<_, std::convert::Infallible>(
-                        self.variables.get(&name).cloned().unwrap_or(Value::Null),
-                    )
+        let number = |name| {
+            self.argument(field, name)
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Number(n) => n.as_u64(),
+                    _ => None,
                 })
-                .ok()
-        });
-        match value {
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE as u64) as usize),
-            _ => DEFAULT_PAGE_SIZE,
+                .max()
+        };
+        number("first")
+            .or_else(|| number("last"))
+            .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE as u64) as usize)
+    }
+
+    fn id_count(&self, field: &Field) -> usize {
+        let values = self.argument(field, "ids");
+        if values.is_empty() {
+            return MAX_IDS;
         }
+        values
+            .iter()
+            .map(|v| match v {
+                Value::List(items) => items.len(),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(MAX_IDS)
+            .min(MAX_IDS)
     }
-}
-
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    let in_operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| aliases_in(&op.node.selection_set.node))
-        .sum();
-    let in_fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| aliases_in(&f.node.selection_set.node))
-        .sum();
-    in_operations + in_fragments
-}
-
-fn aliases_in(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(field) => {
-                usize::from(field.node.alias.is_some()) + aliases_in(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => aliases_in(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
-}
-
-fn count_root_fields(set: &SelectionSet, fragments: &Fragments, nesting: usize) -> usize {
-    if nesting > MAX_FRAGMENT_NESTING {
-        return 0;
-    }
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(_) => 1,
-            Selection::InlineFragment(fragment) => {
-                count_root_fields(&fragment.node.selection_set.node, fragments, nesting + 1)
-            }
-            Selection::FragmentSpread(spread) => fragments
-                .get(&spread.node.fragment_name.node)
-                .map(|f| count_root_fields(&f.node.selection_set.node, fragments, nesting + 1))
-                .unwrap_or(0),
-        })
-        .sum()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
 
-    #[test]
-    fn connection_fields_are_found_in_the_sdl() {
-        let sdl = "type Query { users(first: Int): UserConnection! me: User }
-                   type User { name: String }
-                   type UserConnection { nodes: [User!]! }";
-        let fields = connection_fields(sdl);
-        assert!(fields.contains("users"));
-        assert!(!fields.contains("me"));
+    const SDL: &str = "
+        schema { query: Query mutation: Mutation }
+        type Query { users(first: Int, last: Int): UserConnection! me: User
+                     node(id: ID!): Node nodes(ids: [ID!]!): [Node]! }
+        type Mutation { placeOrder: PlaceOrderPayload! }
+        interface Node { id: ID! }
+        type User implements Node { id: ID! name: String orders(first: Int): OrderConnection! }
+        type UserConnection { nodes: [User!]! }
+        type Org implements Node { id: ID! members(first: Int): UserConnection! }
+        type Order implements Node { id: ID! lines(first: Int): LineConnection! }
+        type OrderConnection { nodes: [Order!]! }
+        type LineConnection { nodes: [Line!]! }
+        type Line { id: ID! }
+        type PlaceOrderPayload { orders: [Order!]! }";
+
+    fn analysed(query: &str, variables: serde_json::Value) -> ServerResult<Analysis> {
+        let schema = SchemaShape::from_sdl(SDL);
+        let document = parse_query(query).expect("query");
+        analyse(&schema, &document, &Variables::from_json(variables))
     }
 
-    fn cost(query: &str, variables: Variables) -> usize {
-        let document = async_graphql::parser::parse_query(query).expect("query");
-        let connections: HashSet<String> = ["users", "members"].map(String::from).into();
-        let estimate = Estimate {
-            connections: &connections,
-            fragments: &document.fragments,
-            variables: &variables,
-        };
-        let (_, op) = document.operations.iter().next().expect("operation");
-        estimate.cost(&op.node.selection_set.node, 0)
+    fn cost(query: &str, variables: serde_json::Value) -> usize {
+        analysed(query, variables).expect("analysis").operations[0].cost
     }
 
     #[test]
-    fn pages_multiply_through_fragments_and_variables() {
+    fn connections_are_priced_by_type_not_by_name() {
+        let json = serde_json::json!({});
         assert_eq!(
-            cost(
-                "{ users(first: 10) { nodes { name } } }",
-                Variables::default()
-            ),
+            cost("{ users(first: 10) { nodes { name } } }", json.clone()),
             20
         );
+        assert_eq!(cost("{ users { nodes { name } } }", json.clone()), 40);
+        // `User.orders` is a connection (20 × …), `PlaceOrderPayload.orders` a list (1 + …).
         assert_eq!(
-            cost("{ users { nodes { name } } }", Variables::default()),
-            40
+            cost("{ me { orders { nodes { id } } } }", json.clone()),
+            1 + 20 * 2
         );
-        let nested = "query($n: Int) { node { ...F } } fragment F on Org { members(first: $n) { nodes { name } } }";
-        let variables = Variables::from_json(serde_json::json!({ "n": 100 }));
-        assert_eq!(cost(nested, variables), 201);
+        assert_eq!(
+            cost(
+                "mutation { placeOrder { orders { lines(first: 50) { nodes { id } } } } }",
+                json.clone()
+            ),
+            1 + 1 + 50 * 2
+        );
+        let nested = "query($n: Int) { node(id: 1) { ...F } }
+                      fragment F on Org { members(first: $n) { nodes { name } } }";
+        assert_eq!(cost(nested, serde_json::json!({ "n": 100 })), 201);
+        let defaulted = "query($n: Int = 100) { users(first: $n) { nodes { name } } }";
+        assert_eq!(cost(defaulted, json.clone()), 200, "a default counts");
+        let ids =
+            "{ nodes(ids: [1, 2, 3]) { ... on Org { members(first: 10) { nodes { id } } } } }";
+        assert_eq!(cost(ids, json), 3 * 20);
+    }
+
+    #[test]
+    fn each_fragment_is_summarised_once() {
+        // F0 spreads F1 four times, …, F(n-1) is a leaf: 4ⁿ selections once inlined.
+        let fan_out = |levels: usize| {
+            let mut query = String::from("{ ...F0 }");
+            for i in 0..levels {
+                let body = if i + 1 == levels {
+                    "me { name }".to_owned()
+                } else {
+                    format!("...F{n} ...F{n} ...F{n} ...F{n}", n = i + 1)
+                };
+                query.push_str(&format!(" fragment F{i} on Query {{ {body} }}"));
+            }
+            query
+        };
+        let analysis = analysed(&fan_out(3), serde_json::json!({})).expect("analysis");
+        let leaf = Summary {
+            selections: 2,
+            cost: 2,
+            depth: 2,
+            root_fields: 1,
+            ..Summary::default()
+        };
+        assert_eq!(analysis.fragments[&Name::new("F2")], leaf);
+        let middle = &analysis.fragments[&Name::new("F1")];
+        assert_eq!(
+            (
+                middle.selections,
+                middle.cost,
+                middle.depth,
+                middle.root_fields
+            ),
+            (4 * 3, 4 * 2, 2, 4)
+        );
+        assert_eq!(analysis.operations[0].selections, 1 + 4 * (1 + 4 * 3));
+        assert_eq!(analysis.operations[0].cost, 32);
+
+        // 40 levels: 4⁴⁰ overflows, saturates, and takes no time.
+        let started = Instant::now();
+        let analysis = analysed(&fan_out(40), serde_json::json!({})).expect("analysis");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(analysis.operations[0].selections, usize::MAX);
+        assert_eq!(analysis.inlined_selections, usize::MAX);
+    }
+
+    #[test]
+    fn cycles_and_deep_chains_are_refused() {
+        let json = serde_json::json!({});
+        let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { me { ...A } }";
+        assert!(analysed(cycle, json.clone()).is_err_and(|e| e.message.contains("itself")));
+        let chain = |n: usize| {
+            let mut query = String::from("{ ...F0 }");
+            for i in 0..n {
+                let body = if i + 1 == n {
+                    "me { id }".to_owned()
+                } else {
+                    format!("...F{}", i + 1)
+                };
+                query.push_str(&format!(" fragment F{i} on Query {{ {body} }}"));
+            }
+            query
+        };
+        assert!(analysed(&chain(MAX_FRAGMENT_NESTING), json.clone()).is_ok());
+        assert!(analysed(&chain(MAX_FRAGMENT_NESTING + 1), json).is_err());
+    }
+
+    #[test]
+    fn introspection_has_its_own_depth_and_cost() {
+        let query = "{ __schema { types { fields { type { ofType { name } } } } } me { name } }";
+        let analysis = analysed(query, serde_json::json!({})).expect("analysis");
+        let op = analysis.operations[0];
+        assert_eq!((op.depth, op.introspection_depth), (2, 6));
+        assert_eq!(op.cost, 2);
+        assert!(op.introspection_cost > 10, "lists multiply: {op:?}");
+    }
+
+    #[test]
+    fn tokens_and_brackets_are_counted_outside_strings_and_comments() {
+        let nesting = |q: &str| scan(q).nesting;
+        assert_eq!(nesting("{ a { b(x: [1, [2]]) } }"), 5);
+        assert_eq!(nesting("{ a(s: \"{{{[[[\\\"{{\") # {{{{\n }"), 2);
+        assert_eq!(nesting("{ a(s: \"\"\"{{{ \\\"\"\" {{\"\"\") }"), 2);
+        assert_eq!(nesting(&"[".repeat(1 << 20)), MAX_NESTING + 1);
+        let tokens = |q: &str| scan(q).tokens;
+        assert_eq!(
+            tokens("{ a: b(x: -1.5e3, y: \"s, t\") @d ...F ... on T { __typename } }"),
+            23
+        );
+        assert_eq!(
+            tokens("\u{feff}query Q($v: [Int!]! = [1]) { a } # note"),
+            20
+        );
+        assert_eq!(tokens(&"a ".repeat(1 << 20)), MAX_TOKENS + 1);
+        let introspection = scan(include_str!(
+            "../../tests/api/fixtures/graphql-js-16.graphql"
+        ));
+        assert!(introspection.tokens < 400, "{introspection:?}");
     }
 }

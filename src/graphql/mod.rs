@@ -57,20 +57,17 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;
 
-fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, LiveSubscription> {
-    Schema::build(Query::default(), Mutation::default(), LiveSubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .limit_directives(10)
+/// Depth, cost and directives are checked by `limits::ShapeLimits` before async-graphql's
+/// validation, whose own checks walk every fragment spread again (exponential in a fan-out of
+/// spreads); its recursion limit stays, over a document that check has already bounded.
+fn builder() -> SchemaBuilder<Query, Mutation, LiveSubscription> {
+    Schema::build(Query::default(), Mutation::default(), LiveSubscription).limit_recursive_depth(64)
 }
 
 /// Builds the schema; without `services` it can only print its SDL or be validated against.
 pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
     let shape = limits::ShapeLimits::new(limits, &sdl());
-    let mut builder = builder(limits)
-        .extension(input::InputStrings)
-        .extension(shape);
+    let mut builder = builder().extension(input::InputStrings).extension(shape);
     if let Some(services) = services {
         builder = builder.data(services);
     }
@@ -79,5 +76,5 @@ pub fn build(services: Option<Services>, limits: &QueryLimits) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder(&QueryLimits::default()).finish().sdl()
+    builder().finish().sdl()
 }

@@ -22,6 +22,7 @@ use super::AppState;
 use crate::{
     auth::{ClientInfo, Viewer},
     error::ErrorCode,
+    graphql::limits,
     loaders,
     rate_limit::RetryAfter,
     state::Services,
@@ -141,7 +142,10 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
         Ok(params) => params,
         Err(refusal) => return refusal.into_response(media),
     };
-    if let Ok(document) = parse_query(&params.query) {
+    // Too deep a document is left to the schema to refuse, unparsed here.
+    if limits::check_text(&params.query).is_ok()
+        && let Ok(document) = parse_query(&params.query)
+    {
         let operation = document.operations.iter().find(|(name, _)| {
             params
                 .operation_name
