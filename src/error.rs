@@ -314,6 +314,44 @@ pub trait Payload: Sized {
     fn failure(errors: Vec<UserError>) -> Self;
 }
 
+/// Declares a mutation payload: one result field, `errors`, and its `Payload` impl.
+///
+/// ```ignore
+/// payload! {
+///     /// What `shipOrder` answers.
+///     OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order(m))
+/// }
+/// ```
+#[macro_export]
+macro_rules! payload {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $(#[$field_meta:meta])* $field:ident: $ty:ty } from $success:ty => $wrap:expr
+    ) => {
+        $(#[$meta])*
+        #[derive(async_graphql::SimpleObject, Default)]
+        pub struct $name {
+            $(#[$field_meta])*
+            pub $field: $ty,
+            pub errors: Vec<$crate::error::UserError>,
+        }
+
+        impl $crate::error::Payload for $name {
+            type Success = $success;
+
+            fn success(value: $success) -> Self {
+                #[allow(clippy::redundant_closure_call)]
+                let $field = ($wrap)(value);
+                Self { $field, errors: Vec::new() }
+            }
+
+            fn failure(errors: Vec<$crate::error::UserError>) -> Self {
+                Self { errors, ..Self::default() }
+            }
+        }
+    };
+}
+
 /// Turns a service result into a payload; unexpected errors stay top-level GraphQL errors.
 pub fn payload<P: Payload>(result: AppResult<P::Success>) -> Result<P> {
     match result {

@@ -131,11 +131,7 @@ impl Product {
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(ProducerById(self.0.producer_org_id))
-            .await?
-            .map(|(org, profile)| Producer(org, profile)))
+        Producer::load(ctx, self.0.producer_org_id).await
     }
 
     /// Where it is produced (the producer's region).

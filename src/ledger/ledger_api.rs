@@ -52,11 +52,7 @@ impl LedgerEntry {
     }
 
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(BuyerById(self.0.buyer_org_id))
-            .await?
-            .map(Buyer))
+        Buyer::load(ctx, self.0.buyer_org_id).await
     }
 
     /// The buyer's kind on the day (agency, school, canteen…).
@@ -65,11 +61,7 @@ impl LedgerEntry {
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(ProducerById(self.0.producer_org_id))
-            .await?
-            .map(Producer::from))
+        Producer::load(ctx, self.0.producer_org_id).await
     }
 
     async fn product_name(&self) -> &str {

@@ -81,8 +81,7 @@ impl Buyer {
         let Some(parent) = self.0.1.parent_org_id else {
             return Ok(None);
         };
-        let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(BuyerById(parent)).await?.map(Buyer))
+        Buyer::load(ctx, parent).await
     }
 
     /// For signed-in users only.
@@ -198,9 +197,17 @@ impl ProcurementDeclaration {
 }
 
 async fn load_buyer(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<Buyer>> {
-    let Some(id) = id else { return Ok(None) };
-    let loaders = loaders(ctx)?;
-    Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
+    match id {
+        Some(id) => Buyer::load(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
+impl Buyer {
+    /// The buyer registered for organisation `id`, through the request's batch loader.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Self>> {
+        Ok(loaders(ctx)?.load_one(BuyerById(id)).await?.map(Buyer))
+    }
 }
 
 #[derive(InputObject, Default)]

@@ -13,7 +13,7 @@ use crate::{
         scalars::DateTime,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, MembershipOfUser, UserById},
+    loaders::{MembershipOfUser, UserById},
 };
 
 /// A link that moves one unit's purchases into another unit's count: declared by one side, it
@@ -22,8 +22,7 @@ pub struct UnitLink(pub unit_link::Model);
 
 impl UnitLink {
     async fn unit_of(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Buyer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(BuyerById(id)).await?.map(Buyer))
+        Buyer::load(ctx, id).await
     }
 
     /// Who acted, shown to platform staff, to that user and to members of that user's unit.

@@ -16,7 +16,7 @@ use crate::{
         scalars::DateTime,
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, ProducerById, UserById},
+    loaders::UserById,
     org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -49,17 +49,12 @@ impl Organization {
 
     /// Its registry entry as a producer, once registered (`createProducer`).
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(ProducerById(self.0.id))
-            .await?
-            .map(Producer::from))
+        Producer::load(ctx, self.0.id).await
     }
 
     /// Its registry entry as a buyer, once registered (`createBuyer`).
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(BuyerById(self.0.id)).await?.map(Buyer))
+        Buyer::load(ctx, self.0.id).await
     }
 
     /// Who acts for it; visible to its members and platform staff.

@@ -26,7 +26,7 @@ use crate::{
         scalars::DateTime,
     },
     ids::{self, NodeKind},
-    loaders::RegionByCode,
+    loaders::{ProducerById, RegionByCode},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
     region::{regions_api::Region, subtree},
 };
@@ -151,6 +151,16 @@ impl Producer {
 impl From<ProducerRecord> for Producer {
     fn from((org, profile): ProducerRecord) -> Self {
         Producer(org, profile)
+    }
+}
+
+impl Producer {
+    /// The producer registered for organisation `id`, through the request's batch loader.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Self>> {
+        Ok(loaders(ctx)?
+            .load_one(ProducerById(id))
+            .await?
+            .map(Producer::from))
     }
 }
 

@@ -24,7 +24,7 @@ use crate::{
         scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, ProducerById, UserById},
+    loaders::UserById,
     org::{buyers_api::Buyer, membership::membership_of, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -82,19 +82,11 @@ impl Order {
     }
 
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(BuyerById(self.0.buyer_org_id))
-            .await?
-            .map(Buyer))
+        Buyer::load(ctx, self.0.buyer_org_id).await
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(ProducerById(self.0.producer_org_id))
-            .await?
-            .map(Producer::from))
+        Producer::load(ctx, self.0.producer_org_id).await
     }
 
     /// What the viewer may do to it now: front-ends never guess the state machine.
@@ -386,53 +378,15 @@ pub struct RateOrderInput {
     pub comment: Option<String>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct PlaceOrderPayload {
-    /// One per producer.
-    pub orders: Vec<Order>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    PlaceOrderPayload {
+        /// One per producer.
+        orders: Vec<Order>
+    } from Vec<order::Model> => |orders: Vec<order::Model>| orders.into_iter().map(Order).collect()
 }
 
-impl Payload for PlaceOrderPayload {
-    type Success = Vec<order::Model>;
-
-    fn success(orders: Vec<order::Model>) -> Self {
-        Self {
-            orders: orders.into_iter().map(Order).collect(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            orders: Vec::new(),
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct OrderPayload {
-    pub order: Option<Order>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for OrderPayload {
-    type Success = order::Model;
-
-    fn success(order: order::Model) -> Self {
-        Self {
-            order: Some(Order(order)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            order: None,
-            errors,
-        }
-    }
+crate::payload! {
+    OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order(m))
 }
 
 fn order_id(id: &ID) -> Result<Uuid> {
@@ -628,19 +582,11 @@ impl Agreement {
     }
 
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(BuyerById(self.0.buyer_org_id))
-            .await?
-            .map(Buyer))
+        Buyer::load(ctx, self.0.buyer_org_id).await
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(ProducerById(self.0.producer_org_id))
-            .await?
-            .map(Producer::from))
+        Producer::load(ctx, self.0.producer_org_id).await
     }
 
     async fn product_id(&self) -> ID {

@@ -18,7 +18,7 @@ use crate::{
         scalars::{Date, DateTime},
     },
     ids::{self, NodeKind},
-    loaders::{BuyerById, RegionByCode},
+    loaders::RegionByCode,
     org::buyers_api::Buyer,
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
@@ -170,8 +170,7 @@ impl Pairing {
         let Some(org) = self.0.helper_org_id else {
             return Ok(None);
         };
-        let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(BuyerById(org)).await?.map(Buyer))
+        Buyer::load(ctx, org).await
     }
 
     async fn helped_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
