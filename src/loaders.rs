@@ -24,71 +24,92 @@ pub fn loaders(db: DatabaseConnection) -> Loaders {
     DataLoader::with_cache(DbLoader { db }, tokio::spawn, HashMapCache::default())
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct UserById(pub Uuid);
+/// Fetches the rows of `E` whose `column` is one of `keys`: one `IN (…)` query per batch.
+async fn rows_where<E, V>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    keys: impl IntoIterator<Item = V>,
+) -> Result<Vec<E::Model>, Arc<DbErr>>
+where
+    E: EntityTrait,
+    V: Into<sea_orm::Value>,
+{
+    E::find()
+        .filter(column.is_in(keys))
+        .all(db)
+        .await
+        .map_err(Arc::new)
+}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct OrganizationById(pub Uuid);
+/// Declares a key type and its loader: the one row of `$entity` whose `$column` equals the key.
+macro_rules! row_by_key {
+    ($(#[$meta:meta])* $key:ident($ty:ty) => $entity:ident::$column:ident, |$row:ident| $of:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub $ty);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MembershipOfUser(pub Uuid);
+        impl Loader<$key> for DbLoader {
+            type Value = $entity::Model;
+            type Error = Arc<DbErr>;
 
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $entity::Model>, Self::Error> {
+                let rows = rows_where::<$entity::Entity, _>(
+                    &self.db,
+                    $entity::Column::$column,
+                    keys.iter().map(|k| k.0.clone()),
+                )
+                .await?;
+                Ok(rows.into_iter().map(|$row| ($key($of), $row)).collect())
+            }
+        }
+    };
+}
+
+row_by_key!(UserById(Uuid) => user::Id, |r| r.id);
+row_by_key!(OrganizationById(Uuid) => organization::Id, |r| r.id);
+row_by_key!(
+    /// A user's membership (a user belongs to at most one organisation).
+    MembershipOfUser(Uuid) => membership::UserId, |r| r.user_id
+);
+row_by_key!(RegionByCode(String) => region::Code, |r| r.code.clone());
+row_by_key!(ProductById(Uuid) => product::Id, |r| r.id);
+row_by_key!(CertificationById(Uuid) => certification::Id, |r| r.id);
+
+/// Declares a key type and its loader for a registry profile (`$profile` keyed by
+/// organisation) together with its organisation row.
+macro_rules! profile_by_org {
+    ($key:ident => $profile:ident, $record:ty) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for DbLoader {
+            type Value = $record;
+            type Error = Arc<DbErr>;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $record>, Self::Error> {
+                let rows = $profile::Entity::find()
+                    .filter($profile::Column::OrganizationId.is_in(keys.iter().map(|k| k.0)))
+                    .find_also_related(organization::Entity)
+                    .all(&self.db)
+                    .await
+                    .map_err(Arc::new)?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(profile, org)| {
+                        Some(($key(profile.organization_id), (org?, profile)))
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+profile_by_org!(ProducerById => producer, ProducerRecord);
+profile_by_org!(BuyerById => buyer, BuyerRecord);
+
+/// A user's role grants (every user has a list, maybe empty).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GrantsOfUser(pub Uuid);
-
-impl Loader<UserById> for DbLoader {
-    type Value = user::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, Self::Error> {
-        let rows = user::Entity::find()
-            .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (UserById(r.id), r)).collect())
-    }
-}
-
-impl Loader<OrganizationById> for DbLoader {
-    type Value = organization::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[OrganizationById],
-    ) -> Result<HashMap<OrganizationById, organization::Model>, Self::Error> {
-        let rows = organization::Entity::find()
-            .filter(organization::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (OrganizationById(r.id), r))
-            .collect())
-    }
-}
-
-impl Loader<MembershipOfUser> for DbLoader {
-    type Value = membership::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[MembershipOfUser],
-    ) -> Result<HashMap<MembershipOfUser, membership::Model>, Self::Error> {
-        let rows = membership::Entity::find()
-            .filter(membership::Column::UserId.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (MembershipOfUser(r.user_id), r))
-            .collect())
-    }
-}
 
 impl Loader<GrantsOfUser> for DbLoader {
     type Value = Vec<role_grant::Model>;
@@ -98,11 +119,12 @@ impl Loader<GrantsOfUser> for DbLoader {
         &self,
         keys: &[GrantsOfUser],
     ) -> Result<HashMap<GrantsOfUser, Vec<role_grant::Model>>, Self::Error> {
-        let rows = role_grant::Entity::find()
-            .filter(role_grant::Column::UserId.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+        let rows = rows_where::<role_grant::Entity, _>(
+            &self.db,
+            role_grant::Column::UserId,
+            keys.iter().map(|k| k.0),
+        )
+        .await?;
         let mut grouped: HashMap<GrantsOfUser, Vec<role_grant::Model>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
@@ -115,107 +137,9 @@ impl Loader<GrantsOfUser> for DbLoader {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RegionByCode(pub String);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProducerById(pub Uuid);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BuyerById(pub Uuid);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProductById(pub Uuid);
-
 /// The most recent certification application of a product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LatestCertificationOf(pub Uuid);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CertificationById(pub Uuid);
-
-impl Loader<RegionByCode> for DbLoader {
-    type Value = region::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[RegionByCode],
-    ) -> Result<HashMap<RegionByCode, region::Model>, Self::Error> {
-        let rows = region::Entity::find()
-            .filter(region::Column::Code.is_in(keys.iter().map(|k| k.0.clone())))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (RegionByCode(r.code.clone()), r))
-            .collect())
-    }
-}
-
-impl Loader<ProducerById> for DbLoader {
-    type Value = ProducerRecord;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[ProducerById],
-    ) -> Result<HashMap<ProducerById, ProducerRecord>, Self::Error> {
-        let rows = producer::Entity::find()
-            .filter(producer::Column::OrganizationId.is_in(keys.iter().map(|k| k.0)))
-            .find_also_related(organization::Entity)
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(profile, org)| {
-                Some((ProducerById(profile.organization_id), (org?, profile)))
-            })
-            .collect())
-    }
-}
-
-impl Loader<BuyerById> for DbLoader {
-    type Value = BuyerRecord;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[BuyerById],
-    ) -> Result<HashMap<BuyerById, BuyerRecord>, Self::Error> {
-        let rows = buyer::Entity::find()
-            .filter(buyer::Column::OrganizationId.is_in(keys.iter().map(|k| k.0)))
-            .find_also_related(organization::Entity)
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(profile, org)| {
-                Some((BuyerById(profile.organization_id), (org?, profile)))
-            })
-            .collect())
-    }
-}
-
-impl Loader<ProductById> for DbLoader {
-    type Value = product::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[ProductById],
-    ) -> Result<HashMap<ProductById, product::Model>, Self::Error> {
-        let rows = product::Entity::find()
-            .filter(product::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (ProductById(r.id), r)).collect())
-    }
-}
 
 impl Loader<LatestCertificationOf> for DbLoader {
     /// `None` for a product never put forward: the answer is cached either way.
@@ -226,11 +150,12 @@ impl Loader<LatestCertificationOf> for DbLoader {
         &self,
         keys: &[LatestCertificationOf],
     ) -> Result<HashMap<LatestCertificationOf, Option<certification::Model>>, Self::Error> {
-        let rows = certification::Entity::find()
-            .filter(certification::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+        let rows = rows_where::<certification::Entity, _>(
+            &self.db,
+            certification::Column::ProductId,
+            keys.iter().map(|k| k.0),
+        )
+        .await?;
         let mut latest: HashMap<LatestCertificationOf, Option<certification::Model>> =
             keys.iter().map(|k| (*k, None)).collect();
         for row in rows {
@@ -245,25 +170,5 @@ impl Loader<LatestCertificationOf> for DbLoader {
             }
         }
         Ok(latest)
-    }
-}
-
-impl Loader<CertificationById> for DbLoader {
-    type Value = certification::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[CertificationById],
-    ) -> Result<HashMap<CertificationById, certification::Model>, Self::Error> {
-        let rows = certification::Entity::find()
-            .filter(certification::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (CertificationById(r.id), r))
-            .collect())
     }
 }
