@@ -3,6 +3,9 @@
 that reach into resolvers.
 
 Run from the project root: `python3 scripts/layers.py` (add `--edges` to list every edge).
+With `--check` it exits 1 when the layout rules are broken: a rule imports a resolver, an import
+circle holds a rule, or the shared state (`state.rs`) reaches a module that reaches it back.
+The api tests run the check (tests/api/layout.rs).
 A module is a file; `use crate::…` trees, `super::…` and inline `crate::…` paths all count.
 Resolvers are the GraphQL-facing files (`graphql.rs`, `*_api.rs`, `src/graphql/`) and the HTTP
 edge (`src/http/`); everything else in a domain folder is a rule.
@@ -162,10 +165,39 @@ def main():
     print(f"rule -> resolver imports: {len(leaking)}")
     for source, target in leaking:
         print(f"  {source} -> {target}")
+    broken = check(graph, circles, leaking)
+    for problem in broken:
+        print(f"BROKEN: {problem}")
     if "--edges" in sys.argv:
         for m in sorted(graph):
             for t in sorted(graph[m]):
                 print(f"{name(m)} -> {name(t)}")
+
+    if "--check" in sys.argv and broken:
+        sys.exit(1)
+
+
+def reachable(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        for t in graph.get(todo.pop(), ()):
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen
+
+
+def check(graph, circles, leaking):
+    problems = [f"rule {s} imports resolver {t}" for s, t in leaking]
+    for circle in circles:
+        rules = sorted(name(m) for m in circle if not is_resolver(m))
+        if rules:
+            problems.append("import circle holds rules: " + ", ".join(rules))
+    state = ("state",)
+    for leaf in sorted(graph.get(state, ())):
+        if state in reachable(graph, leaf) or is_resolver(leaf):
+            problems.append(f"state imports {name(leaf)}, which is not a leaf")
+    return problems
 
 
 main()

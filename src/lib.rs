@@ -1,13 +1,30 @@
 //! fupin-market: the GraphQL API of a consumption poverty alleviation (消费扶贫) marketplace.
 //!
-//! Domains each keep their rules (services), their GraphQL types and their tests: `auth`
-//! (accounts, tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org`
-//! (organisations, members, producers, buyers and their targets), `catalogue` (products,
-//! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained
-//! record of sales and its summaries), `unsold` (warnings and purchase drives) and `live`
-//! (the event bus and subscriptions). Cross-cutting pieces
-//! live in one place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text`
-//! (what any string from a client may hold, and literal text search).
+//! # Layout
+//!
+//! Each domain is a folder holding its **rules** and its **resolvers**: `auth` (accounts,
+//! tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org` (organisations,
+//! members, producers, buyers, their targets and unit links), `catalogue` (products,
+//! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained record
+//! of sales and its summaries), `unsold` (warnings and purchase drives) and `live` (the event bus
+//! and subscriptions).
+//!
+//! - A rule file is named for what it governs (`procurement/orders.rs`): plain async functions
+//!   over a database connection that validate, decide and write, returning
+//!   [`error::AppResult`]. Rules that act for a user take an [`auth::Caller`] (who, from where,
+//!   with which services), which also writes their audit events. Validation that needs no
+//!   database is a pure function with its own unit tests.
+//! - A resolver file ends in `_api.rs` beside its rules (`procurement/orders_api.rs`): GraphQL
+//!   types, inputs and payloads, and resolvers a few lines long that parse input, call one rule
+//!   and wrap its answer. Resolvers return [`error::Result`], so a bare `?` always gives the
+//!   client a code, never SQL text.
+//! - Rules never import resolvers, `graphql` or `http`; the shared state ([`state::Services`])
+//!   imports only leaves. `python3 scripts/layers.py --check` enforces both (tests/api/layout.rs).
+//!
+//! The edges: `graphql` (schema root, request context, node lookup, limits, scalars) and `http`
+//! (the GraphQL endpoint, websocket, exports, health, metrics). Cross-cutting pieces live in one
+//! place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text` (what any
+//! string from a client may hold, and literal text search).
 
 pub mod audit;
 pub mod auth;
