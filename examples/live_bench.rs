@@ -7,6 +7,15 @@
 //! 2. idle subscribers: N sockets on B, each signed in and subscribed to `orderEvents`, then
 //!    B's resident memory from /proc.
 
+// A benchmark client, not a request path: failing loudly on a broken run is what it should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};

@@ -8,6 +8,15 @@
 //!
 //! Prints one JSON object on stdout; the report reads it.
 
+// A benchmark client, not a request path: failing loudly on a broken run is what it should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
 use std::{
     sync::{
         Arc,
@@ -255,7 +264,7 @@ async fn one_cycle(
         let variables = json!({ "o": order, "a": accepted });
         match api.call(Some(token), query, variables).await {
             Ok(data) if step_errors(&data, field).is_none() => {
-                tally.steps[i + 1].push(at.elapsed())
+                tally.steps[i + 1].push(at.elapsed());
             }
             Ok(data) => {
                 return tally

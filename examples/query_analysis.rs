@@ -7,6 +7,15 @@
 //! `--unguarded` also runs the fan-out against async-graphql's stock limits alone (what the
 //! server did before), on levels small enough to finish.
 
+// A benchmark client, not a request path: failing loudly on a broken run is what it should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
 use std::time::{Duration, Instant};
 
 use async_graphql::{Request, Schema, Variables};
@@ -267,8 +276,10 @@ async fn measure(schema: &AppSchema, shape: &Shape, runs: usize) -> Outcome {
                 .extensions
                 .as_ref()
                 .and_then(|e| e.get("code"))
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-                .unwrap_or_else(|| "-".into());
+                .map_or_else(
+                    || "-".into(),
+                    |c| c.to_string().trim_matches('"').to_owned(),
+                );
             let line = error.message.lines().next().unwrap_or_default();
             let message: String = line.chars().take(70).collect();
             format!("{code}: {message}")

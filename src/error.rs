@@ -293,7 +293,7 @@ impl From<AppError> for async_graphql::Error {
             // The detail stays in the log; the client learns only that it was our fault.
             AppError::Internal(source) => tracing::error!(error = ?source, "internal error"),
             AppError::Unavailable(source) => {
-                tracing::warn!(error = %source, "database unavailable")
+                tracing::warn!(error = %source, "database unavailable");
             }
             _ => {}
         }

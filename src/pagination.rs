@@ -51,10 +51,9 @@ impl PageArgs {
 
 /// Complexity weight of a connection field: its page size times what each node costs.
 pub fn complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .map(|n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize)
-        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| {
+        usize::try_from(n).map_or(0, |n| n.min(MAX_PAGE_SIZE))
+    });
     size.max(1).saturating_mul(child_complexity.max(1))
 }
 
@@ -203,14 +202,11 @@ fn window(args: &PageArgs, keys: &[SortKey]) -> AppResult<Window> {
             "pass `first` or `last`, not both".into(),
         ));
     }
-    let size = |n: i32, name: &str| {
-        if (0..=MAX_PAGE_SIZE as i32).contains(&n) {
-            Ok(n as usize)
-        } else {
-            Err(AppError::BadInput(format!(
-                "`{name}` must be between 0 and {MAX_PAGE_SIZE}"
-            )))
-        }
+    let size = |n: i32, name: &str| match usize::try_from(n) {
+        Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),
+        _ => Err(AppError::BadInput(format!(
+            "`{name}` must be between 0 and {MAX_PAGE_SIZE}"
+        ))),
     };
     let forward = args.last.is_none();
     let limit = match (args.first, args.last) {

@@ -98,7 +98,7 @@ impl RateLimiter {
         let down = self
             .redis_down_until
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         down.is_none_or(|until| Instant::now() >= until)
     }
 
@@ -107,7 +107,7 @@ impl RateLimiter {
         let mut down = self
             .redis_down_until
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let was_down = down.is_some();
         if up {
             if was_down {
@@ -130,7 +130,7 @@ impl RateLimiter {
         let wait_ms: u64 = self
             .script
             .key(format!("{}{key}", self.prefix))
-            .arg(quota.interval().as_millis() as u64)
+            .arg(u64::try_from(quota.interval().as_millis()).unwrap_or(u64::MAX))
             .arg(quota.burst)
             .invoke_async(&mut redis)
             .await?;
@@ -145,7 +145,7 @@ impl RateLimiter {
         let mut tats = self
             .local
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if tats.len() > 100_000 {
             // Keys whose theoretical arrival time has passed carry no state worth keeping.
             tats.retain(|_, tat| *tat > now);
@@ -156,7 +156,9 @@ impl RateLimiter {
         let allow_at = new_tat.checked_sub(interval * quota.burst).unwrap_or(now);
         if now < allow_at {
             let wait = allow_at - now;
-            return Err(RetryAfter(wait.as_millis().div_ceil(1000).max(1) as u64));
+            // Whole seconds, rounded up, at least one.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(RetryAfter(seconds.max(1)));
         }
         tats.insert(key.to_owned(), new_tat);
         Ok(())

@@ -26,7 +26,7 @@ async fn index(
     if unique {
         index.unique();
     }
-    manager.create_index(index.to_owned()).await
+    manager.create_index(index.clone()).await
 }
 
 macro_rules! cols {

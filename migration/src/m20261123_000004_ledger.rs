@@ -162,8 +162,7 @@ impl MigrationTrait for Migration {
                 for event in ["UPDATE", "DELETE"] {
                     db.execute_unprepared(&format!(
                         "CREATE TRIGGER ledger_entries_no_{event} BEFORE {event} ON ledger_entries
-                         BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END",
-                        event = event
+                         BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END"
                     ))
                     .await?;
                 }

@@ -18,7 +18,7 @@ async fn index(
     for column in columns {
         index.col(column);
     }
-    manager.create_index(index.to_owned()).await
+    manager.create_index(index.clone()).await
 }
 
 #[async_trait::async_trait]

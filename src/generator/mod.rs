@@ -7,6 +7,9 @@
 //! Rows are written in one transaction, in batched multi-row inserts, so a failed run leaves
 //! the database as it was. Every account's password is [`PASSWORD`].
 
+// Synthetic data: sizes and offsets are small by construction, so plain casts read best.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 mod scale;
 mod world;
 

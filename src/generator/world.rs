@@ -524,7 +524,7 @@ pub async fn build(
         }
         let org = b.id_at(created);
         let user = b.id_at(created);
-        let name = format!("{}{label}{j:04}", region_code);
+        let name = format!("{region_code}{label}{j:04}");
         organizations.push(organization::ActiveModel {
             id: Set(org),
             kind: Set(OrganizationKind::Buyer),
@@ -744,8 +744,7 @@ async fn record_statuses(
             .map(|c| (&c.code, c.status))
             .chain(villages.iter().map(|v| (&v.code, v.status)))
             .find(|(code, _)| *code == &codes[0])
-            .map(|(_, s)| s)
-            .unwrap_or(PovertyStatus::NotPoor);
+            .map_or(PovertyStatus::NotPoor, |(_, s)| s);
         for chunk in codes.chunks(1_000) {
             region::Entity::update_many()
                 .col_expr(region::Column::PovertyStatus, Expr::value(status))
@@ -901,7 +900,7 @@ async fn write_orders(
             payment_terms: Set(PaymentTerms::PayAfterDelivery),
             total_fen: Set(total),
             note: Set(None),
-            invoice_no: Set((status == OrderStatus::Settled).then(|| format!("INV{:010}", n))),
+            invoice_no: Set((status == OrderStatus::Settled).then(|| format!("INV{n:010}"))),
             cancel_reason: Set(
                 (status == OrderStatus::Cancelled).then(|| "采购计划调整".to_owned())
             ),

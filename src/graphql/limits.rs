@@ -260,7 +260,7 @@ pub fn check(
         )));
     }
     for ((name, definition), summary) in document.operations.iter().zip(&analysis.operations) {
-        if operation.is_some() && operation != name.map(|n| n.as_str()) {
+        if operation.is_some() && operation != name.map(async_graphql::Name::as_str) {
             continue;
         }
         let definition = &definition.node;
@@ -904,7 +904,9 @@ impl Walk<'_> {
         };
         number("first")
             .or_else(|| number("last"))
-            .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE as u64) as usize)
+            .map_or(DEFAULT_PAGE_SIZE, |n| {
+                usize::try_from(n).map_or(MAX_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE))
+            })
     }
 
     fn id_count(&self, field: &Field) -> usize {

@@ -150,7 +150,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
             params
                 .operation_name
                 .as_deref()
-                .is_none_or(|wanted| name.map(|n| n.as_str()) == Some(wanted))
+                .is_none_or(|wanted| name.map(async_graphql::Name::as_str) == Some(wanted))
         });
         if let Some((_, op)) = operation
             && op.node.ty != OperationType::Query
@@ -194,9 +194,8 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     if declared.is_some_and(|n| n > limit) {
         return too_large().into_response(media);
     }
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => return too_large().into_response(media),
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return too_large().into_response(media);
     };
     let params = match params_from_body(&bytes) {
         Ok(params) => params,
@@ -555,7 +554,7 @@ fn params_from_map(mut map: Map<String, serde_json::Value>) -> Result<Params, Re
         Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
     };
     match map.remove("extensions") {
-        None | Some(J::Null) | Some(J::Object(_)) => {}
+        None | Some(J::Null | J::Object(_)) => {}
         Some(_) => return Err(Refusal::bad_request("`extensions` must be an object")),
     }
     Ok(Params {

@@ -110,7 +110,7 @@ impl Metrics {
         let mut seen = self
             .operations
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
             seen.insert(name.to_owned());
             name.to_owned()
@@ -142,11 +142,17 @@ impl Metrics {
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle() as u32)
+                (
+                    pool.size(),
+                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                )
             }
             DbBackend::Sqlite => {
                 let pool = db.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle() as u32)
+                (
+                    pool.size(),
+                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                )
             }
             _ => (0, 0),
         };

@@ -158,8 +158,9 @@ async fn serve(app: AppState, socket: WebSocket, client: ClientInfo) {
             expires_at = &mut accepted, if !acknowledged => {
                 acknowledged = true;
                 if let Ok(expires_at) = expires_at {
-                    let left = expires_at.saturating_sub(chrono::Utc::now().timestamp()).max(0);
-                    expiry = Some(Box::pin(tokio::time::sleep(Duration::from_secs(left as u64))));
+                    let left = expires_at.saturating_sub(chrono::Utc::now().timestamp());
+                    let left = u64::try_from(left).unwrap_or(0);
+                    expiry = Some(Box::pin(tokio::time::sleep(Duration::from_secs(left))));
                 }
             }
             () = &mut init_deadline, if !acknowledged => {

@@ -137,7 +137,7 @@ const LOGIN: &str = "mutation($u: String!) { login(input: {username: $u, passwor
 #[tokio::test]
 async fn login_attempts_are_limited_per_account() {
     let app = TestApp::spawn_with(|s| {
-        s.login_quota_account = fupin_market::rate_limit::Quota::per_minute(3)
+        s.login_quota_account = fupin_market::rate_limit::Quota::per_minute(3);
     })
     .await;
     app.register("liu.yang", None).await;

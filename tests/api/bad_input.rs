@@ -656,8 +656,7 @@ async fn wildcards_in_text_filters_are_taken_literally() {
     let count = |body: &Value, field: &str| {
         body["data"][field]["nodes"]
             .as_array()
-            .map(Vec::len)
-            .unwrap_or_else(|| panic!("{field}: {body}"))
+            .map_or_else(|| panic!("{field}: {body}"), Vec::len)
     };
     for (query, field) in [
         (USERS, "users"),

@@ -595,8 +595,10 @@ async fn the_demo_worlds_declared_arrangements_are_confirmed_and_count() {
             .into_iter()
             .flatten()
             .find(|b| b["name"] == name)
-            .map(|b| b["id"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_else(|| panic!("{name}: {body}"))
+            .map_or_else(
+                || panic!("{name}: {body}"),
+                |b| b["id"].as_str().unwrap_or_default().to_owned(),
+            )
     };
     let counted = |progress: &Value| -> Vec<String> {
         let mut ids: Vec<String> = progress["countedBuyers"]

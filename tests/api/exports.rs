@@ -99,7 +99,7 @@ async fn the_ledger_exports_as_csv_and_xlsx_to_those_who_may_read_it() {
     let sheet = workbook.worksheet_range("消费扶贫台账").expect("the sheet");
     let rows: Vec<Vec<String>> = sheet
         .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0][0], "序号");
@@ -321,7 +321,7 @@ async fn grouped_exports_name_what_their_codes_and_ids_stand_for() {
     let sheet = workbook.worksheet_range("ledger").expect("sheet");
     let rows: Vec<Vec<String>> = sheet
         .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect();
     assert_eq!(
         rows[0],

@@ -457,7 +457,7 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
                     buyer(),
                     json!({ "orderId": id, "reason": "计划变更" }),
                 )
-                .await
+                .await;
             }
             1 => {
                 step("confirmOrder", producer(), json!({ "orderId": id })).await;
@@ -540,7 +540,10 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
             .as_str()
             .expect("total"),
     );
-    assert_eq!(reported.map(|m| m.fen()), Some(ledger_total));
+    assert_eq!(
+        reported.map(fupin_market::graphql::scalars::Money::fen),
+        Some(ledger_total)
+    );
     let sales = entries.iter().filter(|e| e.quantity > 0).count();
     assert_eq!(
         sales,

@@ -1,6 +1,15 @@
 //! Integration tests over HTTP, in one binary (each file under `tests/` would link its own).
 //! Run on SQLite by default; set `TEST_DATABASE_URL` (and `TEST_REDIS_URL`) for PostgreSQL/Redis.
 
+// Tests: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
 mod accounts;
 mod agreements;
 mod authorization;
