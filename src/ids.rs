@@ -29,7 +29,7 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 15] = [
+    pub const ALL: [NodeKind; 15] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,

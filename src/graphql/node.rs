@@ -8,7 +8,7 @@ use entity::{
     buyer, certification, order, organization, pairing, producer, product, purchase_drive,
     unsold_alert, user,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
 use uuid::Uuid;
 
 use crate::{
@@ -76,130 +76,13 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> Result<Vec<Option<Node>>>
     let sight = Sight::of(db, ctx.data_opt::<Viewer>()).await?;
     let decoded: Vec<Option<(NodeKind, String)>> =
         ids.iter().map(|id| ids::decode_key(id)).collect();
-    let keys = |kind: NodeKind| -> Vec<Uuid> {
-        let mut keys: Vec<Uuid> = decoded
-            .iter()
-            .flatten()
-            .filter(|(k, _)| *k == kind)
-            .filter_map(|(_, key)| Uuid::try_parse(key).ok())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys
-    };
-    let by_id = |rows: Vec<(Uuid, Node)>| rows.into_iter().collect::<HashMap<Uuid, Node>>();
     // Keyed by type name: `NodeKind` is not `Hash`.
     let mut found: HashMap<&'static str, HashMap<Uuid, Node>> = HashMap::new();
-    for kind in [
-        NodeKind::User,
-        NodeKind::Organization,
-        NodeKind::Pairing,
-        NodeKind::Producer,
-        NodeKind::Buyer,
-        NodeKind::Product,
-        NodeKind::Certification,
-        NodeKind::Order,
-        NodeKind::UnsoldAlert,
-        NodeKind::PurchaseDrive,
-    ] {
-        let keys = keys(kind);
-        if keys.is_empty() {
-            continue;
+    for kind in NodeKind::ALL {
+        let keys = keys_of(&decoded, kind);
+        if !keys.is_empty() {
+            found.insert(kind.name(), visible(db, &sight, kind, keys).await?);
         }
-        let rows: Vec<(Uuid, Node)> = match kind {
-            NodeKind::User => user::Entity::find()
-                .filter(user::Column::Id.is_in(keys))
-                .filter(sight.users())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, Node::User(User(u))))
-                .collect(),
-            NodeKind::Organization => organization::Entity::find()
-                .filter(organization::Column::Id.is_in(keys))
-                .filter(sight.organizations())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, Node::Organization(Organization(o))))
-                .collect(),
-            NodeKind::Pairing => pairing::Entity::find()
-                .filter(pairing::Column::Id.is_in(keys))
-                .filter(sight.public())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, Node::Pairing(Pairing(p))))
-                .collect(),
-            NodeKind::Producer => producer::Entity::find()
-                .filter(producer::Column::OrganizationId.is_in(keys))
-                .filter(sight.producers())
-                .find_also_related(organization::Entity)
-                .all(db)
-                .await?
-                .into_iter()
-                .filter_map(|(profile, org)| {
-                    org.map(|org| (org.id, Node::Producer(Producer(org, profile))))
-                })
-                .collect(),
-            NodeKind::Buyer => buyer::Entity::find()
-                .filter(buyer::Column::OrganizationId.is_in(keys))
-                .filter(sight.buyers())
-                .find_also_related(organization::Entity)
-                .all(db)
-                .await?
-                .into_iter()
-                .filter_map(|(profile, org)| {
-                    org.map(|org| (org.id, Node::Buyer(Buyer((org, profile)))))
-                })
-                .collect(),
-            NodeKind::Product => product::Entity::find()
-                .filter(product::Column::Id.is_in(keys))
-                .filter(sight.products())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, Node::Product(Product(p))))
-                .collect(),
-            NodeKind::Certification => certification::Entity::find()
-                .filter(certification::Column::Id.is_in(keys))
-                .filter(sight.certifications())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, Node::Certification(Certification(c))))
-                .collect(),
-            NodeKind::Order => order::Entity::find()
-                .filter(order::Column::Id.is_in(keys))
-                .filter(sight.orders())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, Node::Order(Order(o))))
-                .collect(),
-            NodeKind::UnsoldAlert => unsold_alert::Entity::find()
-                .filter(unsold_alert::Column::Id.is_in(keys))
-                .filter(sight.unsold_alerts())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert(a))))
-                .collect(),
-            NodeKind::PurchaseDrive => purchase_drive::Entity::find()
-                .filter(purchase_drive::Column::Id.is_in(keys))
-                .filter(sight.public())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive(d))))
-                .collect(),
-            NodeKind::Region
-            | NodeKind::OrderLine
-            | NodeKind::LedgerEntry
-            | NodeKind::Agreement
-            | NodeKind::UnitLink => Vec::new(),
-        };
-        found.insert(kind.name(), by_id(rows));
     }
     let loaders = loaders(ctx)?;
     let mut out = Vec::with_capacity(ids.len());
@@ -218,6 +101,144 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> Result<Vec<Option<Node>>>
         });
     }
     Ok(out)
+}
+
+/// The distinct UUID keys asked for of one kind.
+fn keys_of(decoded: &[Option<(NodeKind, String)>], kind: NodeKind) -> Vec<Uuid> {
+    let mut keys: Vec<Uuid> = decoded
+        .iter()
+        .flatten()
+        .filter(|(k, _)| *k == kind)
+        .filter_map(|(_, key)| Uuid::try_parse(key).ok())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The objects of one kind among `keys` that the viewer may see, by ID. Kinds that are not
+/// nodes by UUID (regions, or parts reached through their parent) find nothing here.
+async fn visible(
+    db: &DatabaseConnection,
+    sight: &Sight,
+    kind: NodeKind,
+    keys: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Node>> {
+    Ok(match kind {
+        NodeKind::User => rows::<user::Entity>(db, user::Column::Id, keys, sight.users())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, Node::User(User(u))))
+            .collect(),
+        NodeKind::Organization => {
+            rows::<organization::Entity>(db, organization::Column::Id, keys, sight.organizations())
+                .await?
+                .into_iter()
+                .map(|o| (o.id, Node::Organization(Organization(o))))
+                .collect()
+        }
+        NodeKind::Pairing => rows::<pairing::Entity>(db, pairing::Column::Id, keys, sight.public())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, Node::Pairing(Pairing(p))))
+            .collect(),
+        NodeKind::Producer => with_organization::<producer::Entity>(
+            db,
+            producer::Column::OrganizationId,
+            keys,
+            sight.producers(),
+        )
+        .await?
+        .into_iter()
+        .map(|(profile, org)| (org.id, Node::Producer(Producer(org, profile))))
+        .collect(),
+        NodeKind::Buyer => with_organization::<buyer::Entity>(
+            db,
+            buyer::Column::OrganizationId,
+            keys,
+            sight.buyers(),
+        )
+        .await?
+        .into_iter()
+        .map(|(profile, org)| (org.id, Node::Buyer(Buyer((org, profile)))))
+        .collect(),
+        NodeKind::Product => {
+            rows::<product::Entity>(db, product::Column::Id, keys, sight.products())
+                .await?
+                .into_iter()
+                .map(|p| (p.id, Node::Product(Product(p))))
+                .collect()
+        }
+        NodeKind::Certification => rows::<certification::Entity>(
+            db,
+            certification::Column::Id,
+            keys,
+            sight.certifications(),
+        )
+        .await?
+        .into_iter()
+        .map(|c| (c.id, Node::Certification(Certification(c))))
+        .collect(),
+        NodeKind::Order => rows::<order::Entity>(db, order::Column::Id, keys, sight.orders())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, Node::Order(Order(o))))
+            .collect(),
+        NodeKind::UnsoldAlert => {
+            rows::<unsold_alert::Entity>(db, unsold_alert::Column::Id, keys, sight.unsold_alerts())
+                .await?
+                .into_iter()
+                .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert(a))))
+                .collect()
+        }
+        NodeKind::PurchaseDrive => {
+            rows::<purchase_drive::Entity>(db, purchase_drive::Column::Id, keys, sight.public())
+                .await?
+                .into_iter()
+                .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive(d))))
+                .collect()
+        }
+        NodeKind::Region
+        | NodeKind::OrderLine
+        | NodeKind::LedgerEntry
+        | NodeKind::Agreement
+        | NodeKind::UnitLink => HashMap::new(),
+    })
+}
+
+/// The rows of `E` whose `column` is among `keys` and that meet the viewer's `sight`.
+async fn rows<E: EntityTrait>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    keys: Vec<Uuid>,
+    sight: Condition,
+) -> Result<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(column.is_in(keys))
+        .filter(sight)
+        .all(db)
+        .await?)
+}
+
+/// A registry profile (`E`, keyed by organisation) with its organisation, as [`rows`].
+async fn with_organization<E>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    keys: Vec<Uuid>,
+    sight: Condition,
+) -> Result<Vec<(E::Model, organization::Model)>>
+where
+    E: EntityTrait + Related<organization::Entity>,
+{
+    Ok(E::find()
+        .filter(column.is_in(keys))
+        .filter(sight)
+        .find_also_related(organization::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(profile, org)| Some((profile, org?)))
+        .collect())
 }
 
 impl Node {
