@@ -24,8 +24,9 @@ use async_graphql::{
     parser::{
         parse_query, parse_schema,
         types::{
-            BaseType, Directive, ExecutableDocument, Field, OperationDefinition, OperationType,
-            Selection, SelectionSet, TypeKind, TypeSystemDefinition,
+            BaseType, Directive, ExecutableDocument, Field, FieldDefinition, OperationDefinition,
+            OperationType, SchemaDefinition, Selection, SelectionSet, TypeKind,
+            TypeSystemDefinition,
         },
     },
 };
@@ -370,6 +371,87 @@ fn average(total: usize, count: usize) -> usize {
     total.div_ceil(count.max(1)).max(1)
 }
 
+/// Sizes of the schema, for what introspection's lists cost.
+#[derive(Default)]
+struct SchemaSizes {
+    types: usize,
+    with_fields: usize,
+    fields: usize,
+    args: usize,
+    inputs: usize,
+    input_fields: usize,
+    enums: usize,
+    enum_values: usize,
+    objects: usize,
+    implements: usize,
+    abstracts: usize,
+    members: usize,
+    directives: usize,
+    directive_args: usize,
+}
+
+impl SchemaSizes {
+    /// Counts one type; answers its fields when it has any (objects and interfaces).
+    fn count<'a>(&mut self, kind: &'a TypeKind) -> Option<&'a [Positioned<FieldDefinition>]> {
+        self.types += 1;
+        let fields = match kind {
+            TypeKind::Object(object) => {
+                self.objects += 1;
+                self.implements += object.implements.len();
+                self.members += object.implements.len();
+                &object.fields
+            }
+            TypeKind::Interface(interface) => {
+                self.abstracts += 1;
+                &interface.fields
+            }
+            TypeKind::Union(union) => {
+                self.abstracts += 1;
+                self.members += union.members.len();
+                return None;
+            }
+            TypeKind::Enum(enumeration) => {
+                self.enums += 1;
+                self.enum_values += enumeration.values.len();
+                return None;
+            }
+            TypeKind::InputObject(input) => {
+                self.inputs += 1;
+                self.input_fields += input.fields.len();
+                return None;
+            }
+            TypeKind::Scalar => return None,
+        };
+        self.with_fields += 1;
+        self.fields += fields.len();
+        self.args += fields.iter().map(|f| f.node.arguments.len()).sum::<usize>();
+        Some(fields)
+    }
+}
+
+/// A field's result type and how its cost multiplies: per ID asked for, per page, or once.
+fn field_shape(field: &FieldDefinition) -> (String, FieldShape) {
+    let (ty, _) = named(&field.ty.node.base);
+    let by_ids = field
+        .arguments
+        .iter()
+        .any(|a| a.node.name.node == "ids" && named(&a.node.ty.node.base).1);
+    let pricing = if by_ids {
+        Pricing::PerId
+    } else if ty.ends_with("Connection") {
+        Pricing::Page
+    } else {
+        Pricing::Once
+    };
+    (
+        field.name.node.to_string(),
+        FieldShape {
+            ty: ty.to_owned(),
+            pricing,
+        },
+    )
+}
+
 impl SchemaShape {
     /// Reads the SDL; an unreadable one gives a shape that knows no field (every field then
     /// costs one plus its selection).
@@ -383,112 +465,63 @@ impl SchemaShape {
         let Ok(document) = parse_schema(sdl) else {
             return shape;
         };
-        // Sizes of the schema, for what introspection lists cost.
-        let (mut types, mut with_fields, mut fields, mut args) = (0, 0, 0, 0);
-        let (mut inputs, mut input_fields, mut enums, mut enum_values) = (0, 0, 0, 0);
-        let (mut objects, mut implements, mut abstracts, mut members) = (0, 0, 0, 0);
-        let (mut directives, mut directive_args) = (0, 0);
+        let mut sizes = SchemaSizes::default();
         for definition in &document.definitions {
             match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = &schema.node;
-                    let roots = [
-                        (&mut shape.query, &schema.query),
-                        (&mut shape.mutation, &schema.mutation),
-                        (&mut shape.subscription, &schema.subscription),
-                    ];
-                    for (root, name) in roots {
-                        if let Some(name) = name {
-                            *root = name.node.to_string();
-                        }
-                    }
-                }
+                TypeSystemDefinition::Schema(schema) => shape.name_roots(&schema.node),
                 TypeSystemDefinition::Directive(directive) => {
-                    directives += 1;
-                    directive_args += directive.node.arguments.len();
+                    sizes.directives += 1;
+                    sizes.directive_args += directive.node.arguments.len();
                 }
                 TypeSystemDefinition::Type(ty) => {
-                    types += 1;
-                    let definitions = match &ty.node.kind {
-                        TypeKind::Object(object) => {
-                            objects += 1;
-                            implements += object.implements.len();
-                            members += object.implements.len();
-                            &object.fields
-                        }
-                        TypeKind::Interface(interface) => {
-                            abstracts += 1;
-                            &interface.fields
-                        }
-                        TypeKind::Union(union) => {
-                            abstracts += 1;
-                            members += union.members.len();
-                            continue;
-                        }
-                        TypeKind::Enum(enumeration) => {
-                            enums += 1;
-                            enum_values += enumeration.values.len();
-                            continue;
-                        }
-                        TypeKind::InputObject(input) => {
-                            inputs += 1;
-                            input_fields += input.fields.len();
-                            continue;
-                        }
-                        TypeKind::Scalar => continue,
-                    };
-                    with_fields += 1;
-                    let mut shapes = HashMap::new();
-                    for field in definitions {
-                        let field = &field.node;
-                        fields += 1;
-                        args += field.arguments.len();
-                        let (ty, _) = named(&field.ty.node.base);
-                        let by_ids = field
-                            .arguments
-                            .iter()
-                            .any(|a| a.node.name.node == "ids" && named(&a.node.ty.node.base).1);
-                        let pricing = if by_ids {
-                            Pricing::PerId
-                        } else if ty.ends_with("Connection") {
-                            Pricing::Page
-                        } else {
-                            Pricing::Once
-                        };
-                        shapes.insert(
-                            field.name.node.to_string(),
-                            FieldShape {
-                                ty: ty.to_owned(),
-                                pricing,
-                            },
-                        );
+                    if let Some(fields) = sizes.count(&ty.node.kind) {
+                        let shapes = fields.iter().map(|f| field_shape(&f.node)).collect();
+                        shape.types.insert(ty.node.name.node.to_string(), shapes);
                     }
-                    shape.types.insert(ty.node.name.node.to_string(), shapes);
                 }
             }
         }
-        // Introspection's own types, and the built-in scalars and directives the SDL omits.
+        shape.add_introspection(&sizes);
+        shape
+    }
+
+    fn name_roots(&mut self, schema: &SchemaDefinition) {
+        let roots = [
+            (&mut self.query, &schema.query),
+            (&mut self.mutation, &schema.mutation),
+            (&mut self.subscription, &schema.subscription),
+        ];
+        for (root, name) in roots {
+            if let Some(name) = name {
+                *root = name.node.to_string();
+            }
+        }
+    }
+
+    /// Introspection's own types, and the built-in scalars and directives the SDL omits.
+    fn add_introspection(&mut self, sizes: &SchemaSizes) {
         let each = |total, count| Pricing::Times(average(total, count));
+        let s = sizes;
         #[rustfmt::skip]
         let introspection = [
-            ("__Schema", "types", "__Type", Pricing::Times(types + 13)),
+            ("__Schema", "types", "__Type", Pricing::Times(s.types + 13)),
             ("__Schema", "queryType", "__Type", Pricing::Once),
             ("__Schema", "mutationType", "__Type", Pricing::Once),
             ("__Schema", "subscriptionType", "__Type", Pricing::Once),
-            ("__Schema", "directives", "__Directive", Pricing::Times(directives + 5)),
-            ("__Type", "fields", "__Field", each(fields, with_fields)),
-            ("__Type", "interfaces", "__Type", each(implements, objects)),
-            ("__Type", "possibleTypes", "__Type", each(members, abstracts)),
-            ("__Type", "enumValues", "__EnumValue", each(enum_values, enums)),
-            ("__Type", "inputFields", "__InputValue", each(input_fields, inputs)),
+            ("__Schema", "directives", "__Directive", Pricing::Times(s.directives + 5)),
+            ("__Type", "fields", "__Field", each(s.fields, s.with_fields)),
+            ("__Type", "interfaces", "__Type", each(s.implements, s.objects)),
+            ("__Type", "possibleTypes", "__Type", each(s.members, s.abstracts)),
+            ("__Type", "enumValues", "__EnumValue", each(s.enum_values, s.enums)),
+            ("__Type", "inputFields", "__InputValue", each(s.input_fields, s.inputs)),
             ("__Type", "ofType", "__Type", Pricing::Once),
-            ("__Field", "args", "__InputValue", each(args, fields)),
+            ("__Field", "args", "__InputValue", each(s.args, s.fields)),
             ("__Field", "type", "__Type", Pricing::Once),
             ("__InputValue", "type", "__Type", Pricing::Once),
-            ("__Directive", "args", "__InputValue", each(directive_args, directives)),
+            ("__Directive", "args", "__InputValue", each(s.directive_args, s.directives)),
         ];
         for (parent, field, ty, pricing) in introspection {
-            shape.field_map(parent).insert(
+            self.field_map(parent).insert(
                 field.into(),
                 FieldShape {
                     ty: ty.into(),
@@ -496,9 +529,9 @@ impl SchemaShape {
                 },
             );
         }
-        let query = shape.query.clone();
+        let query = self.query.clone();
         for (field, ty) in [("__schema", "__Schema"), ("__type", "__Type")] {
-            shape.field_map(&query).insert(
+            self.field_map(&query).insert(
                 field.into(),
                 FieldShape {
                     ty: ty.into(),
@@ -506,7 +539,6 @@ impl SchemaShape {
                 },
             );
         }
-        shape
     }
 
     fn field_map(&mut self, ty: &str) -> &mut HashMap<String, FieldShape> {
