@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use super::{
     Options, Report, execute, insert_all,
-    scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, weighted},
+    scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, Scale, weighted},
 };
 use crate::{
     ledger::entries::{Rollups, hash_of},
@@ -95,6 +95,15 @@ struct Builder {
 }
 
 impl Builder {
+    fn new(seed: u64) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            ids: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
+            report: Report::default(),
+            certificates: 0,
+        }
+    }
+
     /// A UUIDv7 for a row created at `at`, as the server makes them, from the seeded stream.
     fn id_at(&mut self, at: DateTime<Utc>) -> Uuid {
         let random: [u8; 10] = self.ids.random();
@@ -114,59 +123,96 @@ pub async fn build(
     password_hash: String,
 ) -> anyhow::Result<Report> {
     let scale = options.scale;
-    let mut b = Builder {
-        rng: StdRng::seed_from_u64(options.seed),
-        ids: StdRng::seed_from_u64(options.seed ^ 0x9e37_79b9_7f4a_7c15),
-        report: Report::default(),
-        certificates: 0,
-    };
+    let mut b = Builder::new(options.seed);
     let created = as_of() - Duration::days(700);
+    let (counties, villages) = places(conn, &mut b, &scale).await?;
+    b.report.counties = counties.len();
+    b.report.villages = villages.len();
+    record_statuses(conn, &mut b, &counties, &villages, created).await?;
+    pair_with_helpers(conn, &mut b, &counties, created).await?;
+    let admin = staff(conn, &mut b, &counties, &password_hash, created).await?;
+    let mut accounts = Accounts {
+        password_hash: &password_hash,
+        created,
+        users: Vec::new(),
+        memberships: Vec::new(),
+    };
+    let places = Places {
+        counties: &counties,
+        villages: &villages,
+    };
+    let (producers, products) =
+        producers(conn, &mut b, &scale, places, admin, &mut accounts).await?;
+    let buyers = buyers(
+        conn,
+        &mut b,
+        &scale,
+        places,
+        (&producers, &products),
+        admin,
+        &mut accounts,
+    )
+    .await?;
+    b.report.users += accounts.users.len();
+    insert_all(conn, accounts.users).await?;
+    insert_all(conn, accounts.memberships).await?;
 
-    // Places: poor counties with enough villages, outside the helping provinces.
-    let counts = conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT SUBSTR(code, 1, 6) AS county, COUNT(*) AS villages FROM regions \
-             WHERE level = 'VILLAGE' GROUP BY SUBSTR(code, 1, 6) ORDER BY 1",
-        ))
-        .await?;
-    let mut candidates = Vec::new();
-    for row in counts {
-        let code: String = row.try_get("", "county")?;
-        let villages: i64 = row.try_get("", "villages")?;
-        if villages as usize >= scale.villages_per_county && !HELPER_PROVINCES.contains(&&code[..2])
-        {
-            candidates.push(code);
-        }
-    }
-    if candidates.len() < scale.counties {
-        bail!(
-            "the division tree has {} counties with {} villages outside the helping provinces; \
-             this scale needs {} (import the full tree with --divisions)",
-            candidates.len(),
-            scale.villages_per_county,
-            scale.counties
-        );
-    }
-    candidates.shuffle(&mut b.rng);
-    candidates.truncate(scale.counties);
-    candidates.sort();
-    let helper_cities: Vec<String> = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::City))
-        .filter(
-            region::Column::Code.is_in(
-                HELPER_PROVINCES
-                    .iter()
-                    .flat_map(|p| (1..=99).map(move |c| format!("{p}{c:02}"))),
-            ),
-        )
-        .order_by_asc(region::Column::Code)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.code)
-        .collect();
+    let world = World {
+        counties: &counties,
+        villages: &villages,
+        producers: &producers,
+        products: &products,
+        buyers: &buyers,
+    };
+    write_orders(conn, &mut b, &world, scale.orders, scale.max_lines).await?;
+    execute(
+        conn,
+        // A join, not a correlated subquery: the planner has no statistics yet inside this
+        // transaction, and the per-product subquery took 85 s at the small scale.
+        "UPDATE products SET last_ordered_at = latest.at FROM (SELECT l.product_id, \
+         MAX(o.placed_at) AS at FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         GROUP BY l.product_id) AS latest WHERE latest.product_id = products.id",
+    )
+    .await?;
+    Ok(b.report)
+}
 
+#[derive(Clone, Copy)]
+struct Places<'a> {
+    counties: &'a [County],
+    villages: &'a [Village],
+}
+
+/// Producers' and buyers' accounts, written once their organisations exist.
+struct Accounts<'a> {
+    password_hash: &'a str,
+    created: DateTime<Utc>,
+    users: Vec<user::ActiveModel>,
+    memberships: Vec<membership::ActiveModel>,
+}
+
+impl Accounts<'_> {
+    fn add(&mut self, user: Uuid, org: Uuid, username: String, display_name: String) {
+        self.users.push(user_row(
+            user,
+            username,
+            display_name,
+            self.password_hash,
+            self.created,
+        ));
+        self.memberships.push(member_row(user, org, self.created));
+    }
+}
+
+/// Places: poor counties with enough villages, outside the helping provinces, each with a
+/// sample of its villages and an eastern city that may help it.
+async fn places(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    scale: &Scale,
+) -> anyhow::Result<(Vec<County>, Vec<Village>)> {
+    let candidates = poor_counties(conn, b, scale).await?;
+    let helper_cities = helper_cities(conn).await?;
     let mut counties = Vec::new();
     let mut villages = Vec::new();
     for code in candidates {
@@ -213,13 +259,75 @@ pub async fn build(
             helper_city,
         });
     }
-    b.report.counties = counties.len();
-    b.report.villages = villages.len();
-    record_statuses(conn, &mut b, &counties, &villages, created).await?;
+    Ok((counties, villages))
+}
 
-    // Pairings: each county helped by its eastern city since 2016.
+/// The scale's number of counties, drawn from those with enough villages outside the helping
+/// provinces.
+async fn poor_counties(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    scale: &Scale,
+) -> anyhow::Result<Vec<String>> {
+    let counts = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT SUBSTR(code, 1, 6) AS county, COUNT(*) AS villages FROM regions \
+             WHERE level = 'VILLAGE' GROUP BY SUBSTR(code, 1, 6) ORDER BY 1",
+        ))
+        .await?;
+    let mut candidates = Vec::new();
+    for row in counts {
+        let code: String = row.try_get("", "county")?;
+        let villages: i64 = row.try_get("", "villages")?;
+        if villages as usize >= scale.villages_per_county && !HELPER_PROVINCES.contains(&&code[..2])
+        {
+            candidates.push(code);
+        }
+    }
+    if candidates.len() < scale.counties {
+        bail!(
+            "the division tree has {} counties with {} villages outside the helping provinces; \
+             this scale needs {} (import the full tree with --divisions)",
+            candidates.len(),
+            scale.villages_per_county,
+            scale.counties
+        );
+    }
+    candidates.shuffle(&mut b.rng);
+    candidates.truncate(scale.counties);
+    candidates.sort();
+    Ok(candidates)
+}
+
+/// The cities of the helping provinces.
+async fn helper_cities(conn: &impl ConnectionTrait) -> anyhow::Result<Vec<String>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Level.eq(RegionLevel::City))
+        .filter(
+            region::Column::Code.is_in(
+                HELPER_PROVINCES
+                    .iter()
+                    .flat_map(|p| (1..=99).map(move |c| format!("{p}{c:02}"))),
+            ),
+        )
+        .order_by_asc(region::Column::Code)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.code)
+        .collect())
+}
+
+/// Pairings: each county helped by its eastern city since 2016.
+async fn pair_with_helpers(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    counties: &[County],
+    created: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let mut pairings = Vec::new();
-    for county in &counties {
+    for county in counties {
         if let Some(city) = &county.helper_city {
             pairings.push(pairing::ActiveModel {
                 id: Set(b.id_at(created)),
@@ -234,9 +342,17 @@ pub async fn build(
             });
         }
     }
-    insert_all(conn, pairings).await?;
+    insert_all(conn, pairings).await
+}
 
-    // Staff: one admin, one officer per county.
+/// Staff: one admin, one officer per county. Answers the admin.
+async fn staff(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    counties: &[County],
+    password_hash: &str,
+    created: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
     let mut users = Vec::new();
     let mut grants = Vec::new();
     let admin = b.id_at(created);
@@ -244,7 +360,7 @@ pub async fn build(
         admin,
         "bench-admin".into(),
         "平台管理员".into(),
-        &password_hash,
+        password_hash,
         created,
     ));
     grants.push(grant_row(
@@ -254,13 +370,13 @@ pub async fn build(
         String::new(),
         created,
     ));
-    for county in &counties {
+    for county in counties {
         let officer = b.id_at(created);
         users.push(user_row(
             officer,
             format!("bench-officer-{}", county.code),
             format!("{}扶贫办", county.short_name),
-            &password_hash,
+            password_hash,
             created,
         ));
         grants.push(grant_row(
@@ -272,22 +388,48 @@ pub async fn build(
         ));
     }
     b.report.users += users.len();
-    insert_all(conn, std::mem::take(&mut users)).await?;
+    insert_all(conn, users).await?;
     insert_all(conn, grants).await?;
+    Ok(admin)
+}
 
-    // Producers, their products, price histories and certifications.
+/// Products with their price histories and certifications, as drawn.
+#[derive(Default)]
+struct Catalogue {
+    products: Vec<product::Model>,
+    price_changes: Vec<price_change::ActiveModel>,
+    certifications: Vec<certification::ActiveModel>,
+}
+
+/// A producer as its products need it.
+struct Seller<'a> {
+    org: Uuid,
+    user: Uuid,
+    verified: bool,
+    suspended: bool,
+    county: &'a County,
+    village: &'a Village,
+}
+
+/// Producers, their products, price histories and certifications.
+async fn producers(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    scale: &Scale,
+    places: Places<'_>,
+    admin: Uuid,
+    accounts: &mut Accounts<'_>,
+) -> anyhow::Result<(Vec<Producer>, Vec<product::Model>)> {
+    let created = accounts.created;
     let mut producers = Vec::new();
-    let mut products: Vec<product::Model> = Vec::new();
+    let mut catalogue = Catalogue::default();
     let mut organizations = Vec::new();
     let mut producer_rows = Vec::new();
-    let mut memberships = Vec::new();
-    let mut certifications = Vec::new();
-    let mut price_changes = Vec::new();
     let category_weights: Vec<u32> = CATEGORIES.iter().map(|c| c.weight).collect();
     let kind_weights: Vec<u32> = PRODUCER_KINDS.iter().map(|k| k.1).collect();
     for i in 0..scale.producers {
-        let village = b.rng.random_range(0..villages.len());
-        let county = &counties[villages[village].county];
+        let village = b.rng.random_range(0..places.villages.len());
+        let county = &places.counties[places.villages[village].county];
         let kind = PRODUCER_KINDS[weighted(&mut b.rng, &kind_weights)].0;
         let org = b.id_at(created);
         let user = b.id_at(created);
@@ -295,167 +437,46 @@ pub async fn build(
         let suspended = verified && b.rng.random_bool(0.01);
         let households = b.rng.random_range(0..200);
         let name = format!("{}{}{:05}", county.short_name, kind_label(kind), i);
+        let village_code = places.villages[village].code.clone();
         organizations.push(organization::ActiveModel {
             id: Set(org),
             kind: Set(OrganizationKind::Producer),
             name: Set(name.clone()),
-            region_code: Set(Some(villages[village].code.clone())),
+            region_code: Set(Some(village_code.clone())),
             created_by: Set(Some(admin)),
             created_at: Set(created),
         });
-        producer_rows.push(producer::ActiveModel {
-            organization_id: Set(org),
-            kind: Set(kind),
-            region_code: Set(villages[village].code.clone()),
-            licence_no: Set(Some(format!(
-                "92{:016}",
-                b.rng.random_range(0..10_000_000_000_000_000u64)
-            ))),
-            contact_name: Set(format!("联系人{i:05}")),
-            contact_phone: Set(format!(
-                "1{:010}",
-                b.rng.random_range(3_000_000_000u64..9_999_999_999)
-            )),
-            linkage_modes: Set(LinkageMode::format_list(&[
-                LinkageMode::Wage,
-                LinkageMode::BusinessIncome,
-            ])),
-            poor_households_linked: Set(households),
-            profit_share_percent: Set(b.rng.random_range(0..30)),
-            verification_status: Set(if verified {
-                VerificationStatus::Verified
-            } else {
-                VerificationStatus::Pending
-            }),
-            verified_by: Set(verified.then_some(admin)),
-            verified_at: Set(verified.then_some(created)),
-            credit_status: Set(if suspended {
-                CreditStatus::Suspended
-            } else {
-                CreditStatus::Good
-            }),
-            credit_reason: Set(suspended.then(|| "质量抽检不合格".to_owned())),
-            created_at: Set(created),
-            updated_at: Set(created),
-        });
-        users.push(user_row(
-            user,
-            format!("bench-p{i:05}"),
-            format!("{name}管理员"),
-            &password_hash,
+        producer_rows.push(producer_row(
+            b,
+            i,
+            org,
+            kind,
+            village_code,
+            households,
+            (verified, suspended),
+            admin,
             created,
         ));
-        memberships.push(member_row(user, org, created));
+        accounts.add(user, org, format!("bench-p{i:05}"), format!("{name}管理员"));
         let main_category = weighted(&mut b.rng, &category_weights);
-        let rank = county.status.rank().min(villages[village].status.rank());
-        let mut own = Vec::new();
-        for _ in 0..scale.products_per_producer {
-            let category = if b.rng.random_bool(0.7) {
-                main_category
-            } else {
-                weighted(&mut b.rng, &category_weights)
-            };
-            let kind = &CATEGORIES[category];
-            let (item, spec, unit) = *kind
-                .items
-                .choose(&mut b.rng)
-                .unwrap_or(&("产品", "1份", "份"));
-            let listed_at = created + Duration::days(b.rng.random_range(0..300));
-            let id = b.id_at(listed_at);
-            // A price history of one to four prices, the last one current.
-            let mut price = b.rng.random_range(kind.price_fen.0..=kind.price_fen.1) / 10 * 10;
-            let changes = b.rng.random_range(1..=4);
-            for c in 0..changes {
-                if c > 0 {
-                    price = (price * b.rng.random_range(90..=112) / 100).max(10) / 10 * 10;
-                }
-                let at = listed_at + Duration::days(c * 60);
-                price_changes.push(price_change::ActiveModel {
-                    id: Set(b.id_at(at)),
-                    product_id: Set(id),
-                    price_fen: Set(price),
-                    changed_by: Set(Some(user)),
-                    changed_at: Set(at),
-                });
-            }
-            // Certification: most products certified by their county for two years.
-            let roll = b.rng.random_range(0..100);
-            let (certified_from, certified_until) = if roll < 65 && verified {
-                let from = day(2025, 1, 1) + Days::new(b.rng.random_range(0..540));
-                let until = from + Days::new(729);
-                let decided = Utc.from_utc_datetime(&from.and_hms_opt(9, 0, 0).unwrap_or_default());
-                certifications.push(cert_row(
-                    &mut b,
-                    id,
-                    org,
-                    user,
-                    &county.code,
-                    CertificationState::Approved,
-                    Some((from, until)),
-                    decided,
-                ));
-                (Some(from), Some(until))
-            } else {
-                if roll < 80 {
-                    let state = if roll < 75 {
-                        CertificationState::Submitted
-                    } else {
-                        CertificationState::Rejected
-                    };
-                    certifications.push(cert_row(
-                        &mut b,
-                        id,
-                        org,
-                        user,
-                        &county.code,
-                        state,
-                        None,
-                        listed_at,
-                    ));
-                }
-                (None, None)
-            };
-            let published = verified && !suspended && b.rng.random_bool(0.95);
-            let marks: Vec<QualityMark> = [
-                QualityMark::GreenFood,
-                QualityMark::Organic,
-                QualityMark::GeographicalIndication,
-                QualityMark::RegionalBrand,
-            ]
-            .into_iter()
-            .filter(|_| b.rng.random_bool(0.15))
-            .collect();
-            own.push(products.len());
-            products.push(product::Model {
-                id,
-                producer_org_id: org,
-                name: format!("{}{}", county.short_name, item),
-                category: kind.category,
-                spec: spec.to_owned(),
-                unit: unit.to_owned(),
-                price_fen: price,
-                min_order_quantity: 1,
-                stock: b.rng.random_range(200..5_000),
-                origin_statement: format!("产自{}{}", county.short_name, villages[village].code),
-                images: "[]".into(),
-                quality_marks: QualityMark::mask(&marks),
-                trace_code: None,
-                status: if published {
-                    ProductStatus::Published
+        let seller = Seller {
+            org,
+            user,
+            verified,
+            suspended,
+            county,
+            village: &places.villages[village],
+        };
+        let own = (0..scale.products_per_producer)
+            .map(|_| {
+                let category = if b.rng.random_bool(0.7) {
+                    main_category
                 } else {
-                    ProductStatus::Draft
-                },
-                region_code: villages[village].code.clone(),
-                poverty_rank: rank,
-                listed: published,
-                price_flag_median_fen: None,
-                certified_from,
-                certified_until,
-                last_ordered_at: None,
-                created_at: listed_at,
-                updated_at: listed_at,
-            });
-        }
+                    weighted(&mut b.rng, &category_weights)
+                };
+                draw_product(b, &mut catalogue, &seller, category, created)
+            })
+            .collect();
         producers.push(Producer {
             org,
             user,
@@ -465,27 +486,231 @@ pub async fn build(
         });
     }
     b.report.producers = producers.len();
-    b.report.products = products.len();
-    b.report.certifications = certifications.len();
-    b.report.price_changes = price_changes.len();
+    b.report.products = catalogue.products.len();
+    b.report.certifications = catalogue.certifications.len();
+    b.report.price_changes = catalogue.price_changes.len();
     insert_all(conn, organizations).await?;
     insert_all(conn, producer_rows).await?;
     insert_all(
         conn,
-        products
+        catalogue
+            .products
             .iter()
             .map(|p| p.clone().into_active_model())
             .collect::<Vec<product::ActiveModel>>(),
     )
     .await?;
-    insert_all(conn, price_changes).await?;
-    insert_all(conn, certifications).await?;
+    insert_all(conn, catalogue.price_changes).await?;
+    insert_all(conn, catalogue.certifications).await?;
+    Ok((producers, catalogue.products))
+}
 
-    // Buyers: most in the helping cities, the rest local units of the poor counties.
+/// A producer's registry entry: verified (most), suspended (a few of those), with a licence,
+/// a contact and its benefit linkage.
+#[allow(clippy::too_many_arguments)]
+fn producer_row(
+    b: &mut Builder,
+    i: usize,
+    org: Uuid,
+    kind: producer::ProducerKind,
+    village_code: String,
+    households: i32,
+    (verified, suspended): (bool, bool),
+    admin: Uuid,
+    created: DateTime<Utc>,
+) -> producer::ActiveModel {
+    producer::ActiveModel {
+        organization_id: Set(org),
+        kind: Set(kind),
+        region_code: Set(village_code),
+        licence_no: Set(Some(format!(
+            "92{:016}",
+            b.rng.random_range(0..10_000_000_000_000_000u64)
+        ))),
+        contact_name: Set(format!("联系人{i:05}")),
+        contact_phone: Set(format!(
+            "1{:010}",
+            b.rng.random_range(3_000_000_000u64..9_999_999_999)
+        )),
+        linkage_modes: Set(LinkageMode::format_list(&[
+            LinkageMode::Wage,
+            LinkageMode::BusinessIncome,
+        ])),
+        poor_households_linked: Set(households),
+        profit_share_percent: Set(b.rng.random_range(0..30)),
+        verification_status: Set(if verified {
+            VerificationStatus::Verified
+        } else {
+            VerificationStatus::Pending
+        }),
+        verified_by: Set(verified.then_some(admin)),
+        verified_at: Set(verified.then_some(created)),
+        credit_status: Set(if suspended {
+            CreditStatus::Suspended
+        } else {
+            CreditStatus::Good
+        }),
+        credit_reason: Set(suspended.then(|| "质量抽检不合格".to_owned())),
+        created_at: Set(created),
+        updated_at: Set(created),
+    }
+}
+
+/// One product of `seller` in `category`, with its price history and certification; answers its
+/// index in the catalogue.
+fn draw_product(
+    b: &mut Builder,
+    catalogue: &mut Catalogue,
+    seller: &Seller<'_>,
+    category: usize,
+    created: DateTime<Utc>,
+) -> usize {
+    let kind = &CATEGORIES[category];
+    let (item, spec, unit) = *kind
+        .items
+        .choose(&mut b.rng)
+        .unwrap_or(&("产品", "1份", "份"));
+    let listed_at = created + Duration::days(b.rng.random_range(0..300));
+    let id = b.id_at(listed_at);
+    let price = price_history(b, catalogue, id, seller.user, kind.price_fen, listed_at);
+    let (certified_from, certified_until) = certify(b, catalogue, id, seller, listed_at);
+    let published = seller.verified && !seller.suspended && b.rng.random_bool(0.95);
+    let marks: Vec<QualityMark> = [
+        QualityMark::GreenFood,
+        QualityMark::Organic,
+        QualityMark::GeographicalIndication,
+        QualityMark::RegionalBrand,
+    ]
+    .into_iter()
+    .filter(|_| b.rng.random_bool(0.15))
+    .collect();
+    let (county, village) = (seller.county, seller.village);
+    catalogue.products.push(product::Model {
+        id,
+        producer_org_id: seller.org,
+        name: format!("{}{}", county.short_name, item),
+        category: kind.category,
+        spec: spec.to_owned(),
+        unit: unit.to_owned(),
+        price_fen: price,
+        min_order_quantity: 1,
+        stock: b.rng.random_range(200..5_000),
+        origin_statement: format!("产自{}{}", county.short_name, village.code),
+        images: "[]".into(),
+        quality_marks: QualityMark::mask(&marks),
+        trace_code: None,
+        status: if published {
+            ProductStatus::Published
+        } else {
+            ProductStatus::Draft
+        },
+        region_code: village.code.clone(),
+        poverty_rank: county.status.rank().min(village.status.rank()),
+        listed: published,
+        price_flag_median_fen: None,
+        certified_from,
+        certified_until,
+        last_ordered_at: None,
+        created_at: listed_at,
+        updated_at: listed_at,
+    });
+    catalogue.products.len() - 1
+}
+
+/// A price history of one to four prices from the category's range; answers the last, current
+/// one.
+fn price_history(
+    b: &mut Builder,
+    catalogue: &mut Catalogue,
+    product: Uuid,
+    changed_by: Uuid,
+    (low, high): (i64, i64),
+    listed_at: DateTime<Utc>,
+) -> i64 {
+    let mut price = b.rng.random_range(low..=high) / 10 * 10;
+    let changes = b.rng.random_range(1..=4);
+    for c in 0..changes {
+        if c > 0 {
+            price = (price * b.rng.random_range(90..=112) / 100).max(10) / 10 * 10;
+        }
+        let at = listed_at + Duration::days(c * 60);
+        catalogue.price_changes.push(price_change::ActiveModel {
+            id: Set(b.id_at(at)),
+            product_id: Set(product),
+            price_fen: Set(price),
+            changed_by: Set(Some(changed_by)),
+            changed_at: Set(at),
+        });
+    }
+    price
+}
+
+/// Certification: most products of verified producers certified by their county for two
+/// years, some applications pending or rejected. Answers the validity.
+fn certify(
+    b: &mut Builder,
+    catalogue: &mut Catalogue,
+    product: Uuid,
+    seller: &Seller<'_>,
+    listed_at: DateTime<Utc>,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let roll = b.rng.random_range(0..100);
+    let county = seller.county.code.as_str();
+    if roll < 65 && seller.verified {
+        let from = day(2025, 1, 1) + Days::new(b.rng.random_range(0..540));
+        let until = from + Days::new(729);
+        let decided = Utc.from_utc_datetime(&from.and_hms_opt(9, 0, 0).unwrap_or_default());
+        let row = cert_row(
+            b,
+            product,
+            seller.org,
+            seller.user,
+            county,
+            CertificationState::Approved,
+            Some((from, until)),
+            decided,
+        );
+        catalogue.certifications.push(row);
+        return (Some(from), Some(until));
+    }
+    if roll < 80 {
+        let state = if roll < 75 {
+            CertificationState::Submitted
+        } else {
+            CertificationState::Rejected
+        };
+        let row = cert_row(
+            b,
+            product,
+            seller.org,
+            seller.user,
+            county,
+            state,
+            None,
+            listed_at,
+        );
+        catalogue.certifications.push(row);
+    }
+    (None, None)
+}
+
+/// Buyers: most in the helping cities, the rest local units of the poor counties, each with
+/// favourite producers (mostly from the counties its city helps).
+async fn buyers(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    scale: &Scale,
+    places: Places<'_>,
+    (producers, products): (&[Producer], &[product::Model]),
+    admin: Uuid,
+    accounts: &mut Accounts<'_>,
+) -> anyhow::Result<Vec<Buyer>> {
+    let created = accounts.created;
+    let counties = places.counties;
     let mut by_county: Vec<Vec<usize>> = vec![Vec::new(); counties.len()];
     for (i, p) in producers.iter().enumerate() {
         if p.products.iter().any(|&x| products[x].listed) {
-            by_county[villages[p.village].county].push(i);
+            by_county[places.villages[p.village].county].push(i);
         }
     }
     let sellers: Vec<usize> = by_county.iter().flatten().copied().collect();
@@ -511,17 +736,7 @@ pub async fn build(
             })
             .flat_map(|(i, _)| by_county[i].iter().copied())
             .collect();
-        let mut favourites = Vec::new();
-        for _ in 0..12 {
-            let from = if !helped.is_empty() && b.rng.random_bool(0.7) {
-                &helped
-            } else {
-                &sellers
-            };
-            if let Some(&p) = from.choose(&mut b.rng) {
-                favourites.push(p);
-            }
-        }
+        let favourites = favourites(b, &helped, &sellers);
         let org = b.id_at(created);
         let user = b.id_at(created);
         let name = format!("{region_code}{label}{j:04}");
@@ -546,14 +761,7 @@ pub async fn build(
             created_at: Set(created),
             updated_at: Set(created),
         });
-        users.push(user_row(
-            user,
-            format!("bench-b{j:04}"),
-            format!("{name}采购员"),
-            &password_hash,
-            created,
-        ));
-        memberships.push(member_row(user, org, created));
+        accounts.add(user, org, format!("bench-b{j:04}"), format!("{name}采购员"));
         buyers.push(Buyer {
             org,
             user,
@@ -563,30 +771,25 @@ pub async fn build(
         });
     }
     b.report.buyers = buyers.len();
-    b.report.users += users.len();
     insert_all(conn, organizations).await?;
     insert_all(conn, buyer_rows).await?;
-    insert_all(conn, users).await?;
-    insert_all(conn, memberships).await?;
+    Ok(buyers)
+}
 
-    let world = World {
-        counties: &counties,
-        villages: &villages,
-        producers: &producers,
-        products: &products,
-        buyers: &buyers,
-    };
-    write_orders(conn, &mut b, &world, scale.orders, scale.max_lines).await?;
-    execute(
-        conn,
-        // A join, not a correlated subquery: the planner has no statistics yet inside this
-        // transaction, and the per-product subquery took 85 s at the small scale.
-        "UPDATE products SET last_ordered_at = latest.at FROM (SELECT l.product_id, \
-         MAX(o.placed_at) AS at FROM order_lines l JOIN orders o ON o.id = l.order_id \
-         GROUP BY l.product_id) AS latest WHERE latest.product_id = products.id",
-    )
-    .await?;
-    Ok(b.report)
+/// Twelve producers a buyer orders from, mostly from the counties it helps.
+fn favourites(b: &mut Builder, helped: &[usize], sellers: &[usize]) -> Vec<usize> {
+    let mut favourites = Vec::new();
+    for _ in 0..12 {
+        let from = if !helped.is_empty() && b.rng.random_bool(0.7) {
+            helped
+        } else {
+            sellers
+        };
+        if let Some(&p) = from.choose(&mut b.rng) {
+            favourites.push(p);
+        }
+    }
+    favourites
 }
 
 struct World<'a> {
