@@ -994,179 +994,30 @@ async fn write_orders(
         .map(|_| b.rng.random_range(0..365 * 86_400 - 1))
         .collect();
     placed.sort_unstable();
-    let mut pending: BTreeMap<(DateTime<Utc>, u64), ledger_entry::Model> = BTreeMap::new();
     let mut chain = Chain {
         seq: 0,
         last_hash: GENESIS.to_owned(),
         entries: Vec::new(),
     };
     let mut rollups = Rollups::default();
-    let (mut orders, mut lines, mut events) = (Vec::new(), Vec::new(), Vec::new());
-    let mut serial = 0u64;
+    let mut batch = Batch::default();
     for (n, offset) in placed.into_iter().enumerate() {
         let at = start + Duration::seconds(offset);
         // Everything received before this order was placed is final: chain it.
-        let settled: Vec<_> = pending.range(..(at, 0)).map(|(k, _)| *k).collect();
+        let settled: Vec<_> = batch.pending.range(..(at, 0)).map(|(k, _)| *k).collect();
         for key in settled {
-            if let Some(entry) = pending.remove(&key) {
+            if let Some(entry) = batch.pending.remove(&key) {
                 chain.append(entry, &mut rollups);
             }
         }
-        // Busy buyers order more: the first buyers are drawn more often.
-        let u: f64 = b.rng.random();
-        let buyer =
-            &world.buyers[((u * u) * world.buyers.len() as f64) as usize % world.buyers.len()];
-        let Some(&seller) = buyer.favourites.choose(&mut b.rng) else {
-            continue;
-        };
-        let producer = &world.producers[seller];
-        let mut offer: Vec<usize> = producer
-            .products
-            .iter()
-            .copied()
-            .filter(|&p| world.products[p].listed)
-            .collect();
-        offer.shuffle(&mut b.rng);
-        offer.truncate(b.rng.random_range(1..=max_lines));
-        if offer.is_empty() {
-            continue;
-        }
-        let order_id = b.id_at(at);
-        let age_days = (end - at).num_days();
-        let confirmed_at = at + Duration::hours(b.rng.random_range(1..24));
-        let shipped_at = confirmed_at + Duration::hours(b.rng.random_range(12..48));
-        let received_at = shipped_at + Duration::hours(b.rng.random_range(24..96));
-        let status = if b.rng.random_bool(0.04) {
-            OrderStatus::Cancelled
-        } else if received_at < end {
-            if age_days > 45 && b.rng.random_bool(0.6) {
-                OrderStatus::Settled
-            } else {
-                OrderStatus::Received
-            }
-        } else if shipped_at < end {
-            OrderStatus::Shipped
-        } else if confirmed_at < end {
-            OrderStatus::Confirmed
-        } else {
-            OrderStatus::Placed
-        };
-        let received = matches!(status, OrderStatus::Received | OrderStatus::Settled);
-        let mut total = 0;
-        for (position, &p) in offer.iter().enumerate() {
-            let product = &world.products[p];
-            let quantity = b.rng.random_range(1..=20i64);
-            let accepted = if quantity > 1 && b.rng.random_bool(0.02) {
-                quantity - 1
-            } else {
-                quantity
-            };
-            total += product.price_fen * quantity;
-            let line_id = b.id_at(at);
-            lines.push(order_line::ActiveModel {
-                id: Set(line_id),
-                order_id: Set(order_id),
-                position: Set(position as i32 + 1),
-                product_id: Set(product.id),
-                product_name: Set(product.name.clone()),
-                category: Set(product.category),
-                spec: Set(product.spec.clone()),
-                unit: Set(product.unit.clone()),
-                price_fen: Set(product.price_fen),
-                quantity: Set(quantity),
-                accepted_quantity: Set(received.then_some(accepted)),
-                refunded_quantity: Set(0),
-                purchase_drive_id: Set(None),
-            });
-            if received {
-                let entry = entry_for(
-                    world,
-                    buyer,
-                    producer,
-                    product,
-                    order_id,
-                    line_id,
-                    accepted,
-                    received_at,
-                );
-                serial += 1;
-                pending.insert((received_at, serial), entry);
-            }
-        }
-        orders.push(order::ActiveModel {
-            id: Set(order_id),
-            group_id: Set(order_id),
-            buyer_org_id: Set(buyer.org),
-            producer_org_id: Set(producer.org),
-            agreement_id: Set(None),
-            status: Set(status),
-            payment_terms: Set(PaymentTerms::PayAfterDelivery),
-            total_fen: Set(total),
-            note: Set(None),
-            invoice_no: Set((status == OrderStatus::Settled).then(|| format!("INV{n:010}"))),
-            cancel_reason: Set(
-                (status == OrderStatus::Cancelled).then(|| "采购计划调整".to_owned())
-            ),
-            rating: Set((received && b.rng.random_bool(0.3)).then(|| b.rng.random_range(3..=5))),
-            rating_comment: Set(None),
-            placed_by: Set(buyer.user),
-            placed_at: Set(at),
-            updated_at: Set(at),
-        });
-        let mut steps = vec![(None, OrderStatus::Placed, buyer.user, at)];
-        if status == OrderStatus::Cancelled {
-            steps.push((
-                Some(OrderStatus::Placed),
-                OrderStatus::Cancelled,
-                buyer.user,
-                confirmed_at,
-            ));
-        } else {
-            let path = [
-                (OrderStatus::Confirmed, producer.user, confirmed_at),
-                (OrderStatus::Shipped, producer.user, shipped_at),
-                (OrderStatus::Received, buyer.user, received_at),
-                (
-                    OrderStatus::Settled,
-                    buyer.user,
-                    received_at + Duration::days(30),
-                ),
-            ];
-            let mut from = OrderStatus::Placed;
-            for (to, actor, when) in path {
-                if when >= end || (to == OrderStatus::Settled && status != OrderStatus::Settled) {
-                    break;
-                }
-                steps.push((Some(from), to, actor, when));
-                from = to;
-            }
-        }
-        for (from, to, actor, when) in steps {
-            events.push(order_event::ActiveModel {
-                id: Set(b.id_at(when)),
-                order_id: Set(order_id),
-                from_status: Set(from),
-                to_status: Set(to),
-                actor_id: Set(actor),
-                note: Set(None),
-                at: Set(when),
-            });
-        }
-        if orders.len() >= ORDERS_PER_FLUSH {
-            b.report.orders += orders.len();
-            b.report.order_lines += lines.len();
-            insert_all(conn, std::mem::take(&mut orders)).await?;
-            insert_all(conn, std::mem::take(&mut lines)).await?;
-            insert_all(conn, std::mem::take(&mut events)).await?;
+        draw_order(b, world, &mut batch, n, at, max_lines);
+        if batch.orders.len() >= ORDERS_PER_FLUSH {
+            batch.flush(conn, &mut b.report).await?;
             chain.flush(conn, &mut b.report).await?;
         }
     }
-    b.report.orders += orders.len();
-    b.report.order_lines += lines.len();
-    insert_all(conn, orders).await?;
-    insert_all(conn, lines).await?;
-    insert_all(conn, events).await?;
-    for (_, entry) in std::mem::take(&mut pending) {
+    batch.flush(conn, &mut b.report).await?;
+    for (_, entry) in std::mem::take(&mut batch.pending) {
         chain.append(entry, &mut rollups);
     }
     chain.flush(conn, &mut b.report).await?;
@@ -1186,6 +1037,238 @@ async fn write_orders(
         .await?;
     b.report.last_hash = chain.last_hash;
     Ok(())
+}
+
+/// Orders, lines and events not yet written, and sales waiting for their turn in the chain
+/// (by when they were received).
+#[derive(Default)]
+struct Batch {
+    orders: Vec<order::ActiveModel>,
+    lines: Vec<order_line::ActiveModel>,
+    events: Vec<order_event::ActiveModel>,
+    pending: BTreeMap<(DateTime<Utc>, u64), ledger_entry::Model>,
+    serial: u64,
+}
+
+impl Batch {
+    async fn flush(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        report.orders += self.orders.len();
+        report.order_lines += self.lines.len();
+        insert_all(conn, std::mem::take(&mut self.orders)).await?;
+        insert_all(conn, std::mem::take(&mut self.lines)).await?;
+        insert_all(conn, std::mem::take(&mut self.events)).await
+    }
+}
+
+/// The `n`th order, placed at `at` by a buyer (busy ones more often) from one of its favourite
+/// producers, with its lines, its steps so far and, once received, its sales.
+fn draw_order(
+    b: &mut Builder,
+    world: &World<'_>,
+    batch: &mut Batch,
+    n: usize,
+    at: DateTime<Utc>,
+    max_lines: usize,
+) {
+    // Busy buyers order more: the first buyers are drawn more often.
+    let u: f64 = b.rng.random();
+    let buyer = &world.buyers[((u * u) * world.buyers.len() as f64) as usize % world.buyers.len()];
+    let Some(&seller) = buyer.favourites.choose(&mut b.rng) else {
+        return;
+    };
+    let producer = &world.producers[seller];
+    let mut offer: Vec<usize> = producer
+        .products
+        .iter()
+        .copied()
+        .filter(|&p| world.products[p].listed)
+        .collect();
+    offer.shuffle(&mut b.rng);
+    offer.truncate(b.rng.random_range(1..=max_lines));
+    if offer.is_empty() {
+        return;
+    }
+    let order_id = b.id_at(at);
+    let timeline = Timeline::draw(b, at, as_of());
+    let received = matches!(
+        timeline.status,
+        OrderStatus::Received | OrderStatus::Settled
+    );
+    let mut total = 0;
+    for (position, &p) in offer.iter().enumerate() {
+        let product = &world.products[p];
+        let quantity = b.rng.random_range(1..=20i64);
+        let accepted = if quantity > 1 && b.rng.random_bool(0.02) {
+            quantity - 1
+        } else {
+            quantity
+        };
+        total += product.price_fen * quantity;
+        let line_id = b.id_at(at);
+        batch.lines.push(line_row(
+            order_id,
+            line_id,
+            position,
+            product,
+            quantity,
+            received.then_some(accepted),
+        ));
+        if received {
+            let entry = entry_for(
+                world,
+                buyer,
+                producer,
+                product,
+                order_id,
+                line_id,
+                accepted,
+                timeline.received,
+            );
+            batch.serial += 1;
+            batch
+                .pending
+                .insert((timeline.received, batch.serial), entry);
+        }
+    }
+    let status = timeline.status;
+    batch.orders.push(order::ActiveModel {
+        id: Set(order_id),
+        group_id: Set(order_id),
+        buyer_org_id: Set(buyer.org),
+        producer_org_id: Set(producer.org),
+        agreement_id: Set(None),
+        status: Set(status),
+        payment_terms: Set(PaymentTerms::PayAfterDelivery),
+        total_fen: Set(total),
+        note: Set(None),
+        invoice_no: Set((status == OrderStatus::Settled).then(|| format!("INV{n:010}"))),
+        cancel_reason: Set((status == OrderStatus::Cancelled).then(|| "采购计划调整".to_owned())),
+        rating: Set((received && b.rng.random_bool(0.3)).then(|| b.rng.random_range(3..=5))),
+        rating_comment: Set(None),
+        placed_by: Set(buyer.user),
+        placed_at: Set(at),
+        updated_at: Set(at),
+    });
+    for (from, to, actor, when) in timeline.steps(buyer.user, producer.user) {
+        batch.events.push(order_event::ActiveModel {
+            id: Set(b.id_at(when)),
+            order_id: Set(order_id),
+            from_status: Set(from),
+            to_status: Set(to),
+            actor_id: Set(actor),
+            note: Set(None),
+            at: Set(when),
+        });
+    }
+}
+
+fn line_row(
+    order_id: Uuid,
+    line_id: Uuid,
+    position: usize,
+    product: &product::Model,
+    quantity: i64,
+    accepted: Option<i64>,
+) -> order_line::ActiveModel {
+    order_line::ActiveModel {
+        id: Set(line_id),
+        order_id: Set(order_id),
+        position: Set(position as i32 + 1),
+        product_id: Set(product.id),
+        product_name: Set(product.name.clone()),
+        category: Set(product.category),
+        spec: Set(product.spec.clone()),
+        unit: Set(product.unit.clone()),
+        price_fen: Set(product.price_fen),
+        quantity: Set(quantity),
+        accepted_quantity: Set(accepted),
+        refunded_quantity: Set(0),
+        purchase_drive_id: Set(None),
+    }
+}
+
+/// When an order's steps happen (or would), and where it stands at the end of the year.
+struct Timeline {
+    placed: DateTime<Utc>,
+    confirmed: DateTime<Utc>,
+    shipped: DateTime<Utc>,
+    received: DateTime<Utc>,
+    end: DateTime<Utc>,
+    status: OrderStatus,
+}
+
+/// A step of an order: from, to, by whom, when.
+type Step = (Option<OrderStatus>, OrderStatus, Uuid, DateTime<Utc>);
+
+impl Timeline {
+    fn draw(b: &mut Builder, placed: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        let age_days = (end - placed).num_days();
+        let confirmed = placed + Duration::hours(b.rng.random_range(1..24));
+        let shipped = confirmed + Duration::hours(b.rng.random_range(12..48));
+        let received = shipped + Duration::hours(b.rng.random_range(24..96));
+        let status = if b.rng.random_bool(0.04) {
+            OrderStatus::Cancelled
+        } else if received < end {
+            if age_days > 45 && b.rng.random_bool(0.6) {
+                OrderStatus::Settled
+            } else {
+                OrderStatus::Received
+            }
+        } else if shipped < end {
+            OrderStatus::Shipped
+        } else if confirmed < end {
+            OrderStatus::Confirmed
+        } else {
+            OrderStatus::Placed
+        };
+        Timeline {
+            placed,
+            confirmed,
+            shipped,
+            received,
+            end,
+            status,
+        }
+    }
+
+    /// The transitions taken by the end of the year, as the order's history records them.
+    fn steps(&self, buyer: Uuid, producer: Uuid) -> Vec<Step> {
+        let mut steps = vec![(None, OrderStatus::Placed, buyer, self.placed)];
+        if self.status == OrderStatus::Cancelled {
+            steps.push((
+                Some(OrderStatus::Placed),
+                OrderStatus::Cancelled,
+                buyer,
+                self.confirmed,
+            ));
+            return steps;
+        }
+        let path = [
+            (OrderStatus::Confirmed, producer, self.confirmed),
+            (OrderStatus::Shipped, producer, self.shipped),
+            (OrderStatus::Received, buyer, self.received),
+            (
+                OrderStatus::Settled,
+                buyer,
+                self.received + Duration::days(30),
+            ),
+        ];
+        let mut from = OrderStatus::Placed;
+        for (to, actor, when) in path {
+            if when >= self.end
+                || (to == OrderStatus::Settled && self.status != OrderStatus::Settled)
+            {
+                break;
+            }
+            steps.push((Some(from), to, actor, when));
+            from = to;
+        }
+        steps
+    }
 }
 
 /// A sale as `record_receipt` writes it, before its place in the chain is known.
