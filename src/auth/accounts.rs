@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ClientInfo, Role, Viewer, password, tokens};
+use super::{Caller, ClientInfo, Role, Viewer, password, tokens};
 use crate::{
     audit::{self, Change},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
@@ -181,18 +181,17 @@ pub async fn register(
         user_id: user.id,
         roles: roles.clone(),
     };
-    audit::record(
-        &txn,
-        Some(&actor),
-        Some(client),
-        Change {
-            action: "register",
-            target_type: "User",
-            target_id: Some(user.id),
-            summary: json!({ "username": user.username }),
-        },
-    )
-    .await?;
+    Caller::new(services, &actor, *client)
+        .audit(
+            &txn,
+            Change {
+                action: "register",
+                target_type: "User",
+                target_id: Some(user.id),
+                summary: json!({ "username": user.username }),
+            },
+        )
+        .await?;
     let session = open_session(services, &txn, user, roles, None).await?;
     txn.commit().await?;
     Ok(session)
@@ -474,14 +473,12 @@ pub fn is_division_code(code: &str) -> bool {
 /// Gives a platform role to a user (admins only). Officers need a region; admins and auditors
 /// may be nationwide.
 pub async fn grant_role(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     user_id: Uuid,
     role: PlatformRole,
     region_code: Option<String>,
 ) -> AppResult<role_grant::Model> {
-    if !viewer.is_admin() {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins grant roles"));
     }
     let region_code = region_code.unwrap_or_default();
@@ -499,7 +496,7 @@ pub async fn grant_role(
             "an officer is scoped to a region",
         )));
     }
-    let db = &services.db;
+    let db = caller.db();
     user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -510,7 +507,7 @@ pub async fn grant_role(
         user_id: Set(user_id),
         role: Set(role),
         region_code: Set(region_code),
-        granted_by: Set(Some(viewer.user_id)),
+        granted_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
@@ -525,18 +522,17 @@ pub async fn grant_role(
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "grantRole",
-            target_type: "User",
-            target_id: Some(user_id),
-            summary: json!({ "role": role.api_name(), "regionCode": grant.region_code }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "grantRole",
+                target_type: "User",
+                target_id: Some(user_id),
+                summary: json!({ "role": role.api_name(), "regionCode": grant.region_code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(grant)
 }
@@ -544,24 +540,22 @@ pub async fn grant_role(
 /// Takes a platform role back (admins only; an admin cannot drop their own admin role, so the
 /// platform is never left without one by accident).
 pub async fn revoke_role(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     user_id: Uuid,
     role: PlatformRole,
     region_code: Option<String>,
 ) -> AppResult<()> {
-    if !viewer.is_admin() {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins revoke roles"));
     }
-    if user_id == viewer.user_id && role == PlatformRole::Admin {
+    if user_id == caller.viewer.user_id && role == PlatformRole::Admin {
         return Err(AppError::user(UserError::new(
             ErrorCode::Invalid,
             "you cannot revoke your own admin role",
         )));
     }
     let region_code = region_code.unwrap_or_default();
-    let txn = services.db.begin().await?;
+    let txn = caller.db().begin().await?;
     let removed = role_grant::Entity::delete_many()
         .filter(role_grant::Column::UserId.eq(user_id))
         .filter(role_grant::Column::Role.eq(role))
@@ -574,18 +568,17 @@ pub async fn revoke_role(
             "the user does not hold this role here",
         )));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "revokeRole",
-            target_type: "User",
-            target_id: Some(user_id),
-            summary: json!({ "role": role.api_name(), "regionCode": region_code }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "revokeRole",
+                target_type: "User",
+                target_id: Some(user_id),
+                summary: json!({ "role": role.api_name(), "regionCode": region_code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -13,13 +13,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{
     Role, RoleGuard,
     accounts::{self, NewOrganization, Registration, Session},
-    viewer,
 };
 use crate::{
     error::{AppError, Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, client, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -366,19 +365,11 @@ impl AuthMutation {
     /// Gives a user a platform role (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
     async fn grant_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
-        let services = services(ctx)?;
+        let caller = caller(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            accounts::grant_role(
-                services,
-                viewer(ctx)?,
-                &client(ctx),
-                user_id,
-                input.role,
-                input.region_code,
-            )
-            .await?;
-            find_user(services, user_id).await
+            accounts::grant_role(caller, user_id, input.role, input.region_code).await?;
+            find_user(caller.services, user_id).await
         }
         .await;
         payload(result)
@@ -387,19 +378,11 @@ impl AuthMutation {
     /// Takes a platform role back (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
-        let services = services(ctx)?;
+        let caller = caller(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            accounts::revoke_role(
-                services,
-                viewer(ctx)?,
-                &client(ctx),
-                user_id,
-                input.role,
-                input.region_code,
-            )
-            .await?;
-            find_user(services, user_id).await
+            accounts::revoke_role(caller, user_id, input.role, input.region_code).await?;
+            find_user(caller.services, user_id).await
         }
         .await;
         payload(result)

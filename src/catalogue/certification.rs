@@ -19,15 +19,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer, scope,
+        Caller, Viewer, scope,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
     ids::new_uuid,
     org::{members::require_member, producers},
-    state::Services,
 };
 
 /// What a certification means on a given day.
@@ -88,25 +87,23 @@ pub fn county_of(region_code: &str) -> String {
 /// Applies for certification of a product (members of its producer; the producer must be
 /// verified and in good standing, and the product must have no application open or in force).
 pub async fn apply(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     product_id: Uuid,
     evidence: &str,
 ) -> AppResult<certification::Model> {
     let mut checks = Checks::default();
     checks.length(evidence, "evidence", 10, 4000);
     checks.finish()?;
-    let db = &services.db;
+    let db = caller.db();
     let product = require_visible(
         db,
-        viewer,
+        caller.viewer,
         product::Entity::find_by_id(product_id),
         Sight::products,
         "product",
     )
     .await?;
-    require_member(db, viewer, product.producer_org_id, false).await?;
+    require_member(db, caller.viewer, product.producer_org_id, false).await?;
     let (_, producer) = producers::load(db, product.producer_org_id).await?;
     if !producer.in_good_standing() {
         return Err(AppError::state(
@@ -146,7 +143,7 @@ pub async fn apply(
         notice_until: Set(None),
         valid_from: Set(None),
         valid_until: Set(None),
-        applied_by: Set(viewer.user_id),
+        applied_by: Set(caller.viewer.user_id),
         applied_at: Set(Utc::now()),
         decided_at: Set(None),
         revoked_by: Set(None),
@@ -155,18 +152,17 @@ pub async fn apply(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "applyCertification",
-            target_type: "Certification",
-            target_id: Some(created.id),
-            summary: json!({ "product": product.name, "county": created.county_code }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "applyCertification",
+                target_type: "Certification",
+                target_id: Some(created.id),
+                summary: json!({ "product": product.name, "county": created.county_code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -207,15 +203,13 @@ pub async fn reviews(
 
 /// Records the next review: the first review while submitted, the county decision after it.
 pub async fn review(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     decision: ReviewDecision,
     comment: Option<String>,
 ) -> AppResult<certification::Model> {
-    let db = &services.db;
-    let cert = load_visible(db, viewer, id).await?;
+    let db = caller.db();
+    let cert = load_visible(db, caller.viewer, id).await?;
     let (_, producer) = producers::load(db, cert.producer_org_id).await?;
     let (stage, next) = match (cert.status, decision) {
         (CertificationState::Submitted, ReviewDecision::Approve) => {
@@ -237,7 +231,7 @@ pub async fn review(
             ));
         }
     };
-    let acting = scope::acting(db, viewer).await?;
+    let acting = scope::acting(db, caller.viewer).await?;
     let allowed = match stage {
         ReviewStage::First => acting.covers(&producer.region_code),
         // The decision belongs to the county office (or an office above it).
@@ -266,7 +260,7 @@ pub async fn review(
     }
     if stage == ReviewStage::County {
         let first = reviews(db, id).await?;
-        if first.iter().any(|r| r.reviewer_id == viewer.user_id) {
+        if first.iter().any(|r| r.reviewer_id == caller.viewer.user_id) {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
                 "the county decision needs a reviewer other than the first",
@@ -287,7 +281,7 @@ pub async fn review(
         id: Set(new_uuid()),
         certification_id: Set(id),
         stage: Set(stage),
-        reviewer_id: Set(viewer.user_id),
+        reviewer_id: Set(caller.viewer.user_id),
         decision: Set(decision),
         comment: Set(comment.clone()),
         reviewed_at: Set(now),
@@ -310,7 +304,7 @@ pub async fn review(
         .filter(certification::Column::Status.eq(cert.status));
     let mut dates = None;
     if next == CertificationState::Approved {
-        let settings = &services.settings;
+        let settings = &caller.services.settings;
         let valid_from = today
             .checked_add_days(Days::new(settings.certification_notice_days.into()))
             .unwrap_or(today);
@@ -355,38 +349,31 @@ pub async fn review(
             .exec(&txn)
             .await?;
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "reviewCertification",
-            target_type: "Certification",
-            target_id: Some(id),
-            summary: json!({
-                "stage": stage.api_name(), "decision": decision.api_name(), "comment": comment,
-            }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "reviewCertification",
+                target_type: "Certification",
+                target_id: Some(id),
+                summary: json!({
+                    "stage": stage.api_name(), "decision": decision.api_name(), "comment": comment,
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }
 
 /// Revokes a certificate in force or in notice (officers over its county), with a reason.
-pub async fn revoke(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    reason: &str,
-) -> AppResult<certification::Model> {
+pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<certification::Model> {
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 1000);
     checks.finish()?;
-    let db = &services.db;
-    let cert = load_visible(db, viewer, id).await?;
-    scope::require_acting_over(db, viewer, &cert.county_code).await?;
+    let db = caller.db();
+    let cert = load_visible(db, caller.viewer, id).await?;
+    scope::require_acting_over(db, caller.viewer, &cert.county_code).await?;
     let today = Utc::now().date_naive();
     if !matches!(
         status_on(&cert, today),
@@ -406,7 +393,7 @@ pub async fn revoke(
         )
         .col_expr(
             certification::Column::RevokedBy,
-            Expr::value(viewer.user_id),
+            Expr::value(caller.viewer.user_id),
         )
         .col_expr(certification::Column::RevokedAt, Expr::value(now))
         .col_expr(
@@ -435,18 +422,17 @@ pub async fn revoke(
         .filter(product::Column::Id.eq(cert.product_id))
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "revokeCertification",
-            target_type: "Certification",
-            target_id: Some(id),
-            summary: json!({ "certificateNo": cert.certificate_no, "reason": reason.trim() }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "revokeCertification",
+                target_type: "Certification",
+                target_id: Some(id),
+                summary: json!({ "certificateNo": cert.certificate_no, "reason": reason.trim() }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }

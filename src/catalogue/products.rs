@@ -16,16 +16,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer,
+        Caller, Viewer,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::{members::require_member, producers},
     region,
-    state::Services,
 };
 
 /// A price more than this many percent above the median of comparable products is flagged.
@@ -123,24 +122,22 @@ async fn load_managed(
 
 /// Lists a new product as a draft for the viewer's producer organisation.
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     producer_org_id: Uuid,
     input: ProductInput,
 ) -> AppResult<product::Model> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     require_visible(
         db,
-        viewer,
+        caller.viewer,
         entity::producer::Entity::find_by_id(producer_org_id),
         Sight::producers,
         "producer",
     )
     .await?;
     let (_, producer) = producers::load(db, producer_org_id).await?;
-    require_member(db, viewer, producer_org_id, false).await?;
+    require_member(db, caller.viewer, producer_org_id, false).await?;
     let rank = region::regions::poverty_rank(db, &producer.region_code).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -171,13 +168,9 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    record_price(&txn, viewer, created.id, created.price_fen).await?;
+    record_price(&txn, caller.viewer, created.id, created.price_fen).await?;
     refresh_price_flags(&txn, created.category, &created.unit, &created.spec).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    caller.audit(&txn, Change {
             action: "createProduct",
             target_type: "Product",
             target_id: Some(created.id),
@@ -223,14 +216,12 @@ pub struct ProductChanges {
 
 /// Changes a product's details or price (stock changes go through `adjust_stock`).
 pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     changes: ProductChanges,
 ) -> AppResult<product::Model> {
-    let db = &services.db;
-    let current = load_managed(db, viewer, id).await?;
+    let db = caller.db();
+    let current = load_managed(db, caller.viewer, id).await?;
     let images: Vec<String> = serde_json::from_str(&current.images).unwrap_or_default();
     let merged = ProductInput {
         name: changes.name.unwrap_or_else(|| current.name.clone()),
@@ -269,18 +260,14 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     if updated.price_fen != current.price_fen {
-        record_price(&txn, viewer, id, updated.price_fen).await?;
+        record_price(&txn, caller.viewer, id, updated.price_fen).await?;
     }
     refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
     let group = |p: &product::Model| (p.category, p.unit.clone(), p.spec.clone());
     if group(&current) != group(&updated) {
         refresh_price_flags(&txn, current.category, &current.unit, &current.spec).await?;
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    caller.audit(&txn, Change {
             action: "updateProduct",
             target_type: "Product",
             target_id: Some(id),
@@ -294,9 +281,7 @@ pub async fn update(
 
 /// Adds or removes stock with a reason; the change is refused if stock would go below zero.
 pub async fn adjust_stock(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     delta: i64,
     reason: &str,
@@ -312,8 +297,8 @@ pub async fn adjust_stock(
         )
         .length(reason, "reason", 2, 200);
     checks.finish()?;
-    let db = &services.db;
-    load_managed(db, viewer, id).await?;
+    let db = caller.db();
+    load_managed(db, caller.viewer, id).await?;
     let txn = db.begin().await?;
     // One conditional statement: two concurrent adjustments cannot both pass a stale check.
     let changed = product::Entity::update_many()
@@ -345,16 +330,12 @@ pub async fn adjust_stock(
         delta: Set(delta),
         stock_after: Set(after.stock),
         reason: Set(reason.trim().to_owned()),
-        adjusted_by: Set(Some(viewer.user_id)),
+        adjusted_by: Set(Some(caller.viewer.user_id)),
         adjusted_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    caller.audit(&txn, Change {
             action: "adjustStock",
             target_type: "Product",
             target_id: Some(id),
@@ -368,14 +349,12 @@ pub async fn adjust_stock(
 
 /// Publishes (only for a producer in good standing) or withdraws a product.
 pub async fn set_published(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     publish: bool,
 ) -> AppResult<product::Model> {
-    let db = &services.db;
-    let current = load_managed(db, viewer, id).await?;
+    let db = caller.db();
+    let current = load_managed(db, caller.viewer, id).await?;
     let (_, producer) = producers::load(db, current.producer_org_id).await?;
     match (publish, current.status) {
         (true, ProductStatus::Published) => {
@@ -409,22 +388,21 @@ pub async fn set_published(
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: if publish {
-                "publishProduct"
-            } else {
-                "unpublishProduct"
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: if publish {
+                    "publishProduct"
+                } else {
+                    "unpublishProduct"
+                },
+                target_type: "Product",
+                target_id: Some(id),
+                summary: json!({ "name": updated.name }),
             },
-            target_type: "Product",
-            target_id: Some(id),
-            summary: json!({ "name": updated.name }),
-        },
-    )
-    .await?;
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }

@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{Date, DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -729,16 +729,7 @@ impl CatalogueMutation {
             quality_marks: input.quality_marks,
             trace_code: input.trace_code,
         };
-        payload(
-            products::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                producer,
-                product,
-            )
-            .await,
-        )
+        payload(products::create(caller(ctx)?, producer, product).await)
     }
 
     /// Changes a product's details or price (members of its producer).
@@ -761,7 +752,7 @@ impl CatalogueMutation {
             quality_marks: input.quality_marks,
             trace_code: input.trace_code.map(Some),
         };
-        payload(products::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(products::update(caller(ctx)?, id, changes).await)
     }
 
     /// Adds or removes stock, with a reason.
@@ -772,17 +763,7 @@ impl CatalogueMutation {
         input: AdjustStockInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.product_id, "productId")?;
-        payload(
-            products::adjust_stock(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.delta,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(products::adjust_stock(caller(ctx)?, id, input.delta, &input.reason).await)
     }
 
     /// Puts a product in the catalogue (the producer must be verified and in good standing).
@@ -793,7 +774,7 @@ impl CatalogueMutation {
         input: ProductIdInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
-        payload(products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, true).await)
+        payload(products::set_published(caller(ctx)?, id, true).await)
     }
 
     /// Takes a product out of the catalogue.
@@ -804,9 +785,7 @@ impl CatalogueMutation {
         input: ProductIdInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
-        payload(
-            products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, false).await,
-        )
+        payload(products::set_published(caller(ctx)?, id, false).await)
     }
 
     /// Applies for certification as a poverty-alleviation product (members of the producer).
@@ -817,16 +796,7 @@ impl CatalogueMutation {
         input: ApplyCertificationInput,
     ) -> Result<CertificationPayload> {
         let id = product_id(&input.product_id, "productId")?;
-        payload(
-            rules::apply(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.evidence,
-            )
-            .await,
-        )
+        payload(rules::apply(caller(ctx)?, id, &input.evidence).await)
     }
 
     /// The next review of an application: the township's first review, then the county's
@@ -838,17 +808,7 @@ impl CatalogueMutation {
         input: ReviewCertificationInput,
     ) -> Result<CertificationPayload> {
         let id = certification_id(&input.certification_id)?;
-        payload(
-            rules::review(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.decision,
-                input.comment,
-            )
-            .await,
-        )
+        payload(rules::review(caller(ctx)?, id, input.decision, input.comment).await)
     }
 
     /// Revokes a certificate, with a reason (officers over its county).
@@ -859,15 +819,6 @@ impl CatalogueMutation {
         input: RevokeCertificationInput,
     ) -> Result<CertificationPayload> {
         let id = certification_id(&input.certification_id)?;
-        payload(
-            rules::revoke(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(rules::revoke(caller(ctx)?, id, &input.reason).await)
     }
 }

@@ -23,12 +23,11 @@ use super::{
     members::{is_phone, registrant, require_member},
 };
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    audit::Change,
+    auth::{Caller, Viewer},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     region,
-    state::Services,
 };
 
 /// Levels a buying unit may sit at.
@@ -125,21 +124,19 @@ async fn check_parent(
 /// Registers a buying unit: completes an existing buyer organisation (its admins), or creates one
 /// with the registering user as its admin (admins may register units for others).
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Option<Uuid>,
     input: BuyerInput,
 ) -> AppResult<BuyerRecord> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     let place =
         region::regions::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
     check_parent(db, organization_id, input.parent_org_id).await?;
     let exists = async |id| Ok(buyer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
         db,
-        viewer,
+        caller.viewer,
         organization_id,
         OrganizationKind::Buyer,
         &place.code,
@@ -151,7 +148,7 @@ pub async fn create(
     let org = registrant
         .save(
             &txn,
-            viewer,
+            caller.viewer,
             OrganizationKind::Buyer,
             &input.name,
             &place.code,
@@ -169,12 +166,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    reconcile_parent(&txn, viewer, client, &profile).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    reconcile_parent(&txn, caller, &profile).await?;
+    caller.audit(&txn, Change {
             action: "createBuyer",
             target_type: "Buyer",
             target_id: Some(org.id),
@@ -198,16 +191,14 @@ pub struct BuyerChanges {
 
 /// Changes a buyer's registry entry (its admins, or platform admins).
 pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     changes: BuyerChanges,
 ) -> AppResult<BuyerRecord> {
-    let db = &services.db;
+    let db = caller.db();
     let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
     }
     let merged = BuyerInput {
         name: changes.name.unwrap_or_else(|| org.name.clone()),
@@ -240,19 +231,18 @@ pub async fn update(
     active.contact_phone = Set(merged.contact_phone.trim().to_owned());
     active.updated_at = Set(Utc::now());
     let profile = active.update(&txn).await?;
-    reconcile_parent(&txn, viewer, client, &profile).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateBuyer",
-            target_type: "Buyer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "region": place.code }),
-        },
-    )
-    .await?;
+    reconcile_parent(&txn, caller, &profile).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateBuyer",
+                target_type: "Buyer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "region": place.code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -261,8 +251,7 @@ pub async fn update(
 /// by the unit's kind), which the parent confirms; a changed parent or kind replaces the link.
 async fn reconcile_parent(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     profile: &buyer::Model,
 ) -> AppResult<()> {
     let wanted = profile.parent_org_id.map(|parent| links::Wanted {
@@ -273,8 +262,7 @@ async fn reconcile_parent(
     });
     links::reconcile(
         conn,
-        viewer,
-        client,
+        caller,
         profile.organization_id,
         links::PARENT_KINDS,
         None,
@@ -327,16 +315,14 @@ pub fn target_fen(budget_fen: i64, share_bp: i32) -> i64 {
 
 /// Declares (or re-declares) a buyer's canteen arrangement and target for a year (its admins).
 pub async fn set_target(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     declaration: Declaration,
 ) -> AppResult<procurement_declaration::Model> {
-    let db = &services.db;
+    let db = caller.db();
     let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
     }
     let this_year = Utc::now().year();
     let minimum = minimum_share_bp(db, &profile.region_code, declaration.year).await?;
@@ -444,7 +430,7 @@ pub async fn set_target(
         target_fen: Set(target),
         shares_canteen_of: Set(declaration.shares_canteen_of),
         contractor_org_id: Set(declaration.contractor_org_id),
-        declared_by: Set(viewer.user_id),
+        declared_by: Set(caller.viewer.user_id),
         declared_at: Set(Utc::now()),
     };
     let txn = db.begin().await?;
@@ -492,8 +478,7 @@ pub async fn set_target(
     };
     links::reconcile(
         &txn,
-        viewer,
-        client,
+        caller,
         organization_id,
         links::DECLARATION_KINDS,
         Some(saved.year),
@@ -501,41 +486,38 @@ pub async fn set_target(
     )
     .await?;
     // The audit trail keeps every version; the table keeps the one in force.
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "setProcurementTarget",
-            target_type: "Buyer",
-            target_id: Some(organization_id),
-            summary: json!({
-                "buyer": org.name, "year": saved.year, "canteen": saved.canteen.api_name(),
-                "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
-                "targetFen": saved.target_fen,
-            }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "setProcurementTarget",
+                target_type: "Buyer",
+                target_id: Some(organization_id),
+                summary: json!({
+                    "buyer": org.name, "year": saved.year, "canteen": saved.canteen.api_name(),
+                    "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
+                    "targetFen": saved.target_fen,
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
 
 /// Sets a jurisdiction's minimum reserved share for a year (platform admins).
 pub async fn set_policy(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     region_code: Option<String>,
     year: i32,
     min_percent: i32,
 ) -> AppResult<procurement_policy::Model> {
-    if !viewer.is_admin() {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden(
             "only platform admins set procurement policy",
         ));
     }
-    let db = &services.db;
+    let db = caller.db();
     let mut checks = Checks::default();
     checks
         .require(
@@ -574,7 +556,7 @@ pub async fn set_policy(
         region_code: Set(code.clone()),
         year: Set(year),
         min_reserved_share_bp: Set(min_percent * 100),
-        set_by: Set(Some(viewer.user_id)),
+        set_by: Set(Some(caller.viewer.user_id)),
         set_at: Set(Utc::now()),
     })
     .on_conflict(
@@ -597,18 +579,17 @@ pub async fn set_policy(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("policy vanished")))?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "setProcurementPolicy",
-            target_type: "ProcurementPolicy",
-            target_id: Some(saved.id),
-            summary: json!({ "region": code, "year": year, "minPercent": min_percent }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "setProcurementPolicy",
+                target_type: "ProcurementPolicy",
+                target_id: Some(saved.id),
+                summary: json!({ "region": code, "year": year, "minPercent": min_percent }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -20,11 +20,11 @@ use super::{
     organizations_api::Organization,
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, scope, viewer, visibility::Sight},
+    auth::{Role, RoleGuard, Viewer, scope, visibility::Sight},
     error::{Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -438,16 +438,7 @@ impl BuyerMutation {
             contact_name: input.contact_name,
             contact_phone: input.contact_phone,
         };
-        payload(
-            buyers::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                buyer,
-            )
-            .await,
-        )
+        payload(buyers::create(caller(ctx)?, organization_id, buyer).await)
     }
 
     /// Changes a buyer's registry entry (its admins).
@@ -471,7 +462,7 @@ impl BuyerMutation {
             contact_name: input.contact_name,
             contact_phone: input.contact_phone,
         };
-        payload(buyers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(buyers::update(caller(ctx)?, id, changes).await)
     }
 
     /// Declares a year's canteen arrangement, budget and reserved share (the buyer's admins).
@@ -498,9 +489,7 @@ impl BuyerMutation {
                 .map(|i| buyer_id(i, "contractorId"))
                 .transpose()?,
         };
-        payload(
-            buyers::set_target(services(ctx)?, viewer(ctx)?, &client(ctx), id, declaration).await,
-        )
+        payload(buyers::set_target(caller(ctx)?, id, declaration).await)
     }
 
     /// Sets the minimum reserved share of a jurisdiction for a year (platform admins).
@@ -512,9 +501,7 @@ impl BuyerMutation {
     ) -> Result<ProcurementPolicyPayload> {
         payload(
             buyers::set_policy(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
+                caller(ctx)?,
                 input.region_code,
                 input.year,
                 input.min_reserved_share_percent,

@@ -25,11 +25,10 @@ use uuid::Uuid;
 
 use super::{membership::membership_in, membership::membership_of};
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
-    state::Services,
 };
 
 /// What the counting rule needs to know of a link.
@@ -254,8 +253,7 @@ fn declared_by(declarer: Uuid, kinds: &[UnitLinkKind], year: Option<i32>) -> Con
 /// for the other side too. Runs inside the declaring transaction; every change is audited.
 pub async fn reconcile(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     declarer: Uuid,
     kinds: &[UnitLinkKind],
     year: Option<i32>,
@@ -279,8 +277,7 @@ pub async fn reconcile(
         }
         revoke_in(
             conn,
-            viewer,
-            client,
+            caller,
             link,
             "replaced by a new declaration".to_owned(),
         )
@@ -296,7 +293,7 @@ pub async fn reconcile(
         counted_org_id: Set(wanted.counted),
         year: Set(wanted.year),
         status: Set(UnitLinkStatus::Pending),
-        proposed_by: Set(Some(viewer.user_id)),
+        proposed_by: Set(Some(caller.viewer.user_id)),
         proposed_at: Set(Utc::now()),
         confirmed_by: Set(None),
         confirmed_at: Set(None),
@@ -306,23 +303,28 @@ pub async fn reconcile(
     }
     .insert(conn)
     .await?;
-    audit::record(
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "proposeUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(created.id),
+                summary: summary(&created),
+            },
+        )
+        .await?;
+    let may = authority(
         conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "proposeUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(created.id),
-            summary: summary(&created),
-        },
+        caller.viewer,
+        created.unit_org_id,
+        created.counted_org_id,
     )
     .await?;
-    let may = authority(conn, viewer, created.unit_org_id, created.counted_org_id).await?;
     // An arrangement both sides' authority declares is agreed; one that would count a unit
     // twice waits, pending, for the conflicting link to end.
     if may.confirms(created.kind) && conflict(conn, &created).await?.is_none() {
-        confirm_in(conn, viewer, client, &created).await?;
+        confirm_in(conn, caller, &created).await?;
     }
     Ok(())
 }
@@ -387,14 +389,9 @@ async fn load_for(
 }
 
 /// The other side confirms a pending link; from then on it counts.
-pub async fn confirm(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-) -> AppResult<unit_link::Model> {
-    let db = &services.db;
-    let (link, may) = load_for(db, viewer, id).await?;
+pub async fn confirm(caller: Caller<'_>, id: Uuid) -> AppResult<unit_link::Model> {
+    let db = caller.db();
+    let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.confirms(link.kind) {
         return Err(AppError::Forbidden(
             "the other unit's admins (or an officer over both units) confirm this link",
@@ -413,15 +410,14 @@ pub async fn confirm(
             "this unit's purchases already count toward another unit: revoke that link first",
         ));
     }
-    confirm_in(&txn, viewer, client, &link).await?;
+    confirm_in(&txn, caller, &link).await?;
     txn.commit().await?;
     load(db, id).await
 }
 
 async fn confirm_in(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     link: &unit_link::Model,
 ) -> AppResult<()> {
     let changed = unit_link::Entity::update_many()
@@ -429,7 +425,10 @@ async fn confirm_in(
             unit_link::Column::Status,
             Expr::value(UnitLinkStatus::Confirmed),
         )
-        .col_expr(unit_link::Column::ConfirmedBy, Expr::value(viewer.user_id))
+        .col_expr(
+            unit_link::Column::ConfirmedBy,
+            Expr::value(caller.viewer.user_id),
+        )
         .col_expr(unit_link::Column::ConfirmedAt, Expr::value(Utc::now()))
         .filter(unit_link::Column::Id.eq(link.id))
         .filter(unit_link::Column::Status.eq(UnitLinkStatus::Pending))
@@ -441,33 +440,26 @@ async fn confirm_in(
             "the link changed meanwhile",
         ));
     }
-    audit::record(
-        conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "confirmUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(link.id),
-            summary: summary(link),
-        },
-    )
-    .await
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "confirmUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(link.id),
+                summary: summary(link),
+            },
+        )
+        .await
 }
 
 /// Either side ends a link (or refuses a pending one), with a reason; it stops counting at once.
-pub async fn revoke(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    reason: &str,
-) -> AppResult<unit_link::Model> {
+pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<unit_link::Model> {
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (link, may) = load_for(db, viewer, id).await?;
+    let db = caller.db();
+    let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.unit && !may.counted {
         return Err(AppError::Forbidden(
             "either unit's admins (or an officer over both units) revoke this link",
@@ -480,7 +472,7 @@ pub async fn revoke(
         ));
     }
     let txn = db.begin().await?;
-    revoke_in(&txn, viewer, client, &link, reason.trim().to_owned()).await?;
+    revoke_in(&txn, caller, &link, reason.trim().to_owned()).await?;
     // A unit disowned by its parent (or leaving it) is no longer shown below it.
     if link.kind.is_parent_link() {
         buyer::Entity::update_many()
@@ -499,8 +491,7 @@ pub async fn revoke(
 
 async fn revoke_in(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     link: &unit_link::Model,
     reason: String,
 ) -> AppResult<()> {
@@ -509,7 +500,10 @@ async fn revoke_in(
             unit_link::Column::Status,
             Expr::value(UnitLinkStatus::Revoked),
         )
-        .col_expr(unit_link::Column::RevokedBy, Expr::value(viewer.user_id))
+        .col_expr(
+            unit_link::Column::RevokedBy,
+            Expr::value(caller.viewer.user_id),
+        )
         .col_expr(unit_link::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(unit_link::Column::RevokeReason, Expr::value(reason.clone()))
         .filter(unit_link::Column::Id.eq(link.id))
@@ -525,18 +519,17 @@ async fn revoke_in(
     let mut summary = summary(link);
     summary["from"] = json!(link.status.to_value());
     summary["reason"] = json!(reason);
-    audit::record(
-        conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "revokeUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(link.id),
-            summary,
-        },
-    )
-    .await
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "revokeUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(link.id),
+                summary,
+            },
+        )
+        .await
 }
 
 /// Most links listed for one unit.

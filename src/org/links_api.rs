@@ -5,11 +5,10 @@ use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 
 use super::{buyers_api::Buyer, links};
 use crate::{
-    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User},
     error::{Payload, Result, UserError, payload},
     graphql::{
-        context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -171,7 +170,7 @@ impl UnitLinkMutation {
         input: ConfirmUnitLinkInput,
     ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
-        payload(links::confirm(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
+        payload(links::confirm(caller(ctx)?, id).await)
     }
 
     /// Refuses a pending link or ends a confirmed one, with a reason (either side's admins, an
@@ -183,15 +182,6 @@ impl UnitLinkMutation {
         input: RevokeUnitLinkInput,
     ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
-        payload(
-            links::revoke(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(links::revoke(caller(ctx)?, id, &input.reason).await)
     }
 }

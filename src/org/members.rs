@@ -18,11 +18,10 @@ use uuid::Uuid;
 
 pub use super::membership::{membership_in, membership_of};
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Role, Viewer, accounts::normalize_username, scope},
+    audit::Change,
+    auth::{Caller, Role, Viewer, accounts::normalize_username, scope},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
-    state::Services,
 };
 
 /// Refuses unless the viewer acts for the organisation (as its admin when `admin_only`).
@@ -199,23 +198,21 @@ pub fn members_query(organization_id: Uuid) -> Select<membership::Entity> {
 
 /// Adds an existing account, by username, to an organisation.
 pub async fn add_member(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     username: &str,
     role: MemberRole,
 ) -> AppResult<membership::Model> {
-    let db = &services.db;
+    let db = caller.db();
     let organization = crate::auth::visibility::require_visible(
         db,
-        viewer,
+        caller.viewer,
         organization::Entity::find_by_id(organization_id),
         crate::auth::visibility::Sight::organizations,
         "organization",
     )
     .await?;
-    if !can_manage(db, viewer, organization.id).await? {
+    if !can_manage(db, caller.viewer, organization.id).await? {
         return Err(AppError::Forbidden(
             "only the organisation's admins add members",
         ));
@@ -246,7 +243,7 @@ pub async fn add_member(
         user_id: Set(member.id),
         organization_id: Set(organization.id),
         role: Set(role),
-        added_by: Set(Some(viewer.user_id)),
+        added_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
@@ -258,18 +255,17 @@ pub async fn add_member(
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "addMember",
-            target_type: "Organization",
-            target_id: Some(organization.id),
-            summary: json!({ "user": member.username, "role": role.api_name() }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "addMember",
+                target_type: "Organization",
+                target_id: Some(organization.id),
+                summary: json!({ "user": member.username, "role": role.api_name() }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(membership)
 }

@@ -12,7 +12,7 @@ use crate::{
     error::{AppError, Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -160,15 +160,7 @@ impl OrgMutation {
             "organizationId",
         )?;
         payload(
-            members::add_member(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                &input.username,
-                input.role,
-            )
-            .await,
+            members::add_member(caller(ctx)?, organization_id, &input.username, input.role).await,
         )
     }
 }

@@ -19,14 +19,13 @@ use uuid::Uuid;
 
 use super::members::{is_phone, registrant, require_member};
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer, scope,
+        Caller, scope,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     region,
-    state::Services,
 };
 
 /// Levels a producer may be registered at: where it produces, not a whole city.
@@ -108,20 +107,18 @@ pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
 /// organisation (its admins); without, creates the organisation: the registering user becomes
 /// its admin, unless an officer or admin registers it on a household's behalf.
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Option<Uuid>,
     input: ProducerInput,
 ) -> AppResult<ProducerRecord> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     let place =
         region::regions::require(db, &input.region_code, "regionCode", PRODUCER_LEVELS).await?;
     let exists = async |id| Ok(producer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
         db,
-        viewer,
+        caller.viewer,
         organization_id,
         OrganizationKind::Producer,
         &place.code,
@@ -133,7 +130,7 @@ pub async fn create(
     let org = registrant
         .save(
             &txn,
-            viewer,
+            caller.viewer,
             OrganizationKind::Producer,
             &input.name,
             &place.code,
@@ -159,11 +156,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    caller.audit(&txn, Change {
             action: "createProducer",
             target_type: "Producer",
             target_id: Some(org.id),
@@ -191,24 +184,22 @@ pub struct ProducerChanges {
 /// Changes a producer's registry entry (its admins). Moving it to another region sends it back
 /// to verification: the officer who verified it vouched for the old place.
 pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     changes: ProducerChanges,
 ) -> AppResult<ProducerRecord> {
-    let db = &services.db;
+    let db = caller.db();
     require_visible(
         db,
-        viewer,
+        caller.viewer,
         producer::Entity::find_by_id(organization_id),
         Sight::producers,
         "producer",
     )
     .await?;
     let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
     }
     let merged = ProducerInput {
         name: changes.name.clone().unwrap_or_else(|| org.name.clone()),
@@ -276,18 +267,17 @@ pub async fn update(
             .await?;
         relist(&txn, &profile).await?;
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateProducer",
-            target_type: "Producer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "region": place.code, "movedRegion": moved }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateProducer",
+                target_type: "Producer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "region": place.code, "movedRegion": moved }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -317,24 +307,22 @@ pub enum StandingAction {
 
 /// Verifies, suspends or reinstates a producer (officers whose scope covers its region).
 pub async fn change_standing(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     action: StandingAction,
     reason: Option<String>,
 ) -> AppResult<ProducerRecord> {
-    let db = &services.db;
+    let db = caller.db();
     require_visible(
         db,
-        viewer,
+        caller.viewer,
         producer::Entity::find_by_id(organization_id),
         Sight::producers,
         "producer",
     )
     .await?;
     let (org, profile) = load(db, organization_id).await?;
-    scope::require_acting_over(db, viewer, &profile.region_code).await?;
+    scope::require_acting_over(db, caller.viewer, &profile.region_code).await?;
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -364,7 +352,7 @@ pub async fn change_standing(
     match action {
         StandingAction::Verify => {
             active.verification_status = Set(VerificationStatus::Verified);
-            active.verified_by = Set(Some(viewer.user_id));
+            active.verified_by = Set(Some(caller.viewer.user_id));
             active.verified_at = Set(Some(now));
         }
         StandingAction::Suspend => {
@@ -384,18 +372,17 @@ pub async fn change_standing(
         StandingAction::Suspend => "suspendProducer",
         StandingAction::Reinstate => "reinstateProducer",
     };
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: name,
-            target_type: "Producer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "reason": reason }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: name,
+                target_type: "Producer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "reason": reason }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }

@@ -14,7 +14,7 @@ use super::{
     producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, viewer, visibility::Sight},
+    auth::{Role, RoleGuard, Viewer, visibility::Sight},
     catalogue::{
         products_api::{Product, ProductFilterInput, product_page},
         search::ProductSort,
@@ -22,7 +22,7 @@ use crate::{
     error::{Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -305,17 +305,7 @@ impl ProducerMutation {
         action: StandingAction,
     ) -> Result<ProducerPayload> {
         let id = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
-        payload(
-            producers::change_standing(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                action,
-                input.reason,
-            )
-            .await,
-        )
+        payload(producers::change_standing(caller(ctx)?, id, action, input.reason).await)
     }
 }
 
@@ -344,16 +334,7 @@ impl ProducerMutation {
             poor_households_linked: input.poor_households_linked,
             profit_share_percent: input.profit_share_percent,
         };
-        payload(
-            producers::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                producer,
-            )
-            .await,
-        )
+        payload(producers::create(caller(ctx)?, organization_id, producer).await)
     }
 
     /// Changes a producer's registry entry (its admins).
@@ -375,7 +356,7 @@ impl ProducerMutation {
             poor_households_linked: input.poor_households_linked,
             profit_share_percent: input.profit_share_percent,
         };
-        payload(producers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(producers::update(caller(ctx)?, id, changes).await)
     }
 
     /// Verifies a producer (officers whose region covers it).

@@ -21,11 +21,10 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, scope},
     error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
     ids::new_uuid,
-    state::Services,
 };
 
 /// Code lengths of the five levels, top down.
@@ -153,14 +152,8 @@ pub async fn chain_statuses_on(
 }
 
 /// Adds one division (admins; for places the national tables lack).
-pub async fn create_region(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    code: &str,
-    name: &str,
-) -> AppResult<region::Model> {
-    if !viewer.is_admin() {
+pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppResult<region::Model> {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins add regions"));
     }
     let mut checks = Checks::default();
@@ -173,7 +166,7 @@ pub async fn create_region(
         )
         .length(name, "name", 1, 100);
     checks.finish()?;
-    let db = &services.db;
+    let db = caller.db();
     let parent = parent_code(code);
     if let Some(parent) = &parent
         && find(db, parent).await?.is_none()
@@ -203,18 +196,17 @@ pub async fn create_region(
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createRegion",
-            target_type: "Region",
-            target_id: None,
-            summary: json!({ "code": code, "name": created.name }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createRegion",
+                target_type: "Region",
+                target_id: None,
+                summary: json!({ "code": code, "name": created.name }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -228,13 +220,11 @@ pub struct StatusChange {
 /// Records a county's or village's poverty status (officers over it, or admins), keeping the
 /// history, and re-ranks the products of the subtree.
 pub async fn update_status(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     code: &str,
     change: StatusChange,
 ) -> AppResult<region::Model> {
-    let db = &services.db;
+    let db = caller.db();
     let region = require(
         db,
         code,
@@ -242,7 +232,7 @@ pub async fn update_status(
         &[RegionLevel::County, RegionLevel::Village],
     )
     .await?;
-    scope::require_acting_over(db, viewer, &region.code).await?;
+    scope::require_acting_over(db, caller.viewer, &region.code).await?;
     let this_year = Utc::now()
         .date_naive()
         .format("%Y")
@@ -282,28 +272,27 @@ pub async fn update_status(
         status: Set(change.status),
         exit_year: Set(change.exit_year),
         effective_from: Set(effective_from),
-        recorded_by: Set(Some(viewer.user_id)),
+        recorded_by: Set(Some(caller.viewer.user_id)),
         recorded_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await?;
     rerank_products(&txn, &region.code).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateRegionStatus",
-            target_type: "Region",
-            target_id: None,
-            summary: json!({
-                "code": region.code, "from": region.poverty_status.api_name(),
-                "to": change.status.api_name(), "exitYear": change.exit_year,
-                "effectiveFrom": effective_from.to_string(),
-            }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateRegionStatus",
+                target_type: "Region",
+                target_id: None,
+                summary: json!({
+                    "code": region.code, "from": region.poverty_status.api_name(),
+                    "to": change.status.api_name(), "exitYear": change.exit_year,
+                    "effectiveFrom": effective_from.to_string(),
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -339,16 +328,11 @@ pub struct NewPairing {
 }
 
 /// Pairs a helping region or buyer organisation with a helped county or village (admins).
-pub async fn create_pairing(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    input: NewPairing,
-) -> AppResult<pairing::Model> {
-    if !viewer.is_admin() {
+pub async fn create_pairing(caller: Caller<'_>, input: NewPairing) -> AppResult<pairing::Model> {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins pair regions"));
     }
-    let db = &services.db;
+    let db = caller.db();
     let mut checks = Checks::default();
     checks.require(
         input.helper_region_code.is_some() != input.helper_org_id.is_some(),
@@ -410,16 +394,12 @@ pub async fn create_pairing(
         kind: Set(input.kind),
         starts_on: Set(input.starts_on),
         ends_on: Set(input.ends_on),
-        created_by: Set(Some(viewer.user_id)),
+        created_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
+    caller.audit(&txn, Change {
             action: "createPairing",
             target_type: "Pairing",
             target_id: Some(created.id),

@@ -10,11 +10,11 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::regions::{self, NewPairing, StatusChange};
 use crate::{
-    auth::{Role, RoleGuard, viewer},
+    auth::{Role, RoleGuard},
     error::{Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{Date, DateTime},
     },
     ids::{self, NodeKind},
@@ -360,16 +360,7 @@ impl RegionMutation {
         ctx: &Context<'_>,
         input: CreateRegionInput,
     ) -> Result<RegionPayload> {
-        payload(
-            regions::create_region(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                &input.code,
-                &input.name,
-            )
-            .await,
-        )
+        payload(regions::create_region(caller(ctx)?, &input.code, &input.name).await)
     }
 
     /// Records a county's or village's poverty status from a date (officers over it, admins).
@@ -384,16 +375,7 @@ impl RegionMutation {
             exit_year: input.exit_year,
             effective_from: input.effective_from.map(|d| d.0),
         };
-        payload(
-            regions::update_status(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                &input.code,
-                change,
-            )
-            .await,
-        )
+        payload(regions::update_status(caller(ctx)?, &input.code, change).await)
     }
 
     /// Pairs a helper with a helped county or village (platform admins).
@@ -416,6 +398,6 @@ impl RegionMutation {
             starts_on: input.starts_on.0,
             ends_on: input.ends_on.map(|d| d.0),
         };
-        payload(regions::create_pairing(services(ctx)?, viewer(ctx)?, &client(ctx), new).await)
+        payload(regions::create_pairing(caller(ctx)?, new).await)
     }
 }
