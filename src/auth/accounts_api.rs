@@ -268,51 +268,16 @@ impl Payload for AuthPayload {
     }
 }
 
-#[derive(SimpleObject, Default)]
-pub struct LogoutPayload {
-    /// True when the session's refresh tokens are revoked.
-    pub revoked: bool,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    LogoutPayload {
+        /// True when the session's refresh tokens are revoked.
+        revoked: bool
+    } from () => |()| true
 }
 
-impl Payload for LogoutPayload {
-    type Success = ();
-
-    fn success(_: ()) -> Self {
-        Self {
-            revoked: true,
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            revoked: false,
-            errors,
-        }
-    }
-}
-
-/// The user whose roles changed.
-#[derive(SimpleObject, Default)]
-pub struct RolePayload {
-    pub user: Option<User>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for RolePayload {
-    type Success = user::Model;
-
-    fn success(user: user::Model) -> Self {
-        Self {
-            user: Some(User(user)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self { user: None, errors }
-    }
+crate::payload! {
+    /// The user whose roles changed.
+    RolePayload { user: Option<User> } from user::Model => |user| Some(User(user))
 }
 
 #[derive(Default)]

@@ -2,6 +2,7 @@
 //! (扶贫产品认定), and the search buyers use.
 
 pub mod certification;
+pub mod certification_api;
 pub mod products;
 pub mod products_api;
 pub mod search;

@@ -5,6 +5,7 @@
 //! buyer's paired areas come first, then deep-poverty areas, then poor areas, then exited ones,
 //! then the rest; within each, certified before uncertified; then the cheaper first.
 
+use async_graphql::OutputType;
 use chrono::NaiveDate;
 use entity::product::{self, ProductCategory, ProductStatus, QualityMark};
 use sea_orm::{
@@ -14,7 +15,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::products_api::Product;
 use crate::{
     error::AppResult,
     pagination::{self, CursorKind, CursorValue, Page, PageArgs, SortKey},
@@ -186,15 +186,18 @@ pub fn sort_keys(
     }
 }
 
-pub async fn search(
+/// A page of the matching products, each row made a node by `to_node` (the resolver's type).
+#[allow(clippy::too_many_arguments)]
+pub async fn search<N: OutputType>(
     db: &DatabaseConnection,
     filter: &ProductFilter,
     sort: ProductSort,
     audience: &Audience,
     today: NaiveDate,
     args: &PageArgs,
-) -> AppResult<Page<Product>> {
+    to_node: impl Fn(product::Model) -> N,
+) -> AppResult<Page<N>> {
     let select = select(filter, audience, today, db.get_database_backend());
     let (keys, values) = sort_keys(sort, audience, today);
-    pagination::paginate(db, select, &keys, args, values, Product).await
+    pagination::paginate(db, select, &keys, args, values, to_node).await
 }

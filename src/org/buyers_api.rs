@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, scope, visibility::Sight},
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::services,
         context::{caller, loaders},
@@ -319,52 +319,14 @@ pub struct SetProcurementPolicyInput {
     pub min_reserved_share_percent: i32,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct BuyerPayload {
-    pub buyer: Option<Buyer>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    BuyerPayload { buyer: Option<Buyer> } from BuyerRecord => |record| Some(Buyer(record))
 }
 
-impl Payload for BuyerPayload {
-    type Success = BuyerRecord;
-
-    fn success(record: BuyerRecord) -> Self {
-        Self {
-            buyer: Some(Buyer(record)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            buyer: None,
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct ProcurementTargetPayload {
-    pub declaration: Option<ProcurementDeclaration>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProcurementTargetPayload {
-    type Success = procurement_declaration::Model;
-
-    fn success(declaration: procurement_declaration::Model) -> Self {
-        Self {
-            declaration: Some(ProcurementDeclaration(declaration)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            declaration: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProcurementTargetPayload {
+        declaration: Option<ProcurementDeclaration>
+    } from procurement_declaration::Model => |d| Some(ProcurementDeclaration(d))
 }
 
 /// A jurisdiction's minimum reserved share for a year.
@@ -376,32 +338,14 @@ pub struct ProcurementPolicy {
     pub min_reserved_share_percent: i32,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct ProcurementPolicyPayload {
-    pub policy: Option<ProcurementPolicy>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProcurementPolicyPayload {
-    type Success = procurement_policy::Model;
-
-    fn success(policy: procurement_policy::Model) -> Self {
-        Self {
-            policy: Some(ProcurementPolicy {
-                region_code: Some(policy.region_code).filter(|c| !c.is_empty()),
-                year: policy.year,
-                min_reserved_share_percent: policy.min_reserved_share_bp / 100,
-            }),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            policy: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProcurementPolicyPayload {
+        policy: Option<ProcurementPolicy>
+    } from procurement_policy::Model => |policy: procurement_policy::Model| Some(ProcurementPolicy {
+        region_code: Some(policy.region_code).filter(|c| !c.is_empty()),
+        year: policy.year,
+        min_reserved_share_percent: policy.min_reserved_share_bp / 100,
+    })
 }
 
 fn buyer_id(id: &ID, field: &str) -> Result<uuid::Uuid> {

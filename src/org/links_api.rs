@@ -1,12 +1,12 @@
 //! Unit links in the API: `UnitLink`, `Buyer.unitLinks`, `confirmUnitLink`, `revokeUnitLink`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 
 use super::{buyers_api::Buyer, links};
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User},
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::{caller, loaders},
         scalars::DateTime,
@@ -131,28 +131,10 @@ pub struct RevokeUnitLinkInput {
     pub reason: String,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct UnitLinkPayload {
-    pub unit_link: Option<UnitLink>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for UnitLinkPayload {
-    type Success = unit_link::Model;
-
-    fn success(link: unit_link::Model) -> Self {
-        Self {
-            unit_link: Some(UnitLink(link)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            unit_link: None,
-            errors,
-        }
-    }
+crate::payload! {
+    UnitLinkPayload {
+        unit_link: Option<UnitLink>
+    } from unit_link::Model => |link| Some(UnitLink(link))
 }
 
 #[derive(Default)]

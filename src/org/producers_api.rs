@@ -19,7 +19,7 @@ use crate::{
         products_api::{Product, ProductFilterInput, product_page},
         search::ProductSort,
     },
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::services,
         context::{caller, loaders},
@@ -271,28 +271,10 @@ pub struct ProducerStandingInput {
     pub reason: Option<String>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct ProducerPayload {
-    pub producer: Option<Producer>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProducerPayload {
-    type Success = ProducerRecord;
-
-    fn success(record: ProducerRecord) -> Self {
-        Self {
-            producer: Some(record.into()),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            producer: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProducerPayload {
+        producer: Option<Producer>
+    } from ProducerRecord => |record: ProducerRecord| Some(record.into())
 }
 
 #[derive(Default)]

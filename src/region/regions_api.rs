@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use super::regions::{self, NewPairing, StatusChange};
 use crate::{
     auth::{Role, RoleGuard},
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::services,
         context::{caller, loaders},
@@ -300,52 +300,14 @@ pub struct CreatePairingInput {
     pub ends_on: Option<Date>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct RegionPayload {
-    pub region: Option<Region>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    RegionPayload { region: Option<Region> } from region::Model => |region| Some(Region(region))
 }
 
-impl Payload for RegionPayload {
-    type Success = region::Model;
-
-    fn success(region: region::Model) -> Self {
-        Self {
-            region: Some(Region(region)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            region: None,
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct PairingPayload {
-    pub pairing: Option<Pairing>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for PairingPayload {
-    type Success = pairing::Model;
-
-    fn success(pairing: pairing::Model) -> Self {
-        Self {
-            pairing: Some(Pairing(pairing)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            pairing: None,
-            errors,
-        }
-    }
+crate::payload! {
+    PairingPayload {
+        pairing: Option<Pairing>
+    } from pairing::Model => |pairing| Some(Pairing(pairing))
 }
 
 #[derive(Default)]
