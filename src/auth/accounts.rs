@@ -156,26 +156,7 @@ pub async fn register(
     })?;
     let mut roles = Vec::new();
     if let Some(org) = registration.organization {
-        let organization = organization::ActiveModel {
-            id: Set(new_uuid()),
-            kind: Set(org.kind),
-            name: Set(org.name.trim().to_owned()),
-            region_code: Set(None),
-            created_by: Set(Some(user.id)),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        membership::ActiveModel {
-            user_id: Set(user.id),
-            organization_id: Set(organization.id),
-            role: Set(MemberRole::Admin),
-            added_by: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        roles.push(role_of_kind(organization.kind));
+        roles.push(found_organization(&txn, &user, org).await?);
     }
     let actor = Viewer {
         user_id: user.id,
@@ -195,6 +176,35 @@ pub async fn register(
     let session = open_session(services, &txn, user, roles, None).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// Creates the organisation a new user registers with, the user its admin; returns the role
+/// its kind gives.
+async fn found_organization(
+    conn: &impl ConnectionTrait,
+    founder: &user::Model,
+    org: NewOrganization,
+) -> AppResult<Role> {
+    let organization = organization::ActiveModel {
+        id: Set(new_uuid()),
+        kind: Set(org.kind),
+        name: Set(org.name.trim().to_owned()),
+        region_code: Set(None),
+        created_by: Set(Some(founder.id)),
+        created_at: Set(founder.created_at),
+    }
+    .insert(conn)
+    .await?;
+    membership::ActiveModel {
+        user_id: Set(founder.id),
+        organization_id: Set(organization.id),
+        role: Set(MemberRole::Admin),
+        added_by: Set(None),
+        created_at: Set(founder.created_at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(role_of_kind(organization.kind))
 }
 
 fn rate_limited(RetryAfter(retry_after): RetryAfter) -> AppError {
@@ -638,4 +648,53 @@ pub async fn ensure_admin(
     .await?;
     txn.commit().await?;
     Ok(admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::organization::OrganizationKind;
+
+    use super::{NewOrganization, Registration, validate_registration};
+    use crate::error::AppError;
+
+    fn registration(username: &str) -> Registration {
+        Registration {
+            username: username.into(),
+            password: "Correct-Horse-42".into(),
+            display_name: "王芳".into(),
+            phone: None,
+            organization: None,
+        }
+    }
+
+    fn fields(r: &Registration) -> Vec<String> {
+        match validate_registration(r) {
+            Ok(()) => Vec::new(),
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .filter_map(|e| e.field.and_then(|f| f.last().cloned()))
+                .collect(),
+            Err(other) => panic!("not a user error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_username_is_three_to_thirty_two_plain_characters() {
+        assert!(fields(&registration("wang.fang")).is_empty());
+        assert_eq!(fields(&registration("wf")), ["username"]);
+        assert_eq!(fields(&registration("_wang")), ["username"]);
+        assert_eq!(fields(&registration("wang fang")), ["username"]);
+    }
+
+    #[test]
+    fn every_field_is_checked_at_once() {
+        let mut r = registration("wang.fang");
+        r.display_name = "  ".into();
+        r.phone = Some("call me".into());
+        r.organization = Some(NewOrganization {
+            name: "x".into(),
+            kind: OrganizationKind::Buyer,
+        });
+        assert_eq!(fields(&r), ["displayName", "phone", "name"]);
+    }
 }

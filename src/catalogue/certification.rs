@@ -85,6 +85,63 @@ pub fn county_of(region_code: &str) -> String {
     region_code.chars().take(6).collect()
 }
 
+/// Whether an application in this state still holds the product: open, noticed or in force.
+fn holds_product(status: CertificationStatus) -> bool {
+    matches!(
+        status,
+        CertificationStatus::Submitted
+            | CertificationStatus::FirstApproved
+            | CertificationStatus::InPublicNotice
+            | CertificationStatus::Certified
+    )
+}
+
+/// A product takes one application at a time, and none while a certificate is in force.
+async fn require_no_open_application(
+    conn: &impl ConnectionTrait,
+    product_id: Uuid,
+) -> AppResult<()> {
+    let today = Utc::now().date_naive();
+    let previous = certification::Entity::find()
+        .filter(certification::Column::ProductId.eq(product_id))
+        .all(conn)
+        .await?;
+    if previous.iter().any(|c| holds_product(status_on(c, today))) {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "this product already has an application in progress or a certificate in force",
+        ));
+    }
+    Ok(())
+}
+
+/// A new application for `product`, to be decided by the county of its producer's `region`.
+fn new_application(
+    product: &product::Model,
+    region: &str,
+    evidence: &str,
+    applicant: Uuid,
+) -> certification::ActiveModel {
+    certification::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(product.id),
+        producer_org_id: Set(product.producer_org_id),
+        county_code: Set(county_of(region)),
+        status: Set(CertificationState::Submitted),
+        evidence: Set(evidence.trim().to_owned()),
+        certificate_no: Set(None),
+        notice_until: Set(None),
+        valid_from: Set(None),
+        valid_until: Set(None),
+        applied_by: Set(applicant),
+        applied_at: Set(Utc::now()),
+        decided_at: Set(None),
+        revoked_by: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+}
+
 /// Applies for certification of a product (members of its producer; the producer must be
 /// verified and in good standing, and the product must have no application open or in force).
 pub async fn apply(
@@ -112,45 +169,14 @@ pub async fn apply(
             "only verified producers in good standing may apply",
         ));
     }
-    let today = Utc::now().date_naive();
-    let previous = certification::Entity::find()
-        .filter(certification::Column::ProductId.eq(product_id))
-        .all(db)
-        .await?;
-    let open = previous.iter().any(|c| {
-        matches!(
-            status_on(c, today),
-            CertificationStatus::Submitted
-                | CertificationStatus::FirstApproved
-                | CertificationStatus::InPublicNotice
-                | CertificationStatus::Certified
-        )
-    });
-    if open {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            "this product already has an application in progress or a certificate in force",
-        ));
-    }
+    require_no_open_application(db, product_id).await?;
     let txn = db.begin().await?;
-    let created = certification::ActiveModel {
-        id: Set(new_uuid()),
-        product_id: Set(product_id),
-        producer_org_id: Set(product.producer_org_id),
-        county_code: Set(county_of(&producer.region_code)),
-        status: Set(CertificationState::Submitted),
-        evidence: Set(evidence.trim().to_owned()),
-        certificate_no: Set(None),
-        notice_until: Set(None),
-        valid_from: Set(None),
-        valid_until: Set(None),
-        applied_by: Set(caller.viewer.user_id),
-        applied_at: Set(Utc::now()),
-        decided_at: Set(None),
-        revoked_by: Set(None),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
+    let created = new_application(
+        &product,
+        &producer.region_code,
+        evidence,
+        caller.viewer.user_id,
+    )
     .insert(&txn)
     .await?;
     caller
@@ -654,5 +680,21 @@ mod tests {
         assert_eq!(granted.valid_until, day("2028-01-07"));
         assert!(granted.number.starts_with("FP-130126-2026-"));
         assert_eq!(granted.number.len(), "FP-130126-2026-".len() + 8);
+    }
+
+    #[test]
+    fn open_notice_and_force_hold_the_product() {
+        use CertificationStatus as S;
+        for held in [
+            S::Submitted,
+            S::FirstApproved,
+            S::InPublicNotice,
+            S::Certified,
+        ] {
+            assert!(holds_product(held));
+        }
+        for free in [S::Expired, S::Rejected, S::Revoked] {
+            assert!(!holds_product(free));
+        }
     }
 }
