@@ -159,7 +159,8 @@ impl Product {
     async fn price_flag(&self) -> Option<PriceFlag> {
         self.0.price_flag_median_fen.map(|median| PriceFlag {
             comparable_median: Money(median),
-            percent_above: ((self.0.price_fen - median) * 100 / median.max(1)) as i32,
+            percent_above: i32::try_from((self.0.price_fen - median) * 100 / median.max(1))
+                .unwrap_or(i32::MAX),
         })
     }
 
@@ -173,7 +174,7 @@ impl Product {
         let rows = price_change::Entity::find()
             .filter(price_change::Column::ProductId.eq(self.0.id))
             .order_by_desc(price_change::Column::ChangedAt)
-            .limit(first.clamp(1, 100) as u64)
+            .limit(u64::from(first.clamp(1, 100).unsigned_abs()))
             .all(&services(ctx)?.db)
             .await?;
         Ok(rows
