@@ -1,4 +1,6 @@
-//! Registration, sign-in, token rotation and role grants.
+//! Account rules: registration (with the organisation the user will act for, if asked), sign-in
+//! with its rate limits and trail of refused attempts, refresh-token rotation and sign-out, a
+//! user's roles, platform role grants and the bootstrap admin.
 
 use chrono::{DateTime, Utc};
 use entity::{

@@ -1,5 +1,5 @@
-//! Accounts in the API: `me`, `users`, `register`, `login`, `refreshToken`, `logout`,
-//! `grantRole`, `revokeRole`.
+//! Accounts in the API: the `User` type, the `me` and `users` queries, and `register`, `login`,
+//! `refreshToken`, `logout`, `grantRole` and `revokeRole` with their payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{

@@ -1,5 +1,6 @@
-//! Buyers in the API: `buyers`, `createBuyer`, `updateBuyer`, `setProcurementTarget`,
-//! `setProcurementPolicy`.
+//! Buyers in the API: the `Buyer` and `ProcurementDeclaration` types, the `buyers` query, and
+//! `createBuyer`, `updateBuyer`, `setProcurementTarget`, `setProcurementPolicy` with their
+//! payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{Datelike, Utc};

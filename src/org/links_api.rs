@@ -1,4 +1,5 @@
-//! Unit links in the API: `UnitLink`, `Buyer.unitLinks`, `confirmUnitLink`, `revokeUnitLink`.
+//! Unit links in the API: the `UnitLink` type, `confirmUnitLink` and `revokeUnitLink` with their
+//! payload (a buyer's links are read through `Buyer.unitLinks`).
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};

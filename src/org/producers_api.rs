@@ -1,5 +1,5 @@
-//! Producers in the API: `producers`, `createProducer`, `updateProducer`, `verifyProducer`,
-//! `suspendProducer`, `reinstateProducer`.
+//! Producers in the API: the `Producer` type, the `producers` query, and `createProducer`,
+//! `updateProducer`, `verifyProducer`, `suspendProducer`, `reinstateProducer` with their payload.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{

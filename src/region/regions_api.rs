@@ -1,4 +1,5 @@
-//! Regions in the API: `regions`, `region`, `createRegion`, `updateRegionStatus`, `createPairing`.
+//! Regions in the API: the `Region` and `Pairing` types, the `regions` and `region` queries, and
+//! `createRegion`, `updateRegionStatus`, `createPairing` with their payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
