@@ -482,17 +482,8 @@ pub fn is_division_code(code: &str) -> bool {
     matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Gives a platform role to a user (admins only). Officers need a region; admins and auditors
-/// may be nationwide.
-pub async fn grant_role(
-    caller: Caller<'_>,
-    user_id: Uuid,
-    role: PlatformRole,
-    region_code: Option<String>,
-) -> AppResult<role_grant::Model> {
-    if !caller.viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins grant roles"));
-    }
+/// The region a grant is scoped to (empty: nationwide): a division code, required for officers.
+fn grant_region(role: PlatformRole, region_code: Option<String>) -> AppResult<String> {
     let region_code = region_code.unwrap_or_default();
     if !region_code.is_empty() && !is_division_code(&region_code) {
         return Err(AppError::user(UserError::on(
@@ -508,6 +499,21 @@ pub async fn grant_role(
             "an officer is scoped to a region",
         )));
     }
+    Ok(region_code)
+}
+
+/// Gives a platform role to a user (admins only). Officers need a region; admins and auditors
+/// may be nationwide.
+pub async fn grant_role(
+    caller: Caller<'_>,
+    user_id: Uuid,
+    role: PlatformRole,
+    region_code: Option<String>,
+) -> AppResult<role_grant::Model> {
+    if !caller.viewer.is_admin() {
+        return Err(AppError::Forbidden("only platform admins grant roles"));
+    }
+    let region_code = grant_region(role, region_code)?;
     let db = caller.db();
     user::Entity::find_by_id(user_id)
         .one(db)
@@ -656,7 +662,9 @@ pub async fn ensure_admin(
 mod tests {
     use entity::organization::OrganizationKind;
 
-    use super::{NewOrganization, Registration, validate_registration};
+    use entity::role_grant::PlatformRole;
+
+    use super::{NewOrganization, Registration, grant_region, validate_registration};
     use crate::error::AppError;
 
     fn registration(username: &str) -> Registration {
@@ -698,5 +706,19 @@ mod tests {
             kind: OrganizationKind::Buyer,
         });
         assert_eq!(fields(&r), ["displayName", "phone", "name"]);
+    }
+
+    #[test]
+    fn officers_are_scoped_to_a_division() {
+        assert_eq!(
+            grant_region(PlatformRole::Admin, None).ok(),
+            Some(String::new())
+        );
+        assert!(grant_region(PlatformRole::Officer, None).is_err());
+        assert!(grant_region(PlatformRole::Officer, Some("13012".into())).is_err());
+        assert_eq!(
+            grant_region(PlatformRole::Auditor, Some("130126".into())).ok(),
+            Some("130126".into())
+        );
     }
 }

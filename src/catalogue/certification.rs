@@ -489,43 +489,40 @@ pub async fn review(
     load(db, id).await
 }
 
-/// Revokes a certificate in force or in notice (officers over its county), with a reason.
-pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<certification::Model> {
-    let mut checks = Checks::default();
-    checks.length(reason, "reason", 2, 1000);
-    checks.finish()?;
-    let db = caller.db();
-    let cert = load_visible(db, caller.viewer, id).await?;
-    scope::require_acting_over(db, caller.viewer, &cert.county_code).await?;
-    let today = Utc::now().date_naive();
-    if !matches!(
-        status_on(&cert, today),
+/// Only a certificate in force or in its public notice can be revoked.
+fn check_revocable(cert: &certification::Model, today: NaiveDate) -> AppResult<()> {
+    if matches!(
+        status_on(cert, today),
         CertificationStatus::Certified | CertificationStatus::InPublicNotice
     ) {
-        return Err(AppError::state(
+        Ok(())
+    } else {
+        Err(AppError::state(
             ErrorCode::InvalidState,
             "only a certificate in force or in notice can be revoked",
-        ));
+        ))
     }
-    let now = Utc::now();
-    let txn = db.begin().await?;
+}
+
+/// Marks the certificate revoked (unless it changed meanwhile) and takes the product's
+/// certified dates away.
+async fn mark_revoked(
+    conn: &impl ConnectionTrait,
+    cert: &certification::Model,
+    officer: Uuid,
+    reason: &str,
+) -> AppResult<()> {
     let revoked = certification::Entity::update_many()
         .col_expr(
             certification::Column::Status,
             Expr::value(CertificationState::Revoked),
         )
-        .col_expr(
-            certification::Column::RevokedBy,
-            Expr::value(caller.viewer.user_id),
-        )
-        .col_expr(certification::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            certification::Column::RevokeReason,
-            Expr::value(reason.trim()),
-        )
-        .filter(certification::Column::Id.eq(id))
+        .col_expr(certification::Column::RevokedBy, Expr::value(officer))
+        .col_expr(certification::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(certification::Column::RevokeReason, Expr::value(reason))
+        .filter(certification::Column::Id.eq(cert.id))
         .filter(certification::Column::Status.eq(CertificationState::Approved))
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if revoked.rows_affected == 0 {
         return Err(AppError::state(
@@ -543,8 +540,22 @@ pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<cer
             Expr::value(Option::<NaiveDate>::None),
         )
         .filter(product::Column::Id.eq(cert.product_id))
-        .exec(&txn)
+        .exec(conn)
         .await?;
+    Ok(())
+}
+
+/// Revokes a certificate in force or in notice (officers over its county), with a reason.
+pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<certification::Model> {
+    let mut checks = Checks::default();
+    checks.length(reason, "reason", 2, 1000);
+    checks.finish()?;
+    let db = caller.db();
+    let cert = load_visible(db, caller.viewer, id).await?;
+    scope::require_acting_over(db, caller.viewer, &cert.county_code).await?;
+    check_revocable(&cert, Utc::now().date_naive())?;
+    let txn = db.begin().await?;
+    mark_revoked(&txn, &cert, caller.viewer.user_id, reason.trim()).await?;
     caller
         .audit(
             &txn,

@@ -247,6 +247,53 @@ fn declared_by(declarer: Uuid, kinds: &[UnitLinkKind], year: Option<i32>) -> Con
     any
 }
 
+/// Revokes the declarer's active links other than the one wanted (kept once); answers whether
+/// the wanted link was already there.
+async fn revoke_unwanted(
+    conn: &impl ConnectionTrait,
+    caller: Caller<'_>,
+    active: &[unit_link::Model],
+    wanted: Option<Wanted>,
+) -> AppResult<bool> {
+    let mut kept = false;
+    for link in active {
+        let same = wanted.is_some_and(|w| {
+            w.kind == link.kind && w.unit == link.unit_org_id && w.counted == link.counted_org_id
+        });
+        if same && !kept {
+            kept = true;
+            continue;
+        }
+        revoke_in(
+            conn,
+            caller,
+            link,
+            "replaced by a new declaration".to_owned(),
+        )
+        .await?;
+    }
+    Ok(kept)
+}
+
+/// A new pending link, proposed by `proposer`.
+fn proposed(wanted: Wanted, proposer: Uuid) -> unit_link::ActiveModel {
+    unit_link::ActiveModel {
+        id: Set(new_uuid()),
+        kind: Set(wanted.kind),
+        unit_org_id: Set(wanted.unit),
+        counted_org_id: Set(wanted.counted),
+        year: Set(wanted.year),
+        status: Set(UnitLinkStatus::Pending),
+        proposed_by: Set(Some(proposer)),
+        proposed_at: Set(Utc::now()),
+        confirmed_by: Set(None),
+        confirmed_at: Set(None),
+        revoked_by: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+}
+
 /// Makes `declarer`'s links of `kinds` (for `year`) match what it now declares: a link already
 /// pending or confirmed as wanted is kept (consent is not asked twice), the others are revoked,
 /// and a new wanted link is proposed, confirmed at once only when the viewer may confirm it
@@ -266,43 +313,11 @@ pub async fn reconcile(
         )
         .all(conn)
         .await?;
-    let mut kept = false;
-    for link in &active {
-        let same = wanted.is_some_and(|w| {
-            w.kind == link.kind && w.unit == link.unit_org_id && w.counted == link.counted_org_id
-        });
-        if same && !kept {
-            kept = true;
-            continue;
-        }
-        revoke_in(
-            conn,
-            caller,
-            link,
-            "replaced by a new declaration".to_owned(),
-        )
-        .await?;
-    }
+    let kept = revoke_unwanted(conn, caller, &active, wanted).await?;
     let Some(wanted) = wanted.filter(|_| !kept) else {
         return Ok(());
     };
-    let created = unit_link::ActiveModel {
-        id: Set(new_uuid()),
-        kind: Set(wanted.kind),
-        unit_org_id: Set(wanted.unit),
-        counted_org_id: Set(wanted.counted),
-        year: Set(wanted.year),
-        status: Set(UnitLinkStatus::Pending),
-        proposed_by: Set(Some(caller.viewer.user_id)),
-        proposed_at: Set(Utc::now()),
-        confirmed_by: Set(None),
-        confirmed_at: Set(None),
-        revoked_by: Set(None),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    let created = proposed(wanted, caller.viewer.user_id).insert(conn).await?;
     caller
         .audit(
             conn,

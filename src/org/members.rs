@@ -196,6 +196,29 @@ pub fn members_query(organization_id: Uuid) -> Select<membership::Entity> {
     membership::Entity::find().filter(membership::Column::OrganizationId.eq(organization_id))
 }
 
+/// The account a username names.
+async fn find_account(conn: &impl ConnectionTrait, username: &str) -> AppResult<user::Model> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(normalize_username(username)))
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            AppError::user(UserError::on(
+                "username",
+                ErrorCode::NotFound,
+                "no account has this username",
+            ))
+        })
+}
+
+fn already_member() -> AppError {
+    AppError::user(UserError::on(
+        "username",
+        ErrorCode::Duplicate,
+        "this user already belongs to an organisation",
+    ))
+}
+
 /// Adds an existing account, by username, to an organisation.
 pub async fn add_member(
     caller: Caller<'_>,
@@ -217,26 +240,9 @@ pub async fn add_member(
             "only the organisation's admins add members",
         ));
     }
-    let member = user::Entity::find()
-        .filter(user::Column::Username.eq(normalize_username(username)))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            AppError::user(UserError::on(
-                "username",
-                ErrorCode::NotFound,
-                "no account has this username",
-            ))
-        })?;
-    let already = || {
-        AppError::user(UserError::on(
-            "username",
-            ErrorCode::Duplicate,
-            "this user already belongs to an organisation",
-        ))
-    };
+    let member = find_account(db, username).await?;
     if membership_of(db, member.id).await?.is_some() {
-        return Err(already());
+        return Err(already_member());
     }
     let txn = db.begin().await?;
     let membership = membership::ActiveModel {
@@ -250,7 +256,7 @@ pub async fn add_member(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            already()
+            already_member()
         } else {
             e.into()
         }
