@@ -1,6 +1,8 @@
 //! Catalogue search rules: the filter, who is looking (`Audience`), the sort keys and the page
-//! query; the resolver chooses the node each row becomes. Everything a filter or sort needs sits on the `products` row (region, poverty
-//! rank, listing, certification dates), so a page is one indexed query.
+//! query; the resolver chooses the node each row becomes.
+//!
+//! Everything a filter or sort needs sits on the `products` row (region, poverty rank, listing,
+//! certification dates), so a page is one indexed query.
 //!
 //! `PRIORITY` is 同等条件下优先采购 made concrete: among the offers that match, products from the
 //! buyer's paired areas come first, then deep-poverty areas, then poor areas, then exited ones,

@@ -167,14 +167,18 @@ pub async fn create(
     .insert(&txn)
     .await?;
     reconcile_parent(&txn, caller, &profile).await?;
-    caller.audit(&txn, Change {
-            action: "createBuyer",
-            target_type: "Buyer",
-            target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
-        },
-    )
-    .await?;
+    let summary = json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createBuyer",
+                target_type: "Buyer",
+                target_id: Some(org.id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }

@@ -156,14 +156,18 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    caller.audit(&txn, Change {
-            action: "createProducer",
-            target_type: "Producer",
-            target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
-        },
-    )
-    .await?;
+    let summary = json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createProducer",
+                target_type: "Producer",
+                target_id: Some(org.id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }

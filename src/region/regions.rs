@@ -1,6 +1,8 @@
 //! Region rules: look-ups by division code, new regions, poverty status with its history (and
-//! the products' poverty rank that follows it), and pairings (结对帮扶). A division code is a materialised path (a county's code starts with its city's,
-//! which starts with its province's), so "this region and everything below it" is a range on an
+//! the products' poverty rank that follows it), and pairings (结对帮扶).
+//!
+//! A division code is a materialised path (a county's code starts with its city's, which starts
+//! with its province's), so "this region and everything below it" is a range on an
 //! indexed column, never a recursive query.
 
 use chrono::{NaiveDate, Utc};
