@@ -24,7 +24,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{ClientInfo, Role, Viewer, accounts},
+    auth::{Caller, ClientInfo, Role, Viewer, accounts},
     catalogue::{certification::county_of, products::refresh_price_flags},
     error::{AppError, AppResult},
     ids::new_uuid,
@@ -174,7 +174,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
         user_id: admin.id,
         roles: vec![Role::Admin],
     };
-    let client = ClientInfo::default();
+    let caller = Caller::new(services, &as_admin, ClientInfo::default());
 
     for row in &world.region_statuses {
         let change = StatusChange {
@@ -182,14 +182,14 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             exit_year: row.exit_year,
             effective_from: Some(row.effective_from),
         };
-        region::regions::update_status(services, &as_admin, &client, &row.code, change)
+        region::regions::update_status(caller, &row.code, change)
             .await
             .map_err(demo_error(&row.code))?;
     }
     let this_year = Utc::now().year();
     for year in [this_year - 1, this_year] {
         // 广东 asks 30% of canteen food budgets (2025 onward).
-        buyers::set_policy(services, &as_admin, &client, Some("44".into()), year, 30)
+        buyers::set_policy(caller, Some("44".into()), year, 30)
             .await
             .map_err(demo_error("policy"))?;
     }
@@ -202,7 +202,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             starts_on: row.starts_on,
             ends_on: row.ends_on,
         };
-        region::regions::create_pairing(services, &as_admin, &client, pairing)
+        region::regions::create_pairing(caller, pairing)
             .await
             .map_err(demo_error("pairing"))?;
     }
@@ -224,25 +224,15 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             poor_households_linked: row.poor_households_linked,
             profit_share_percent: row.profit_share_percent,
         };
-        let (org, _) = producers::create(services, &as_admin, &client, None, input)
+        let (org, _) = producers::create(caller, None, input)
             .await
             .map_err(demo_error(&row.name))?;
         if row.verified {
-            producers::change_standing(
-                services,
-                &as_admin,
-                &client,
-                org.id,
-                StandingAction::Verify,
-                None,
-            )
-            .await?;
+            producers::change_standing(caller, org.id, StandingAction::Verify, None).await?;
         }
         if let Some(reason) = row.suspended.as_str() {
             producers::change_standing(
-                services,
-                &as_admin,
-                &client,
+                caller,
                 org.id,
                 StandingAction::Suspend,
                 Some(reason.into()),
@@ -267,7 +257,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             contact_name: "采购负责人".into(),
             contact_phone: "0311-00000000".into(),
         };
-        let (org, _) = buyers::create(services, &as_admin, &client, None, input)
+        let (org, _) = buyers::create(caller, None, input)
             .await
             .map_err(demo_error(&row.name))?;
         organizations.insert(row.key.clone(), org.id);
@@ -285,30 +275,23 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             shares_canteen_of: key(&declared.shares_canteen_of),
             contractor_org_id: key(&declared.contractor),
         };
-        buyers::set_target(
-            services,
-            &as_admin,
-            &client,
-            organizations[&row.key],
-            declaration,
-        )
-        .await
-        .map_err(demo_error(&row.name))?;
+        buyers::set_target(caller, organizations[&row.key], declaration)
+            .await
+            .map_err(demo_error(&row.name))?;
     }
 
-    let officers = seed_users(services, &as_admin, &world.users, &organizations).await?;
+    let officers = seed_users(caller, &world.users, &organizations).await?;
     seed_products(db, &world.products, &organizations, &officers, admin.id).await?;
     Ok(true)
 }
 
 /// Creates the accounts, their grants and memberships; returns officers by region code.
 async fn seed_users(
-    services: &Services,
-    as_admin: &Viewer,
+    caller: Caller<'_>,
     users: &[UserRow],
     organizations: &HashMap<String, Uuid>,
 ) -> AppResult<HashMap<String, Uuid>> {
-    let db = &services.db;
+    let db = caller.db();
     // One hash for all: the demo password is shared anyway.
     let hash = crate::auth::password::hash(DEMO_PASSWORD.into()).await?;
     let mut officers = HashMap::new();
@@ -329,16 +312,9 @@ async fn seed_users(
         match row.role.as_str() {
             "OFFICER" | "AUDITOR" | "ADMIN" => {
                 let role: PlatformRole = parse(&row.role)?;
-                accounts::grant_role(
-                    services,
-                    as_admin,
-                    &ClientInfo::default(),
-                    account.id,
-                    role,
-                    row.region_code.clone(),
-                )
-                .await
-                .map_err(demo_error(&row.username))?;
+                accounts::grant_role(caller, account.id, role, row.region_code.clone())
+                    .await
+                    .map_err(demo_error(&row.username))?;
                 if role == PlatformRole::Officer
                     && let Some(code) = &row.region_code
                 {
@@ -357,7 +333,7 @@ async fn seed_users(
                     user_id: Set(account.id),
                     organization_id: Set(*org),
                     role: Set(role),
-                    added_by: Set(Some(as_admin.user_id)),
+                    added_by: Set(Some(caller.viewer.user_id)),
                     created_at: Set(now),
                 }
                 .insert(db)

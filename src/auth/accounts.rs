@@ -1,4 +1,6 @@
-//! Registration, sign-in, token rotation and role grants.
+//! Account rules: registration (with the organisation the user will act for, if asked), sign-in
+//! with its rate limits and trail of refused attempts, refresh-token rotation and sign-out, a
+//! user's roles, platform role grants and the bootstrap admin.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -16,7 +18,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ClientInfo, Role, Viewer, password, tokens};
+use super::{Caller, ClientInfo, Role, Viewer, password, tokens};
 use crate::{
     audit::{self, Change},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
@@ -156,46 +158,55 @@ pub async fn register(
     })?;
     let mut roles = Vec::new();
     if let Some(org) = registration.organization {
-        let organization = organization::ActiveModel {
-            id: Set(new_uuid()),
-            kind: Set(org.kind),
-            name: Set(org.name.trim().to_owned()),
-            region_code: Set(None),
-            created_by: Set(Some(user.id)),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        membership::ActiveModel {
-            user_id: Set(user.id),
-            organization_id: Set(organization.id),
-            role: Set(MemberRole::Admin),
-            added_by: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        roles.push(role_of_kind(organization.kind));
+        roles.push(found_organization(&txn, &user, org).await?);
     }
     let actor = Viewer {
         user_id: user.id,
         roles: roles.clone(),
     };
-    audit::record(
-        &txn,
-        Some(&actor),
-        Some(client),
-        Change {
-            action: "register",
-            target_type: "User",
-            target_id: Some(user.id),
-            summary: json!({ "username": user.username }),
-        },
-    )
-    .await?;
+    Caller::new(services, &actor, *client)
+        .audit(
+            &txn,
+            Change {
+                action: "register",
+                target_type: "User",
+                target_id: Some(user.id),
+                summary: json!({ "username": user.username }),
+            },
+        )
+        .await?;
     let session = open_session(services, &txn, user, roles, None).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// Creates the organisation a new user registers with, the user its admin; returns the role
+/// its kind gives.
+async fn found_organization(
+    conn: &impl ConnectionTrait,
+    founder: &user::Model,
+    org: NewOrganization,
+) -> AppResult<Role> {
+    let organization = organization::ActiveModel {
+        id: Set(new_uuid()),
+        kind: Set(org.kind),
+        name: Set(org.name.trim().to_owned()),
+        region_code: Set(None),
+        created_by: Set(Some(founder.id)),
+        created_at: Set(founder.created_at),
+    }
+    .insert(conn)
+    .await?;
+    membership::ActiveModel {
+        user_id: Set(founder.id),
+        organization_id: Set(organization.id),
+        role: Set(MemberRole::Admin),
+        added_by: Set(None),
+        created_at: Set(founder.created_at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(role_of_kind(organization.kind))
 }
 
 fn rate_limited(RetryAfter(retry_after): RetryAfter) -> AppError {
@@ -471,19 +482,8 @@ pub fn is_division_code(code: &str) -> bool {
     matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Gives a platform role to a user (admins only). Officers need a region; admins and auditors
-/// may be nationwide.
-pub async fn grant_role(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    user_id: Uuid,
-    role: PlatformRole,
-    region_code: Option<String>,
-) -> AppResult<role_grant::Model> {
-    if !viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins grant roles"));
-    }
+/// The region a grant is scoped to (empty: nationwide): a division code, required for officers.
+fn grant_region(role: PlatformRole, region_code: Option<String>) -> AppResult<String> {
     let region_code = region_code.unwrap_or_default();
     if !region_code.is_empty() && !is_division_code(&region_code) {
         return Err(AppError::user(UserError::on(
@@ -499,7 +499,22 @@ pub async fn grant_role(
             "an officer is scoped to a region",
         )));
     }
-    let db = &services.db;
+    Ok(region_code)
+}
+
+/// Gives a platform role to a user (admins only). Officers need a region; admins and auditors
+/// may be nationwide.
+pub async fn grant_role(
+    caller: Caller<'_>,
+    user_id: Uuid,
+    role: PlatformRole,
+    region_code: Option<String>,
+) -> AppResult<role_grant::Model> {
+    if !caller.viewer.is_admin() {
+        return Err(AppError::Forbidden("only platform admins grant roles"));
+    }
+    let region_code = grant_region(role, region_code)?;
+    let db = caller.db();
     user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -510,7 +525,7 @@ pub async fn grant_role(
         user_id: Set(user_id),
         role: Set(role),
         region_code: Set(region_code),
-        granted_by: Set(Some(viewer.user_id)),
+        granted_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
@@ -525,18 +540,17 @@ pub async fn grant_role(
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "grantRole",
-            target_type: "User",
-            target_id: Some(user_id),
-            summary: json!({ "role": role.api_name(), "regionCode": grant.region_code }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "grantRole",
+                target_type: "User",
+                target_id: Some(user_id),
+                summary: json!({ "role": role.api_name(), "regionCode": grant.region_code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(grant)
 }
@@ -544,24 +558,22 @@ pub async fn grant_role(
 /// Takes a platform role back (admins only; an admin cannot drop their own admin role, so the
 /// platform is never left without one by accident).
 pub async fn revoke_role(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     user_id: Uuid,
     role: PlatformRole,
     region_code: Option<String>,
 ) -> AppResult<()> {
-    if !viewer.is_admin() {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins revoke roles"));
     }
-    if user_id == viewer.user_id && role == PlatformRole::Admin {
+    if user_id == caller.viewer.user_id && role == PlatformRole::Admin {
         return Err(AppError::user(UserError::new(
             ErrorCode::Invalid,
             "you cannot revoke your own admin role",
         )));
     }
     let region_code = region_code.unwrap_or_default();
-    let txn = services.db.begin().await?;
+    let txn = caller.db().begin().await?;
     let removed = role_grant::Entity::delete_many()
         .filter(role_grant::Column::UserId.eq(user_id))
         .filter(role_grant::Column::Role.eq(role))
@@ -574,18 +586,17 @@ pub async fn revoke_role(
             "the user does not hold this role here",
         )));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "revokeRole",
-            target_type: "User",
-            target_id: Some(user_id),
-            summary: json!({ "role": role.api_name(), "regionCode": region_code }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "revokeRole",
+                target_type: "User",
+                target_id: Some(user_id),
+                summary: json!({ "role": role.api_name(), "regionCode": region_code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -645,4 +656,69 @@ pub async fn ensure_admin(
     .await?;
     txn.commit().await?;
     Ok(admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::organization::OrganizationKind;
+
+    use entity::role_grant::PlatformRole;
+
+    use super::{NewOrganization, Registration, grant_region, validate_registration};
+    use crate::error::AppError;
+
+    fn registration(username: &str) -> Registration {
+        Registration {
+            username: username.into(),
+            password: "Correct-Horse-42".into(),
+            display_name: "王芳".into(),
+            phone: None,
+            organization: None,
+        }
+    }
+
+    fn fields(r: &Registration) -> Vec<String> {
+        match validate_registration(r) {
+            Ok(()) => Vec::new(),
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .filter_map(|e| e.field.and_then(|f| f.last().cloned()))
+                .collect(),
+            Err(other) => panic!("not a user error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_username_is_three_to_thirty_two_plain_characters() {
+        assert!(fields(&registration("wang.fang")).is_empty());
+        assert_eq!(fields(&registration("wf")), ["username"]);
+        assert_eq!(fields(&registration("_wang")), ["username"]);
+        assert_eq!(fields(&registration("wang fang")), ["username"]);
+    }
+
+    #[test]
+    fn every_field_is_checked_at_once() {
+        let mut r = registration("wang.fang");
+        r.display_name = "  ".into();
+        r.phone = Some("call me".into());
+        r.organization = Some(NewOrganization {
+            name: "x".into(),
+            kind: OrganizationKind::Buyer,
+        });
+        assert_eq!(fields(&r), ["displayName", "phone", "name"]);
+    }
+
+    #[test]
+    fn officers_are_scoped_to_a_division() {
+        assert_eq!(
+            grant_region(PlatformRole::Admin, None).ok(),
+            Some(String::new())
+        );
+        assert!(grant_region(PlatformRole::Officer, None).is_err());
+        assert!(grant_region(PlatformRole::Officer, Some("13012".into())).is_err());
+        assert_eq!(
+            grant_region(PlatformRole::Auditor, Some("130126".into())).ok(),
+            Some("130126".into())
+        );
+    }
 }

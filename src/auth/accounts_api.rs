@@ -1,5 +1,5 @@
-//! Accounts in the API: `me`, `users`, `register`, `login`, `refreshToken`, `logout`,
-//! `grantRole`, `revokeRole`.
+//! Accounts in the API: the `User` type, the `me` and `users` queries, and `register`, `login`,
+//! `refreshToken`, `logout`, `grantRole` and `revokeRole` with their payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -13,13 +13,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{
     Role, RoleGuard,
     accounts::{self, NewOrganization, Registration, Session},
-    viewer,
 };
 use crate::{
     error::{AppError, Payload, Result, UserError, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, client, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -269,51 +268,16 @@ impl Payload for AuthPayload {
     }
 }
 
-#[derive(SimpleObject, Default)]
-pub struct LogoutPayload {
-    /// True when the session's refresh tokens are revoked.
-    pub revoked: bool,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    LogoutPayload {
+        /// True when the session's refresh tokens are revoked.
+        revoked: bool
+    } from () => |()| true
 }
 
-impl Payload for LogoutPayload {
-    type Success = ();
-
-    fn success(_: ()) -> Self {
-        Self {
-            revoked: true,
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            revoked: false,
-            errors,
-        }
-    }
-}
-
-/// The user whose roles changed.
-#[derive(SimpleObject, Default)]
-pub struct RolePayload {
-    pub user: Option<User>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for RolePayload {
-    type Success = user::Model;
-
-    fn success(user: user::Model) -> Self {
-        Self {
-            user: Some(User(user)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self { user: None, errors }
-    }
+crate::payload! {
+    /// The user whose roles changed.
+    RolePayload { user: Option<User> } from user::Model => |user| Some(User(user))
 }
 
 #[derive(Default)]
@@ -366,19 +330,11 @@ impl AuthMutation {
     /// Gives a user a platform role (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
     async fn grant_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
-        let services = services(ctx)?;
+        let caller = caller(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            accounts::grant_role(
-                services,
-                viewer(ctx)?,
-                &client(ctx),
-                user_id,
-                input.role,
-                input.region_code,
-            )
-            .await?;
-            find_user(services, user_id).await
+            accounts::grant_role(caller, user_id, input.role, input.region_code).await?;
+            find_user(caller.services, user_id).await
         }
         .await;
         payload(result)
@@ -387,19 +343,11 @@ impl AuthMutation {
     /// Takes a platform role back (admins only).
     #[graphql(guard = "RoleGuard::any(&[Role::Admin])")]
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleGrantInput) -> Result<RolePayload> {
-        let services = services(ctx)?;
+        let caller = caller(ctx)?;
         let user_id = ids::expect(&input.user_id, NodeKind::User, "userId")?;
         let result = async {
-            accounts::revoke_role(
-                services,
-                viewer(ctx)?,
-                &client(ctx),
-                user_id,
-                input.role,
-                input.region_code,
-            )
-            .await?;
-            find_user(services, user_id).await
+            accounts::revoke_role(caller, user_id, input.role, input.region_code).await?;
+            find_user(caller.services, user_id).await
         }
         .await;
         payload(result)

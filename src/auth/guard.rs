@@ -1,5 +1,6 @@
 //! Role checks in one place. Guards answer "may this kind of user call this at all"; whether the
-//! row is theirs (their organisation, their region) is decided in the service layer.
+//! row is theirs (their organisation, their region) is decided by the rules.
+//! Also `viewer`, the signed-in viewer from a resolver's context.
 
 use async_graphql::{Context, Guard};
 

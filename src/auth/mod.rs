@@ -1,4 +1,5 @@
-//! Accounts, sign-in and the roles that guard every operation.
+//! Accounts, sign-in and the roles that guard every operation: the `Role` and `Viewer` types,
+//! the `Caller` rules act for, region scopes (`scope`) and who sees which rows (`visibility`).
 
 pub mod accounts;
 pub mod accounts_api;

@@ -46,8 +46,8 @@ pub fn weakness(password: &str, username: &str) -> Option<&'static str> {
         return Some("the password must not contain the username");
     }
     let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
         password.chars().any(|c| c.is_ascii_digit()),
         password.chars().any(|c| !c.is_alphanumeric()),
         password.chars().any(|c| c.is_alphabetic() && !c.is_ascii()),

@@ -16,16 +16,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer,
+        Caller, Viewer,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::{members::require_member, producers},
     region,
-    state::Services,
 };
 
 /// A price more than this many percent above the median of comparable products is flagged.
@@ -123,24 +122,22 @@ async fn load_managed(
 
 /// Lists a new product as a draft for the viewer's producer organisation.
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     producer_org_id: Uuid,
     input: ProductInput,
 ) -> AppResult<product::Model> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     require_visible(
         db,
-        viewer,
+        caller.viewer,
         entity::producer::Entity::find_by_id(producer_org_id),
         Sight::producers,
         "producer",
     )
     .await?;
     let (_, producer) = producers::load(db, producer_org_id).await?;
-    require_member(db, viewer, producer_org_id, false).await?;
+    require_member(db, caller.viewer, producer_org_id, false).await?;
     let rank = region::regions::poverty_rank(db, &producer.region_code).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -171,20 +168,21 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    record_price(&txn, viewer, created.id, created.price_fen).await?;
+    record_price(&txn, caller.viewer, created.id, created.price_fen).await?;
     refresh_price_flags(&txn, created.category, &created.unit, &created.spec).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createProduct",
-            target_type: "Product",
-            target_id: Some(created.id),
-            summary: json!({ "name": created.name, "priceFen": created.price_fen, "stock": created.stock }),
-        },
-    )
-    .await?;
+    let summary =
+        json!({ "name": created.name, "priceFen": created.price_fen, "stock": created.stock });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createProduct",
+                target_type: "Product",
+                target_id: Some(created.id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, created.id).await
 }
@@ -221,18 +219,10 @@ pub struct ProductChanges {
     pub trace_code: Option<Option<String>>,
 }
 
-/// Changes a product's details or price (stock changes go through `adjust_stock`).
-pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    changes: ProductChanges,
-) -> AppResult<product::Model> {
-    let db = &services.db;
-    let current = load_managed(db, viewer, id).await?;
+/// The listing as it will read: each change over what is on record.
+fn merged(changes: ProductChanges, current: &product::Model) -> ProductInput {
     let images: Vec<String> = serde_json::from_str(&current.images).unwrap_or_default();
-    let merged = ProductInput {
+    ProductInput {
         name: changes.name.unwrap_or_else(|| current.name.clone()),
         category: changes.category.unwrap_or(current.category),
         spec: changes.spec.unwrap_or_else(|| current.spec.clone()),
@@ -252,10 +242,12 @@ pub async fn update(
         trace_code: changes
             .trace_code
             .unwrap_or_else(|| current.trace_code.clone()),
-    };
-    check(&merged)?;
-    let txn = db.begin().await?;
-    let mut active: product::ActiveModel = current.clone().into();
+    }
+}
+
+/// The row with the merged listing written over it (stock is adjusted separately).
+fn with_changes(current: product::Model, merged: &ProductInput) -> AppResult<product::ActiveModel> {
+    let mut active: product::ActiveModel = current.into();
     active.name = Set(merged.name.trim().to_owned());
     active.category = Set(merged.category);
     active.spec = Set(merged.spec.trim().to_owned());
@@ -267,40 +259,50 @@ pub async fn update(
     active.quality_marks = Set(QualityMark::mask(&merged.quality_marks));
     active.trace_code = Set(merged.trace_code.clone());
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&txn).await?;
+    Ok(active)
+}
+
+/// Changes a product's details or price (stock changes go through `adjust_stock`).
+pub async fn update(
+    caller: Caller<'_>,
+    id: Uuid,
+    changes: ProductChanges,
+) -> AppResult<product::Model> {
+    let db = caller.db();
+    let current = load_managed(db, caller.viewer, id).await?;
+    let merged = merged(changes, &current);
+    check(&merged)?;
+    let txn = db.begin().await?;
+    let updated = with_changes(current.clone(), &merged)?.update(&txn).await?;
     if updated.price_fen != current.price_fen {
-        record_price(&txn, viewer, id, updated.price_fen).await?;
+        record_price(&txn, caller.viewer, id, updated.price_fen).await?;
     }
     refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
     let group = |p: &product::Model| (p.category, p.unit.clone(), p.spec.clone());
     if group(&current) != group(&updated) {
         refresh_price_flags(&txn, current.category, &current.unit, &current.spec).await?;
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateProduct",
-            target_type: "Product",
-            target_id: Some(id),
-            summary: json!({ "name": updated.name, "priceFen": { "from": current.price_fen, "to": updated.price_fen } }),
-        },
-    )
-    .await?;
+    let summary = json!({
+        "name": updated.name,
+        "priceFen": { "from": current.price_fen, "to": updated.price_fen },
+    });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateProduct",
+                target_type: "Product",
+                target_id: Some(id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }
 
-/// Adds or removes stock with a reason; the change is refused if stock would go below zero.
-pub async fn adjust_stock(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    delta: i64,
-    reason: &str,
-) -> AppResult<product::Model> {
+/// A stock adjustment is a non-zero quantity within bounds, with its reason.
+fn check_adjustment(delta: i64, reason: &str) -> AppResult<()> {
     let mut checks = Checks::default();
     checks
         .require(
@@ -311,10 +313,11 @@ pub async fn adjust_stock(
             "adjust by a non-zero quantity",
         )
         .length(reason, "reason", 2, 200);
-    checks.finish()?;
-    let db = &services.db;
-    load_managed(db, viewer, id).await?;
-    let txn = db.begin().await?;
+    checks.finish()
+}
+
+/// Adds `delta` to the stock unless that would take it below zero or past the maximum.
+async fn add_stock(conn: &impl ConnectionTrait, id: Uuid, delta: i64) -> AppResult<()> {
     // One conditional statement: two concurrent adjustments cannot both pass a stale check.
     let changed = product::Entity::update_many()
         .col_expr(
@@ -329,7 +332,7 @@ pub async fn adjust_stock(
                 .add(delta)
                 .lte(MAX_QUANTITY),
         )
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if changed.rows_affected == 0 {
         return Err(AppError::field(
@@ -338,6 +341,21 @@ pub async fn adjust_stock(
             "stock cannot go below zero",
         ));
     }
+    Ok(())
+}
+
+/// Adds or removes stock with a reason; the change is refused if stock would go below zero.
+pub async fn adjust_stock(
+    caller: Caller<'_>,
+    id: Uuid,
+    delta: i64,
+    reason: &str,
+) -> AppResult<product::Model> {
+    check_adjustment(delta, reason)?;
+    let db = caller.db();
+    load_managed(db, caller.viewer, id).await?;
+    let txn = db.begin().await?;
+    add_stock(&txn, id, delta).await?;
     let after = load(&txn, id).await?;
     stock_adjustment::ActiveModel {
         id: Set(new_uuid()),
@@ -345,37 +363,35 @@ pub async fn adjust_stock(
         delta: Set(delta),
         stock_after: Set(after.stock),
         reason: Set(reason.trim().to_owned()),
-        adjusted_by: Set(Some(viewer.user_id)),
+        adjusted_by: Set(Some(caller.viewer.user_id)),
         adjusted_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "adjustStock",
-            target_type: "Product",
-            target_id: Some(id),
-            summary: json!({ "delta": delta, "stockAfter": after.stock, "reason": reason.trim() }),
-        },
-    )
-    .await?;
+    let summary = json!({ "delta": delta, "stockAfter": after.stock, "reason": reason.trim() });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "adjustStock",
+                target_type: "Product",
+                target_id: Some(id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Publishes (only for a producer in good standing) or withdraws a product.
 pub async fn set_published(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     publish: bool,
 ) -> AppResult<product::Model> {
-    let db = &services.db;
-    let current = load_managed(db, viewer, id).await?;
+    let db = caller.db();
+    let current = load_managed(db, caller.viewer, id).await?;
     let (_, producer) = producers::load(db, current.producer_org_id).await?;
     match (publish, current.status) {
         (true, ProductStatus::Published) => {
@@ -409,22 +425,21 @@ pub async fn set_published(
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: if publish {
-                "publishProduct"
-            } else {
-                "unpublishProduct"
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: if publish {
+                    "publishProduct"
+                } else {
+                    "unpublishProduct"
+                },
+                target_type: "Product",
+                target_id: Some(id),
+                summary: json!({ "name": updated.name }),
             },
-            target_type: "Product",
-            target_id: Some(id),
-            summary: json!({ "name": updated.name }),
-        },
-    )
-    .await?;
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }
@@ -502,12 +517,22 @@ pub async fn refresh_price_flags(
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{MAX_QUANTITY, check_adjustment, median};
 
     #[test]
     fn medians_of_odd_and_even_groups() {
         assert_eq!(median(&mut [5, 1, 3]), Some(3));
         assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
         assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn a_stock_adjustment_is_a_bounded_non_zero_quantity_with_a_reason() {
+        assert!(check_adjustment(5, "入库").is_ok());
+        assert!(check_adjustment(-5, "损耗").is_ok());
+        assert!(check_adjustment(0, "入库").is_err());
+        assert!(check_adjustment(i64::MIN, "入库").is_err());
+        assert!(check_adjustment(MAX_QUANTITY + 1, "入库").is_err());
+        assert!(check_adjustment(5, "").is_err());
     }
 }

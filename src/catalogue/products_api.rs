@@ -1,37 +1,33 @@
-//! The catalogue in the API: `products`, `product`, `certifications`, and the product and
-//! certification mutations.
+//! The catalogue in the API: the `Product` type, the `products` and `product` queries with the
+//! catalogue search behind them, and the product mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{
-    certification::{self},
-    certification_review::{self, ReviewDecision, ReviewStage},
     price_change,
     product::{self, ProductCategory, ProductStatus, QualityMark},
 };
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{
-    certification::{self as rules, CertificationStatus},
+    certification_api::Certification,
     products::{self, ProductChanges, ProductInput},
     search::{self, Audience, ProductFilter, ProductSort},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
-    error::{AppError, Payload, Result, UserError, payload},
+    auth::{Role, RoleGuard, Viewer, visibility::Sight},
+    error::{AppError, Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
-        scalars::{Date, DateTime, Money},
+        context::{caller, loaders},
+        scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
-    loaders::{LatestCertificationOf, ProducerById, ProductById, RegionByCode, UserById},
+    loaders::{LatestCertificationOf, ProducerById, RegionByCode},
     org::{membership::membership_in, producers_api::Producer},
-    pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{regions, regions_api::Region, subtree},
+    pagination::{self, Page, PageArgs},
+    region::{regions, regions_api::Region},
     state::Services,
 };
 
@@ -39,7 +35,7 @@ use crate::{
 pub struct Product(pub product::Model);
 
 /// Whether the viewer acts for the organisation or is platform staff.
-async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> Result<bool> {
+pub(super) async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> Result<bool> {
     let viewer = ctx.data_opt::<Viewer>();
     if viewer.is_some_and(Viewer::is_staff) {
         return Ok(true);
@@ -163,7 +159,8 @@ impl Product {
     async fn price_flag(&self) -> Option<PriceFlag> {
         self.0.price_flag_median_fen.map(|median| PriceFlag {
             comparable_median: Money(median),
-            percent_above: ((self.0.price_fen - median) * 100 / median.max(1)) as i32,
+            percent_above: i32::try_from((self.0.price_fen - median) * 100 / median.max(1))
+                .unwrap_or(i32::MAX),
         })
     }
 
@@ -177,7 +174,7 @@ impl Product {
         let rows = price_change::Entity::find()
             .filter(price_change::Column::ProductId.eq(self.0.id))
             .order_by_desc(price_change::Column::ChangedAt)
-            .limit(first.clamp(1, 100) as u64)
+            .limit(u64::from(first.clamp(1, 100).unsigned_abs()))
             .all(&services(ctx)?.db)
             .await?;
         Ok(rows
@@ -209,109 +206,6 @@ pub struct PriceFlag {
 pub struct PricePoint {
     pub price: Money,
     pub since: DateTime,
-}
-
-/// An application for certification as a poverty-alleviation product (扶贫产品认定).
-pub struct Certification(pub certification::Model);
-
-#[Object]
-impl Certification {
-    pub async fn id(&self) -> ID {
-        NodeKind::Certification.id(self.0.id)
-    }
-
-    /// Where it stands today (notice, validity and expiry follow from the dates).
-    async fn status(&self) -> CertificationStatus {
-        rules::status_on(&self.0, Utc::now().date_naive())
-    }
-
-    async fn certificate_no(&self) -> Option<&str> {
-        self.0.certificate_no.as_deref()
-    }
-
-    /// End of the public notice (公示) period.
-    async fn notice_until(&self) -> Option<Date> {
-        self.0.notice_until.map(Date)
-    }
-
-    async fn valid_from(&self) -> Option<Date> {
-        self.0.valid_from.map(Date)
-    }
-
-    async fn valid_until(&self) -> Option<Date> {
-        self.0.valid_until.map(Date)
-    }
-
-    /// The deciding county's division code.
-    async fn county_code(&self) -> &str {
-        &self.0.county_code
-    }
-
-    async fn applied_at(&self) -> DateTime {
-        self.0.applied_at.into()
-    }
-
-    async fn decided_at(&self) -> Option<DateTime> {
-        self.0.decided_at.map(Into::into)
-    }
-
-    async fn revoke_reason(&self) -> Option<&str> {
-        self.0.revoke_reason.as_deref()
-    }
-
-    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        let loaders = loaders(ctx)?;
-        let Some(product) = loaders.load_one(ProductById(self.0.product_id)).await? else {
-            return Ok(None);
-        };
-        Ok(may_see(ctx, &product).await?.then_some(Product(product)))
-    }
-
-    /// The linkage evidence submitted (the producer's members and platform staff).
-    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(insider(ctx, self.0.producer_org_id)
-            .await?
-            .then(|| self.0.evidence.clone()))
-    }
-
-    /// Each stage's decision and who made it (the producer's members and platform staff).
-    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<CertificationReview>> {
-        if !insider(ctx, self.0.producer_org_id).await? {
-            return Ok(Vec::new());
-        }
-        let rows = rules::reviews(&services(ctx)?.db, self.0.id).await?;
-        Ok(rows.into_iter().map(CertificationReview).collect())
-    }
-}
-
-pub struct CertificationReview(pub certification_review::Model);
-
-#[Object]
-impl CertificationReview {
-    async fn stage(&self) -> ReviewStage {
-        self.0.stage
-    }
-
-    async fn decision(&self) -> ReviewDecision {
-        self.0.decision
-    }
-
-    async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
-    }
-
-    /// Whoever reviews is responsible: the reviewer is always named.
-    async fn reviewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let loaders = loaders(ctx)?;
-        Ok(loaders
-            .load_one(UserById(self.0.reviewer_id))
-            .await?
-            .map(User))
-    }
-
-    async fn reviewed_at(&self) -> DateTime {
-        self.0.reviewed_at.into()
-    }
 }
 
 #[derive(InputObject, Default)]
@@ -422,7 +316,16 @@ pub async fn product_page(
     let (audience, default_sort) = audience(ctx, services, &filter, include_unlisted).await?;
     let today = Utc::now().date_naive();
     let sort = sort.unwrap_or(default_sort);
-    let page = search::search(&services.db, &filter, sort, &audience, today, &args).await?;
+    let page = search::search(
+        &services.db,
+        &filter,
+        sort,
+        &audience,
+        today,
+        &args,
+        Product,
+    )
+    .await?;
     prime(ctx, &page).await?;
     Ok(page)
 }
@@ -474,14 +377,6 @@ async fn prime(ctx: &Context<'_>, page: &Page<Product>) -> Result<()> {
     Ok(())
 }
 
-#[derive(InputObject, Default)]
-pub struct CertificationFilter {
-    pub statuses: Option<Vec<CertificationStatus>>,
-    /// Applications decided by this region's counties (division code subtree).
-    pub region_code: Option<String>,
-    pub product_id: Option<ID>,
-}
-
 #[derive(Default)]
 pub struct CatalogueQuery;
 
@@ -519,59 +414,6 @@ impl CatalogueQuery {
             .one(db)
             .await?
             .map(Product))
-    }
-
-    /// Certification applications: a producer's own, or those in an officer's or auditor's
-    /// region. Newest first.
-    #[graphql(
-        guard = "RoleGuard::signed_in()",
-        complexity = "pagination::complexity(first, last, child_complexity)"
-    )]
-    async fn certifications(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<CertificationFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Page<Certification>> {
-        let services = services(ctx)?;
-        let viewer = viewer(ctx)?;
-        let filter = filter.unwrap_or_default();
-        // The same rule as `node` (`Sight::certifications`).
-        let sight = Sight::of(&services.db, Some(viewer)).await?;
-        let mut select = certification::Entity::find().filter(sight.certifications());
-        if let Some(code) = &filter.region_code {
-            select = select.filter(subtree(
-                certification::Column::CountyCode,
-                &code.chars().take(6).collect::<String>(),
-            ));
-        }
-        if let Some(product) = &filter.product_id {
-            select = select.filter(certification::Column::ProductId.eq(ids::expect(
-                product,
-                NodeKind::Product,
-                "productId",
-            )?));
-        }
-        if let Some(statuses) = filter.statuses {
-            let today = Utc::now().date_naive();
-            let mut any = Condition::any();
-            for status in statuses {
-                any = any.add(rules::status_condition(status, today));
-            }
-            select = select.filter(any);
-        }
-        pagination::paginate(
-            &services.db,
-            select,
-            &[SortKey::desc(certification::Column::Id)],
-            &PageArgs::new(first, after, last, before),
-            |c| vec![CursorValue::Uuid(c.id)],
-            Certification,
-        )
-        .await
     }
 }
 
@@ -625,82 +467,14 @@ pub struct ProductIdInput {
     pub id: ID,
 }
 
-#[derive(InputObject)]
-pub struct ApplyCertificationInput {
-    pub product_id: ID,
-    /// How the producer lifts registered poor households (wages, asset income, purchase
-    /// agreements), with numbers.
-    pub evidence: String,
-}
-
-#[derive(InputObject)]
-pub struct ReviewCertificationInput {
-    pub certification_id: ID,
-    pub decision: ReviewDecision,
-    /// Required for a rejection.
-    pub comment: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct RevokeCertificationInput {
-    pub certification_id: ID,
-    pub reason: String,
-}
-
-#[derive(SimpleObject, Default)]
-pub struct ProductPayload {
-    pub product: Option<Product>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProductPayload {
-    type Success = product::Model;
-
-    fn success(product: product::Model) -> Self {
-        Self {
-            product: Some(Product(product)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            product: None,
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct CertificationPayload {
-    pub certification: Option<Certification>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for CertificationPayload {
-    type Success = certification::Model;
-
-    fn success(certification: certification::Model) -> Self {
-        Self {
-            certification: Some(Certification(certification)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            certification: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProductPayload {
+        product: Option<Product>
+    } from product::Model => |product| Some(Product(product))
 }
 
 fn product_id(id: &ID, field: &str) -> Result<Uuid> {
     ids::expect(id, NodeKind::Product, field)
-}
-
-fn certification_id(id: &ID) -> Result<Uuid> {
-    ids::expect(id, NodeKind::Certification, "certificationId")
 }
 
 #[derive(Default)]
@@ -729,16 +503,7 @@ impl CatalogueMutation {
             quality_marks: input.quality_marks,
             trace_code: input.trace_code,
         };
-        payload(
-            products::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                producer,
-                product,
-            )
-            .await,
-        )
+        payload(products::create(caller(ctx)?, producer, product).await)
     }
 
     /// Changes a product's details or price (members of its producer).
@@ -761,7 +526,7 @@ impl CatalogueMutation {
             quality_marks: input.quality_marks,
             trace_code: input.trace_code.map(Some),
         };
-        payload(products::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(products::update(caller(ctx)?, id, changes).await)
     }
 
     /// Adds or removes stock, with a reason.
@@ -772,17 +537,7 @@ impl CatalogueMutation {
         input: AdjustStockInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.product_id, "productId")?;
-        payload(
-            products::adjust_stock(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.delta,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(products::adjust_stock(caller(ctx)?, id, input.delta, &input.reason).await)
     }
 
     /// Puts a product in the catalogue (the producer must be verified and in good standing).
@@ -793,7 +548,7 @@ impl CatalogueMutation {
         input: ProductIdInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
-        payload(products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, true).await)
+        payload(products::set_published(caller(ctx)?, id, true).await)
     }
 
     /// Takes a product out of the catalogue.
@@ -804,70 +559,6 @@ impl CatalogueMutation {
         input: ProductIdInput,
     ) -> Result<ProductPayload> {
         let id = product_id(&input.id, "id")?;
-        payload(
-            products::set_published(services(ctx)?, viewer(ctx)?, &client(ctx), id, false).await,
-        )
-    }
-
-    /// Applies for certification as a poverty-alleviation product (members of the producer).
-    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn apply_certification(
-        &self,
-        ctx: &Context<'_>,
-        input: ApplyCertificationInput,
-    ) -> Result<CertificationPayload> {
-        let id = product_id(&input.product_id, "productId")?;
-        payload(
-            rules::apply(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.evidence,
-            )
-            .await,
-        )
-    }
-
-    /// The next review of an application: the township's first review, then the county's
-    /// decision by another officer. A county approval starts the public notice.
-    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
-    async fn review_certification(
-        &self,
-        ctx: &Context<'_>,
-        input: ReviewCertificationInput,
-    ) -> Result<CertificationPayload> {
-        let id = certification_id(&input.certification_id)?;
-        payload(
-            rules::review(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.decision,
-                input.comment,
-            )
-            .await,
-        )
-    }
-
-    /// Revokes a certificate, with a reason (officers over its county).
-    #[graphql(guard = "RoleGuard::any(&[Role::Officer, Role::Admin])")]
-    async fn revoke_certification(
-        &self,
-        ctx: &Context<'_>,
-        input: RevokeCertificationInput,
-    ) -> Result<CertificationPayload> {
-        let id = certification_id(&input.certification_id)?;
-        payload(
-            rules::revoke(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(products::set_published(caller(ctx)?, id, false).await)
     }
 }

@@ -1,10 +1,14 @@
-//! Catalogue search. Everything a filter or sort needs sits on the `products` row (region, poverty
-//! rank, listing, certification dates), so a page is one indexed query.
+//! Catalogue search rules: the filter, who is looking (`Audience`), the sort keys and the page
+//! query; the resolver chooses the node each row becomes.
+//!
+//! Everything a filter or sort needs sits on the `products` row (region, poverty rank, listing,
+//! certification dates), so a page is one indexed query.
 //!
 //! `PRIORITY` is 同等条件下优先采购 made concrete: among the offers that match, products from the
 //! buyer's paired areas come first, then deep-poverty areas, then poor areas, then exited ones,
 //! then the rest; within each, certified before uncertified; then the cheaper first.
 
+use async_graphql::OutputType;
 use chrono::NaiveDate;
 use entity::product::{self, ProductCategory, ProductStatus, QualityMark};
 use sea_orm::{
@@ -14,7 +18,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::products_api::Product;
 use crate::{
     error::AppResult,
     pagination::{self, CursorKind, CursorValue, Page, PageArgs, SortKey},
@@ -186,15 +189,18 @@ pub fn sort_keys(
     }
 }
 
-pub async fn search(
+/// A page of the matching products, each row made a node by `to_node` (the resolver's type).
+#[allow(clippy::too_many_arguments)]
+pub async fn search<N: OutputType>(
     db: &DatabaseConnection,
     filter: &ProductFilter,
     sort: ProductSort,
     audience: &Audience,
     today: NaiveDate,
     args: &PageArgs,
-) -> AppResult<Page<Product>> {
+    to_node: impl Fn(product::Model) -> N,
+) -> AppResult<Page<N>> {
     let select = select(filter, audience, today, db.get_database_backend());
     let (keys, values) = sort_keys(sort, audience, today);
-    pagination::paginate(db, select, &keys, args, values, Product).await
+    pagination::paginate(db, select, &keys, args, values, to_node).await
 }

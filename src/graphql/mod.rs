@@ -11,7 +11,10 @@ use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::{
     auth::accounts_api::{AuthMutation, AuthQuery},
-    catalogue::products_api::{CatalogueMutation, CatalogueQuery},
+    catalogue::{
+        certification_api::{CertificationMutation, CertificationQuery},
+        products_api::{CatalogueMutation, CatalogueQuery},
+    },
     config::QueryLimits,
     ledger::ledger_api::LedgerQuery,
     live::subscriptions_api::LiveSubscription,
@@ -35,6 +38,7 @@ pub struct Query(
     ProducerQuery,
     BuyerQuery,
     CatalogueQuery,
+    CertificationQuery,
     OrderQuery,
     AgreementQuery,
     LedgerQuery,
@@ -50,6 +54,7 @@ pub struct Mutation(
     BuyerMutation,
     UnitLinkMutation,
     CatalogueMutation,
+    CertificationMutation,
     OrderMutation,
     AgreementMutation,
     UnsoldMutation,

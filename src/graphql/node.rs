@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Viewer, accounts_api::User, visibility::Sight},
-    catalogue::products_api::{Certification, Product},
+    catalogue::{certification_api::Certification, products_api::Product},
     error::{AppError, Result},
     graphql::context::{loaders, services},
     ids::{self, NodeKind},

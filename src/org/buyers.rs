@@ -23,12 +23,11 @@ use super::{
     members::{is_phone, registrant, require_member},
 };
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    audit::Change,
+    auth::{Caller, Viewer},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     region,
-    state::Services,
 };
 
 /// Levels a buying unit may sit at.
@@ -125,21 +124,19 @@ async fn check_parent(
 /// Registers a buying unit: completes an existing buyer organisation (its admins), or creates one
 /// with the registering user as its admin (admins may register units for others).
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Option<Uuid>,
     input: BuyerInput,
 ) -> AppResult<BuyerRecord> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     let place =
         region::regions::require(db, &input.region_code, "regionCode", BUYER_LEVELS).await?;
     check_parent(db, organization_id, input.parent_org_id).await?;
     let exists = async |id| Ok(buyer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
         db,
-        viewer,
+        caller.viewer,
         organization_id,
         OrganizationKind::Buyer,
         &place.code,
@@ -151,7 +148,7 @@ pub async fn create(
     let org = registrant
         .save(
             &txn,
-            viewer,
+            caller.viewer,
             OrganizationKind::Buyer,
             &input.name,
             &place.code,
@@ -169,19 +166,19 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    reconcile_parent(&txn, viewer, client, &profile).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createBuyer",
-            target_type: "Buyer",
-            target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
-        },
-    )
-    .await?;
+    reconcile_parent(&txn, caller, &profile).await?;
+    let summary = json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createBuyer",
+                target_type: "Buyer",
+                target_id: Some(org.id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -198,16 +195,14 @@ pub struct BuyerChanges {
 
 /// Changes a buyer's registry entry (its admins, or platform admins).
 pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     changes: BuyerChanges,
 ) -> AppResult<BuyerRecord> {
-    let db = &services.db;
+    let db = caller.db();
     let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
     }
     let merged = BuyerInput {
         name: changes.name.unwrap_or_else(|| org.name.clone()),
@@ -240,19 +235,18 @@ pub async fn update(
     active.contact_phone = Set(merged.contact_phone.trim().to_owned());
     active.updated_at = Set(Utc::now());
     let profile = active.update(&txn).await?;
-    reconcile_parent(&txn, viewer, client, &profile).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateBuyer",
-            target_type: "Buyer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "region": place.code }),
-        },
-    )
-    .await?;
+    reconcile_parent(&txn, caller, &profile).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateBuyer",
+                target_type: "Buyer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "region": place.code }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -261,8 +255,7 @@ pub async fn update(
 /// by the unit's kind), which the parent confirms; a changed parent or kind replaces the link.
 async fn reconcile_parent(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     profile: &buyer::Model,
 ) -> AppResult<()> {
     let wanted = profile.parent_org_id.map(|parent| links::Wanted {
@@ -273,8 +266,7 @@ async fn reconcile_parent(
     });
     links::reconcile(
         conn,
-        viewer,
-        client,
+        caller,
         profile.organization_id,
         links::PARENT_KINDS,
         None,
@@ -325,21 +317,29 @@ pub fn target_fen(budget_fen: i64, share_bp: i32) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-/// Declares (or re-declares) a buyer's canteen arrangement and target for a year (its admins).
-pub async fn set_target(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+/// Whether the unit buys food itself (and so declares a budget and a reserved share).
+fn buys_food(canteen: CanteenArrangement) -> bool {
+    matches!(
+        canteen,
+        CanteenArrangement::OwnCanteen | CanteenArrangement::Outsourced
+    )
+}
+
+/// The reserved share in basis points, as declared.
+fn share_bp(declaration: &Declaration) -> Option<i32> {
+    declaration
+        .reserved_share_percent
+        .map(|p| p.saturating_mul(100))
+}
+
+/// Checks a declaration on its own: the year, the budget and share its arrangement calls for
+/// (at least the policy's `minimum_bp`), and the units it names.
+fn check_declaration(
+    declaration: &Declaration,
     organization_id: Uuid,
-    declaration: Declaration,
-) -> AppResult<procurement_declaration::Model> {
-    let db = &services.db;
-    let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
-    }
-    let this_year = Utc::now().year();
-    let minimum = minimum_share_bp(db, &profile.region_code, declaration.year).await?;
+    this_year: i32,
+    minimum_bp: i32,
+) -> AppResult<()> {
     let mut checks = Checks::default();
     checks.require(
         (2019..=this_year + 1).contains(&declaration.year),
@@ -347,43 +347,14 @@ pub async fn set_target(
         ErrorCode::Invalid,
         format!("declare for a year from 2019 to {}", this_year + 1),
     );
-    let buys = matches!(
-        declaration.canteen,
-        CanteenArrangement::OwnCanteen | CanteenArrangement::Outsourced
-    );
-    let share_bp = declaration
-        .reserved_share_percent
-        .map(|p| p.saturating_mul(100));
-    if buys {
-        checks
-            .require(
-                declaration.canteen_budget_fen.is_some_and(|b| b > 0),
-                "canteenBudget",
-                ErrorCode::Invalid,
-                "a unit that runs a canteen declares its food budget",
-            )
-            .require(
-                declaration
-                    .reserved_share_percent
-                    .is_some_and(|p| (0..=100).contains(&p)),
-                "reservedSharePercent",
-                ErrorCode::Invalid,
-                "the reserved share is a percentage from 0 to 100",
-            );
-        if let Some(bp) = share_bp
-            && bp < minimum
-        {
-            checks.push(crate::error::UserError::on(
-                "reservedSharePercent",
-                ErrorCode::BelowPolicyMinimum,
-                format!(
-                    "the policy for {} asks at least {}%",
-                    declaration.year,
-                    minimum as f64 / 100.0
-                ),
-            ));
-        }
-    } else {
+    check_budget_and_share(&mut checks, declaration, minimum_bp);
+    check_named_units(&mut checks, declaration, organization_id);
+    checks.finish()
+}
+
+/// A unit that buys declares a budget and a share no lower than the policy's; others neither.
+fn check_budget_and_share(checks: &mut Checks, declaration: &Declaration, minimum_bp: i32) {
+    if !buys_food(declaration.canteen) {
         checks.require(
             declaration.canteen_budget_fen.is_none()
                 && declaration.reserved_share_percent.is_none(),
@@ -391,7 +362,41 @@ pub async fn set_target(
             ErrorCode::Invalid,
             "only a unit that buys for a canteen declares a budget and share",
         );
+        return;
     }
+    checks
+        .require(
+            declaration.canteen_budget_fen.is_some_and(|b| b > 0),
+            "canteenBudget",
+            ErrorCode::Invalid,
+            "a unit that runs a canteen declares its food budget",
+        )
+        .require(
+            declaration
+                .reserved_share_percent
+                .is_some_and(|p| (0..=100).contains(&p)),
+            "reservedSharePercent",
+            ErrorCode::Invalid,
+            "the reserved share is a percentage from 0 to 100",
+        );
+    if let Some(bp) = share_bp(declaration)
+        && bp < minimum_bp
+    {
+        checks.push(crate::error::UserError::on(
+            "reservedSharePercent",
+            ErrorCode::BelowPolicyMinimum,
+            format!(
+                "the policy for {} asks at least {}%",
+                declaration.year,
+                f64::from(minimum_bp) / 100.0
+            ),
+        ));
+    }
+}
+
+/// The shared canteen's unit and the contractor are named exactly when the arrangement has
+/// them, and are never the declaring unit itself.
+fn check_named_units(checks: &mut Checks, declaration: &Declaration, organization_id: Uuid) {
     checks
         .require(
             (declaration.canteen == CanteenArrangement::SharesCanteen)
@@ -414,13 +419,19 @@ pub async fn set_target(
             ErrorCode::Invalid,
             "a unit cannot share its own canteen or contract itself",
         );
-    checks.finish()?;
+}
+
+/// The units a declaration names must be registered buyers.
+async fn require_named_buyers(
+    conn: &impl ConnectionTrait,
+    declaration: &Declaration,
+) -> AppResult<()> {
     for (field, other) in [
         ("sharesCanteenOfId", declaration.shares_canteen_of),
         ("contractorId", declaration.contractor_org_id),
     ] {
         if let Some(other) = other
-            && buyer::Entity::find_by_id(other).one(db).await?.is_none()
+            && buyer::Entity::find_by_id(other).one(conn).await?.is_none()
         {
             return Err(AppError::field(
                 field,
@@ -429,12 +440,23 @@ pub async fn set_target(
             ));
         }
     }
+    Ok(())
+}
 
+/// The row a checked declaration stores: budget and share only for a unit that buys, and the
+/// target they give.
+fn declaration_row(
+    organization_id: Uuid,
+    declaration: &Declaration,
+    declared_by: Uuid,
+) -> procurement_declaration::ActiveModel {
+    let buys = buys_food(declaration.canteen);
+    let share_bp = share_bp(declaration);
     let target = match (buys, declaration.canteen_budget_fen, share_bp) {
         (true, Some(budget), Some(bp)) => target_fen(budget, bp),
         _ => 0,
     };
-    let row = procurement_declaration::ActiveModel {
+    procurement_declaration::ActiveModel {
         id: Set(new_uuid()),
         buyer_org_id: Set(organization_id),
         year: Set(declaration.year),
@@ -444,10 +466,18 @@ pub async fn set_target(
         target_fen: Set(target),
         shares_canteen_of: Set(declaration.shares_canteen_of),
         contractor_org_id: Set(declaration.contractor_org_id),
-        declared_by: Set(viewer.user_id),
+        declared_by: Set(declared_by),
         declared_at: Set(Utc::now()),
-    };
-    let txn = db.begin().await?;
+    }
+}
+
+/// Stores the year's declaration in place of any earlier one and reads it back.
+async fn save_declaration(
+    conn: &impl ConnectionTrait,
+    row: procurement_declaration::ActiveModel,
+    organization_id: Uuid,
+    year: i32,
+) -> AppResult<procurement_declaration::Model> {
     procurement_declaration::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([
@@ -466,76 +496,85 @@ pub async fn set_target(
             ])
             .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(conn)
         .await?;
-    let saved = procurement_declaration::Entity::find()
+    procurement_declaration::Entity::find()
         .filter(procurement_declaration::Column::BuyerOrgId.eq(organization_id))
-        .filter(procurement_declaration::Column::Year.eq(declaration.year))
-        .one(&txn)
+        .filter(procurement_declaration::Column::Year.eq(year))
+        .one(conn)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("declaration vanished")))?;
-    // The contractor or the shared canteen's unit must consent before anything counts.
-    let wanted = match (saved.contractor_org_id, saved.shares_canteen_of) {
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("declaration vanished")))
+}
+
+/// The link a saved declaration asks for: to its contractor, or to the unit whose canteen it
+/// shares. The other side must consent before anything counts.
+fn declared_link(saved: &procurement_declaration::Model) -> Option<links::Wanted> {
+    match (saved.contractor_org_id, saved.shares_canteen_of) {
         (Some(contractor), _) => Some(links::Wanted {
             kind: UnitLinkKind::Contractor,
-            unit: organization_id,
+            unit: saved.buyer_org_id,
             counted: contractor,
             year: Some(saved.year),
         }),
         (None, Some(host)) => Some(links::Wanted {
             kind: UnitLinkKind::SharedCanteen,
             unit: host,
-            counted: organization_id,
+            counted: saved.buyer_org_id,
             year: Some(saved.year),
         }),
         (None, None) => None,
-    };
+    }
+}
+
+/// Declares (or re-declares) a buyer's canteen arrangement and target for a year (its admins).
+pub async fn set_target(
+    caller: Caller<'_>,
+    organization_id: Uuid,
+    declaration: Declaration,
+) -> AppResult<procurement_declaration::Model> {
+    let db = caller.db();
+    let (org, profile) = load(db, organization_id).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
+    }
+    let minimum = minimum_share_bp(db, &profile.region_code, declaration.year).await?;
+    check_declaration(&declaration, organization_id, Utc::now().year(), minimum)?;
+    require_named_buyers(db, &declaration).await?;
+
+    let row = declaration_row(organization_id, &declaration, caller.viewer.user_id);
+    let txn = db.begin().await?;
+    let saved = save_declaration(&txn, row, organization_id, declaration.year).await?;
     links::reconcile(
         &txn,
-        viewer,
-        client,
+        caller,
         organization_id,
         links::DECLARATION_KINDS,
         Some(saved.year),
-        wanted,
+        declared_link(&saved),
     )
     .await?;
     // The audit trail keeps every version; the table keeps the one in force.
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "setProcurementTarget",
-            target_type: "Buyer",
-            target_id: Some(organization_id),
-            summary: json!({
-                "buyer": org.name, "year": saved.year, "canteen": saved.canteen.api_name(),
-                "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
-                "targetFen": saved.target_fen,
-            }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "setProcurementTarget",
+                target_type: "Buyer",
+                target_id: Some(organization_id),
+                summary: json!({
+                    "buyer": org.name, "year": saved.year, "canteen": saved.canteen.api_name(),
+                    "budgetFen": saved.canteen_budget_fen, "shareBp": saved.reserved_share_bp,
+                    "targetFen": saved.target_fen,
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
 
-/// Sets a jurisdiction's minimum reserved share for a year (platform admins).
-pub async fn set_policy(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    region_code: Option<String>,
-    year: i32,
-    min_percent: i32,
-) -> AppResult<procurement_policy::Model> {
-    if !viewer.is_admin() {
-        return Err(AppError::Forbidden(
-            "only platform admins set procurement policy",
-        ));
-    }
-    let db = &services.db;
+/// Checks a policy on its own: a percentage and a plausible year.
+fn check_policy(year: i32, min_percent: i32) -> AppResult<()> {
     let mut checks = Checks::default();
     checks
         .require(
@@ -550,72 +589,104 @@ pub async fn set_policy(
             ErrorCode::Invalid,
             "not a plausible year",
         );
-    checks.finish()?;
-    let code = match region_code {
-        Some(code) => {
-            region::regions::require(
-                db,
-                &code,
-                "regionCode",
-                &[
-                    RegionLevel::Province,
-                    RegionLevel::City,
-                    RegionLevel::County,
-                ],
-            )
-            .await?
-            .code
-        }
-        None => String::new(),
+    checks.finish()
+}
+
+/// The jurisdiction a policy is for: a province, city or county, or (empty) the whole country.
+async fn policy_scope(
+    conn: &impl ConnectionTrait,
+    region_code: Option<String>,
+) -> AppResult<String> {
+    let Some(code) = region_code else {
+        return Ok(String::new());
     };
-    let txn = db.begin().await?;
-    procurement_policy::Entity::insert(procurement_policy::ActiveModel {
+    let levels = [
+        RegionLevel::Province,
+        RegionLevel::City,
+        RegionLevel::County,
+    ];
+    Ok(region::regions::require(conn, &code, "regionCode", &levels)
+        .await?
+        .code)
+}
+
+/// Stores the jurisdiction's policy for the year in place of any earlier one and reads it back.
+async fn save_policy(
+    conn: &impl ConnectionTrait,
+    row: procurement_policy::ActiveModel,
+    code: &str,
+    year: i32,
+) -> AppResult<procurement_policy::Model> {
+    procurement_policy::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                procurement_policy::Column::RegionCode,
+                procurement_policy::Column::Year,
+            ])
+            .update_columns([
+                procurement_policy::Column::MinReservedShareBp,
+                procurement_policy::Column::SetBy,
+                procurement_policy::Column::SetAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    procurement_policy::Entity::find()
+        .filter(procurement_policy::Column::RegionCode.eq(code))
+        .filter(procurement_policy::Column::Year.eq(year))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("policy vanished")))
+}
+
+/// Sets a jurisdiction's minimum reserved share for a year (platform admins).
+pub async fn set_policy(
+    caller: Caller<'_>,
+    region_code: Option<String>,
+    year: i32,
+    min_percent: i32,
+) -> AppResult<procurement_policy::Model> {
+    if !caller.viewer.is_admin() {
+        return Err(AppError::Forbidden(
+            "only platform admins set procurement policy",
+        ));
+    }
+    check_policy(year, min_percent)?;
+    let db = caller.db();
+    let code = policy_scope(db, region_code).await?;
+    let row = procurement_policy::ActiveModel {
         id: Set(new_uuid()),
         region_code: Set(code.clone()),
         year: Set(year),
         min_reserved_share_bp: Set(min_percent * 100),
-        set_by: Set(Some(viewer.user_id)),
+        set_by: Set(Some(caller.viewer.user_id)),
         set_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            procurement_policy::Column::RegionCode,
-            procurement_policy::Column::Year,
-        ])
-        .update_columns([
-            procurement_policy::Column::MinReservedShareBp,
-            procurement_policy::Column::SetBy,
-            procurement_policy::Column::SetAt,
-        ])
-        .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    let saved = procurement_policy::Entity::find()
-        .filter(procurement_policy::Column::RegionCode.eq(&code))
-        .filter(procurement_policy::Column::Year.eq(year))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("policy vanished")))?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "setProcurementPolicy",
-            target_type: "ProcurementPolicy",
-            target_id: Some(saved.id),
-            summary: json!({ "region": code, "year": year, "minPercent": min_percent }),
-        },
-    )
-    .await?;
+    };
+    let txn = db.begin().await?;
+    let saved = save_policy(&txn, row, &code, year).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "setProcurementPolicy",
+                target_type: "ProcurementPolicy",
+                target_id: Some(saved.id),
+                summary: json!({ "region": code, "year": year, "minPercent": min_percent }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::target_fen;
+    use entity::procurement_declaration::CanteenArrangement;
+    use uuid::Uuid;
+
+    use super::{Declaration, check_declaration, check_policy, declaration_row, target_fen};
+    use crate::error::{AppError, ErrorCode};
 
     #[test]
     fn targets_round_half_up_to_the_fen() {
@@ -623,5 +694,93 @@ mod tests {
         assert_eq!(target_fen(333, 1000), 33);
         assert_eq!(target_fen(335, 1000), 34);
         assert_eq!(target_fen(i64::MAX, 10_000), i64::MAX);
+    }
+
+    fn own_canteen(budget: Option<i64>, percent: Option<i32>) -> Declaration {
+        Declaration {
+            year: 2025,
+            canteen: CanteenArrangement::OwnCanteen,
+            canteen_budget_fen: budget,
+            reserved_share_percent: percent,
+            shares_canteen_of: None,
+            contractor_org_id: None,
+        }
+    }
+
+    fn codes(result: crate::error::AppResult<()>) -> Vec<(Option<String>, ErrorCode)> {
+        match result {
+            Ok(()) => Vec::new(),
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.and_then(|f| f.last().cloned()), e.code))
+                .collect(),
+            Err(other) => panic!("not a user error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_canteen_declares_a_budget_and_a_share_no_lower_than_the_policy() {
+        let unit = Uuid::from_u128(1);
+        let good = own_canteen(Some(1_000_000), Some(30));
+        assert!(codes(check_declaration(&good, unit, 2025, 3000)).is_empty());
+        let low = own_canteen(Some(1_000_000), Some(10));
+        assert_eq!(
+            codes(check_declaration(&low, unit, 2025, 3000)),
+            [(
+                Some("reservedSharePercent".into()),
+                ErrorCode::BelowPolicyMinimum
+            )]
+        );
+        let missing = own_canteen(None, None);
+        let fields: Vec<_> = codes(check_declaration(&missing, unit, 2025, 0))
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                Some("canteenBudget".into()),
+                Some("reservedSharePercent".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_declaration_names_other_units_only_when_its_arrangement_has_them() {
+        let unit = Uuid::from_u128(1);
+        let mut shares = own_canteen(None, None);
+        shares.canteen = CanteenArrangement::SharesCanteen;
+        let fields = |d: &Declaration| -> Vec<Option<String>> {
+            codes(check_declaration(d, unit, 2025, 0))
+                .into_iter()
+                .map(|(field, _)| field)
+                .collect()
+        };
+        assert_eq!(fields(&shares), [Some("sharesCanteenOfId".into())]);
+        shares.shares_canteen_of = Some(unit);
+        assert_eq!(fields(&shares), [Some("sharesCanteenOfId".into())]);
+        shares.shares_canteen_of = Some(Uuid::from_u128(2));
+        assert!(fields(&shares).is_empty());
+        shares.year = 2018;
+        assert_eq!(fields(&shares), [Some("year".into())]);
+    }
+
+    #[test]
+    fn only_a_unit_that_buys_stores_a_budget_share_and_target() {
+        let unit = Uuid::from_u128(1);
+        let row = declaration_row(unit, &own_canteen(Some(1_000_000), Some(30)), unit);
+        assert_eq!(row.target_fen.clone().unwrap(), 300_000);
+        let mut shares = own_canteen(Some(1_000_000), Some(30));
+        shares.canteen = CanteenArrangement::SharesCanteen;
+        let row = declaration_row(unit, &shares, unit);
+        assert_eq!(row.target_fen.clone().unwrap(), 0);
+        assert_eq!(row.canteen_budget_fen.clone().unwrap(), None);
+    }
+
+    #[test]
+    fn a_policy_is_a_percentage_for_a_plausible_year() {
+        assert!(check_policy(2025, 30).is_ok());
+        assert!(check_policy(2025, 101).is_err());
+        assert!(check_policy(2018, 30).is_err());
     }
 }

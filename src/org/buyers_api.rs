@@ -1,5 +1,6 @@
-//! Buyers in the API: `buyers`, `createBuyer`, `updateBuyer`, `setProcurementTarget`,
-//! `setProcurementPolicy`.
+//! Buyers in the API: the `Buyer` and `ProcurementDeclaration` types, the `buyers` query, and
+//! `createBuyer`, `updateBuyer`, `setProcurementTarget`, `setProcurementPolicy` with their
+//! payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{Datelike, Utc};
@@ -20,11 +21,11 @@ use super::{
     organizations_api::Organization,
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, scope, viewer, visibility::Sight},
-    error::{Payload, Result, UserError, payload},
+    auth::{Role, RoleGuard, Viewer, scope, visibility::Sight},
+    error::{Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -319,52 +320,14 @@ pub struct SetProcurementPolicyInput {
     pub min_reserved_share_percent: i32,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct BuyerPayload {
-    pub buyer: Option<Buyer>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    BuyerPayload { buyer: Option<Buyer> } from BuyerRecord => |record| Some(Buyer(record))
 }
 
-impl Payload for BuyerPayload {
-    type Success = BuyerRecord;
-
-    fn success(record: BuyerRecord) -> Self {
-        Self {
-            buyer: Some(Buyer(record)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            buyer: None,
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct ProcurementTargetPayload {
-    pub declaration: Option<ProcurementDeclaration>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProcurementTargetPayload {
-    type Success = procurement_declaration::Model;
-
-    fn success(declaration: procurement_declaration::Model) -> Self {
-        Self {
-            declaration: Some(ProcurementDeclaration(declaration)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            declaration: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProcurementTargetPayload {
+        declaration: Option<ProcurementDeclaration>
+    } from procurement_declaration::Model => |d| Some(ProcurementDeclaration(d))
 }
 
 /// A jurisdiction's minimum reserved share for a year.
@@ -376,32 +339,14 @@ pub struct ProcurementPolicy {
     pub min_reserved_share_percent: i32,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct ProcurementPolicyPayload {
-    pub policy: Option<ProcurementPolicy>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProcurementPolicyPayload {
-    type Success = procurement_policy::Model;
-
-    fn success(policy: procurement_policy::Model) -> Self {
-        Self {
-            policy: Some(ProcurementPolicy {
-                region_code: Some(policy.region_code).filter(|c| !c.is_empty()),
-                year: policy.year,
-                min_reserved_share_percent: policy.min_reserved_share_bp / 100,
-            }),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            policy: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProcurementPolicyPayload {
+        policy: Option<ProcurementPolicy>
+    } from procurement_policy::Model => |policy: procurement_policy::Model| Some(ProcurementPolicy {
+        region_code: Some(policy.region_code).filter(|c| !c.is_empty()),
+        year: policy.year,
+        min_reserved_share_percent: policy.min_reserved_share_bp / 100,
+    })
 }
 
 fn buyer_id(id: &ID, field: &str) -> Result<uuid::Uuid> {
@@ -438,16 +383,7 @@ impl BuyerMutation {
             contact_name: input.contact_name,
             contact_phone: input.contact_phone,
         };
-        payload(
-            buyers::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                buyer,
-            )
-            .await,
-        )
+        payload(buyers::create(caller(ctx)?, organization_id, buyer).await)
     }
 
     /// Changes a buyer's registry entry (its admins).
@@ -471,7 +407,7 @@ impl BuyerMutation {
             contact_name: input.contact_name,
             contact_phone: input.contact_phone,
         };
-        payload(buyers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(buyers::update(caller(ctx)?, id, changes).await)
     }
 
     /// Declares a year's canteen arrangement, budget and reserved share (the buyer's admins).
@@ -498,9 +434,7 @@ impl BuyerMutation {
                 .map(|i| buyer_id(i, "contractorId"))
                 .transpose()?,
         };
-        payload(
-            buyers::set_target(services(ctx)?, viewer(ctx)?, &client(ctx), id, declaration).await,
-        )
+        payload(buyers::set_target(caller(ctx)?, id, declaration).await)
     }
 
     /// Sets the minimum reserved share of a jurisdiction for a year (platform admins).
@@ -512,9 +446,7 @@ impl BuyerMutation {
     ) -> Result<ProcurementPolicyPayload> {
         payload(
             buyers::set_policy(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
+                caller(ctx)?,
                 input.region_code,
                 input.year,
                 input.min_reserved_share_percent,

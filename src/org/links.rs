@@ -25,11 +25,10 @@ use uuid::Uuid;
 
 use super::{membership::membership_in, membership::membership_of};
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
-    state::Services,
 };
 
 /// What the counting rule needs to know of a link.
@@ -248,14 +247,60 @@ fn declared_by(declarer: Uuid, kinds: &[UnitLinkKind], year: Option<i32>) -> Con
     any
 }
 
+/// Revokes the declarer's active links other than the one wanted (kept once); answers whether
+/// the wanted link was already there.
+async fn revoke_unwanted(
+    conn: &impl ConnectionTrait,
+    caller: Caller<'_>,
+    active: &[unit_link::Model],
+    wanted: Option<Wanted>,
+) -> AppResult<bool> {
+    let mut kept = false;
+    for link in active {
+        let same = wanted.is_some_and(|w| {
+            w.kind == link.kind && w.unit == link.unit_org_id && w.counted == link.counted_org_id
+        });
+        if same && !kept {
+            kept = true;
+            continue;
+        }
+        revoke_in(
+            conn,
+            caller,
+            link,
+            "replaced by a new declaration".to_owned(),
+        )
+        .await?;
+    }
+    Ok(kept)
+}
+
+/// A new pending link, proposed by `proposer`.
+fn proposed(wanted: Wanted, proposer: Uuid) -> unit_link::ActiveModel {
+    unit_link::ActiveModel {
+        id: Set(new_uuid()),
+        kind: Set(wanted.kind),
+        unit_org_id: Set(wanted.unit),
+        counted_org_id: Set(wanted.counted),
+        year: Set(wanted.year),
+        status: Set(UnitLinkStatus::Pending),
+        proposed_by: Set(Some(proposer)),
+        proposed_at: Set(Utc::now()),
+        confirmed_by: Set(None),
+        confirmed_at: Set(None),
+        revoked_by: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+}
+
 /// Makes `declarer`'s links of `kinds` (for `year`) match what it now declares: a link already
 /// pending or confirmed as wanted is kept (consent is not asked twice), the others are revoked,
 /// and a new wanted link is proposed, confirmed at once only when the viewer may confirm it
 /// for the other side too. Runs inside the declaring transaction; every change is audited.
 pub async fn reconcile(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     declarer: Uuid,
     kinds: &[UnitLinkKind],
     year: Option<i32>,
@@ -268,61 +313,33 @@ pub async fn reconcile(
         )
         .all(conn)
         .await?;
-    let mut kept = false;
-    for link in &active {
-        let same = wanted.is_some_and(|w| {
-            w.kind == link.kind && w.unit == link.unit_org_id && w.counted == link.counted_org_id
-        });
-        if same && !kept {
-            kept = true;
-            continue;
-        }
-        revoke_in(
-            conn,
-            viewer,
-            client,
-            link,
-            "replaced by a new declaration".to_owned(),
-        )
-        .await?;
-    }
+    let kept = revoke_unwanted(conn, caller, &active, wanted).await?;
     let Some(wanted) = wanted.filter(|_| !kept) else {
         return Ok(());
     };
-    let created = unit_link::ActiveModel {
-        id: Set(new_uuid()),
-        kind: Set(wanted.kind),
-        unit_org_id: Set(wanted.unit),
-        counted_org_id: Set(wanted.counted),
-        year: Set(wanted.year),
-        status: Set(UnitLinkStatus::Pending),
-        proposed_by: Set(Some(viewer.user_id)),
-        proposed_at: Set(Utc::now()),
-        confirmed_by: Set(None),
-        confirmed_at: Set(None),
-        revoked_by: Set(None),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
-    .insert(conn)
-    .await?;
-    audit::record(
+    let created = proposed(wanted, caller.viewer.user_id).insert(conn).await?;
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "proposeUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(created.id),
+                summary: summary(&created),
+            },
+        )
+        .await?;
+    let may = authority(
         conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "proposeUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(created.id),
-            summary: summary(&created),
-        },
+        caller.viewer,
+        created.unit_org_id,
+        created.counted_org_id,
     )
     .await?;
-    let may = authority(conn, viewer, created.unit_org_id, created.counted_org_id).await?;
     // An arrangement both sides' authority declares is agreed; one that would count a unit
     // twice waits, pending, for the conflicting link to end.
     if may.confirms(created.kind) && conflict(conn, &created).await?.is_none() {
-        confirm_in(conn, viewer, client, &created).await?;
+        confirm_in(conn, caller, &created).await?;
     }
     Ok(())
 }
@@ -387,14 +404,9 @@ async fn load_for(
 }
 
 /// The other side confirms a pending link; from then on it counts.
-pub async fn confirm(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-) -> AppResult<unit_link::Model> {
-    let db = &services.db;
-    let (link, may) = load_for(db, viewer, id).await?;
+pub async fn confirm(caller: Caller<'_>, id: Uuid) -> AppResult<unit_link::Model> {
+    let db = caller.db();
+    let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.confirms(link.kind) {
         return Err(AppError::Forbidden(
             "the other unit's admins (or an officer over both units) confirm this link",
@@ -413,15 +425,14 @@ pub async fn confirm(
             "this unit's purchases already count toward another unit: revoke that link first",
         ));
     }
-    confirm_in(&txn, viewer, client, &link).await?;
+    confirm_in(&txn, caller, &link).await?;
     txn.commit().await?;
     load(db, id).await
 }
 
 async fn confirm_in(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     link: &unit_link::Model,
 ) -> AppResult<()> {
     let changed = unit_link::Entity::update_many()
@@ -429,7 +440,10 @@ async fn confirm_in(
             unit_link::Column::Status,
             Expr::value(UnitLinkStatus::Confirmed),
         )
-        .col_expr(unit_link::Column::ConfirmedBy, Expr::value(viewer.user_id))
+        .col_expr(
+            unit_link::Column::ConfirmedBy,
+            Expr::value(caller.viewer.user_id),
+        )
         .col_expr(unit_link::Column::ConfirmedAt, Expr::value(Utc::now()))
         .filter(unit_link::Column::Id.eq(link.id))
         .filter(unit_link::Column::Status.eq(UnitLinkStatus::Pending))
@@ -441,33 +455,26 @@ async fn confirm_in(
             "the link changed meanwhile",
         ));
     }
-    audit::record(
-        conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "confirmUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(link.id),
-            summary: summary(link),
-        },
-    )
-    .await
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "confirmUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(link.id),
+                summary: summary(link),
+            },
+        )
+        .await
 }
 
 /// Either side ends a link (or refuses a pending one), with a reason; it stops counting at once.
-pub async fn revoke(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    reason: &str,
-) -> AppResult<unit_link::Model> {
+pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<unit_link::Model> {
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (link, may) = load_for(db, viewer, id).await?;
+    let db = caller.db();
+    let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.unit && !may.counted {
         return Err(AppError::Forbidden(
             "either unit's admins (or an officer over both units) revoke this link",
@@ -480,7 +487,7 @@ pub async fn revoke(
         ));
     }
     let txn = db.begin().await?;
-    revoke_in(&txn, viewer, client, &link, reason.trim().to_owned()).await?;
+    revoke_in(&txn, caller, &link, reason.trim().to_owned()).await?;
     // A unit disowned by its parent (or leaving it) is no longer shown below it.
     if link.kind.is_parent_link() {
         buyer::Entity::update_many()
@@ -499,8 +506,7 @@ pub async fn revoke(
 
 async fn revoke_in(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     link: &unit_link::Model,
     reason: String,
 ) -> AppResult<()> {
@@ -509,7 +515,10 @@ async fn revoke_in(
             unit_link::Column::Status,
             Expr::value(UnitLinkStatus::Revoked),
         )
-        .col_expr(unit_link::Column::RevokedBy, Expr::value(viewer.user_id))
+        .col_expr(
+            unit_link::Column::RevokedBy,
+            Expr::value(caller.viewer.user_id),
+        )
         .col_expr(unit_link::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(unit_link::Column::RevokeReason, Expr::value(reason.clone()))
         .filter(unit_link::Column::Id.eq(link.id))
@@ -525,18 +534,17 @@ async fn revoke_in(
     let mut summary = summary(link);
     summary["from"] = json!(link.status.to_value());
     summary["reason"] = json!(reason);
-    audit::record(
-        conn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "revokeUnitLink",
-            target_type: "UnitLink",
-            target_id: Some(link.id),
-            summary,
-        },
-    )
-    .await
+    caller
+        .audit(
+            conn,
+            Change {
+                action: "revokeUnitLink",
+                target_type: "UnitLink",
+                target_id: Some(link.id),
+                summary,
+            },
+        )
+        .await
 }
 
 /// Most links listed for one unit.

@@ -1,15 +1,15 @@
-//! Unit links in the API: `UnitLink`, `Buyer.unitLinks`, `confirmUnitLink`, `revokeUnitLink`.
+//! Unit links in the API: the `UnitLink` type, `confirmUnitLink` and `revokeUnitLink` with their
+//! payload (a buyer's links are read through `Buyer.unitLinks`).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 
 use super::{buyers_api::Buyer, links};
 use crate::{
-    auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer},
-    error::{Payload, Result, UserError, payload},
+    auth::{Role, RoleGuard, Viewer, accounts_api::User},
+    error::{Result, payload},
     graphql::{
-        context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -132,28 +132,10 @@ pub struct RevokeUnitLinkInput {
     pub reason: String,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct UnitLinkPayload {
-    pub unit_link: Option<UnitLink>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for UnitLinkPayload {
-    type Success = unit_link::Model;
-
-    fn success(link: unit_link::Model) -> Self {
-        Self {
-            unit_link: Some(UnitLink(link)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            unit_link: None,
-            errors,
-        }
-    }
+crate::payload! {
+    UnitLinkPayload {
+        unit_link: Option<UnitLink>
+    } from unit_link::Model => |link| Some(UnitLink(link))
 }
 
 #[derive(Default)]
@@ -171,7 +153,7 @@ impl UnitLinkMutation {
         input: ConfirmUnitLinkInput,
     ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
-        payload(links::confirm(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
+        payload(links::confirm(caller(ctx)?, id).await)
     }
 
     /// Refuses a pending link or ends a confirmed one, with a reason (either side's admins, an
@@ -183,15 +165,6 @@ impl UnitLinkMutation {
         input: RevokeUnitLinkInput,
     ) -> Result<UnitLinkPayload> {
         let id = ids::expect(&input.id, NodeKind::UnitLink, "id")?;
-        payload(
-            links::revoke(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(links::revoke(caller(ctx)?, id, &input.reason).await)
     }
 }

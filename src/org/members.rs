@@ -18,11 +18,10 @@ use uuid::Uuid;
 
 pub use super::membership::{membership_in, membership_of};
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Role, Viewer, accounts::normalize_username, scope},
+    audit::Change,
+    auth::{Caller, Role, Viewer, accounts::normalize_username, scope},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
-    state::Services,
 };
 
 /// Refuses unless the viewer acts for the organisation (as its admin when `admin_only`).
@@ -197,32 +196,11 @@ pub fn members_query(organization_id: Uuid) -> Select<membership::Entity> {
     membership::Entity::find().filter(membership::Column::OrganizationId.eq(organization_id))
 }
 
-/// Adds an existing account, by username, to an organisation.
-pub async fn add_member(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    organization_id: Uuid,
-    username: &str,
-    role: MemberRole,
-) -> AppResult<membership::Model> {
-    let db = &services.db;
-    let organization = crate::auth::visibility::require_visible(
-        db,
-        viewer,
-        organization::Entity::find_by_id(organization_id),
-        crate::auth::visibility::Sight::organizations,
-        "organization",
-    )
-    .await?;
-    if !can_manage(db, viewer, organization.id).await? {
-        return Err(AppError::Forbidden(
-            "only the organisation's admins add members",
-        ));
-    }
-    let member = user::Entity::find()
+/// The account a username names.
+async fn find_account(conn: &impl ConnectionTrait, username: &str) -> AppResult<user::Model> {
+    user::Entity::find()
         .filter(user::Column::Username.eq(normalize_username(username)))
-        .one(db)
+        .one(conn)
         .await?
         .ok_or_else(|| {
             AppError::user(UserError::on(
@@ -230,46 +208,70 @@ pub async fn add_member(
                 ErrorCode::NotFound,
                 "no account has this username",
             ))
-        })?;
-    let already = || {
-        AppError::user(UserError::on(
-            "username",
-            ErrorCode::Duplicate,
-            "this user already belongs to an organisation",
-        ))
-    };
+        })
+}
+
+fn already_member() -> AppError {
+    AppError::user(UserError::on(
+        "username",
+        ErrorCode::Duplicate,
+        "this user already belongs to an organisation",
+    ))
+}
+
+/// Adds an existing account, by username, to an organisation.
+pub async fn add_member(
+    caller: Caller<'_>,
+    organization_id: Uuid,
+    username: &str,
+    role: MemberRole,
+) -> AppResult<membership::Model> {
+    let db = caller.db();
+    let organization = crate::auth::visibility::require_visible(
+        db,
+        caller.viewer,
+        organization::Entity::find_by_id(organization_id),
+        crate::auth::visibility::Sight::organizations,
+        "organization",
+    )
+    .await?;
+    if !can_manage(db, caller.viewer, organization.id).await? {
+        return Err(AppError::Forbidden(
+            "only the organisation's admins add members",
+        ));
+    }
+    let member = find_account(db, username).await?;
     if membership_of(db, member.id).await?.is_some() {
-        return Err(already());
+        return Err(already_member());
     }
     let txn = db.begin().await?;
     let membership = membership::ActiveModel {
         user_id: Set(member.id),
         organization_id: Set(organization.id),
         role: Set(role),
-        added_by: Set(Some(viewer.user_id)),
+        added_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            already()
+            already_member()
         } else {
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "addMember",
-            target_type: "Organization",
-            target_id: Some(organization.id),
-            summary: json!({ "user": member.username, "role": role.api_name() }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "addMember",
+                target_type: "Organization",
+                target_id: Some(organization.id),
+                summary: json!({ "user": member.username, "role": role.api_name() }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(membership)
 }

@@ -1,4 +1,6 @@
-//! Organisations: their members, and their registry entries as producers (经营主体) or buyers.
+//! Organisations: their members, their registry entries as producers (经营主体) or buyers, and
+//! the consented links between buying units (`links`). Rules in `members`, `producers`, `buyers`
+//! and `links`; their resolvers in the `*_api` files.
 
 pub mod buyers;
 pub mod buyers_api;

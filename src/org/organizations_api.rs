@@ -1,6 +1,6 @@
 //! Organisations in the API: the `Organization` node, its members and `addMember`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::{
     membership::{self, MemberRole},
     organization::{self, OrganizationKind},
@@ -9,10 +9,10 @@ use entity::{
 use super::members;
 use crate::{
     auth::{Role, RoleGuard, accounts_api::User, viewer},
-    error::{AppError, Payload, Result, UserError, payload},
+    error::{AppError, Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -118,28 +118,10 @@ pub struct AddMemberInput {
     pub role: MemberRole,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct AddMemberPayload {
-    pub member: Option<Member>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for AddMemberPayload {
-    type Success = membership::Model;
-
-    fn success(member: membership::Model) -> Self {
-        Self {
-            member: Some(Member(member)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            member: None,
-            errors,
-        }
-    }
+crate::payload! {
+    AddMemberPayload {
+        member: Option<Member>
+    } from membership::Model => |member| Some(Member(member))
 }
 
 #[derive(Default)]
@@ -160,15 +142,7 @@ impl OrgMutation {
             "organizationId",
         )?;
         payload(
-            members::add_member(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                &input.username,
-                input.role,
-            )
-            .await,
+            members::add_member(caller(ctx)?, organization_id, &input.username, input.role).await,
         )
     }
 }

@@ -19,14 +19,13 @@ use uuid::Uuid;
 
 use super::members::{is_phone, registrant, require_member};
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer, scope,
+        Caller, scope,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     region,
-    state::Services,
 };
 
 /// Levels a producer may be registered at: where it produces, not a whole city.
@@ -108,20 +107,18 @@ pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
 /// organisation (its admins); without, creates the organisation: the registering user becomes
 /// its admin, unless an officer or admin registers it on a household's behalf.
 pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Option<Uuid>,
     input: ProducerInput,
 ) -> AppResult<ProducerRecord> {
     check(&input)?;
-    let db = &services.db;
+    let db = caller.db();
     let place =
         region::regions::require(db, &input.region_code, "regionCode", PRODUCER_LEVELS).await?;
     let exists = async |id| Ok(producer::Entity::find_by_id(id).one(db).await?.is_some());
     let registrant = registrant(
         db,
-        viewer,
+        caller.viewer,
         organization_id,
         OrganizationKind::Producer,
         &place.code,
@@ -133,7 +130,7 @@ pub async fn create(
     let org = registrant
         .save(
             &txn,
-            viewer,
+            caller.viewer,
             OrganizationKind::Producer,
             &input.name,
             &place.code,
@@ -159,18 +156,18 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createProducer",
-            target_type: "Producer",
-            target_id: Some(org.id),
-            summary: json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() }),
-        },
-    )
-    .await?;
+    let summary = json!({ "name": org.name, "region": place.code, "kind": input.kind.api_name() });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createProducer",
+                target_type: "Producer",
+                target_id: Some(org.id),
+                summary,
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -188,50 +185,27 @@ pub struct ProducerChanges {
     pub profit_share_percent: Option<i32>,
 }
 
-/// Changes a producer's registry entry (its admins). Moving it to another region sends it back
-/// to verification: the officer who verified it vouched for the old place.
-pub async fn update(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    organization_id: Uuid,
+/// The entry as it will read: each change over what is on record.
+fn merged(
     changes: ProducerChanges,
-) -> AppResult<ProducerRecord> {
-    let db = &services.db;
-    require_visible(
-        db,
-        viewer,
-        producer::Entity::find_by_id(organization_id),
-        Sight::producers,
-        "producer",
-    )
-    .await?;
-    let (org, profile) = load(db, organization_id).await?;
-    if !viewer.is_admin() {
-        require_member(db, viewer, organization_id, true).await?;
-    }
-    let merged = ProducerInput {
-        name: changes.name.clone().unwrap_or_else(|| org.name.clone()),
+    org: &organization::Model,
+    profile: &producer::Model,
+) -> ProducerInput {
+    ProducerInput {
+        name: changes.name.unwrap_or_else(|| org.name.clone()),
         kind: changes.kind.unwrap_or(profile.kind),
         region_code: changes
             .region_code
-            .clone()
             .unwrap_or_else(|| profile.region_code.clone()),
-        licence_no: changes
-            .licence_no
-            .clone()
-            .or_else(|| profile.licence_no.clone()),
+        licence_no: changes.licence_no.or_else(|| profile.licence_no.clone()),
         contact_name: changes
             .contact_name
-            .clone()
             .unwrap_or_else(|| profile.contact_name.clone()),
         contact_phone: changes
             .contact_phone
-            .clone()
             .unwrap_or_else(|| profile.contact_phone.clone()),
         linkage_modes: changes
             .linkage_modes
-            .clone()
             .unwrap_or_else(|| LinkageMode::parse_list(&profile.linkage_modes)),
         poor_households_linked: changes
             .poor_households_linked
@@ -239,20 +213,24 @@ pub async fn update(
         profit_share_percent: changes
             .profit_share_percent
             .unwrap_or(profile.profit_share_percent),
-    };
-    check(&merged)?;
-    let moved = merged.region_code != profile.region_code;
-    let place =
-        region::regions::require(db, &merged.region_code, "regionCode", PRODUCER_LEVELS).await?;
+    }
+}
 
-    let txn = db.begin().await?;
-    let mut org_active: organization::ActiveModel = org.clone().into();
+/// Writes the merged entry at `place`; a moved producer goes back to verification.
+async fn save_entry(
+    conn: &impl ConnectionTrait,
+    (org, profile): ProducerRecord,
+    merged: &ProducerInput,
+    place: &str,
+    moved: bool,
+) -> AppResult<ProducerRecord> {
+    let mut org_active: organization::ActiveModel = org.into();
     org_active.name = Set(merged.name.trim().to_owned());
-    org_active.region_code = Set(Some(place.code.clone()));
-    let org = org_active.update(&txn).await?;
-    let mut active: producer::ActiveModel = profile.clone().into();
+    org_active.region_code = Set(Some(place.to_owned()));
+    let org = org_active.update(conn).await?;
+    let mut active: producer::ActiveModel = profile.into();
     active.kind = Set(merged.kind);
-    active.region_code = Set(place.code.clone());
+    active.region_code = Set(place.to_owned());
     active.licence_no = Set(merged.licence_no.clone());
     active.contact_name = Set(merged.contact_name.trim().to_owned());
     active.contact_phone = Set(merged.contact_phone.trim().to_owned());
@@ -265,29 +243,67 @@ pub async fn update(
         active.verified_by = Set(None);
         active.verified_at = Set(None);
     }
-    let profile = active.update(&txn).await?;
-    if moved {
-        let rank = region::regions::poverty_rank(&txn, &place.code).await?;
-        product::Entity::update_many()
-            .col_expr(product::Column::RegionCode, Expr::value(place.code.clone()))
-            .col_expr(product::Column::PovertyRank, Expr::value(rank))
-            .filter(product::Column::ProducerOrgId.eq(organization_id))
-            .exec(&txn)
-            .await?;
-        relist(&txn, &profile).await?;
-    }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateProducer",
-            target_type: "Producer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "region": place.code, "movedRegion": moved }),
-        },
+    Ok((org, active.update(conn).await?))
+}
+
+/// A moved producer's products move with it (region and poverty rank), and leave the
+/// catalogue until it is verified again.
+async fn move_products(conn: &impl ConnectionTrait, profile: &producer::Model) -> AppResult<()> {
+    let rank = region::regions::poverty_rank(conn, &profile.region_code).await?;
+    product::Entity::update_many()
+        .col_expr(
+            product::Column::RegionCode,
+            Expr::value(profile.region_code.clone()),
+        )
+        .col_expr(product::Column::PovertyRank, Expr::value(rank))
+        .filter(product::Column::ProducerOrgId.eq(profile.organization_id))
+        .exec(conn)
+        .await?;
+    relist(conn, profile).await
+}
+
+/// Changes a producer's registry entry (its admins). Moving it to another region sends it back
+/// to verification: the officer who verified it vouched for the old place.
+pub async fn update(
+    caller: Caller<'_>,
+    organization_id: Uuid,
+    changes: ProducerChanges,
+) -> AppResult<ProducerRecord> {
+    let db = caller.db();
+    require_visible(
+        db,
+        caller.viewer,
+        producer::Entity::find_by_id(organization_id),
+        Sight::producers,
+        "producer",
     )
     .await?;
+    let (org, profile) = load(db, organization_id).await?;
+    if !caller.viewer.is_admin() {
+        require_member(db, caller.viewer, organization_id, true).await?;
+    }
+    let merged = merged(changes, &org, &profile);
+    check(&merged)?;
+    let moved = merged.region_code != profile.region_code;
+    let place =
+        region::regions::require(db, &merged.region_code, "regionCode", PRODUCER_LEVELS).await?;
+
+    let txn = db.begin().await?;
+    let (org, profile) = save_entry(&txn, (org, profile), &merged, &place.code, moved).await?;
+    if moved {
+        move_products(&txn, &profile).await?;
+    }
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateProducer",
+                target_type: "Producer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "region": place.code, "movedRegion": moved }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
 }
@@ -315,87 +331,157 @@ pub enum StandingAction {
     Reinstate,
 }
 
+impl StandingAction {
+    /// The audit action.
+    fn audit_name(self) -> &'static str {
+        match self {
+            Self::Verify => "verifyProducer",
+            Self::Suspend => "suspendProducer",
+            Self::Reinstate => "reinstateProducer",
+        }
+    }
+}
+
+/// An action must change something, and a suspension or reinstatement says why.
+fn check_standing(
+    action: StandingAction,
+    verification: VerificationStatus,
+    credit: CreditStatus,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    let state_error = |message: &str| Err(AppError::state(ErrorCode::InvalidState, message));
+    match action {
+        StandingAction::Verify if verification == VerificationStatus::Verified => {
+            state_error("the producer is verified already")
+        }
+        StandingAction::Suspend if credit == CreditStatus::Suspended => {
+            state_error("the producer is suspended already")
+        }
+        StandingAction::Reinstate if credit == CreditStatus::Good => {
+            state_error("the producer is in good standing")
+        }
+        StandingAction::Suspend | StandingAction::Reinstate if reason.is_none() => {
+            Err(AppError::field(
+                "reason",
+                ErrorCode::Invalid,
+                "give the reason for the record",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The profile after `action` by `officer`.
+fn with_standing(
+    profile: producer::Model,
+    action: StandingAction,
+    reason: Option<String>,
+    officer: Uuid,
+) -> producer::ActiveModel {
+    let now = Utc::now();
+    let mut active: producer::ActiveModel = profile.into();
+    match action {
+        StandingAction::Verify => {
+            active.verification_status = Set(VerificationStatus::Verified);
+            active.verified_by = Set(Some(officer));
+            active.verified_at = Set(Some(now));
+        }
+        StandingAction::Suspend => {
+            active.credit_status = Set(CreditStatus::Suspended);
+            active.credit_reason = Set(reason);
+        }
+        StandingAction::Reinstate => {
+            active.credit_status = Set(CreditStatus::Good);
+            active.credit_reason = Set(reason);
+        }
+    }
+    active.updated_at = Set(now);
+    active
+}
+
 /// Verifies, suspends or reinstates a producer (officers whose scope covers its region).
 pub async fn change_standing(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     organization_id: Uuid,
     action: StandingAction,
     reason: Option<String>,
 ) -> AppResult<ProducerRecord> {
-    let db = &services.db;
+    let db = caller.db();
     require_visible(
         db,
-        viewer,
+        caller.viewer,
         producer::Entity::find_by_id(organization_id),
         Sight::producers,
         "producer",
     )
     .await?;
     let (org, profile) = load(db, organization_id).await?;
-    scope::require_acting_over(db, viewer, &profile.region_code).await?;
+    scope::require_acting_over(db, caller.viewer, &profile.region_code).await?;
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    let state_error = |message: &str| Err(AppError::state(ErrorCode::InvalidState, message));
-    match action {
-        StandingAction::Verify if profile.verification_status == VerificationStatus::Verified => {
-            return state_error("the producer is verified already");
-        }
-        StandingAction::Suspend if profile.credit_status == CreditStatus::Suspended => {
-            return state_error("the producer is suspended already");
-        }
-        StandingAction::Reinstate if profile.credit_status == CreditStatus::Good => {
-            return state_error("the producer is in good standing");
-        }
-        StandingAction::Suspend | StandingAction::Reinstate if reason.is_none() => {
-            return Err(AppError::field(
-                "reason",
-                ErrorCode::Invalid,
-                "give the reason for the record",
-            ));
-        }
-        _ => {}
-    }
-    let now = Utc::now();
+    check_standing(
+        action,
+        profile.verification_status,
+        profile.credit_status,
+        reason.as_deref(),
+    )?;
     let txn = db.begin().await?;
-    let mut active: producer::ActiveModel = profile.clone().into();
-    match action {
-        StandingAction::Verify => {
-            active.verification_status = Set(VerificationStatus::Verified);
-            active.verified_by = Set(Some(viewer.user_id));
-            active.verified_at = Set(Some(now));
-        }
-        StandingAction::Suspend => {
-            active.credit_status = Set(CreditStatus::Suspended);
-            active.credit_reason = Set(reason.clone());
-        }
-        StandingAction::Reinstate => {
-            active.credit_status = Set(CreditStatus::Good);
-            active.credit_reason = Set(reason.clone());
-        }
-    }
-    active.updated_at = Set(now);
-    let profile = active.update(&txn).await?;
+    let changed = with_standing(profile, action, reason.clone(), caller.viewer.user_id);
+    let profile = changed.update(&txn).await?;
     relist(&txn, &profile).await?;
-    let name = match action {
-        StandingAction::Verify => "verifyProducer",
-        StandingAction::Suspend => "suspendProducer",
-        StandingAction::Reinstate => "reinstateProducer",
-    };
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: name,
-            target_type: "Producer",
-            target_id: Some(organization_id),
-            summary: json!({ "name": org.name, "reason": reason }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: action.audit_name(),
+                target_type: "Producer",
+                target_id: Some(organization_id),
+                summary: json!({ "name": org.name, "reason": reason }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok((org, profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::producer::{CreditStatus, VerificationStatus};
+
+    use super::{StandingAction, check_standing};
+
+    #[test]
+    fn a_standing_action_changes_something_and_says_why() {
+        use CreditStatus::{Good, Suspended};
+        use VerificationStatus::{Pending, Verified};
+        let check = |a, v, c, r| check_standing(a, v, c, r).is_ok();
+        assert!(check(StandingAction::Verify, Pending, Good, None));
+        assert!(!check(StandingAction::Verify, Verified, Good, None));
+        assert!(!check(StandingAction::Suspend, Verified, Good, None));
+        assert!(check(
+            StandingAction::Suspend,
+            Verified,
+            Good,
+            Some("抽检不合格")
+        ));
+        assert!(!check(
+            StandingAction::Suspend,
+            Verified,
+            Suspended,
+            Some("再次")
+        ));
+        assert!(!check(
+            StandingAction::Reinstate,
+            Verified,
+            Good,
+            Some("整改")
+        ));
+        assert!(check(
+            StandingAction::Reinstate,
+            Verified,
+            Suspended,
+            Some("整改完成")
+        ));
+    }
 }

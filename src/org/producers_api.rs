@@ -1,5 +1,5 @@
-//! Producers in the API: `producers`, `createProducer`, `updateProducer`, `verifyProducer`,
-//! `suspendProducer`, `reinstateProducer`.
+//! Producers in the API: the `Producer` type, the `producers` query, and `createProducer`,
+//! `updateProducer`, `verifyProducer`, `suspendProducer`, `reinstateProducer` with their payload.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -14,15 +14,15 @@ use super::{
     producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, viewer, visibility::Sight},
+    auth::{Role, RoleGuard, Viewer, visibility::Sight},
     catalogue::{
         products_api::{Product, ProductFilterInput, product_page},
         search::ProductSort,
     },
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::DateTime,
     },
     ids::{self, NodeKind},
@@ -271,28 +271,10 @@ pub struct ProducerStandingInput {
     pub reason: Option<String>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct ProducerPayload {
-    pub producer: Option<Producer>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for ProducerPayload {
-    type Success = ProducerRecord;
-
-    fn success(record: ProducerRecord) -> Self {
-        Self {
-            producer: Some(record.into()),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            producer: None,
-            errors,
-        }
-    }
+crate::payload! {
+    ProducerPayload {
+        producer: Option<Producer>
+    } from ProducerRecord => |record: ProducerRecord| Some(record.into())
 }
 
 #[derive(Default)]
@@ -305,17 +287,7 @@ impl ProducerMutation {
         action: StandingAction,
     ) -> Result<ProducerPayload> {
         let id = ids::expect(&input.producer_id, NodeKind::Producer, "producerId")?;
-        payload(
-            producers::change_standing(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                action,
-                input.reason,
-            )
-            .await,
-        )
+        payload(producers::change_standing(caller(ctx)?, id, action, input.reason).await)
     }
 }
 
@@ -344,16 +316,7 @@ impl ProducerMutation {
             poor_households_linked: input.poor_households_linked,
             profit_share_percent: input.profit_share_percent,
         };
-        payload(
-            producers::create(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                organization_id,
-                producer,
-            )
-            .await,
-        )
+        payload(producers::create(caller(ctx)?, organization_id, producer).await)
     }
 
     /// Changes a producer's registry entry (its admins).
@@ -375,7 +338,7 @@ impl ProducerMutation {
             poor_households_linked: input.poor_households_linked,
             profit_share_percent: input.profit_share_percent,
         };
-        payload(producers::update(services(ctx)?, viewer(ctx)?, &client(ctx), id, changes).await)
+        payload(producers::update(caller(ctx)?, id, changes).await)
     }
 
     /// Verifies a producer (officers whose region covers it).

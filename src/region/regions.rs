@@ -1,5 +1,8 @@
-//! Region rules. A division code is a materialised path (a county's code starts with its city's,
-//! which starts with its province's), so "this region and everything below it" is a range on an
+//! Region rules: look-ups by division code, new regions, poverty status with its history (and
+//! the products' poverty rank that follows it), and pairings (结对帮扶).
+//!
+//! A division code is a materialised path (a county's code starts with its city's, which starts
+//! with its province's), so "this region and everything below it" is a range on an
 //! indexed column, never a recursive query.
 
 use chrono::{NaiveDate, Utc};
@@ -21,11 +24,10 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, scope},
     error::{AppError, AppResult, Checks, ErrorCode, is_unique_violation},
     ids::new_uuid,
-    state::Services,
 };
 
 /// Code lengths of the five levels, top down.
@@ -153,14 +155,8 @@ pub async fn chain_statuses_on(
 }
 
 /// Adds one division (admins; for places the national tables lack).
-pub async fn create_region(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    code: &str,
-    name: &str,
-) -> AppResult<region::Model> {
-    if !viewer.is_admin() {
+pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppResult<region::Model> {
+    if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden("only platform admins add regions"));
     }
     let mut checks = Checks::default();
@@ -173,7 +169,7 @@ pub async fn create_region(
         )
         .length(name, "name", 1, 100);
     checks.finish()?;
-    let db = &services.db;
+    let db = caller.db();
     let parent = parent_code(code);
     if let Some(parent) = &parent
         && find(db, parent).await?.is_none()
@@ -203,18 +199,17 @@ pub async fn create_region(
             e.into()
         }
     })?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createRegion",
-            target_type: "Region",
-            target_id: None,
-            summary: json!({ "code": code, "name": created.name }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createRegion",
+                target_type: "Region",
+                target_id: None,
+                summary: json!({ "code": code, "name": created.name }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -225,30 +220,8 @@ pub struct StatusChange {
     pub effective_from: Option<NaiveDate>,
 }
 
-/// Records a county's or village's poverty status (officers over it, or admins), keeping the
-/// history, and re-ranks the products of the subtree.
-pub async fn update_status(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    code: &str,
-    change: StatusChange,
-) -> AppResult<region::Model> {
-    let db = &services.db;
-    let region = require(
-        db,
-        code,
-        "code",
-        &[RegionLevel::County, RegionLevel::Village],
-    )
-    .await?;
-    scope::require_acting_over(db, viewer, &region.code).await?;
-    let this_year = Utc::now()
-        .date_naive()
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()
-        .unwrap_or(2026);
+/// An exited region has the year it exited (not after `this_year`); no other has one.
+fn check_status(change: &StatusChange, this_year: i32) -> AppResult<()> {
     let mut checks = Checks::default();
     match change.status {
         PovertyStatus::Exited => checks.require(
@@ -266,44 +239,87 @@ pub async fn update_status(
             "only an exited region has an exit year",
         ),
     };
-    checks.finish()?;
-    let effective_from = change
-        .effective_from
-        .unwrap_or_else(|| Utc::now().date_naive());
+    checks.finish()
+}
 
-    let txn = db.begin().await?;
+/// Sets the region's status and adds the change to its history.
+async fn save_status(
+    conn: &impl ConnectionTrait,
+    region: &region::Model,
+    change: &StatusChange,
+    effective_from: NaiveDate,
+    recorded_by: Uuid,
+) -> AppResult<region::Model> {
     let mut active: region::ActiveModel = region.clone().into();
     active.poverty_status = Set(change.status);
     active.exit_year = Set(change.exit_year);
-    let updated = active.update(&txn).await?;
+    let updated = active.update(conn).await?;
     region_status::ActiveModel {
         id: Set(new_uuid()),
         region_code: Set(region.code.clone()),
         status: Set(change.status),
         exit_year: Set(change.exit_year),
         effective_from: Set(effective_from),
-        recorded_by: Set(Some(viewer.user_id)),
+        recorded_by: Set(Some(recorded_by)),
         recorded_at: Set(Utc::now()),
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    rerank_products(&txn, &region.code).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "updateRegionStatus",
-            target_type: "Region",
-            target_id: None,
-            summary: json!({
-                "code": region.code, "from": region.poverty_status.api_name(),
-                "to": change.status.api_name(), "exitYear": change.exit_year,
-                "effectiveFrom": effective_from.to_string(),
-            }),
-        },
+    Ok(updated)
+}
+
+/// Records a county's or village's poverty status (officers over it, or admins), keeping the
+/// history, and re-ranks the products of the subtree.
+pub async fn update_status(
+    caller: Caller<'_>,
+    code: &str,
+    change: StatusChange,
+) -> AppResult<region::Model> {
+    let db = caller.db();
+    let region = require(
+        db,
+        code,
+        "code",
+        &[RegionLevel::County, RegionLevel::Village],
     )
     .await?;
+    scope::require_acting_over(db, caller.viewer, &region.code).await?;
+    let this_year = Utc::now()
+        .date_naive()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
+    check_status(&change, this_year)?;
+    let effective_from = change
+        .effective_from
+        .unwrap_or_else(|| Utc::now().date_naive());
+
+    let txn = db.begin().await?;
+    let updated = save_status(
+        &txn,
+        &region,
+        &change,
+        effective_from,
+        caller.viewer.user_id,
+    )
+    .await?;
+    rerank_products(&txn, &region.code).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "updateRegionStatus",
+                target_type: "Region",
+                target_id: None,
+                summary: json!({
+                    "code": region.code, "from": region.poverty_status.api_name(),
+                    "to": change.status.api_name(), "exitYear": change.exit_year,
+                    "effectiveFrom": effective_from.to_string(),
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -338,17 +354,8 @@ pub struct NewPairing {
     pub ends_on: Option<NaiveDate>,
 }
 
-/// Pairs a helping region or buyer organisation with a helped county or village (admins).
-pub async fn create_pairing(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    input: NewPairing,
-) -> AppResult<pairing::Model> {
-    if !viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins pair regions"));
-    }
-    let db = &services.db;
+/// A pairing names one helper, a region or a buyer, and does not end before it starts.
+fn check_pairing(input: &NewPairing) -> AppResult<()> {
     let mut checks = Checks::default();
     checks.require(
         input.helper_region_code.is_some() != input.helper_org_id.is_some(),
@@ -362,26 +369,23 @@ pub async fn create_pairing(
         ErrorCode::Invalid,
         "the pairing cannot end before it starts",
     );
-    checks.finish()?;
-    let helped = require(
-        db,
-        &input.helped_region_code,
-        "helpedRegionCode",
-        &[RegionLevel::County, RegionLevel::Village],
-    )
-    .await?;
+    checks.finish()
+}
+
+/// The helper must exist: a province, city or county other than the helped region, or a
+/// registered buyer.
+async fn require_helper(
+    conn: &impl ConnectionTrait,
+    input: &NewPairing,
+    helped: &region::Model,
+) -> AppResult<()> {
     if let Some(helper) = &input.helper_region_code {
-        let helper = require(
-            db,
-            helper,
-            "helperRegionCode",
-            &[
-                RegionLevel::Province,
-                RegionLevel::City,
-                RegionLevel::County,
-            ],
-        )
-        .await?;
+        let levels = [
+            RegionLevel::Province,
+            RegionLevel::City,
+            RegionLevel::County,
+        ];
+        let helper = require(conn, helper, "helperRegionCode", &levels).await?;
         // A city's units may well help a county of their own city (定点帮扶); only a region
         // helping itself makes no sense.
         if helped.code == helper.code {
@@ -393,7 +397,7 @@ pub async fn create_pairing(
         }
     }
     if let Some(org) = input.helper_org_id
-        && buyer::Entity::find_by_id(org).one(db).await?.is_none()
+        && buyer::Entity::find_by_id(org).one(conn).await?.is_none()
     {
         return Err(AppError::field(
             "helperOrganizationId",
@@ -401,6 +405,24 @@ pub async fn create_pairing(
             "no buyer organisation has this ID",
         ));
     }
+    Ok(())
+}
+
+/// Pairs a helping region or buyer organisation with a helped county or village (admins).
+pub async fn create_pairing(caller: Caller<'_>, input: NewPairing) -> AppResult<pairing::Model> {
+    if !caller.viewer.is_admin() {
+        return Err(AppError::Forbidden("only platform admins pair regions"));
+    }
+    let db = caller.db();
+    check_pairing(&input)?;
+    let helped = require(
+        db,
+        &input.helped_region_code,
+        "helpedRegionCode",
+        &[RegionLevel::County, RegionLevel::Village],
+    )
+    .await?;
+    require_helper(db, &input, &helped).await?;
     let txn = db.begin().await?;
     let created = pairing::ActiveModel {
         id: Set(new_uuid()),
@@ -410,26 +432,27 @@ pub async fn create_pairing(
         kind: Set(input.kind),
         starts_on: Set(input.starts_on),
         ends_on: Set(input.ends_on),
-        created_by: Set(Some(viewer.user_id)),
+        created_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createPairing",
-            target_type: "Pairing",
-            target_id: Some(created.id),
-            summary: json!({
-                "helper": created.helper_region_code.clone().or(created.helper_org_id.map(|o| o.to_string())),
-                "helped": created.helped_region_code, "kind": created.kind.api_name(),
-            }),
-        },
-    )
-    .await?;
+    let helper =
+        (created.helper_region_code.clone()).or(created.helper_org_id.map(|o| o.to_string()));
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createPairing",
+                target_type: "Pairing",
+                target_id: Some(created.id),
+                summary: json!({
+                    "helper": helper, "helped": created.helped_region_code,
+                    "kind": created.kind.api_name(),
+                }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -476,5 +499,40 @@ mod tests {
         assert_eq!(parent_code("红薯"), None);
         assert!(is_code("130126100"));
         assert!(!is_code("13012a"));
+    }
+
+    fn pairing(region: bool, org: bool, ends: Option<&str>) -> NewPairing {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+        NewPairing {
+            helper_region_code: region.then(|| "44".to_owned()),
+            helper_org_id: org.then(|| Uuid::from_u128(1)),
+            helped_region_code: "130126".into(),
+            kind: PairingKind::EastWest,
+            starts_on: day("2025-01-01"),
+            ends_on: ends.map(day),
+        }
+    }
+
+    #[test]
+    fn a_pairing_names_one_helper_and_ends_after_it_starts() {
+        assert!(check_pairing(&pairing(true, false, None)).is_ok());
+        assert!(check_pairing(&pairing(false, true, Some("2025-12-31"))).is_ok());
+        assert!(check_pairing(&pairing(true, true, None)).is_err());
+        assert!(check_pairing(&pairing(false, false, None)).is_err());
+        assert!(check_pairing(&pairing(true, false, Some("2024-12-31"))).is_err());
+    }
+
+    #[test]
+    fn only_an_exited_region_has_an_exit_year() {
+        let change = |status, exit_year| StatusChange {
+            status,
+            exit_year,
+            effective_from: None,
+        };
+        assert!(check_status(&change(PovertyStatus::Exited, Some(2020)), 2026).is_ok());
+        assert!(check_status(&change(PovertyStatus::Exited, None), 2026).is_err());
+        assert!(check_status(&change(PovertyStatus::Exited, Some(2027)), 2026).is_err());
+        assert!(check_status(&change(PovertyStatus::Poor, Some(2020)), 2026).is_err());
+        assert!(check_status(&change(PovertyStatus::Poor, None), 2026).is_ok());
     }
 }

@@ -1,4 +1,5 @@
-//! Regions in the API: `regions`, `region`, `createRegion`, `updateRegionStatus`, `createPairing`.
+//! Regions in the API: the `Region` and `Pairing` types, the `regions` and `region` queries, and
+//! `createRegion`, `updateRegionStatus`, `createPairing` with their payloads.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -10,11 +11,11 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::regions::{self, NewPairing, StatusChange};
 use crate::{
-    auth::{Role, RoleGuard, viewer},
-    error::{Payload, Result, UserError, payload},
+    auth::{Role, RoleGuard},
+    error::{Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{Date, DateTime},
     },
     ids::{self, NodeKind},
@@ -300,52 +301,14 @@ pub struct CreatePairingInput {
     pub ends_on: Option<Date>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct RegionPayload {
-    pub region: Option<Region>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    RegionPayload { region: Option<Region> } from region::Model => |region| Some(Region(region))
 }
 
-impl Payload for RegionPayload {
-    type Success = region::Model;
-
-    fn success(region: region::Model) -> Self {
-        Self {
-            region: Some(Region(region)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            region: None,
-            errors,
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct PairingPayload {
-    pub pairing: Option<Pairing>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for PairingPayload {
-    type Success = pairing::Model;
-
-    fn success(pairing: pairing::Model) -> Self {
-        Self {
-            pairing: Some(Pairing(pairing)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            pairing: None,
-            errors,
-        }
-    }
+crate::payload! {
+    PairingPayload {
+        pairing: Option<Pairing>
+    } from pairing::Model => |pairing| Some(Pairing(pairing))
 }
 
 #[derive(Default)]
@@ -360,16 +323,7 @@ impl RegionMutation {
         ctx: &Context<'_>,
         input: CreateRegionInput,
     ) -> Result<RegionPayload> {
-        payload(
-            regions::create_region(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                &input.code,
-                &input.name,
-            )
-            .await,
-        )
+        payload(regions::create_region(caller(ctx)?, &input.code, &input.name).await)
     }
 
     /// Records a county's or village's poverty status from a date (officers over it, admins).
@@ -384,16 +338,7 @@ impl RegionMutation {
             exit_year: input.exit_year,
             effective_from: input.effective_from.map(|d| d.0),
         };
-        payload(
-            regions::update_status(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                &input.code,
-                change,
-            )
-            .await,
-        )
+        payload(regions::update_status(caller(ctx)?, &input.code, change).await)
     }
 
     /// Pairs a helper with a helped county or village (platform admins).
@@ -416,6 +361,6 @@ impl RegionMutation {
             starts_on: input.starts_on.0,
             ends_on: input.ends_on.map(|d| d.0),
         };
-        payload(regions::create_pairing(services(ctx)?, viewer(ctx)?, &client(ctx), new).await)
+        payload(regions::create_pairing(caller(ctx)?, new).await)
     }
 }
