@@ -17,15 +17,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer,
+        Caller, Viewer,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::members::{membership_in, require_member},
-    state::Services,
 };
 
 #[derive(Clone, Debug)]
@@ -63,12 +62,7 @@ async fn load_visible(
 }
 
 /// A buyer unit proposes an agreement for a listed product.
-pub async fn propose(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    proposal: Proposal,
-) -> AppResult<agreement::Model> {
+pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreement::Model> {
     let today = Utc::now().date_naive();
     let mut checks = Checks::default();
     checks
@@ -98,11 +92,11 @@ pub async fn propose(
         )
         .length(&proposal.rhythm, "rhythm", 1, 200);
     checks.finish()?;
-    let db = &services.db;
-    let buyer = crate::org::buyers::buyer_of(db, viewer).await?;
+    let db = caller.db();
+    let buyer = crate::org::buyers::buyer_of(db, caller.viewer).await?;
     let product = require_visible(
         db,
-        viewer,
+        caller.viewer,
         product::Entity::find_by_id(proposal.product_id),
         Sight::products,
         "product",
@@ -128,7 +122,7 @@ pub async fn propose(
         ends_on: Set(proposal.ends_on),
         rhythm: Set(proposal.rhythm.trim().to_owned()),
         status: Set(AgreementStatus::Proposed),
-        proposed_by: Set(viewer.user_id),
+        proposed_by: Set(caller.viewer.user_id),
         proposed_at: Set(Utc::now()),
         accepted_by: Set(None),
         accepted_at: Set(None),
@@ -136,10 +130,7 @@ pub async fn propose(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
+    caller.audit(&txn,
         Change {
             action: "proposeAgreement",
             target_type: "Agreement",
@@ -153,19 +144,12 @@ pub async fn propose(
 }
 
 /// The producer accepts a proposed agreement.
-pub async fn accept(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-) -> AppResult<agreement::Model> {
-    let db = &services.db;
-    let current = load_visible(db, viewer, id).await?;
-    require_member(db, viewer, current.producer_org_id, false).await?;
+pub async fn accept(caller: Caller<'_>, id: Uuid) -> AppResult<agreement::Model> {
+    let db = caller.db();
+    let current = load_visible(db, caller.viewer, id).await?;
+    require_member(db, caller.viewer, current.producer_org_id, false).await?;
     change_status(
-        services,
-        viewer,
-        client,
+        caller,
         &current,
         &[AgreementStatus::Proposed],
         AgreementStatus::Active,
@@ -175,22 +159,16 @@ pub async fn accept(
 }
 
 /// Either side ends an agreement, with a reason; what was ordered under it stands.
-pub async fn terminate(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    reason: &str,
-) -> AppResult<agreement::Model> {
+pub async fn terminate(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<agreement::Model> {
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let current = load_visible(db, viewer, id).await?;
-    let party = membership_in(db, viewer, current.buyer_org_id)
+    let db = caller.db();
+    let current = load_visible(db, caller.viewer, id).await?;
+    let party = membership_in(db, caller.viewer, current.buyer_org_id)
         .await?
         .is_some()
-        || membership_in(db, viewer, current.producer_org_id)
+        || membership_in(db, caller.viewer, current.producer_org_id)
             .await?
             .is_some();
     if !party {
@@ -198,9 +176,7 @@ pub async fn terminate(
     }
     let from = [AgreementStatus::Proposed, AgreementStatus::Active];
     change_status(
-        services,
-        viewer,
-        client,
+        caller,
         &current,
         &from,
         AgreementStatus::Terminated,
@@ -210,9 +186,7 @@ pub async fn terminate(
 }
 
 async fn change_status(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     current: &agreement::Model,
     from: &[AgreementStatus],
     to: AgreementStatus,
@@ -228,14 +202,17 @@ async fn change_status(
             ),
         ));
     }
-    let txn = services.db.begin().await?;
+    let txn = caller.db().begin().await?;
     let mut update = agreement::Entity::update_many()
         .col_expr(agreement::Column::Status, Expr::value(to))
         .filter(agreement::Column::Id.eq(current.id))
         .filter(agreement::Column::Status.eq(current.status));
     if to == AgreementStatus::Active {
         update = update
-            .col_expr(agreement::Column::AcceptedBy, Expr::value(viewer.user_id))
+            .col_expr(
+                agreement::Column::AcceptedBy,
+                Expr::value(caller.viewer.user_id),
+            )
             .col_expr(agreement::Column::AcceptedAt, Expr::value(Utc::now()));
     }
     if let Some(reason) = &reason {
@@ -250,10 +227,7 @@ async fn change_status(
             "the agreement changed meanwhile",
         ));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
+    caller.audit(&txn,
         Change {
             action: if to == AgreementStatus::Active { "acceptAgreement" } else { "terminateAgreement" },
             target_type: "Agreement",
@@ -263,7 +237,7 @@ async fn change_status(
     )
     .await?;
     txn.commit().await?;
-    load(&services.db, current.id).await
+    load(caller.db(), current.id).await
 }
 
 /// Counts `quantity` toward an agreement the buyer ordered under, atomically: refused when it

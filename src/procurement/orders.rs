@@ -22,14 +22,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, visibility::reveal},
+    audit::Change,
+    auth::{Caller, Viewer, visibility::reveal},
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
     ledger,
     live::events::{Event, LedgerAppended, OrderChanged},
     org::{buyers, membership::membership_of},
-    state::Services,
 };
 
 const MAX_LINES: usize = 100;
@@ -115,15 +114,10 @@ pub async fn orders_of_group(
 }
 
 /// Places a basket: one order per producer, prices frozen, stock reserved, all or nothing.
-pub async fn place(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    basket: Basket,
-) -> AppResult<Vec<order::Model>> {
+pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::Model>> {
     check(&basket)?;
-    let db = &services.db;
-    let buyer = buyers::buyer_of(db, viewer).await?;
+    let db = caller.db();
+    let buyer = buyers::buyer_of(db, caller.viewer).await?;
     let hash = request_hash(&basket);
     let key = basket.idempotency_key.trim().to_owned();
 
@@ -135,7 +129,7 @@ pub async fn place(
     let claimed = idempotency_key::ActiveModel {
         id: Set(new_uuid()),
         organization_id: Set(buyer),
-        user_id: Set(viewer.user_id),
+        user_id: Set(caller.viewer.user_id),
         key: Set(key.clone()),
         request_hash: Set(hash.clone()),
         group_id: Set(group),
@@ -146,7 +140,7 @@ pub async fn place(
     if let Err(error) = claimed {
         txn.rollback().await.ok();
         if is_unique_violation(&error) {
-            let previous = find_key(db, buyer, viewer.user_id, &key)
+            let previous = find_key(db, buyer, caller.viewer.user_id, &key)
                 .await?
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("idempotency key vanished")))?;
             return replay(db, &previous, &hash).await;
@@ -294,7 +288,7 @@ pub async fn place(
             cancel_reason: Set(None),
             rating: Set(None),
             rating_comment: Set(None),
-            placed_by: Set(viewer.user_id),
+            placed_by: Set(caller.viewer.user_id),
             placed_at: Set(now),
             updated_at: Set(now),
         }
@@ -319,14 +313,19 @@ pub async fn place(
             .insert(&txn)
             .await?;
         }
-        let row = record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        let row = record_event(
+            &txn,
+            placed.id,
+            None,
+            OrderStatus::Placed,
+            caller.viewer,
+            None,
+        )
+        .await?;
         events.push(Event::OrderChanged(OrderChanged::new(
             &row, buyer, producer,
         )));
-        audit::record(
-            &txn,
-            Some(viewer),
-            Some(client),
+        caller.audit(&txn,
             Change {
                 action: "placeOrder",
                 target_type: "Order",
@@ -338,7 +337,7 @@ pub async fn place(
         created.push(placed);
     }
     txn.commit().await?;
-    services.bus.publish(events);
+    caller.services.bus.publish(events);
     Ok(created)
 }
 
@@ -600,16 +599,14 @@ fn accepted_quantities(
 
 /// Moves an order one step, if the viewer's side may make that move from its current state.
 pub async fn transition(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     step: OrderTransition,
     reason: Option<String>,
     inspection: Option<Inspection>,
 ) -> AppResult<order::Model> {
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
     let side = side.ok_or(AppError::Forbidden(
         "you act for neither side of this order",
     ))?;
@@ -698,11 +695,16 @@ pub async fn transition(
     }
     // The history and audit rows go first: a receipt then holds the ledger's locks only for
     // its own writes and the commit.
-    let row = record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
-    audit::record(
+    let row = record_event(
         &txn,
-        Some(viewer),
-        Some(client),
+        id,
+        Some(current.status),
+        next,
+        caller.viewer,
+        reason.clone(),
+    )
+    .await?;
+    caller.audit(&txn,
         Change {
             action: match step {
                 OrderTransition::Confirm => "confirmOrder",
@@ -761,7 +763,7 @@ pub async fn transition(
     }
     txn.commit().await?;
     let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
-    services.bus.publish(
+    caller.services.bus.publish(
         std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
     );
     Ok(moved)
@@ -770,9 +772,7 @@ pub async fn transition(
 /// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
 /// negative ledger entry pointing at its sale; nothing already written changes.
 pub async fn refund(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     requested: Vec<(Uuid, i64)>,
     reason: &str,
@@ -780,8 +780,8 @@ pub async fn refund(
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
             "refunds are recorded by the producer who pays them back",
@@ -867,14 +867,11 @@ pub async fn refund(
         id,
         Some(current.status),
         current.status,
-        viewer,
+        caller.viewer,
         Some(format!("refund: {}", reason.trim())),
     )
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
+    caller.audit(&txn,
         Change {
             action: "refundOrder",
             target_type: "Order",
@@ -887,7 +884,7 @@ pub async fn refund(
     )
     .await?;
     txn.commit().await?;
-    services.bus.publish([
+    caller.services.bus.publish([
         Event::OrderChanged(OrderChanged::new(
             &row,
             current.buyer_org_id,
@@ -900,9 +897,7 @@ pub async fn refund(
 
 /// The buyer rates the producer once, after receipt.
 pub async fn rate(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     rating: i32,
     comment: Option<String>,
@@ -917,8 +912,8 @@ pub async fn rate(
         )
         .length(comment.as_deref().unwrap_or_default(), "comment", 0, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden("the buyer rates its orders"));
     }
@@ -942,18 +937,17 @@ pub async fn rate(
             "the order is rated already",
         ));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "rateOrder",
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({ "rating": rating, "comment": comment }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "rateOrder",
+                target_type: "Order",
+                target_id: Some(id),
+                summary: json!({ "rating": rating, "comment": comment }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }

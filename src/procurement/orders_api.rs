@@ -1,7 +1,7 @@
 //! Orders in the API: `orders`, `order`, `placeOrder`, `confirmOrder`, `shipOrder`,
 //! `receiveOrder`, `cancelOrder`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::{
     agreement::{self, AgreementStatus},
     order::{self, OrderStatus, PaymentTerms},
@@ -17,10 +17,10 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
-    error::{AppError, Payload, Result, UserError, payload},
+    error::{AppError, Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -401,18 +401,7 @@ async fn step(
     inspection: Option<Inspection>,
 ) -> Result<OrderPayload> {
     let id = order_id(id)?;
-    payload(
-        orders::transition(
-            services(ctx)?,
-            viewer(ctx)?,
-            &client(ctx),
-            id,
-            step,
-            reason,
-            inspection,
-        )
-        .await,
-    )
+    payload(orders::transition(caller(ctx)?, id, step, reason, inspection).await)
 }
 
 #[derive(Default)]
@@ -450,7 +439,7 @@ impl OrderMutation {
             note: input.note,
             idempotency_key: input.idempotency_key,
         };
-        payload(orders::place(services(ctx)?, viewer(ctx)?, &client(ctx), basket).await)
+        payload(orders::place(caller(ctx)?, basket).await)
     }
 
     /// The producer accepts an order.
@@ -519,34 +508,14 @@ impl OrderMutation {
                 line.quantity,
             ));
         }
-        payload(
-            orders::refund(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                lines,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(orders::refund(caller(ctx)?, id, lines, &input.reason).await)
     }
 
     /// The buyer rates the producer once, after receipt.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn rate_order(&self, ctx: &Context<'_>, input: RateOrderInput) -> Result<OrderPayload> {
         let id = order_id(&input.order_id)?;
-        payload(
-            orders::rate(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.rating,
-                input.comment,
-            )
-            .await,
-        )
+        payload(orders::rate(caller(ctx)?, id, input.rating, input.comment).await)
     }
 
     /// Calls an order off, with a reason: the buyer before shipping, the producer before
@@ -651,28 +620,8 @@ pub struct TerminateAgreementInput {
     pub reason: String,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct AgreementPayload {
-    pub agreement: Option<Agreement>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for AgreementPayload {
-    type Success = agreement::Model;
-
-    fn success(agreement: agreement::Model) -> Self {
-        Self {
-            agreement: Some(Agreement(agreement)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            agreement: None,
-            errors,
-        }
-    }
+crate::payload! {
+    AgreementPayload { agreement: Option<Agreement> } from agreement::Model => |m| Some(Agreement(m))
 }
 
 #[derive(InputObject, Default)]
@@ -748,7 +697,7 @@ impl AgreementMutation {
             ends_on: input.ends_on.0,
             rhythm: input.rhythm,
         };
-        payload(agreements::propose(services(ctx)?, viewer(ctx)?, &client(ctx), proposal).await)
+        payload(agreements::propose(caller(ctx)?, proposal).await)
     }
 
     /// The producer accepts a proposed agreement.
@@ -759,7 +708,7 @@ impl AgreementMutation {
         input: AgreementIdInput,
     ) -> Result<AgreementPayload> {
         let id = agreement_id(&input.agreement_id)?;
-        payload(agreements::accept(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
+        payload(agreements::accept(caller(ctx)?, id).await)
     }
 
     /// Either party ends an agreement, with a reason.
@@ -770,15 +719,6 @@ impl AgreementMutation {
         input: TerminateAgreementInput,
     ) -> Result<AgreementPayload> {
         let id = agreement_id(&input.agreement_id)?;
-        payload(
-            agreements::terminate(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(agreements::terminate(caller(ctx)?, id, &input.reason).await)
     }
 }

@@ -11,13 +11,12 @@ use uuid::Uuid;
 
 pub use super::reach::AlertReach;
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer},
+    audit::Change,
+    auth::Caller,
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     live::events::{Event, UnsoldFlagged},
     org::members::require_member,
-    state::Services,
 };
 
 /// Longest a reported surplus may be announced for.
@@ -33,12 +32,7 @@ pub struct SurplusReport {
 }
 
 /// Records a producer's report; an open report for the same product is replaced by the new one.
-pub async fn report(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    report: SurplusReport,
-) -> AppResult<unsold_alert::Model> {
+pub async fn report(caller: Caller<'_>, report: SurplusReport) -> AppResult<unsold_alert::Model> {
     let today = Utc::now().date_naive();
     let mut checks = Checks::default();
     checks
@@ -56,16 +50,16 @@ pub async fn report(
         )
         .length(report.note.as_deref().unwrap_or_default(), "note", 0, 500);
     checks.finish()?;
-    let db = &services.db;
+    let db = caller.db();
     let product = crate::auth::visibility::require_visible(
         db,
-        viewer,
+        caller.viewer,
         product::Entity::find_by_id(report.product_id),
         crate::auth::visibility::Sight::products,
         "product",
     )
     .await?;
-    require_member(db, viewer, product.producer_org_id, false).await?;
+    require_member(db, caller.viewer, product.producer_org_id, false).await?;
     if product.status != ProductStatus::Published {
         return Err(AppError::field(
             "productId",
@@ -104,26 +98,25 @@ pub async fn report(
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())),
         last_ordered_at: Set(product.last_ordered_at),
-        reported_by: Set(Some(viewer.user_id)),
+        reported_by: Set(Some(caller.viewer.user_id)),
         created_at: Set(now),
         closed_at: Set(None),
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "reportUnsold",
-            target_type: "Product",
-            target_id: Some(product.id),
-            summary: json!({ "quantity": report.quantity, "until": report.until }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "reportUnsold",
+                target_type: "Product",
+                target_id: Some(product.id),
+                summary: json!({ "quantity": report.quantity, "until": report.until }),
+            },
+        )
+        .await?;
     txn.commit().await?;
-    services.bus.publish([flagged(&alert)]);
+    caller.services.bus.publish([flagged(&alert)]);
     Ok(alert)
 }
 

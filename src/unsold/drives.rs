@@ -18,12 +18,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, scope},
     error::{AppError, AppResult, Checks, ErrorCode, UserError},
     ids::new_uuid,
     region::regions::subtree,
-    state::Services,
 };
 
 const MAX_DRIVE_DAYS: i64 = 366;
@@ -68,15 +67,10 @@ fn check(plan: &DrivePlan, today: NaiveDate) -> AppResult<()> {
 }
 
 /// Starts a drive over the open warnings of a region subtree the officer acts in.
-pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    plan: DrivePlan,
-) -> AppResult<purchase_drive::Model> {
+pub async fn create(caller: Caller<'_>, plan: DrivePlan) -> AppResult<purchase_drive::Model> {
     let today = Utc::now().date_naive();
     check(&plan, today)?;
-    let db = &services.db;
+    let db = caller.db();
     let region = crate::region::regions::require(
         db,
         &plan.region_code,
@@ -84,7 +78,7 @@ pub async fn create(
         &entity::region::RegionLevel::ALL,
     )
     .await?;
-    scope::require_acting_over(db, viewer, &region.code).await?;
+    scope::require_acting_over(db, caller.viewer, &region.code).await?;
 
     let mut open = unsold_alert::Entity::find()
         .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
@@ -147,7 +141,7 @@ pub async fn create(
             .note
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())),
-        created_by: Set(viewer.user_id),
+        created_by: Set(caller.viewer.user_id),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
@@ -162,19 +156,18 @@ pub async fn create(
     purchase_drive_product::Entity::insert_many(rows)
         .exec_without_returning(&txn)
         .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createPurchaseDrive",
-            target_type: "PurchaseDrive",
-            target_id: Some(drive.id),
-            summary: json!({ "region": region.code, "products": listed.len(),
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createPurchaseDrive",
+                target_type: "PurchaseDrive",
+                target_id: Some(drive.id),
+                summary: json!({ "region": region.code, "products": listed.len(),
                 "startsOn": plan.starts_on, "endsOn": plan.ends_on }),
-        },
-    )
-    .await?;
+            },
+        )
+        .await?;
     txn.commit().await?;
     Ok(drive)
 }
