@@ -2,5 +2,6 @@
 //! transition recorded.
 
 pub mod agreements;
+pub mod agreements_api;
 pub mod orders;
 pub mod orders_api;
