@@ -5,16 +5,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::{
+    agreement,
     api_name::ApiName,
     idempotency_key, membership, order,
     order::{OrderStatus, PaymentTerms},
     order_event, order_line, product,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    ExprTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
     sea_query::{Expr, Query},
 };
 use serde_json::json;
@@ -120,24 +122,12 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
     let buyer = buyers::buyer_of(db, caller.viewer).await?;
     let hash = request_hash(&basket);
     let key = basket.idempotency_key.trim().to_owned();
-
     let txn = db.begin().await?;
     let group = new_uuid();
     let now = Utc::now();
     // The key goes in first: a retry finds it taken (a concurrent one waits on it first) and
     // answers with the orders it made.
-    let claimed = idempotency_key::ActiveModel {
-        id: Set(new_uuid()),
-        organization_id: Set(buyer),
-        user_id: Set(caller.viewer.user_id),
-        key: Set(key.clone()),
-        request_hash: Set(hash.clone()),
-        group_id: Set(group),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await;
-    if let Err(error) = claimed {
+    if let Err(error) = claim_key(&txn, caller, buyer, &key, &hash, group, now).await {
         txn.rollback().await.ok();
         if is_unique_violation(&error) {
             let previous = find_key(db, buyer, caller.viewer.user_id, &key)
@@ -147,15 +137,78 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
         }
         return Err(error.into());
     }
+    let products = products_of(&txn, &basket).await?;
+    let mut problems = check_products(&basket, &products);
+    let agreement = agreement_for(&txn, &basket, buyer, &mut problems).await?;
+    problems.finish()?;
+    if let Some(agreement) = &agreement {
+        let quantity = basket_quantity(&basket)?;
+        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
+    }
+    reserve(&txn, &basket, &products, now).await?;
+    let drives =
+        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
+    let placing = Placing {
+        caller,
+        basket: &basket,
+        group,
+        buyer,
+        agreement: agreement.as_ref(),
+        drives: &drives,
+        now,
+    };
+    let mut created = Vec::new();
+    let mut events = Vec::new();
+    for (producer, lines) in by_producer(&basket, &products) {
+        let (placed, event) = placing.order_to(&txn, producer, &lines).await?;
+        created.push(placed);
+        events.push(event);
+    }
+    txn.commit().await?;
+    caller.services.bus.publish(events);
+    Ok(created)
+}
 
+/// Claims the basket's idempotency key for `group`, in the order's transaction.
+async fn claim_key(
+    txn: &DatabaseTransaction,
+    caller: Caller<'_>,
+    buyer: Uuid,
+    key: &str,
+    hash: &str,
+    group: Uuid,
+    now: DateTime<Utc>,
+) -> Result<idempotency_key::Model, DbErr> {
+    idempotency_key::ActiveModel {
+        id: Set(new_uuid()),
+        organization_id: Set(buyer),
+        user_id: Set(caller.viewer.user_id),
+        key: Set(key.to_owned()),
+        request_hash: Set(hash.to_owned()),
+        group_id: Set(group),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await
+}
+
+/// The basket's products, by ID (unknown ones are missing).
+async fn products_of(
+    conn: &impl ConnectionTrait,
+    basket: &Basket,
+) -> AppResult<HashMap<Uuid, product::Model>> {
     let ids: Vec<Uuid> = basket.lines.iter().map(|(p, _)| *p).collect();
-    let products: HashMap<Uuid, product::Model> = product::Entity::find()
+    Ok(product::Entity::find()
         .filter(product::Column::Id.is_in(ids))
-        .all(&txn)
+        .all(conn)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
-        .collect();
+        .collect())
+}
+
+/// Each line's product must be listed and ordered from its minimum quantity.
+fn check_products(basket: &Basket, products: &HashMap<Uuid, product::Model>) -> Checks {
     let mut problems = Checks::default();
     for (index, (id, quantity)) in basket.lines.iter().enumerate() {
         match products.get(id) {
@@ -179,43 +232,65 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
             }
         }
     }
-    let agreement = match basket.agreement_id {
-        Some(id) => {
-            // Another buyer's agreement answers exactly like an unknown one.
-            let agreement = match super::agreements::load(&txn, id).await {
-                Ok(a) if a.buyer_org_id == buyer => a,
-                Ok(_) | Err(AppError::NotFound(_)) => {
-                    return Err(AppError::field(
-                        "agreementId",
-                        ErrorCode::NotFound,
-                        "no agreement of yours has this ID",
-                    ));
-                }
-                Err(other) => return Err(other),
-            };
-            for (index, (product, _)) in basket.lines.iter().enumerate() {
-                if *product != agreement.product_id {
-                    problems.push(line_error(
-                        index,
-                        ErrorCode::Invalid,
-                        "this product is not under the agreement",
-                    ));
-                }
-            }
-            Some(agreement)
-        }
-        None => None,
-    };
-    problems.finish()?;
-    if let Some(agreement) = &agreement {
-        let quantity = basket
-            .lines
-            .iter()
-            .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
-            .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))?;
-        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
-    }
+    problems
+}
 
+/// The buyer's agreement the basket is ordered under, if any; lines of other products are
+/// added to `problems`.
+async fn agreement_for(
+    conn: &impl ConnectionTrait,
+    basket: &Basket,
+    buyer: Uuid,
+    problems: &mut Checks,
+) -> AppResult<Option<agreement::Model>> {
+    let Some(id) = basket.agreement_id else {
+        return Ok(None);
+    };
+    // Another buyer's agreement answers exactly like an unknown one.
+    let agreement = match super::agreements::load(conn, id).await {
+        Ok(a) if a.buyer_org_id == buyer => a,
+        Ok(_) | Err(AppError::NotFound(_)) => {
+            return Err(AppError::field(
+                "agreementId",
+                ErrorCode::NotFound,
+                "no agreement of yours has this ID",
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    check_agreement_lines(basket, &agreement, problems);
+    Ok(Some(agreement))
+}
+
+/// Under an agreement, every line is of the agreed product.
+fn check_agreement_lines(basket: &Basket, agreement: &agreement::Model, problems: &mut Checks) {
+    for (index, (product, _)) in basket.lines.iter().enumerate() {
+        if *product != agreement.product_id {
+            problems.push(line_error(
+                index,
+                ErrorCode::Invalid,
+                "this product is not under the agreement",
+            ));
+        }
+    }
+}
+
+/// The basket's whole quantity, refused when it overflows.
+fn basket_quantity(basket: &Basket) -> AppResult<i64> {
+    basket
+        .lines
+        .iter()
+        .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
+        .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))
+}
+
+/// Takes each line's quantity off its product's stock, or refuses the basket.
+async fn reserve(
+    txn: &DatabaseTransaction,
+    basket: &Basket,
+    products: &HashMap<Uuid, product::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     // Reserve in product-ID order: every basket locks rows in the same order, so none deadlock.
     let mut ordered: Vec<(usize, Uuid, i64)> = basket
         .lines
@@ -234,7 +309,7 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
             .filter(product::Column::Id.eq(*id))
             .filter(product::Column::Stock.gte(*quantity))
             .filter(product::Column::Listed.eq(true))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if reserved.rows_affected == 0 {
             // Dropping the transaction undoes the reservations made so far.
@@ -245,100 +320,137 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
             )));
         }
     }
+    Ok(())
+}
 
-    let mut by_producer: BTreeMap<Uuid, Vec<(usize, &product::Model, i64)>> = BTreeMap::new();
+/// A basket line: its index in the input, its product and quantity.
+type Line<'a> = (usize, &'a product::Model, i64);
+
+/// The basket's lines grouped by producer, each group in basket order.
+fn by_producer<'a>(
+    basket: &Basket,
+    products: &'a HashMap<Uuid, product::Model>,
+) -> BTreeMap<Uuid, Vec<Line<'a>>> {
+    let mut grouped: BTreeMap<Uuid, Vec<Line<'a>>> = BTreeMap::new();
     for (index, (id, quantity)) in basket.lines.iter().enumerate() {
         let p = &products[id];
-        by_producer
+        grouped
             .entry(p.producer_org_id)
             .or_default()
             .push((index, p, *quantity));
     }
-    let drives =
-        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
-    let mut created = Vec::new();
-    let mut events = Vec::new();
-    for (producer, lines) in by_producer {
-        // Under an agreement the agreed price applies, not the catalogue's.
-        let price = |p: &product::Model| agreement.as_ref().map_or(p.price_fen, |a| a.price_fen);
-        // Checked: quantities and prices are bounded, but a total must never wrap.
-        let total = lines
-            .iter()
-            .try_fold(0i64, |sum, (_, p, q)| {
-                price(p).checked_mul(*q).and_then(|a| sum.checked_add(a))
-            })
-            .ok_or_else(|| {
-                AppError::field(
-                    "lines",
-                    ErrorCode::Invalid,
-                    "the order's total is too large",
-                )
-            })?;
+    grouped
+}
+
+/// An order's total at `price`, refused when it would overflow.
+fn order_total(lines: &[Line<'_>], price: impl Fn(&product::Model) -> i64) -> AppResult<i64> {
+    // Checked: quantities and prices are bounded, but a total must never wrap.
+    lines
+        .iter()
+        .try_fold(0i64, |sum, (_, p, q)| {
+            price(p).checked_mul(*q).and_then(|a| sum.checked_add(a))
+        })
+        .ok_or_else(|| {
+            AppError::field(
+                "lines",
+                ErrorCode::Invalid,
+                "the order's total is too large",
+            )
+        })
+}
+
+/// What every order of one basket shares.
+struct Placing<'a> {
+    caller: Caller<'a>,
+    basket: &'a Basket,
+    group: Uuid,
+    buyer: Uuid,
+    agreement: Option<&'a agreement::Model>,
+    /// The drive running today for each product.
+    drives: &'a HashMap<Uuid, Uuid>,
+    now: DateTime<Utc>,
+}
+
+impl Placing<'_> {
+    /// Under an agreement the agreed price applies, not the catalogue's.
+    fn price(&self, p: &product::Model) -> i64 {
+        self.agreement.map_or(p.price_fen, |a| a.price_fen)
+    }
+
+    /// Writes the order to one producer, its lines, history and audit event.
+    async fn order_to(
+        &self,
+        txn: &DatabaseTransaction,
+        producer: Uuid,
+        lines: &[Line<'_>],
+    ) -> AppResult<(order::Model, Event)> {
+        let total = order_total(lines, |p| self.price(p))?;
         let placed = order::ActiveModel {
             id: Set(new_uuid()),
-            group_id: Set(group),
-            buyer_org_id: Set(buyer),
+            group_id: Set(self.group),
+            buyer_org_id: Set(self.buyer),
             producer_org_id: Set(producer),
-            agreement_id: Set(agreement.as_ref().map(|a| a.id)),
+            agreement_id: Set(self.agreement.map(|a| a.id)),
             status: Set(OrderStatus::Placed),
-            payment_terms: Set(basket.payment_terms),
+            payment_terms: Set(self.basket.payment_terms),
             total_fen: Set(total),
-            note: Set(basket.note.clone()),
+            note: Set(self.basket.note.clone()),
             invoice_no: Set(None),
             cancel_reason: Set(None),
             rating: Set(None),
             rating_comment: Set(None),
-            placed_by: Set(caller.viewer.user_id),
-            placed_at: Set(now),
-            updated_at: Set(now),
+            placed_by: Set(self.caller.viewer.user_id),
+            placed_at: Set(self.now),
+            updated_at: Set(self.now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
+        self.insert_lines(txn, placed.id, lines).await?;
+        let viewer = self.caller.viewer;
+        let row = record_event(txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        self.caller
+            .audit(
+                txn,
+                Change {
+                    action: "placeOrder",
+                    target_type: "Order",
+                    target_id: Some(placed.id),
+                    summary: json!({ "producer": producer, "totalFen": total, "lines": lines.len() }),
+                },
+            )
+            .await?;
+        let event = Event::OrderChanged(OrderChanged::new(&row, self.buyer, producer));
+        Ok((placed, event))
+    }
+
+    /// The order's lines, prices frozen, each tallied for its product's running drive.
+    async fn insert_lines(
+        &self,
+        txn: &DatabaseTransaction,
+        order: Uuid,
+        lines: &[Line<'_>],
+    ) -> AppResult<()> {
         for (position, (_, p, quantity)) in lines.iter().enumerate() {
             order_line::ActiveModel {
                 id: Set(new_uuid()),
-                order_id: Set(placed.id),
+                order_id: Set(order),
                 position: Set(position as i32),
                 product_id: Set(p.id),
                 product_name: Set(p.name.clone()),
                 category: Set(p.category),
                 spec: Set(p.spec.clone()),
                 unit: Set(p.unit.clone()),
-                price_fen: Set(price(p)),
+                price_fen: Set(self.price(p)),
                 quantity: Set(*quantity),
                 accepted_quantity: Set(None),
                 refunded_quantity: Set(0),
-                purchase_drive_id: Set(drives.get(&p.id).copied()),
+                purchase_drive_id: Set(self.drives.get(&p.id).copied()),
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
         }
-        let row = record_event(
-            &txn,
-            placed.id,
-            None,
-            OrderStatus::Placed,
-            caller.viewer,
-            None,
-        )
-        .await?;
-        events.push(Event::OrderChanged(OrderChanged::new(
-            &row, buyer, producer,
-        )));
-        caller.audit(&txn,
-            Change {
-                action: "placeOrder",
-                target_type: "Order",
-                target_id: Some(placed.id),
-                summary: json!({ "producer": producer, "totalFen": total, "lines": lines.len() }),
-            },
-        )
-        .await?;
-        created.push(placed);
+        Ok(())
     }
-    txn.commit().await?;
-    caller.services.bus.publish(events);
-    Ok(created)
 }
 
 async fn find_key(
