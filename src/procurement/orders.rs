@@ -709,11 +709,89 @@ fn accepted_quantities(
     Ok(order_lines.iter().map(|l| matched[&l.id]).collect())
 }
 
+/// A move `transition` makes: an `OrderTransition` other than a refund or a rating, which have
+/// their own rules (`refund`, `rate`), so they cannot reach this one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Confirm,
+    Ship,
+    Receive,
+    Cancel,
+    Settle,
+}
+
+impl Step {
+    fn transition(self) -> OrderTransition {
+        match self {
+            Step::Confirm => OrderTransition::Confirm,
+            Step::Ship => OrderTransition::Ship,
+            Step::Receive => OrderTransition::Receive,
+            Step::Cancel => OrderTransition::Cancel,
+            Step::Settle => OrderTransition::Settle,
+        }
+    }
+
+    fn next(self) -> OrderStatus {
+        match self {
+            Step::Confirm => OrderStatus::Confirmed,
+            Step::Ship => OrderStatus::Shipped,
+            Step::Receive => OrderStatus::Received,
+            Step::Cancel => OrderStatus::Cancelled,
+            Step::Settle => OrderStatus::Settled,
+        }
+    }
+
+    /// The audit action: the mutation's name.
+    fn action(self) -> &'static str {
+        match self {
+            Step::Confirm => "confirmOrder",
+            Step::Ship => "shipOrder",
+            Step::Receive => "receiveOrder",
+            Step::Cancel => "cancelOrder",
+            Step::Settle => "settleOrder",
+        }
+    }
+}
+
+/// Whether `side` may make `step` from the order's current state.
+fn check_step(current: &order::Model, side: Side, step: Step) -> AppResult<()> {
+    if available(current, side).contains(&step.transition()) {
+        return Ok(());
+    }
+    Err(AppError::state(
+        ErrorCode::InvalidState,
+        format!(
+            "the {} cannot {} a {} order",
+            match side {
+                Side::Buyer => "buyer",
+                Side::Producer => "producer",
+            },
+            entity::api_name::graphql_name(step.transition()),
+            current.status.api_name()
+        ),
+    ))
+}
+
+/// The reason, trimmed; a cancel must give one.
+fn step_reason(step: Step, reason: Option<String>) -> AppResult<Option<String>> {
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if step == Step::Cancel && reason.is_none() {
+        return Err(AppError::field(
+            "reason",
+            ErrorCode::Invalid,
+            "give the reason for cancelling",
+        ));
+    }
+    Ok(reason)
+}
+
 /// Moves an order one step, if the viewer's side may make that move from its current state.
 pub async fn transition(
     caller: Caller<'_>,
     id: Uuid,
-    step: OrderTransition,
+    step: Step,
     reason: Option<String>,
     inspection: Option<Inspection>,
 ) -> AppResult<order::Model> {
@@ -722,58 +800,63 @@ pub async fn transition(
     let side = side.ok_or(AppError::Forbidden(
         "you act for neither side of this order",
     ))?;
-    if matches!(step, OrderTransition::Refund | OrderTransition::Rate) {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "{step:?} has its own operation"
-        )));
-    }
-    if !available(&current, side).contains(&step) {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            format!(
-                "the {} cannot {} a {} order",
-                match side {
-                    Side::Buyer => "buyer",
-                    Side::Producer => "producer",
-                },
-                entity::api_name::graphql_name(step),
-                current.status.api_name()
-            ),
-        ));
-    }
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if step == OrderTransition::Cancel && reason.is_none() {
-        return Err(AppError::field(
-            "reason",
-            ErrorCode::Invalid,
-            "give the reason for cancelling",
-        ));
-    }
-    let next = match step {
-        OrderTransition::Confirm => OrderStatus::Confirmed,
-        OrderTransition::Ship => OrderStatus::Shipped,
-        OrderTransition::Receive => OrderStatus::Received,
-        OrderTransition::Cancel => OrderStatus::Cancelled,
-        OrderTransition::Settle => OrderStatus::Settled,
-        OrderTransition::Refund | OrderTransition::Rate => current.status,
-    };
+    check_step(&current, side, step)?;
+    let reason = step_reason(step, reason)?;
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
-    let order_lines = if matches!(step, OrderTransition::Cancel | OrderTransition::Receive) {
+    let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?
     } else {
         Vec::new()
     };
     // A receipt's lines are checked before the transaction: a refusal writes nothing.
-    let accepted = match (&step, &inspection) {
-        (OrderTransition::Receive, Some(inspection)) => {
-            accepted_quantities(&order_lines, inspection)?
-        }
-        (OrderTransition::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
+    let accepted = match (step, &inspection) {
+        (Step::Receive, Some(inspection)) => accepted_quantities(&order_lines, inspection)?,
+        (Step::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
         _ => Vec::new(),
     };
-    let mut appended = None;
+    let txn = db.begin().await?;
+    let moved = write_step(&txn, &current, step, &reason, inspection.as_ref()).await?;
+    // The history and audit rows go first: a receipt then holds the ledger's locks only for
+    // its own writes and the commit.
+    let (from, next) = (current.status, moved.status);
+    let row = record_event(&txn, id, Some(from), next, caller.viewer, reason.clone()).await?;
+    let summary = json!({ "from": from.api_name(), "to": next.api_name(), "reason": reason });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: step.action(),
+                target_type: "Order",
+                target_id: Some(id),
+                summary,
+            },
+        )
+        .await?;
+    let appended = match step {
+        Step::Cancel => {
+            restock(&txn, &current, &order_lines).await?;
+            None
+        }
+        Step::Receive => Some(receive_lines(&txn, &current, &order_lines, &accepted).await?),
+        Step::Confirm | Step::Ship | Step::Settle => None,
+    };
+    txn.commit().await?;
+    let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
+    caller.services.bus.publish(
+        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
+    );
+    Ok(moved)
+}
+
+/// Moves the order's status (with the cancel reason or the invoice), unless it moved meanwhile.
+async fn write_step(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    step: Step,
+    reason: &Option<String>,
+    inspection: Option<&Inspection>,
+) -> AppResult<order::Model> {
+    let next = step.next();
     // Microseconds, as the database keeps them: the order returned equals the one stored.
     let now = Utc::now().trunc_subsecs(6);
     let mut moved = order::Model {
@@ -781,17 +864,16 @@ pub async fn transition(
         updated_at: now,
         ..current.clone()
     };
-    let txn = db.begin().await?;
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(next))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Id.eq(current.id))
         .filter(order::Column::Status.eq(current.status));
-    if step == OrderTransition::Cancel {
+    if step == Step::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
         moved.cancel_reason = reason.clone();
     }
-    if let Some(inspection) = &inspection {
+    if let Some(inspection) = inspection {
         update = update.col_expr(
             order::Column::InvoiceNo,
             Expr::value(inspection.invoice_no.clone()),
@@ -799,86 +881,55 @@ pub async fn transition(
         moved.invoice_no = inspection.invoice_no.clone();
     }
     // The status in the WHERE clause makes a concurrent move of the same order lose cleanly.
-    if update.exec(&txn).await?.rows_affected == 0 {
+    if update.exec(txn).await?.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
             "the order changed meanwhile",
         ));
     }
-    // The history and audit rows go first: a receipt then holds the ledger's locks only for
-    // its own writes and the commit.
-    let row = record_event(
-        &txn,
-        id,
-        Some(current.status),
-        next,
-        caller.viewer,
-        reason.clone(),
-    )
-    .await?;
-    caller.audit(&txn,
-        Change {
-            action: match step {
-                OrderTransition::Confirm => "confirmOrder",
-                OrderTransition::Ship => "shipOrder",
-                OrderTransition::Receive => "receiveOrder",
-                OrderTransition::Cancel => "cancelOrder",
-                OrderTransition::Settle => "settleOrder",
-                OrderTransition::Refund => "refundOrder",
-                OrderTransition::Rate => "rateOrder",
-            },
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({ "from": current.status.api_name(), "to": next.api_name(), "reason": reason }),
-        },
-    )
-    .await?;
-    match step {
-        OrderTransition::Cancel => {
-            for line in &order_lines {
-                product::Entity::update_many()
-                    .col_expr(
-                        product::Column::Stock,
-                        Expr::col(product::Column::Stock).add(line.quantity),
-                    )
-                    .filter(product::Column::Id.eq(line.product_id))
-                    .exec(&txn)
-                    .await?;
-            }
-            if let Some(agreement) = current.agreement_id {
-                let drawn = order_lines.iter().map(|l| l.quantity).sum();
-                super::agreements::release(&txn, agreement, drawn).await?;
-            }
-        }
-        OrderTransition::Receive => {
-            let mut inspected = Vec::with_capacity(order_lines.len());
-            for (line, accepted) in order_lines.iter().zip(&accepted) {
-                let mut active: order_line::ActiveModel = line.clone().into();
-                active.accepted_quantity = Set(Some(*accepted));
-                inspected.push(active.update(&txn).await?);
-            }
-            // The ledger entries land in the receipt's own transaction: both or neither.
-            let entries = ledger::entries::record_receipt(
-                &txn,
-                &current,
-                &inspected,
-                Utc::now().date_naive(),
-            )
-            .await?;
-            appended = Some(LedgerAppended::new(&entries));
-        }
-        OrderTransition::Confirm
-        | OrderTransition::Ship
-        | OrderTransition::Settle
-        | OrderTransition::Refund
-        | OrderTransition::Rate => {}
-    }
-    txn.commit().await?;
-    let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
-    caller.services.bus.publish(
-        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
-    );
     Ok(moved)
+}
+
+/// A cancelled order's stock goes back, and what it drew from its agreement.
+async fn restock(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    order_lines: &[order_line::Model],
+) -> AppResult<()> {
+    for line in order_lines {
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).add(line.quantity),
+            )
+            .filter(product::Column::Id.eq(line.product_id))
+            .exec(txn)
+            .await?;
+    }
+    if let Some(agreement) = current.agreement_id {
+        let drawn = order_lines.iter().map(|l| l.quantity).sum();
+        super::agreements::release(txn, agreement, drawn).await?;
+    }
+    Ok(())
+}
+
+/// Stores each line's accepted quantity and records the receipt in the ledger.
+async fn receive_lines(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    order_lines: &[order_line::Model],
+    accepted: &[i64],
+) -> AppResult<LedgerAppended> {
+    let mut inspected = Vec::with_capacity(order_lines.len());
+    for (line, accepted) in order_lines.iter().zip(accepted) {
+        let mut active: order_line::ActiveModel = line.clone().into();
+        active.accepted_quantity = Set(Some(*accepted));
+        inspected.push(active.update(txn).await?);
+    }
+    // The ledger entries land in the receipt's own transaction: both or neither.
+    let entries =
+        ledger::entries::record_receipt(txn, current, &inspected, Utc::now().date_naive()).await?;
+    Ok(LedgerAppended::new(&entries))
 }
 
 /// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
@@ -905,9 +956,50 @@ pub async fn refund(
             "only received orders can be refunded",
         ));
     }
-    let order_lines = lines(db, id).await?;
-    let refundable = |l: &order_line::Model| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity;
-    // Nothing named: refund everything still refundable. Named lines must be this order's.
+    let plan = refund_plan(&lines(db, id).await?, &requested)?;
+    let txn = db.begin().await?;
+    take_refunds(&txn, &plan).await?;
+    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
+    let note = format!("refund: {}", reason.trim());
+    let status = Some(current.status);
+    let row = record_event(&txn, id, status, current.status, caller.viewer, Some(note)).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "refundOrder",
+                target_type: "Order",
+                target_id: Some(id),
+                summary: json!({
+                    "reason": reason.trim(),
+                    "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    caller.services.bus.publish([
+        Event::OrderChanged(OrderChanged::new(
+            &row,
+            current.buyer_org_id,
+            current.producer_org_id,
+        )),
+        Event::LedgerAppended(LedgerAppended::new(&entries)),
+    ]);
+    load(db, id).await
+}
+
+/// What is still refundable of a line: accepted, less refunded already.
+fn refundable(line: &order_line::Model) -> i64 {
+    line.accepted_quantity.unwrap_or(0) - line.refunded_quantity
+}
+
+/// The lines to refund and how much of each. Nothing named: everything still refundable.
+/// Named lines must be this order's, each within what is refundable.
+fn refund_plan(
+    order_lines: &[order_line::Model],
+    requested: &[(Uuid, i64)],
+) -> AppResult<Vec<(order_line::Model, i64)>> {
     let plan: Vec<(order_line::Model, i64)> = if requested.is_empty() {
         order_lines
             .iter()
@@ -915,34 +1007,7 @@ pub async fn refund(
             .filter(|(_, q)| *q > 0)
             .collect()
     } else {
-        match_lines(&order_lines, &requested, "lines", false)?;
-        let mut problems = Checks::default();
-        let mut plan = Vec::new();
-        for (index, (id, quantity)) in requested.iter().enumerate() {
-            let Some(line) = order_lines.iter().find(|l| l.id == *id) else {
-                continue;
-            };
-            if !(0..=refundable(line)).contains(quantity) {
-                problems.push(UserError {
-                    field: Some(vec![
-                        "input".into(),
-                        "lines".into(),
-                        index.to_string(),
-                        "quantity".into(),
-                    ]),
-                    code: ErrorCode::Invalid,
-                    message: format!(
-                        "refund between 0 and {} of {}",
-                        refundable(line),
-                        line.product_name
-                    ),
-                });
-            } else if *quantity > 0 {
-                plan.push((line.clone(), *quantity));
-            }
-        }
-        problems.finish()?;
-        plan
+        named_refunds(order_lines, requested)?
     };
     if plan.is_empty() {
         return Err(AppError::state(
@@ -950,8 +1015,49 @@ pub async fn refund(
             "nothing is left to refund",
         ));
     }
-    let txn = db.begin().await?;
-    for (line, quantity) in &plan {
+    Ok(plan)
+}
+
+fn named_refunds(
+    order_lines: &[order_line::Model],
+    requested: &[(Uuid, i64)],
+) -> AppResult<Vec<(order_line::Model, i64)>> {
+    match_lines(order_lines, requested, "lines", false)?;
+    let mut problems = Checks::default();
+    let mut plan = Vec::new();
+    for (index, (id, quantity)) in requested.iter().enumerate() {
+        let Some(line) = order_lines.iter().find(|l| l.id == *id) else {
+            continue;
+        };
+        if !(0..=refundable(line)).contains(quantity) {
+            problems.push(UserError {
+                field: Some(vec![
+                    "input".into(),
+                    "lines".into(),
+                    index.to_string(),
+                    "quantity".into(),
+                ]),
+                code: ErrorCode::Invalid,
+                message: format!(
+                    "refund between 0 and {} of {}",
+                    refundable(line),
+                    line.product_name
+                ),
+            });
+        } else if *quantity > 0 {
+            plan.push((line.clone(), *quantity));
+        }
+    }
+    problems.finish()?;
+    Ok(plan)
+}
+
+/// Adds each planned quantity to its line's refunded total, never past what was accepted.
+async fn take_refunds(
+    txn: &DatabaseTransaction,
+    plan: &[(order_line::Model, i64)],
+) -> AppResult<()> {
+    for (line, quantity) in plan {
         // The refunded total can only grow up to what was accepted, even under concurrency.
         let updated = order_line::Entity::update_many()
             .col_expr(
@@ -964,7 +1070,7 @@ pub async fn refund(
                     .add(*quantity)
                     .lte(Expr::col(order_line::Column::AcceptedQuantity)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if updated.rows_affected == 0 {
             return Err(AppError::state(
@@ -973,38 +1079,7 @@ pub async fn refund(
             ));
         }
     }
-    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
-    let row = record_event(
-        &txn,
-        id,
-        Some(current.status),
-        current.status,
-        caller.viewer,
-        Some(format!("refund: {}", reason.trim())),
-    )
-    .await?;
-    caller.audit(&txn,
-        Change {
-            action: "refundOrder",
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({
-                "reason": reason.trim(),
-                "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
-            }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    caller.services.bus.publish([
-        Event::OrderChanged(OrderChanged::new(
-            &row,
-            current.buyer_org_id,
-            current.producer_org_id,
-        )),
-        Event::LedgerAppended(LedgerAppended::new(&entries)),
-    ]);
-    load(db, id).await
+    Ok(())
 }
 
 /// The buyer rates the producer once, after receipt.

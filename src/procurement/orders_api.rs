@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::orders::{self, Basket, Inspection, OrderTransition};
+use super::orders::{self, Basket, Inspection, OrderTransition, Step};
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
     error::{AppError, Result, payload},
@@ -393,7 +393,7 @@ fn order_id(id: &ID) -> Result<Uuid> {
 async fn step(
     ctx: &Context<'_>,
     id: &ID,
-    step: OrderTransition,
+    step: Step,
     reason: Option<String>,
     inspection: Option<Inspection>,
 ) -> Result<OrderPayload> {
@@ -442,13 +442,13 @@ impl OrderMutation {
     /// The producer accepts an order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Confirm, None, None).await
+        step(ctx, &input.order_id, Step::Confirm, None, None).await
     }
 
     /// The producer ships a confirmed order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn ship_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Ship, None, None).await
+        step(ctx, &input.order_id, Step::Ship, None, None).await
     }
 
     /// The buyer inspects (验货) and accepts a shipped order, line by line.
@@ -472,20 +472,13 @@ impl OrderMutation {
             accepted,
             invoice_no: input.invoice_no,
         };
-        step(
-            ctx,
-            &input.order_id,
-            OrderTransition::Receive,
-            None,
-            Some(inspection),
-        )
-        .await
+        step(ctx, &input.order_id, Step::Receive, None, Some(inspection)).await
     }
 
     /// The buyer records payment of a received order.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn settle_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Settle, None, None).await
+        step(ctx, &input.order_id, Step::Settle, None, None).await
     }
 
     /// The producer refunds accepted goods, whole or in part, with a reason: each refunded line
@@ -523,13 +516,6 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: CancelOrderInput,
     ) -> Result<OrderPayload> {
-        step(
-            ctx,
-            &input.order_id,
-            OrderTransition::Cancel,
-            Some(input.reason),
-            None,
-        )
-        .await
+        step(ctx, &input.order_id, Step::Cancel, Some(input.reason), None).await
     }
 }
