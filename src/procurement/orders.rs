@@ -1297,4 +1297,200 @@ mod tests {
             request_hash(&basket(vec![(a, 2)]))
         );
     }
+
+    fn product(producer: Uuid, listed: bool, min: i32) -> product::Model {
+        product::Model {
+            id: Uuid::now_v7(),
+            producer_org_id: producer,
+            name: "红薯".into(),
+            category: entity::product::ProductCategory::GrainOil,
+            spec: "5kg".into(),
+            unit: "箱".into(),
+            price_fen: 300,
+            min_order_quantity: min,
+            stock: 10,
+            origin_statement: String::new(),
+            images: "[]".into(),
+            quality_marks: 0,
+            trace_code: None,
+            status: entity::product::ProductStatus::Published,
+            region_code: "110101".into(),
+            poverty_rank: 0,
+            listed,
+            price_flag_median_fen: None,
+            certified_from: None,
+            certified_until: None,
+            last_ordered_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn basket_of(lines: Vec<(Uuid, i64)>) -> Basket {
+        Basket {
+            lines,
+            agreement_id: None,
+            payment_terms: PaymentTerms::PayAfterDelivery,
+            note: None,
+            idempotency_key: "k".repeat(8),
+        }
+    }
+
+    fn codes(result: AppResult<()>) -> Vec<(Vec<String>, ErrorCode)> {
+        match result {
+            Ok(()) => Vec::new(),
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.unwrap_or_default(), e.code))
+                .collect(),
+            Err(other) => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    fn at_line(index: &str) -> Vec<String> {
+        vec!["input".to_owned(), "lines".to_owned(), index.to_owned()]
+    }
+
+    #[test]
+    fn unlisted_unknown_and_too_small_lines_are_refused() {
+        let producer = Uuid::now_v7();
+        let (ok, unlisted, bulk) = (
+            product(producer, true, 1),
+            product(producer, false, 1),
+            product(producer, true, 5),
+        );
+        let products: HashMap<_, _> = [&ok, &unlisted, &bulk]
+            .into_iter()
+            .map(|p| (p.id, p.clone()))
+            .collect();
+        let basket = basket_of(vec![
+            (ok.id, 1),
+            (unlisted.id, 1),
+            (bulk.id, 4),
+            (Uuid::now_v7(), 1),
+        ]);
+        assert_eq!(
+            codes(check_products(&basket, &products).finish()),
+            [
+                (at_line("1"), ErrorCode::NotFound),
+                (at_line("2"), ErrorCode::Invalid),
+                (at_line("3"), ErrorCode::NotFound),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agreement_covers_only_its_product() {
+        let p = product(Uuid::now_v7(), true, 1);
+        let agreement = agreement::Model {
+            id: Uuid::now_v7(),
+            buyer_org_id: Uuid::now_v7(),
+            producer_org_id: p.producer_org_id,
+            product_id: p.id,
+            price_fen: 250,
+            total_quantity: 100,
+            ordered_quantity: 0,
+            starts_on: Utc::now().date_naive(),
+            ends_on: Utc::now().date_naive(),
+            rhythm: "每周一".into(),
+            status: entity::agreement::AgreementStatus::Active,
+            proposed_by: Uuid::now_v7(),
+            proposed_at: Utc::now(),
+            accepted_by: None,
+            accepted_at: None,
+            terminate_reason: None,
+        };
+        let mut problems = Checks::default();
+        check_agreement_lines(
+            &basket_of(vec![(p.id, 1), (Uuid::now_v7(), 1)]),
+            &agreement,
+            &mut problems,
+        );
+        assert_eq!(
+            codes(problems.finish()),
+            [(at_line("1"), ErrorCode::Invalid)]
+        );
+    }
+
+    #[test]
+    fn totals_and_quantities_never_wrap() {
+        assert!(
+            basket_quantity(&basket_of(vec![
+                (Uuid::now_v7(), i64::MAX),
+                (Uuid::now_v7(), 1)
+            ]))
+            .is_err()
+        );
+        assert_eq!(
+            basket_quantity(&basket_of(vec![(Uuid::now_v7(), 2), (Uuid::now_v7(), 3)])).ok(),
+            Some(5)
+        );
+        let p = product(Uuid::now_v7(), true, 1);
+        assert_eq!(
+            order_total(&[(0, &p, 2), (1, &p, 3)], |p| p.price_fen).ok(),
+            Some(1500)
+        );
+        assert!(order_total(&[(0, &p, i64::MAX)], |p| p.price_fen).is_err());
+    }
+
+    #[test]
+    fn a_basket_splits_by_producer_in_basket_order() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a1, b1, a2) = (
+            product(a, true, 1),
+            product(b, true, 1),
+            product(a, true, 1),
+        );
+        let products: HashMap<_, _> = [&a1, &b1, &a2]
+            .into_iter()
+            .map(|p| (p.id, p.clone()))
+            .collect();
+        let basket = basket_of(vec![(a1.id, 1), (b1.id, 2), (a2.id, 3)]);
+        let grouped = by_producer(&basket, &products);
+        let indexes = |org| {
+            grouped[&org]
+                .iter()
+                .map(|(i, _, q)| (*i, *q))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(indexes(a), [(0, 1), (2, 3)]);
+        assert_eq!(indexes(b), [(1, 2)]);
+    }
+
+    #[test]
+    fn a_step_is_checked_against_the_side_and_a_cancel_needs_a_reason() {
+        let placed = order_in(OrderStatus::Placed, None);
+        assert!(check_step(&placed, Side::Producer, Step::Confirm).is_ok());
+        assert_eq!(
+            codes(check_step(&placed, Side::Buyer, Step::Confirm)),
+            [(Vec::new(), ErrorCode::InvalidState)]
+        );
+        assert_eq!(
+            step_reason(Step::Cancel, Some("  late  ".into())).ok(),
+            Some(Some("late".into()))
+        );
+        assert!(step_reason(Step::Cancel, Some("   ".into())).is_err());
+        assert_eq!(step_reason(Step::Ship, None).ok(), Some(None));
+        assert_eq!(Step::Receive.next(), OrderStatus::Received);
+    }
+
+    #[test]
+    fn a_refund_plan_stays_within_what_was_accepted() {
+        let order = Uuid::now_v7();
+        let mut accepted = line(order, "红薯");
+        accepted.accepted_quantity = Some(5);
+        accepted.refunded_quantity = 2;
+        let mut rejected = line(order, "粉条");
+        rejected.accepted_quantity = Some(0);
+        let lines = [accepted.clone(), rejected.clone()];
+        let all = refund_plan(&lines, &[]).expect("everything refundable");
+        assert_eq!(
+            all.iter().map(|(l, q)| (l.id, *q)).collect::<Vec<_>>(),
+            [(accepted.id, 3)]
+        );
+        assert!(refund_plan(&lines, &[(accepted.id, 4)]).is_err());
+        assert!(refund_plan(&lines, &[(rejected.id, 0)]).is_err());
+        let some = refund_plan(&lines, &[(accepted.id, 1)]).expect("a part");
+        assert_eq!(some[0].1, 1);
+    }
 }
