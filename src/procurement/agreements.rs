@@ -1,6 +1,7 @@
-//! Directed procurement agreements (定向采购协议, 农超对接协议): the buyer proposes a product,
-//! price, volume, period and delivery rhythm; the producer accepts; either side may terminate,
-//! with a reason. Orders under an agreement use its price and count toward its volume.
+//! Directed procurement agreement rules (定向采购协议, 农超对接协议): the buyer proposes a
+//! product, price, volume, period and delivery rhythm; the producer accepts; either side may
+//! terminate, with a reason. Orders under an agreement use its price and count toward its volume
+//! (`draw`, `release`), and `delivered` sums what was accepted under it.
 
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -63,7 +64,48 @@ async fn load_visible(
 
 /// A buyer unit proposes an agreement for a listed product.
 pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreement::Model> {
-    let today = Utc::now().date_naive();
+    check(&proposal, Utc::now().date_naive())?;
+    let db = caller.db();
+    let buyer = crate::org::buyers::buyer_of(db, caller.viewer).await?;
+    let product = proposed_product(caller, proposal.product_id).await?;
+    let txn = db.begin().await?;
+    let created = agreement::ActiveModel {
+        id: Set(new_uuid()),
+        buyer_org_id: Set(buyer),
+        producer_org_id: Set(product.producer_org_id),
+        product_id: Set(product.id),
+        price_fen: Set(proposal.price_fen),
+        total_quantity: Set(proposal.total_quantity),
+        ordered_quantity: Set(0),
+        starts_on: Set(proposal.starts_on),
+        ends_on: Set(proposal.ends_on),
+        rhythm: Set(proposal.rhythm.trim().to_owned()),
+        status: Set(AgreementStatus::Proposed),
+        proposed_by: Set(caller.viewer.user_id),
+        proposed_at: Set(Utc::now()),
+        accepted_by: Set(None),
+        accepted_at: Set(None),
+        terminate_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "proposeAgreement",
+                target_type: "Agreement",
+                target_id: Some(created.id),
+                summary: json!({ "product": product.name, "priceFen": created.price_fen, "total": created.total_quantity }),
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A proposal's price and volume are positive, its period ordered and not over.
+fn check(proposal: &Proposal, today: NaiveDate) -> AppResult<()> {
     let mut checks = Checks::default();
     checks
         .require(
@@ -91,13 +133,15 @@ pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreem
             "the period has ended already",
         )
         .length(&proposal.rhythm, "rhythm", 1, 200);
-    checks.finish()?;
-    let db = caller.db();
-    let buyer = crate::org::buyers::buyer_of(db, caller.viewer).await?;
+    checks.finish()
+}
+
+/// The product proposed: visible to the caller and in the catalogue.
+async fn proposed_product(caller: Caller<'_>, id: Uuid) -> AppResult<product::Model> {
     let product = require_visible(
-        db,
+        caller.db(),
         caller.viewer,
-        product::Entity::find_by_id(proposal.product_id),
+        product::Entity::find_by_id(id),
         Sight::products,
         "product",
     )
@@ -109,38 +153,7 @@ pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreem
             "the product is not in the catalogue",
         ));
     }
-    let txn = db.begin().await?;
-    let created = agreement::ActiveModel {
-        id: Set(new_uuid()),
-        buyer_org_id: Set(buyer),
-        producer_org_id: Set(product.producer_org_id),
-        product_id: Set(product.id),
-        price_fen: Set(proposal.price_fen),
-        total_quantity: Set(proposal.total_quantity),
-        ordered_quantity: Set(0),
-        starts_on: Set(proposal.starts_on),
-        ends_on: Set(proposal.ends_on),
-        rhythm: Set(proposal.rhythm.trim().to_owned()),
-        status: Set(AgreementStatus::Proposed),
-        proposed_by: Set(caller.viewer.user_id),
-        proposed_at: Set(Utc::now()),
-        accepted_by: Set(None),
-        accepted_at: Set(None),
-        terminate_reason: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    caller.audit(&txn,
-        Change {
-            action: "proposeAgreement",
-            target_type: "Agreement",
-            target_id: Some(created.id),
-            summary: json!({ "product": product.name, "priceFen": created.price_fen, "total": created.total_quantity }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created)
+    Ok(product)
 }
 
 /// The producer accepts a proposed agreement.
@@ -324,4 +337,28 @@ pub async fn delivered(conn: &impl ConnectionTrait, agreement: Uuid) -> AppResul
         .iter()
         .map(|l| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity)
         .sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proposal_is_positive_and_its_period_not_over() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).expect("day");
+        let days = |n| today + chrono::Duration::days(n);
+        let proposal = |price_fen, total_quantity, starts_on, ends_on| Proposal {
+            product_id: Uuid::now_v7(),
+            price_fen,
+            total_quantity,
+            starts_on,
+            ends_on,
+            rhythm: "每周一".into(),
+        };
+        assert!(check(&proposal(100, 10, days(-5), today), today).is_ok());
+        assert!(check(&proposal(0, 10, today, today), today).is_err());
+        assert!(check(&proposal(100, 0, today, today), today).is_err());
+        assert!(check(&proposal(100, 10, days(2), days(1)), today).is_err());
+        assert!(check(&proposal(100, 10, days(-9), days(-1)), today).is_err());
+    }
 }
