@@ -25,7 +25,7 @@ use super::{
     graphql::{Refusal, admit, authenticate, client_ip},
 };
 use crate::{
-    auth::ClientInfo,
+    auth::{ClientInfo, Viewer},
     error::{AppError, ErrorCode},
     graphql::scalars::Money,
     ids::{self, NodeKind},
@@ -498,6 +498,40 @@ async fn prepare(
     headers_in: &HeaderMap,
     pairs: &[(String, String)],
 ) -> Result<(Export, Vec<String>), Response> {
+    let viewer = admitted_viewer(app, peer, headers_in).await?;
+    let params = parse_params(pairs).map_err(app_error)?;
+    let db = app.services.db.clone();
+    let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
+    let chinese = params.chinese;
+    if let Some(dimensions) = &params.group_by {
+        let rows = grouped_rows(app, &params, dimensions, &reach)
+            .await
+            .map_err(app_error)?;
+        let export = Export {
+            db,
+            chinese,
+            rows: Rows::Summary(Some(rows)),
+        };
+        return Ok((export, headers(chinese, Some(dimensions))));
+    }
+    let condition = entries_condition(&params, &reach).map_err(app_error)?;
+    let export = Export {
+        db,
+        chinese,
+        rows: Rows::Entries {
+            next_seq: 0,
+            condition,
+        },
+    };
+    Ok((export, headers(chinese, None)))
+}
+
+/// The signed-in viewer, once the request quotas let them through.
+async fn admitted_viewer(
+    app: &AppState,
+    peer: SocketAddr,
+    headers_in: &HeaderMap,
+) -> Result<Viewer, Response> {
     let viewer = match authenticate(app, headers_in) {
         Ok(Some(viewer)) => viewer,
         Ok(None) => return Err(app_error(AppError::Unauthenticated)),
@@ -513,46 +547,38 @@ async fn prepare(
     admit(&app.services, Some(&viewer), &client)
         .await
         .map_err(Refusal::into_json_response)?;
-    let params = parse_params(pairs).map_err(app_error)?;
-    let db = app.services.db.clone();
-    let summaries = app.services.summaries.clone();
-    let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
-    let chinese = params.chinese;
-    if let Some(dimensions) = &params.group_by {
-        let filter = SummaryFilter {
-            from_month: params.from.map(summary::month_of),
-            to_month: params.to.map(summary::month_of),
-            region_code: params.region_code.clone(),
-            buyer_org_ids: params.buyer.map(|b| vec![b]),
-            producer_org_id: params.producer,
-            certified_only: params.certified_only,
-            paired_only: params.paired_only,
-        };
-        let groups = summary::summarize(&db, &summaries, dimensions, &filter, Some(&reach))
-            .await
-            .map_err(app_error)?;
-        let rows = summary_rows(&db, chinese, dimensions, &groups)
-            .await
-            .map_err(app_error)?;
-        let header = headers(chinese, Some(dimensions));
-        return Ok((
-            Export {
-                db,
-                chinese,
-                rows: Rows::Summary(Some(rows)),
-            },
-            header,
-        ));
-    }
-    let mut condition = Condition::all().add(
-        reach
-            .condition(
-                ledger_entry::Column::RegionCode,
-                ledger_entry::Column::BuyerOrgId,
-                ledger_entry::Column::ProducerOrgId,
-            )
-            .map_err(app_error)?,
-    );
+    Ok(viewer)
+}
+
+/// A grouped export's rows, summed as `ledgerSummary` sums them.
+async fn grouped_rows(
+    app: &AppState,
+    params: &ExportParams,
+    dimensions: &[LedgerDimension],
+    reach: &Reach,
+) -> Result<Vec<Vec<Cell>>, AppError> {
+    let filter = SummaryFilter {
+        from_month: params.from.map(summary::month_of),
+        to_month: params.to.map(summary::month_of),
+        region_code: params.region_code.clone(),
+        buyer_org_ids: params.buyer.map(|b| vec![b]),
+        producer_org_id: params.producer,
+        certified_only: params.certified_only,
+        paired_only: params.paired_only,
+    };
+    let db = &app.services.db;
+    let summaries = &app.services.summaries;
+    let groups = summary::summarize(db, summaries, dimensions, &filter, Some(reach)).await?;
+    summary_rows(db, params.chinese, dimensions, &groups).await
+}
+
+/// Which entries a raw export holds: the viewer's reach, narrowed by the parameters.
+fn entries_condition(params: &ExportParams, reach: &Reach) -> Result<Condition, AppError> {
+    let mut condition = Condition::all().add(reach.condition(
+        ledger_entry::Column::RegionCode,
+        ledger_entry::Column::BuyerOrgId,
+        ledger_entry::Column::ProducerOrgId,
+    )?);
     if let Some(from) = params.from {
         condition = condition.add(ledger_entry::Column::OccurredOn.gte(from));
     }
@@ -574,17 +600,7 @@ async fn prepare(
     if params.paired_only {
         condition = condition.add(ledger_entry::Column::Paired.eq(true));
     }
-    Ok((
-        Export {
-            db,
-            chinese,
-            rows: Rows::Entries {
-                next_seq: 0,
-                condition,
-            },
-        },
-        headers(chinese, None),
-    ))
+    Ok(condition)
 }
 
 fn csv_bytes<R: AsRef<[String]>>(rows: &[R]) -> Vec<u8> {
