@@ -1,4 +1,5 @@
-//! The ledger in the API: `ledgerEntries`, `verifyLedger`, and the audit trail (`auditEvents`).
+//! The ledger in the API: the `LedgerEntry` and `AuditEvent` types and the `ledgerEntries`,
+//! `verifyLedger`, `ledgerSummary`, `targetProgress` and `auditEvents` queries.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{

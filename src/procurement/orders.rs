@@ -1,5 +1,6 @@
-//! Order rules. `placeOrder` splits a basket into one order per producer, freezes prices, and
-//! reserves stock with one conditional update per product (in a fixed order, so concurrent
+//! Order rules: placing a basket (`place`), the state machine (`available`, `transition`),
+//! refunds and ratings. `place` splits a basket into one order per producer, freezes prices,
+//! and reserves stock with one conditional update per product (in a fixed order, so concurrent
 //! baskets cannot deadlock): stock never goes below zero whatever the concurrency. A client's
 //! idempotency key, stored in the same transaction, makes retries return the first result.
 

@@ -1,4 +1,5 @@
-//! `unsoldAlerts`, `purchaseDrives`, `reportUnsold`, `createPurchaseDrive`.
+//! Unsold produce in the API: the `UnsoldAlert` and `PurchaseDrive` types, the `unsoldAlerts`
+//! and `purchaseDrives` queries, and `reportUnsold`, `createPurchaseDrive`.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
