@@ -437,58 +437,58 @@ impl Export {
                     page.iter().map(|e| e.county_code.clone()).collect();
                 counties.sort();
                 counties.dedup();
-                let (organization_names, county_names) =
-                    names(&self.db, organizations, counties).await?;
+                let names = names(&self.db, organizations, counties).await?;
                 let chinese = self.chinese;
-                let yes_no = |b: bool| {
-                    Cell::text(match (chinese, b) {
-                        (true, true) => "是",
-                        (true, false) => "否",
-                        (false, true) => "yes",
-                        (false, false) => "no",
-                    })
-                };
-                let name = |map: &HashMap<Uuid, String>, id: &Uuid| {
-                    Cell::Text(map.get(id).cloned().unwrap_or_default())
-                };
                 Ok(Some(
-                    page.iter()
-                        .map(|e| {
-                            vec![
-                                Cell::Int(e.seq),
-                                Cell::Text(e.occurred_on.to_string()),
-                                Cell::Text(e.kind.api_name()),
-                                name(&organization_names, &e.buyer_org_id),
-                                Cell::Text(e.buyer_kind.api_name()),
-                                name(&organization_names, &e.producer_org_id),
-                                Cell::text(&e.product_name),
-                                Cell::Text(e.category.api_name()),
-                                Cell::Int(e.quantity),
-                                Cell::Money(e.amount_fen),
-                                Cell::text(&e.region_code),
-                                Cell::text(&e.county_code),
-                                Cell::Text(
-                                    county_names
-                                        .get(&e.county_code)
-                                        .cloned()
-                                        .unwrap_or_default(),
-                                ),
-                                Cell::Text(e.county_status.api_name()),
-                                Cell::Text(
-                                    e.village_status.map(ApiName::api_name).unwrap_or_default(),
-                                ),
-                                yes_no(e.certified),
-                                yes_no(e.paired),
-                                Cell::Int(e.poor_households_linked.into()),
-                                Cell::Int(e.reporting_year.into()),
-                                Cell::text(&e.hash),
-                            ]
-                        })
-                        .collect(),
+                    page.iter().map(|e| entry_row(e, &names, chinese)).collect(),
                 ))
             }
         }
     }
+}
+
+/// One raw entry's cells, with the names of its parties and county beside their IDs.
+fn entry_row(
+    e: &ledger_entry::Model,
+    (organization_names, county_names): &(HashMap<Uuid, String>, HashMap<String, String>),
+    chinese: bool,
+) -> Vec<Cell> {
+    let yes_no = |b: bool| {
+        Cell::text(match (chinese, b) {
+            (true, true) => "是",
+            (true, false) => "否",
+            (false, true) => "yes",
+            (false, false) => "no",
+        })
+    };
+    let name = |id: &Uuid| Cell::Text(organization_names.get(id).cloned().unwrap_or_default());
+    vec![
+        Cell::Int(e.seq),
+        Cell::Text(e.occurred_on.to_string()),
+        Cell::Text(e.kind.api_name()),
+        name(&e.buyer_org_id),
+        Cell::Text(e.buyer_kind.api_name()),
+        name(&e.producer_org_id),
+        Cell::text(&e.product_name),
+        Cell::Text(e.category.api_name()),
+        Cell::Int(e.quantity),
+        Cell::Money(e.amount_fen),
+        Cell::text(&e.region_code),
+        Cell::text(&e.county_code),
+        Cell::Text(
+            county_names
+                .get(&e.county_code)
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        Cell::Text(e.county_status.api_name()),
+        Cell::Text(e.village_status.map(ApiName::api_name).unwrap_or_default()),
+        yes_no(e.certified),
+        yes_no(e.paired),
+        Cell::Int(e.poor_households_linked.into()),
+        Cell::Int(e.reporting_year.into()),
+        Cell::text(&e.hash),
+    ]
 }
 
 /// Checks the viewer and the parameters, and sets up the rows.
