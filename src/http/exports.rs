@@ -717,7 +717,7 @@ async fn write_xlsx(
         .map_err(AppError::internal)?;
     for (column, name) in header.iter().enumerate() {
         sheet
-            .write_string(0, column as u16, name)
+            .write_string(0, u16::try_from(column).unwrap_or(u16::MAX), name)
             .map_err(AppError::internal)?;
     }
     let yuan = rust_xlsxwriter::Format::new().set_num_format("0.00");
@@ -725,7 +725,7 @@ async fn write_xlsx(
     while let Some(page) = export.next_page().await? {
         for cells in page {
             for (column, cell) in cells.iter().enumerate() {
-                let column = column as u16;
+                let column = u16::try_from(column).unwrap_or(u16::MAX);
                 // Text is written as text (never a formula) and neutralised too, so it stays
                 // inert when the sheet is saved again as CSV; numbers stay numbers.
                 match cell {

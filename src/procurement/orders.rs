@@ -435,7 +435,7 @@ impl Placing<'_> {
             order_line::ActiveModel {
                 id: Set(new_uuid()),
                 order_id: Set(order),
-                position: Set(position as i32),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 product_id: Set(p.id),
                 product_name: Set(p.name.clone()),
                 category: Set(p.category),

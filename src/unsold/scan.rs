@@ -237,7 +237,7 @@ pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
                 ),
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(error = %error.message(), "unsold-produce scan failed")
+                    tracing::warn!(error = %error.message(), "unsold-produce scan failed");
                 }
             }
         }
