@@ -24,7 +24,10 @@ use crate::{
         organizations_api::OrgMutation,
         producers_api::{ProducerMutation, ProducerQuery},
     },
-    procurement::orders_api::{AgreementMutation, AgreementQuery, OrderMutation, OrderQuery},
+    procurement::{
+        agreements_api::{AgreementMutation, AgreementQuery},
+        orders_api::{OrderMutation, OrderQuery},
+    },
     region::regions_api::{RegionMutation, RegionQuery},
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},

@@ -25,7 +25,7 @@ use super::{
     graphql::{Refusal, admit, authenticate, client_ip},
 };
 use crate::{
-    auth::ClientInfo,
+    auth::{ClientInfo, Viewer},
     error::{AppError, ErrorCode},
     graphql::scalars::Money,
     ids::{self, NodeKind},
@@ -437,58 +437,58 @@ impl Export {
                     page.iter().map(|e| e.county_code.clone()).collect();
                 counties.sort();
                 counties.dedup();
-                let (organization_names, county_names) =
-                    names(&self.db, organizations, counties).await?;
+                let names = names(&self.db, organizations, counties).await?;
                 let chinese = self.chinese;
-                let yes_no = |b: bool| {
-                    Cell::text(match (chinese, b) {
-                        (true, true) => "是",
-                        (true, false) => "否",
-                        (false, true) => "yes",
-                        (false, false) => "no",
-                    })
-                };
-                let name = |map: &HashMap<Uuid, String>, id: &Uuid| {
-                    Cell::Text(map.get(id).cloned().unwrap_or_default())
-                };
                 Ok(Some(
-                    page.iter()
-                        .map(|e| {
-                            vec![
-                                Cell::Int(e.seq),
-                                Cell::Text(e.occurred_on.to_string()),
-                                Cell::Text(e.kind.api_name()),
-                                name(&organization_names, &e.buyer_org_id),
-                                Cell::Text(e.buyer_kind.api_name()),
-                                name(&organization_names, &e.producer_org_id),
-                                Cell::text(&e.product_name),
-                                Cell::Text(e.category.api_name()),
-                                Cell::Int(e.quantity),
-                                Cell::Money(e.amount_fen),
-                                Cell::text(&e.region_code),
-                                Cell::text(&e.county_code),
-                                Cell::Text(
-                                    county_names
-                                        .get(&e.county_code)
-                                        .cloned()
-                                        .unwrap_or_default(),
-                                ),
-                                Cell::Text(e.county_status.api_name()),
-                                Cell::Text(
-                                    e.village_status.map(ApiName::api_name).unwrap_or_default(),
-                                ),
-                                yes_no(e.certified),
-                                yes_no(e.paired),
-                                Cell::Int(e.poor_households_linked.into()),
-                                Cell::Int(e.reporting_year.into()),
-                                Cell::text(&e.hash),
-                            ]
-                        })
-                        .collect(),
+                    page.iter().map(|e| entry_row(e, &names, chinese)).collect(),
                 ))
             }
         }
     }
+}
+
+/// One raw entry's cells, with the names of its parties and county beside their IDs.
+fn entry_row(
+    e: &ledger_entry::Model,
+    (organization_names, county_names): &(HashMap<Uuid, String>, HashMap<String, String>),
+    chinese: bool,
+) -> Vec<Cell> {
+    let yes_no = |b: bool| {
+        Cell::text(match (chinese, b) {
+            (true, true) => "是",
+            (true, false) => "否",
+            (false, true) => "yes",
+            (false, false) => "no",
+        })
+    };
+    let name = |id: &Uuid| Cell::Text(organization_names.get(id).cloned().unwrap_or_default());
+    vec![
+        Cell::Int(e.seq),
+        Cell::Text(e.occurred_on.to_string()),
+        Cell::Text(e.kind.api_name()),
+        name(&e.buyer_org_id),
+        Cell::Text(e.buyer_kind.api_name()),
+        name(&e.producer_org_id),
+        Cell::text(&e.product_name),
+        Cell::Text(e.category.api_name()),
+        Cell::Int(e.quantity),
+        Cell::Money(e.amount_fen),
+        Cell::text(&e.region_code),
+        Cell::text(&e.county_code),
+        Cell::Text(
+            county_names
+                .get(&e.county_code)
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        Cell::Text(e.county_status.api_name()),
+        Cell::Text(e.village_status.map(ApiName::api_name).unwrap_or_default()),
+        yes_no(e.certified),
+        yes_no(e.paired),
+        Cell::Int(e.poor_households_linked.into()),
+        Cell::Int(e.reporting_year.into()),
+        Cell::text(&e.hash),
+    ]
 }
 
 /// Checks the viewer and the parameters, and sets up the rows.
@@ -498,6 +498,40 @@ async fn prepare(
     headers_in: &HeaderMap,
     pairs: &[(String, String)],
 ) -> Result<(Export, Vec<String>), Response> {
+    let viewer = admitted_viewer(app, peer, headers_in).await?;
+    let params = parse_params(pairs).map_err(app_error)?;
+    let db = app.services.db.clone();
+    let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
+    let chinese = params.chinese;
+    if let Some(dimensions) = &params.group_by {
+        let rows = grouped_rows(app, &params, dimensions, &reach)
+            .await
+            .map_err(app_error)?;
+        let export = Export {
+            db,
+            chinese,
+            rows: Rows::Summary(Some(rows)),
+        };
+        return Ok((export, headers(chinese, Some(dimensions))));
+    }
+    let condition = entries_condition(&params, &reach).map_err(app_error)?;
+    let export = Export {
+        db,
+        chinese,
+        rows: Rows::Entries {
+            next_seq: 0,
+            condition,
+        },
+    };
+    Ok((export, headers(chinese, None)))
+}
+
+/// The signed-in viewer, once the request quotas let them through.
+async fn admitted_viewer(
+    app: &AppState,
+    peer: SocketAddr,
+    headers_in: &HeaderMap,
+) -> Result<Viewer, Response> {
     let viewer = match authenticate(app, headers_in) {
         Ok(Some(viewer)) => viewer,
         Ok(None) => return Err(app_error(AppError::Unauthenticated)),
@@ -513,46 +547,38 @@ async fn prepare(
     admit(&app.services, Some(&viewer), &client)
         .await
         .map_err(Refusal::into_json_response)?;
-    let params = parse_params(pairs).map_err(app_error)?;
-    let db = app.services.db.clone();
-    let summaries = app.services.summaries.clone();
-    let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
-    let chinese = params.chinese;
-    if let Some(dimensions) = &params.group_by {
-        let filter = SummaryFilter {
-            from_month: params.from.map(summary::month_of),
-            to_month: params.to.map(summary::month_of),
-            region_code: params.region_code.clone(),
-            buyer_org_ids: params.buyer.map(|b| vec![b]),
-            producer_org_id: params.producer,
-            certified_only: params.certified_only,
-            paired_only: params.paired_only,
-        };
-        let groups = summary::summarize(&db, &summaries, dimensions, &filter, Some(&reach))
-            .await
-            .map_err(app_error)?;
-        let rows = summary_rows(&db, chinese, dimensions, &groups)
-            .await
-            .map_err(app_error)?;
-        let header = headers(chinese, Some(dimensions));
-        return Ok((
-            Export {
-                db,
-                chinese,
-                rows: Rows::Summary(Some(rows)),
-            },
-            header,
-        ));
-    }
-    let mut condition = Condition::all().add(
-        reach
-            .condition(
-                ledger_entry::Column::RegionCode,
-                ledger_entry::Column::BuyerOrgId,
-                ledger_entry::Column::ProducerOrgId,
-            )
-            .map_err(app_error)?,
-    );
+    Ok(viewer)
+}
+
+/// A grouped export's rows, summed as `ledgerSummary` sums them.
+async fn grouped_rows(
+    app: &AppState,
+    params: &ExportParams,
+    dimensions: &[LedgerDimension],
+    reach: &Reach,
+) -> Result<Vec<Vec<Cell>>, AppError> {
+    let filter = SummaryFilter {
+        from_month: params.from.map(summary::month_of),
+        to_month: params.to.map(summary::month_of),
+        region_code: params.region_code.clone(),
+        buyer_org_ids: params.buyer.map(|b| vec![b]),
+        producer_org_id: params.producer,
+        certified_only: params.certified_only,
+        paired_only: params.paired_only,
+    };
+    let db = &app.services.db;
+    let summaries = &app.services.summaries;
+    let groups = summary::summarize(db, summaries, dimensions, &filter, Some(reach)).await?;
+    summary_rows(db, params.chinese, dimensions, &groups).await
+}
+
+/// Which entries a raw export holds: the viewer's reach, narrowed by the parameters.
+fn entries_condition(params: &ExportParams, reach: &Reach) -> Result<Condition, AppError> {
+    let mut condition = Condition::all().add(reach.condition(
+        ledger_entry::Column::RegionCode,
+        ledger_entry::Column::BuyerOrgId,
+        ledger_entry::Column::ProducerOrgId,
+    )?);
     if let Some(from) = params.from {
         condition = condition.add(ledger_entry::Column::OccurredOn.gte(from));
     }
@@ -574,17 +600,7 @@ async fn prepare(
     if params.paired_only {
         condition = condition.add(ledger_entry::Column::Paired.eq(true));
     }
-    Ok((
-        Export {
-            db,
-            chinese,
-            rows: Rows::Entries {
-                next_seq: 0,
-                condition,
-            },
-        },
-        headers(chinese, None),
-    ))
+    Ok(condition)
 }
 
 fn csv_bytes<R: AsRef<[String]>>(rows: &[R]) -> Vec<u8> {
@@ -701,7 +717,7 @@ async fn write_xlsx(
         .map_err(AppError::internal)?;
     for (column, name) in header.iter().enumerate() {
         sheet
-            .write_string(0, column as u16, name)
+            .write_string(0, u16::try_from(column).unwrap_or(u16::MAX), name)
             .map_err(AppError::internal)?;
     }
     let yuan = rust_xlsxwriter::Format::new().set_num_format("0.00");
@@ -709,7 +725,7 @@ async fn write_xlsx(
     while let Some(page) = export.next_page().await? {
         for cells in page {
             for (column, cell) in cells.iter().enumerate() {
-                let column = column as u16;
+                let column = u16::try_from(column).unwrap_or(u16::MAX);
                 // Text is written as text (never a formula) and neutralised too, so it stays
                 // inert when the sheet is saved again as CSV; numbers stay numbers.
                 match cell {

@@ -96,7 +96,7 @@ mod tests {
         for i in 0..=CACHED_SUMMARIES {
             cache.put(1, format!("q{i}"), groups(1));
         }
-        let kept = cache.0.lock().map(|c| c.summaries.len()).unwrap_or(0);
+        let kept = cache.0.lock().map_or(0, |c| c.summaries.len());
         assert!(kept <= CACHED_SUMMARIES, "{kept} kept");
         assert_eq!(
             cache.get(1, &format!("q{CACHED_SUMMARIES}")),

@@ -1,4 +1,5 @@
-//! The ledger in the API: `ledgerEntries`, `verifyLedger`, and the audit trail (`auditEvents`).
+//! The ledger in the API: the `LedgerEntry` and `AuditEvent` types and the `ledgerEntries`,
+//! `verifyLedger`, `ledgerSummary`, `targetProgress` and `auditEvents` queries.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -281,8 +282,7 @@ async fn label(ctx: &Context<'_>, dimension: LedgerDimension, value: &str) -> Re
                 loaders
                     .load_one(RegionByCode(value.to_owned()))
                     .await?
-                    .map(|r| r.name)
-                    .unwrap_or_else(|| value.to_owned())
+                    .map_or_else(|| value.to_owned(), |r| r.name)
             }
         }
         LedgerDimension::Buyer => match uuid::Uuid::try_parse(value) {
@@ -320,10 +320,10 @@ async fn prime_labels(
         for (dimension, raw) in dimensions.iter().zip(&group.keys) {
             match dimension {
                 LedgerDimension::Buyer => {
-                    buyers.extend(uuid::Uuid::try_parse(raw).ok().map(BuyerById))
+                    buyers.extend(uuid::Uuid::try_parse(raw).ok().map(BuyerById));
                 }
                 LedgerDimension::Producer => {
-                    producers.extend(uuid::Uuid::try_parse(raw).ok().map(ProducerById))
+                    producers.extend(uuid::Uuid::try_parse(raw).ok().map(ProducerById));
                 }
                 _ if dimension.region_length().is_some() => regions.push(RegionByCode(raw.clone())),
                 _ => {}
@@ -617,9 +617,9 @@ impl LedgerQuery {
             target: target.map(Money),
             purchased: Money(purchased),
             remaining: target.map(|t| Money((t - purchased).max(0))),
-            percent: target
-                .filter(|t| *t > 0)
-                .map(|t| (i128::from(purchased) * 100 / i128::from(t)) as i32),
+            percent: target.filter(|t| *t > 0).map(|t| {
+                i32::try_from(i128::from(purchased) * 100 / i128::from(t)).unwrap_or(i32::MAX)
+            }),
             counted_buyers,
         })
     }

@@ -1,5 +1,6 @@
-//! Live updates: the event bus (in-process, or Redis pub/sub across instances), the
-//! subscriptions it feeds, and the `graphql-transport-ws` endpoint that serves them.
+//! Live updates: the event bus (`bus`: in-process, or Redis pub/sub across instances), the
+//! events it carries (`events`) and the subscriptions it feeds (`subscriptions_api`); the
+//! `graphql-transport-ws` endpoint that serves them is `http::ws`.
 
 pub mod bus;
 pub mod events;

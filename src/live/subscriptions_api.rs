@@ -1,5 +1,6 @@
-//! The subscription root. Each subscription checks the viewer's rights once when it starts and
-//! filters every event by them; what an event shows is read fresh from the database.
+//! The subscription root (`orderEvents`, `unsoldAlerts`, `ledgerTally`). Each subscription
+//! checks the viewer's rights once when it starts and filters every event by them; what an
+//! event shows is read fresh from the database.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
-//! Directed procurement agreements (定向采购协议, 农超对接协议): the buyer proposes a product,
-//! price, volume, period and delivery rhythm; the producer accepts; either side may terminate,
-//! with a reason. Orders under an agreement use its price and count toward its volume.
+//! Directed procurement agreement rules (定向采购协议, 农超对接协议): the buyer proposes a
+//! product, price, volume, period and delivery rhythm; the producer accepts; either side may
+//! terminate, with a reason. Orders under an agreement use its price and count toward its volume
+//! (`draw`, `release`), and `delivered` sums what was accepted under it.
 
 use chrono::{NaiveDate, Utc};
 use entity::{
@@ -17,15 +18,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     auth::{
-        ClientInfo, Viewer,
+        Caller, Viewer,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
     org::members::{membership_in, require_member},
-    state::Services,
 };
 
 #[derive(Clone, Debug)]
@@ -63,13 +63,49 @@ async fn load_visible(
 }
 
 /// A buyer unit proposes an agreement for a listed product.
-pub async fn propose(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    proposal: Proposal,
-) -> AppResult<agreement::Model> {
-    let today = Utc::now().date_naive();
+pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreement::Model> {
+    check(&proposal, Utc::now().date_naive())?;
+    let db = caller.db();
+    let buyer = crate::org::buyers::buyer_of(db, caller.viewer).await?;
+    let product = proposed_product(caller, proposal.product_id).await?;
+    let txn = db.begin().await?;
+    let created = agreement::ActiveModel {
+        id: Set(new_uuid()),
+        buyer_org_id: Set(buyer),
+        producer_org_id: Set(product.producer_org_id),
+        product_id: Set(product.id),
+        price_fen: Set(proposal.price_fen),
+        total_quantity: Set(proposal.total_quantity),
+        ordered_quantity: Set(0),
+        starts_on: Set(proposal.starts_on),
+        ends_on: Set(proposal.ends_on),
+        rhythm: Set(proposal.rhythm.trim().to_owned()),
+        status: Set(AgreementStatus::Proposed),
+        proposed_by: Set(caller.viewer.user_id),
+        proposed_at: Set(Utc::now()),
+        accepted_by: Set(None),
+        accepted_at: Set(None),
+        terminate_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "proposeAgreement",
+                target_type: "Agreement",
+                target_id: Some(created.id),
+                summary: json!({ "product": product.name, "priceFen": created.price_fen, "total": created.total_quantity }),
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A proposal's price and volume are positive, its period ordered and not over.
+fn check(proposal: &Proposal, today: NaiveDate) -> AppResult<()> {
     let mut checks = Checks::default();
     checks
         .require(
@@ -97,13 +133,15 @@ pub async fn propose(
             "the period has ended already",
         )
         .length(&proposal.rhythm, "rhythm", 1, 200);
-    checks.finish()?;
-    let db = &services.db;
-    let buyer = crate::org::buyers::buyer_of(db, viewer).await?;
+    checks.finish()
+}
+
+/// The product proposed: visible to the caller and in the catalogue.
+async fn proposed_product(caller: Caller<'_>, id: Uuid) -> AppResult<product::Model> {
     let product = require_visible(
-        db,
-        viewer,
-        product::Entity::find_by_id(proposal.product_id),
+        caller.db(),
+        caller.viewer,
+        product::Entity::find_by_id(id),
         Sight::products,
         "product",
     )
@@ -115,57 +153,16 @@ pub async fn propose(
             "the product is not in the catalogue",
         ));
     }
-    let txn = db.begin().await?;
-    let created = agreement::ActiveModel {
-        id: Set(new_uuid()),
-        buyer_org_id: Set(buyer),
-        producer_org_id: Set(product.producer_org_id),
-        product_id: Set(product.id),
-        price_fen: Set(proposal.price_fen),
-        total_quantity: Set(proposal.total_quantity),
-        ordered_quantity: Set(0),
-        starts_on: Set(proposal.starts_on),
-        ends_on: Set(proposal.ends_on),
-        rhythm: Set(proposal.rhythm.trim().to_owned()),
-        status: Set(AgreementStatus::Proposed),
-        proposed_by: Set(viewer.user_id),
-        proposed_at: Set(Utc::now()),
-        accepted_by: Set(None),
-        accepted_at: Set(None),
-        terminate_reason: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "proposeAgreement",
-            target_type: "Agreement",
-            target_id: Some(created.id),
-            summary: json!({ "product": product.name, "priceFen": created.price_fen, "total": created.total_quantity }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created)
+    Ok(product)
 }
 
 /// The producer accepts a proposed agreement.
-pub async fn accept(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-) -> AppResult<agreement::Model> {
-    let db = &services.db;
-    let current = load_visible(db, viewer, id).await?;
-    require_member(db, viewer, current.producer_org_id, false).await?;
+pub async fn accept(caller: Caller<'_>, id: Uuid) -> AppResult<agreement::Model> {
+    let db = caller.db();
+    let current = load_visible(db, caller.viewer, id).await?;
+    require_member(db, caller.viewer, current.producer_org_id, false).await?;
     change_status(
-        services,
-        viewer,
-        client,
+        caller,
         &current,
         &[AgreementStatus::Proposed],
         AgreementStatus::Active,
@@ -175,22 +172,16 @@ pub async fn accept(
 }
 
 /// Either side ends an agreement, with a reason; what was ordered under it stands.
-pub async fn terminate(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    reason: &str,
-) -> AppResult<agreement::Model> {
+pub async fn terminate(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<agreement::Model> {
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let current = load_visible(db, viewer, id).await?;
-    let party = membership_in(db, viewer, current.buyer_org_id)
+    let db = caller.db();
+    let current = load_visible(db, caller.viewer, id).await?;
+    let party = membership_in(db, caller.viewer, current.buyer_org_id)
         .await?
         .is_some()
-        || membership_in(db, viewer, current.producer_org_id)
+        || membership_in(db, caller.viewer, current.producer_org_id)
             .await?
             .is_some();
     if !party {
@@ -198,9 +189,7 @@ pub async fn terminate(
     }
     let from = [AgreementStatus::Proposed, AgreementStatus::Active];
     change_status(
-        services,
-        viewer,
-        client,
+        caller,
         &current,
         &from,
         AgreementStatus::Terminated,
@@ -210,9 +199,7 @@ pub async fn terminate(
 }
 
 async fn change_status(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     current: &agreement::Model,
     from: &[AgreementStatus],
     to: AgreementStatus,
@@ -228,14 +215,17 @@ async fn change_status(
             ),
         ));
     }
-    let txn = services.db.begin().await?;
+    let txn = caller.db().begin().await?;
     let mut update = agreement::Entity::update_many()
         .col_expr(agreement::Column::Status, Expr::value(to))
         .filter(agreement::Column::Id.eq(current.id))
         .filter(agreement::Column::Status.eq(current.status));
     if to == AgreementStatus::Active {
         update = update
-            .col_expr(agreement::Column::AcceptedBy, Expr::value(viewer.user_id))
+            .col_expr(
+                agreement::Column::AcceptedBy,
+                Expr::value(caller.viewer.user_id),
+            )
             .col_expr(agreement::Column::AcceptedAt, Expr::value(Utc::now()));
     }
     if let Some(reason) = &reason {
@@ -250,10 +240,7 @@ async fn change_status(
             "the agreement changed meanwhile",
         ));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
+    caller.audit(&txn,
         Change {
             action: if to == AgreementStatus::Active { "acceptAgreement" } else { "terminateAgreement" },
             target_type: "Agreement",
@@ -263,7 +250,7 @@ async fn change_status(
     )
     .await?;
     txn.commit().await?;
-    load(&services.db, current.id).await
+    load(caller.db(), current.id).await
 }
 
 /// Counts `quantity` toward an agreement the buyer ordered under, atomically: refused when it
@@ -350,4 +337,28 @@ pub async fn delivered(conn: &impl ConnectionTrait, agreement: Uuid) -> AppResul
         .iter()
         .map(|l| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity)
         .sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proposal_is_positive_and_its_period_not_over() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).expect("day");
+        let days = |n| today + chrono::Duration::days(n);
+        let proposal = |price_fen, total_quantity, starts_on, ends_on| Proposal {
+            product_id: Uuid::now_v7(),
+            price_fen,
+            total_quantity,
+            starts_on,
+            ends_on,
+            rhythm: "每周一".into(),
+        };
+        assert!(check(&proposal(100, 10, days(-5), today), today).is_ok());
+        assert!(check(&proposal(0, 10, today, today), today).is_err());
+        assert!(check(&proposal(100, 0, today, today), today).is_err());
+        assert!(check(&proposal(100, 10, days(2), days(1)), today).is_err());
+        assert!(check(&proposal(100, 10, days(-9), days(-1)), today).is_err());
+    }
 }

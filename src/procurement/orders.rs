@@ -1,20 +1,23 @@
-//! Order rules. `placeOrder` splits a basket into one order per producer, freezes prices, and
-//! reserves stock with one conditional update per product (in a fixed order, so concurrent
+//! Order rules: placing a basket (`place`), the state machine (`available`, `transition`),
+//! refunds and ratings. `place` splits a basket into one order per producer, freezes prices,
+//! and reserves stock with one conditional update per product (in a fixed order, so concurrent
 //! baskets cannot deadlock): stock never goes below zero whatever the concurrency. A client's
 //! idempotency key, stored in the same transaction, makes retries return the first result.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::{
+    agreement,
     api_name::ApiName,
     idempotency_key, membership, order,
     order::{OrderStatus, PaymentTerms},
     order_event, order_line, product,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    ExprTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
     sea_query::{Expr, Query},
 };
 use serde_json::json;
@@ -22,14 +25,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, visibility::reveal},
+    audit::Change,
+    auth::{Caller, Viewer, visibility::reveal},
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
     ledger,
     live::events::{Event, LedgerAppended, OrderChanged},
     org::{buyers, membership::membership_of},
-    state::Services,
 };
 
 const MAX_LINES: usize = 100;
@@ -115,53 +117,99 @@ pub async fn orders_of_group(
 }
 
 /// Places a basket: one order per producer, prices frozen, stock reserved, all or nothing.
-pub async fn place(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    basket: Basket,
-) -> AppResult<Vec<order::Model>> {
+pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::Model>> {
     check(&basket)?;
-    let db = &services.db;
-    let buyer = buyers::buyer_of(db, viewer).await?;
+    let db = caller.db();
+    let buyer = buyers::buyer_of(db, caller.viewer).await?;
     let hash = request_hash(&basket);
     let key = basket.idempotency_key.trim().to_owned();
-
     let txn = db.begin().await?;
     let group = new_uuid();
     let now = Utc::now();
     // The key goes in first: a retry finds it taken (a concurrent one waits on it first) and
     // answers with the orders it made.
-    let claimed = idempotency_key::ActiveModel {
-        id: Set(new_uuid()),
-        organization_id: Set(buyer),
-        user_id: Set(viewer.user_id),
-        key: Set(key.clone()),
-        request_hash: Set(hash.clone()),
-        group_id: Set(group),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await;
-    if let Err(error) = claimed {
+    if let Err(error) = claim_key(&txn, caller, buyer, &key, &hash, group, now).await {
         txn.rollback().await.ok();
         if is_unique_violation(&error) {
-            let previous = find_key(db, buyer, viewer.user_id, &key)
+            let previous = find_key(db, buyer, caller.viewer.user_id, &key)
                 .await?
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("idempotency key vanished")))?;
             return replay(db, &previous, &hash).await;
         }
         return Err(error.into());
     }
+    let products = products_of(&txn, &basket).await?;
+    let mut problems = check_products(&basket, &products);
+    let agreement = agreement_for(&txn, &basket, buyer, &mut problems).await?;
+    problems.finish()?;
+    if let Some(agreement) = &agreement {
+        let quantity = basket_quantity(&basket)?;
+        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
+    }
+    reserve(&txn, &basket, &products, now).await?;
+    let drives =
+        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
+    let placing = Placing {
+        caller,
+        basket: &basket,
+        group,
+        buyer,
+        agreement: agreement.as_ref(),
+        drives: &drives,
+        now,
+    };
+    let mut created = Vec::new();
+    let mut events = Vec::new();
+    for (producer, lines) in by_producer(&basket, &products) {
+        let (placed, event) = placing.order_to(&txn, producer, &lines).await?;
+        created.push(placed);
+        events.push(event);
+    }
+    txn.commit().await?;
+    caller.services.bus.publish(events);
+    Ok(created)
+}
 
+/// Claims the basket's idempotency key for `group`, in the order's transaction.
+async fn claim_key(
+    txn: &DatabaseTransaction,
+    caller: Caller<'_>,
+    buyer: Uuid,
+    key: &str,
+    hash: &str,
+    group: Uuid,
+    now: DateTime<Utc>,
+) -> Result<idempotency_key::Model, DbErr> {
+    idempotency_key::ActiveModel {
+        id: Set(new_uuid()),
+        organization_id: Set(buyer),
+        user_id: Set(caller.viewer.user_id),
+        key: Set(key.to_owned()),
+        request_hash: Set(hash.to_owned()),
+        group_id: Set(group),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await
+}
+
+/// The basket's products, by ID (unknown ones are missing).
+async fn products_of(
+    conn: &impl ConnectionTrait,
+    basket: &Basket,
+) -> AppResult<HashMap<Uuid, product::Model>> {
     let ids: Vec<Uuid> = basket.lines.iter().map(|(p, _)| *p).collect();
-    let products: HashMap<Uuid, product::Model> = product::Entity::find()
+    Ok(product::Entity::find()
         .filter(product::Column::Id.is_in(ids))
-        .all(&txn)
+        .all(conn)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
-        .collect();
+        .collect())
+}
+
+/// Each line's product must be listed and ordered from its minimum quantity.
+fn check_products(basket: &Basket, products: &HashMap<Uuid, product::Model>) -> Checks {
     let mut problems = Checks::default();
     for (index, (id, quantity)) in basket.lines.iter().enumerate() {
         match products.get(id) {
@@ -185,43 +233,65 @@ pub async fn place(
             }
         }
     }
-    let agreement = match basket.agreement_id {
-        Some(id) => {
-            // Another buyer's agreement answers exactly like an unknown one.
-            let agreement = match super::agreements::load(&txn, id).await {
-                Ok(a) if a.buyer_org_id == buyer => a,
-                Ok(_) | Err(AppError::NotFound(_)) => {
-                    return Err(AppError::field(
-                        "agreementId",
-                        ErrorCode::NotFound,
-                        "no agreement of yours has this ID",
-                    ));
-                }
-                Err(other) => return Err(other),
-            };
-            for (index, (product, _)) in basket.lines.iter().enumerate() {
-                if *product != agreement.product_id {
-                    problems.push(line_error(
-                        index,
-                        ErrorCode::Invalid,
-                        "this product is not under the agreement",
-                    ));
-                }
-            }
-            Some(agreement)
-        }
-        None => None,
-    };
-    problems.finish()?;
-    if let Some(agreement) = &agreement {
-        let quantity = basket
-            .lines
-            .iter()
-            .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
-            .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))?;
-        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
-    }
+    problems
+}
 
+/// The buyer's agreement the basket is ordered under, if any; lines of other products are
+/// added to `problems`.
+async fn agreement_for(
+    conn: &impl ConnectionTrait,
+    basket: &Basket,
+    buyer: Uuid,
+    problems: &mut Checks,
+) -> AppResult<Option<agreement::Model>> {
+    let Some(id) = basket.agreement_id else {
+        return Ok(None);
+    };
+    // Another buyer's agreement answers exactly like an unknown one.
+    let agreement = match super::agreements::load(conn, id).await {
+        Ok(a) if a.buyer_org_id == buyer => a,
+        Ok(_) | Err(AppError::NotFound(_)) => {
+            return Err(AppError::field(
+                "agreementId",
+                ErrorCode::NotFound,
+                "no agreement of yours has this ID",
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    check_agreement_lines(basket, &agreement, problems);
+    Ok(Some(agreement))
+}
+
+/// Under an agreement, every line is of the agreed product.
+fn check_agreement_lines(basket: &Basket, agreement: &agreement::Model, problems: &mut Checks) {
+    for (index, (product, _)) in basket.lines.iter().enumerate() {
+        if *product != agreement.product_id {
+            problems.push(line_error(
+                index,
+                ErrorCode::Invalid,
+                "this product is not under the agreement",
+            ));
+        }
+    }
+}
+
+/// The basket's whole quantity, refused when it overflows.
+fn basket_quantity(basket: &Basket) -> AppResult<i64> {
+    basket
+        .lines
+        .iter()
+        .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
+        .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))
+}
+
+/// Takes each line's quantity off its product's stock, or refuses the basket.
+async fn reserve(
+    txn: &DatabaseTransaction,
+    basket: &Basket,
+    products: &HashMap<Uuid, product::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     // Reserve in product-ID order: every basket locks rows in the same order, so none deadlock.
     let mut ordered: Vec<(usize, Uuid, i64)> = basket
         .lines
@@ -240,7 +310,7 @@ pub async fn place(
             .filter(product::Column::Id.eq(*id))
             .filter(product::Column::Stock.gte(*quantity))
             .filter(product::Column::Listed.eq(true))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if reserved.rows_affected == 0 {
             // Dropping the transaction undoes the reservations made so far.
@@ -251,95 +321,137 @@ pub async fn place(
             )));
         }
     }
+    Ok(())
+}
 
-    let mut by_producer: BTreeMap<Uuid, Vec<(usize, &product::Model, i64)>> = BTreeMap::new();
+/// A basket line: its index in the input, its product and quantity.
+type Line<'a> = (usize, &'a product::Model, i64);
+
+/// The basket's lines grouped by producer, each group in basket order.
+fn by_producer<'a>(
+    basket: &Basket,
+    products: &'a HashMap<Uuid, product::Model>,
+) -> BTreeMap<Uuid, Vec<Line<'a>>> {
+    let mut grouped: BTreeMap<Uuid, Vec<Line<'a>>> = BTreeMap::new();
     for (index, (id, quantity)) in basket.lines.iter().enumerate() {
         let p = &products[id];
-        by_producer
+        grouped
             .entry(p.producer_org_id)
             .or_default()
             .push((index, p, *quantity));
     }
-    let drives =
-        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
-    let mut created = Vec::new();
-    let mut events = Vec::new();
-    for (producer, lines) in by_producer {
-        // Under an agreement the agreed price applies, not the catalogue's.
-        let price = |p: &product::Model| agreement.as_ref().map_or(p.price_fen, |a| a.price_fen);
-        // Checked: quantities and prices are bounded, but a total must never wrap.
-        let total = lines
-            .iter()
-            .try_fold(0i64, |sum, (_, p, q)| {
-                price(p).checked_mul(*q).and_then(|a| sum.checked_add(a))
-            })
-            .ok_or_else(|| {
-                AppError::field(
-                    "lines",
-                    ErrorCode::Invalid,
-                    "the order's total is too large",
-                )
-            })?;
+    grouped
+}
+
+/// An order's total at `price`, refused when it would overflow.
+fn order_total(lines: &[Line<'_>], price: impl Fn(&product::Model) -> i64) -> AppResult<i64> {
+    // Checked: quantities and prices are bounded, but a total must never wrap.
+    lines
+        .iter()
+        .try_fold(0i64, |sum, (_, p, q)| {
+            price(p).checked_mul(*q).and_then(|a| sum.checked_add(a))
+        })
+        .ok_or_else(|| {
+            AppError::field(
+                "lines",
+                ErrorCode::Invalid,
+                "the order's total is too large",
+            )
+        })
+}
+
+/// What every order of one basket shares.
+struct Placing<'a> {
+    caller: Caller<'a>,
+    basket: &'a Basket,
+    group: Uuid,
+    buyer: Uuid,
+    agreement: Option<&'a agreement::Model>,
+    /// The drive running today for each product.
+    drives: &'a HashMap<Uuid, Uuid>,
+    now: DateTime<Utc>,
+}
+
+impl Placing<'_> {
+    /// Under an agreement the agreed price applies, not the catalogue's.
+    fn price(&self, p: &product::Model) -> i64 {
+        self.agreement.map_or(p.price_fen, |a| a.price_fen)
+    }
+
+    /// Writes the order to one producer, its lines, history and audit event.
+    async fn order_to(
+        &self,
+        txn: &DatabaseTransaction,
+        producer: Uuid,
+        lines: &[Line<'_>],
+    ) -> AppResult<(order::Model, Event)> {
+        let total = order_total(lines, |p| self.price(p))?;
         let placed = order::ActiveModel {
             id: Set(new_uuid()),
-            group_id: Set(group),
-            buyer_org_id: Set(buyer),
+            group_id: Set(self.group),
+            buyer_org_id: Set(self.buyer),
             producer_org_id: Set(producer),
-            agreement_id: Set(agreement.as_ref().map(|a| a.id)),
+            agreement_id: Set(self.agreement.map(|a| a.id)),
             status: Set(OrderStatus::Placed),
-            payment_terms: Set(basket.payment_terms),
+            payment_terms: Set(self.basket.payment_terms),
             total_fen: Set(total),
-            note: Set(basket.note.clone()),
+            note: Set(self.basket.note.clone()),
             invoice_no: Set(None),
             cancel_reason: Set(None),
             rating: Set(None),
             rating_comment: Set(None),
-            placed_by: Set(viewer.user_id),
-            placed_at: Set(now),
-            updated_at: Set(now),
+            placed_by: Set(self.caller.viewer.user_id),
+            placed_at: Set(self.now),
+            updated_at: Set(self.now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
+        self.insert_lines(txn, placed.id, lines).await?;
+        let viewer = self.caller.viewer;
+        let row = record_event(txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        self.caller
+            .audit(
+                txn,
+                Change {
+                    action: "placeOrder",
+                    target_type: "Order",
+                    target_id: Some(placed.id),
+                    summary: json!({ "producer": producer, "totalFen": total, "lines": lines.len() }),
+                },
+            )
+            .await?;
+        let event = Event::OrderChanged(OrderChanged::new(&row, self.buyer, producer));
+        Ok((placed, event))
+    }
+
+    /// The order's lines, prices frozen, each tallied for its product's running drive.
+    async fn insert_lines(
+        &self,
+        txn: &DatabaseTransaction,
+        order: Uuid,
+        lines: &[Line<'_>],
+    ) -> AppResult<()> {
         for (position, (_, p, quantity)) in lines.iter().enumerate() {
             order_line::ActiveModel {
                 id: Set(new_uuid()),
-                order_id: Set(placed.id),
-                position: Set(position as i32),
+                order_id: Set(order),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 product_id: Set(p.id),
                 product_name: Set(p.name.clone()),
                 category: Set(p.category),
                 spec: Set(p.spec.clone()),
                 unit: Set(p.unit.clone()),
-                price_fen: Set(price(p)),
+                price_fen: Set(self.price(p)),
                 quantity: Set(*quantity),
                 accepted_quantity: Set(None),
                 refunded_quantity: Set(0),
-                purchase_drive_id: Set(drives.get(&p.id).copied()),
+                purchase_drive_id: Set(self.drives.get(&p.id).copied()),
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
         }
-        let row = record_event(&txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
-        events.push(Event::OrderChanged(OrderChanged::new(
-            &row, buyer, producer,
-        )));
-        audit::record(
-            &txn,
-            Some(viewer),
-            Some(client),
-            Change {
-                action: "placeOrder",
-                target_type: "Order",
-                target_id: Some(placed.id),
-                summary: json!({ "producer": producer, "totalFen": total, "lines": lines.len() }),
-            },
-        )
-        .await?;
-        created.push(placed);
+        Ok(())
     }
-    txn.commit().await?;
-    services.bus.publish(events);
-    Ok(created)
 }
 
 async fn find_key(
@@ -598,73 +710,154 @@ fn accepted_quantities(
     Ok(order_lines.iter().map(|l| matched[&l.id]).collect())
 }
 
-/// Moves an order one step, if the viewer's side may make that move from its current state.
-pub async fn transition(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    id: Uuid,
-    step: OrderTransition,
-    reason: Option<String>,
-    inspection: Option<Inspection>,
-) -> AppResult<order::Model> {
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
-    let side = side.ok_or(AppError::Forbidden(
-        "you act for neither side of this order",
-    ))?;
-    if matches!(step, OrderTransition::Refund | OrderTransition::Rate) {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "{step:?} has its own operation"
-        )));
+/// A move `transition` makes: an `OrderTransition` other than a refund or a rating, which have
+/// their own rules (`refund`, `rate`), so they cannot reach this one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Confirm,
+    Ship,
+    Receive,
+    Cancel,
+    Settle,
+}
+
+impl Step {
+    fn transition(self) -> OrderTransition {
+        match self {
+            Step::Confirm => OrderTransition::Confirm,
+            Step::Ship => OrderTransition::Ship,
+            Step::Receive => OrderTransition::Receive,
+            Step::Cancel => OrderTransition::Cancel,
+            Step::Settle => OrderTransition::Settle,
+        }
     }
-    if !available(&current, side).contains(&step) {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            format!(
-                "the {} cannot {} a {} order",
-                match side {
-                    Side::Buyer => "buyer",
-                    Side::Producer => "producer",
-                },
-                entity::api_name::graphql_name(step),
-                current.status.api_name()
-            ),
-        ));
+
+    fn next(self) -> OrderStatus {
+        match self {
+            Step::Confirm => OrderStatus::Confirmed,
+            Step::Ship => OrderStatus::Shipped,
+            Step::Receive => OrderStatus::Received,
+            Step::Cancel => OrderStatus::Cancelled,
+            Step::Settle => OrderStatus::Settled,
+        }
     }
+
+    /// The audit action: the mutation's name.
+    fn action(self) -> &'static str {
+        match self {
+            Step::Confirm => "confirmOrder",
+            Step::Ship => "shipOrder",
+            Step::Receive => "receiveOrder",
+            Step::Cancel => "cancelOrder",
+            Step::Settle => "settleOrder",
+        }
+    }
+}
+
+/// Whether `side` may make `step` from the order's current state.
+fn check_step(current: &order::Model, side: Side, step: Step) -> AppResult<()> {
+    if available(current, side).contains(&step.transition()) {
+        return Ok(());
+    }
+    Err(AppError::state(
+        ErrorCode::InvalidState,
+        format!(
+            "the {} cannot {} a {} order",
+            match side {
+                Side::Buyer => "buyer",
+                Side::Producer => "producer",
+            },
+            entity::api_name::graphql_name(step.transition()),
+            current.status.api_name()
+        ),
+    ))
+}
+
+/// The reason, trimmed; a cancel must give one.
+fn step_reason(step: Step, reason: Option<String>) -> AppResult<Option<String>> {
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if step == OrderTransition::Cancel && reason.is_none() {
+    if step == Step::Cancel && reason.is_none() {
         return Err(AppError::field(
             "reason",
             ErrorCode::Invalid,
             "give the reason for cancelling",
         ));
     }
-    let next = match step {
-        OrderTransition::Confirm => OrderStatus::Confirmed,
-        OrderTransition::Ship => OrderStatus::Shipped,
-        OrderTransition::Receive => OrderStatus::Received,
-        OrderTransition::Cancel => OrderStatus::Cancelled,
-        OrderTransition::Settle => OrderStatus::Settled,
-        OrderTransition::Refund | OrderTransition::Rate => current.status,
-    };
+    Ok(reason)
+}
+
+/// Moves an order one step, if the viewer's side may make that move from its current state.
+pub async fn transition(
+    caller: Caller<'_>,
+    id: Uuid,
+    step: Step,
+    reason: Option<String>,
+    inspection: Option<Inspection>,
+) -> AppResult<order::Model> {
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
+    let side = side.ok_or(AppError::Forbidden(
+        "you act for neither side of this order",
+    ))?;
+    check_step(&current, side, step)?;
+    let reason = step_reason(step, reason)?;
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
-    let order_lines = if matches!(step, OrderTransition::Cancel | OrderTransition::Receive) {
+    let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?
     } else {
         Vec::new()
     };
     // A receipt's lines are checked before the transaction: a refusal writes nothing.
-    let accepted = match (&step, &inspection) {
-        (OrderTransition::Receive, Some(inspection)) => {
-            accepted_quantities(&order_lines, inspection)?
-        }
-        (OrderTransition::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
+    let accepted = match (step, &inspection) {
+        (Step::Receive, Some(inspection)) => accepted_quantities(&order_lines, inspection)?,
+        (Step::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
         _ => Vec::new(),
     };
-    let mut appended = None;
+    let txn = db.begin().await?;
+    let moved = write_step(&txn, &current, step, &reason, inspection.as_ref()).await?;
+    // The history and audit rows go first: a receipt then holds the ledger's locks only for
+    // its own writes and the commit.
+    let (from, next) = (current.status, moved.status);
+    let row = record_event(&txn, id, Some(from), next, caller.viewer, reason.clone()).await?;
+    let summary = json!({ "from": from.api_name(), "to": next.api_name(), "reason": reason });
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: step.action(),
+                target_type: "Order",
+                target_id: Some(id),
+                summary,
+            },
+        )
+        .await?;
+    let appended = match step {
+        Step::Cancel => {
+            restock(&txn, &current, &order_lines).await?;
+            None
+        }
+        Step::Receive => Some(receive_lines(&txn, &current, &order_lines, &accepted).await?),
+        Step::Confirm | Step::Ship | Step::Settle => None,
+    };
+    txn.commit().await?;
+    let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
+    caller.services.bus.publish(
+        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
+    );
+    Ok(moved)
+}
+
+/// Moves the order's status (with the cancel reason or the invoice), unless it moved meanwhile.
+async fn write_step(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    step: Step,
+    reason: &Option<String>,
+    inspection: Option<&Inspection>,
+) -> AppResult<order::Model> {
+    let next = step.next();
     // Microseconds, as the database keeps them: the order returned equals the one stored.
     let now = Utc::now().trunc_subsecs(6);
     let mut moved = order::Model {
@@ -672,17 +865,16 @@ pub async fn transition(
         updated_at: now,
         ..current.clone()
     };
-    let txn = db.begin().await?;
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(next))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Id.eq(current.id))
         .filter(order::Column::Status.eq(current.status));
-    if step == OrderTransition::Cancel {
+    if step == Step::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
         moved.cancel_reason = reason.clone();
     }
-    if let Some(inspection) = &inspection {
+    if let Some(inspection) = inspection {
         update = update.col_expr(
             order::Column::InvoiceNo,
             Expr::value(inspection.invoice_no.clone()),
@@ -690,89 +882,61 @@ pub async fn transition(
         moved.invoice_no = inspection.invoice_no.clone();
     }
     // The status in the WHERE clause makes a concurrent move of the same order lose cleanly.
-    if update.exec(&txn).await?.rows_affected == 0 {
+    if update.exec(txn).await?.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
             "the order changed meanwhile",
         ));
     }
-    // The history and audit rows go first: a receipt then holds the ledger's locks only for
-    // its own writes and the commit.
-    let row = record_event(&txn, id, Some(current.status), next, viewer, reason.clone()).await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: match step {
-                OrderTransition::Confirm => "confirmOrder",
-                OrderTransition::Ship => "shipOrder",
-                OrderTransition::Receive => "receiveOrder",
-                OrderTransition::Cancel => "cancelOrder",
-                OrderTransition::Settle => "settleOrder",
-                OrderTransition::Refund => "refundOrder",
-                OrderTransition::Rate => "rateOrder",
-            },
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({ "from": current.status.api_name(), "to": next.api_name(), "reason": reason }),
-        },
-    )
-    .await?;
-    match step {
-        OrderTransition::Cancel => {
-            for line in &order_lines {
-                product::Entity::update_many()
-                    .col_expr(
-                        product::Column::Stock,
-                        Expr::col(product::Column::Stock).add(line.quantity),
-                    )
-                    .filter(product::Column::Id.eq(line.product_id))
-                    .exec(&txn)
-                    .await?;
-            }
-            if let Some(agreement) = current.agreement_id {
-                let drawn = order_lines.iter().map(|l| l.quantity).sum();
-                super::agreements::release(&txn, agreement, drawn).await?;
-            }
-        }
-        OrderTransition::Receive => {
-            let mut inspected = Vec::with_capacity(order_lines.len());
-            for (line, accepted) in order_lines.iter().zip(&accepted) {
-                let mut active: order_line::ActiveModel = line.clone().into();
-                active.accepted_quantity = Set(Some(*accepted));
-                inspected.push(active.update(&txn).await?);
-            }
-            // The ledger entries land in the receipt's own transaction: both or neither.
-            let entries = ledger::entries::record_receipt(
-                &txn,
-                &current,
-                &inspected,
-                Utc::now().date_naive(),
-            )
-            .await?;
-            appended = Some(LedgerAppended::new(&entries));
-        }
-        OrderTransition::Confirm
-        | OrderTransition::Ship
-        | OrderTransition::Settle
-        | OrderTransition::Refund
-        | OrderTransition::Rate => {}
-    }
-    txn.commit().await?;
-    let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
-    services.bus.publish(
-        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
-    );
     Ok(moved)
+}
+
+/// A cancelled order's stock goes back, and what it drew from its agreement.
+async fn restock(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    order_lines: &[order_line::Model],
+) -> AppResult<()> {
+    for line in order_lines {
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).add(line.quantity),
+            )
+            .filter(product::Column::Id.eq(line.product_id))
+            .exec(txn)
+            .await?;
+    }
+    if let Some(agreement) = current.agreement_id {
+        let drawn = order_lines.iter().map(|l| l.quantity).sum();
+        super::agreements::release(txn, agreement, drawn).await?;
+    }
+    Ok(())
+}
+
+/// Stores each line's accepted quantity and records the receipt in the ledger.
+async fn receive_lines(
+    txn: &DatabaseTransaction,
+    current: &order::Model,
+    order_lines: &[order_line::Model],
+    accepted: &[i64],
+) -> AppResult<LedgerAppended> {
+    let mut inspected = Vec::with_capacity(order_lines.len());
+    for (line, accepted) in order_lines.iter().zip(accepted) {
+        let mut active: order_line::ActiveModel = line.clone().into();
+        active.accepted_quantity = Set(Some(*accepted));
+        inspected.push(active.update(txn).await?);
+    }
+    // The ledger entries land in the receipt's own transaction: both or neither.
+    let entries =
+        ledger::entries::record_receipt(txn, current, &inspected, Utc::now().date_naive()).await?;
+    Ok(LedgerAppended::new(&entries))
 }
 
 /// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
 /// negative ledger entry pointing at its sale; nothing already written changes.
 pub async fn refund(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     requested: Vec<(Uuid, i64)>,
     reason: &str,
@@ -780,8 +944,8 @@ pub async fn refund(
     let mut checks = Checks::default();
     checks.length(reason, "reason", 2, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
             "refunds are recorded by the producer who pays them back",
@@ -793,9 +957,50 @@ pub async fn refund(
             "only received orders can be refunded",
         ));
     }
-    let order_lines = lines(db, id).await?;
-    let refundable = |l: &order_line::Model| l.accepted_quantity.unwrap_or(0) - l.refunded_quantity;
-    // Nothing named: refund everything still refundable. Named lines must be this order's.
+    let plan = refund_plan(&lines(db, id).await?, &requested)?;
+    let txn = db.begin().await?;
+    take_refunds(&txn, &plan).await?;
+    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
+    let note = format!("refund: {}", reason.trim());
+    let status = Some(current.status);
+    let row = record_event(&txn, id, status, current.status, caller.viewer, Some(note)).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "refundOrder",
+                target_type: "Order",
+                target_id: Some(id),
+                summary: json!({
+                    "reason": reason.trim(),
+                    "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    caller.services.bus.publish([
+        Event::OrderChanged(OrderChanged::new(
+            &row,
+            current.buyer_org_id,
+            current.producer_org_id,
+        )),
+        Event::LedgerAppended(LedgerAppended::new(&entries)),
+    ]);
+    load(db, id).await
+}
+
+/// What is still refundable of a line: accepted, less refunded already.
+fn refundable(line: &order_line::Model) -> i64 {
+    line.accepted_quantity.unwrap_or(0) - line.refunded_quantity
+}
+
+/// The lines to refund and how much of each. Nothing named: everything still refundable.
+/// Named lines must be this order's, each within what is refundable.
+fn refund_plan(
+    order_lines: &[order_line::Model],
+    requested: &[(Uuid, i64)],
+) -> AppResult<Vec<(order_line::Model, i64)>> {
     let plan: Vec<(order_line::Model, i64)> = if requested.is_empty() {
         order_lines
             .iter()
@@ -803,34 +1008,7 @@ pub async fn refund(
             .filter(|(_, q)| *q > 0)
             .collect()
     } else {
-        match_lines(&order_lines, &requested, "lines", false)?;
-        let mut problems = Checks::default();
-        let mut plan = Vec::new();
-        for (index, (id, quantity)) in requested.iter().enumerate() {
-            let Some(line) = order_lines.iter().find(|l| l.id == *id) else {
-                continue;
-            };
-            if !(0..=refundable(line)).contains(quantity) {
-                problems.push(UserError {
-                    field: Some(vec![
-                        "input".into(),
-                        "lines".into(),
-                        index.to_string(),
-                        "quantity".into(),
-                    ]),
-                    code: ErrorCode::Invalid,
-                    message: format!(
-                        "refund between 0 and {} of {}",
-                        refundable(line),
-                        line.product_name
-                    ),
-                });
-            } else if *quantity > 0 {
-                plan.push((line.clone(), *quantity));
-            }
-        }
-        problems.finish()?;
-        plan
+        named_refunds(order_lines, requested)?
     };
     if plan.is_empty() {
         return Err(AppError::state(
@@ -838,8 +1016,49 @@ pub async fn refund(
             "nothing is left to refund",
         ));
     }
-    let txn = db.begin().await?;
-    for (line, quantity) in &plan {
+    Ok(plan)
+}
+
+fn named_refunds(
+    order_lines: &[order_line::Model],
+    requested: &[(Uuid, i64)],
+) -> AppResult<Vec<(order_line::Model, i64)>> {
+    match_lines(order_lines, requested, "lines", false)?;
+    let mut problems = Checks::default();
+    let mut plan = Vec::new();
+    for (index, (id, quantity)) in requested.iter().enumerate() {
+        let Some(line) = order_lines.iter().find(|l| l.id == *id) else {
+            continue;
+        };
+        if !(0..=refundable(line)).contains(quantity) {
+            problems.push(UserError {
+                field: Some(vec![
+                    "input".into(),
+                    "lines".into(),
+                    index.to_string(),
+                    "quantity".into(),
+                ]),
+                code: ErrorCode::Invalid,
+                message: format!(
+                    "refund between 0 and {} of {}",
+                    refundable(line),
+                    line.product_name
+                ),
+            });
+        } else if *quantity > 0 {
+            plan.push((line.clone(), *quantity));
+        }
+    }
+    problems.finish()?;
+    Ok(plan)
+}
+
+/// Adds each planned quantity to its line's refunded total, never past what was accepted.
+async fn take_refunds(
+    txn: &DatabaseTransaction,
+    plan: &[(order_line::Model, i64)],
+) -> AppResult<()> {
+    for (line, quantity) in plan {
         // The refunded total can only grow up to what was accepted, even under concurrency.
         let updated = order_line::Entity::update_many()
             .col_expr(
@@ -852,7 +1071,7 @@ pub async fn refund(
                     .add(*quantity)
                     .lte(Expr::col(order_line::Column::AcceptedQuantity)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if updated.rows_affected == 0 {
             return Err(AppError::state(
@@ -861,48 +1080,12 @@ pub async fn refund(
             ));
         }
     }
-    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
-    let row = record_event(
-        &txn,
-        id,
-        Some(current.status),
-        current.status,
-        viewer,
-        Some(format!("refund: {}", reason.trim())),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "refundOrder",
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({
-                "reason": reason.trim(),
-                "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
-            }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    services.bus.publish([
-        Event::OrderChanged(OrderChanged::new(
-            &row,
-            current.buyer_org_id,
-            current.producer_org_id,
-        )),
-        Event::LedgerAppended(LedgerAppended::new(&entries)),
-    ]);
-    load(db, id).await
+    Ok(())
 }
 
 /// The buyer rates the producer once, after receipt.
 pub async fn rate(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
+    caller: Caller<'_>,
     id: Uuid,
     rating: i32,
     comment: Option<String>,
@@ -917,8 +1100,8 @@ pub async fn rate(
         )
         .length(comment.as_deref().unwrap_or_default(), "comment", 0, 500);
     checks.finish()?;
-    let db = &services.db;
-    let (current, side) = load_with_side(db, id, viewer).await?;
+    let db = caller.db();
+    let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden("the buyer rates its orders"));
     }
@@ -942,18 +1125,17 @@ pub async fn rate(
             "the order is rated already",
         ));
     }
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "rateOrder",
-            target_type: "Order",
-            target_id: Some(id),
-            summary: json!({ "rating": rating, "comment": comment }),
-        },
-    )
-    .await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "rateOrder",
+                target_type: "Order",
+                target_id: Some(id),
+                summary: json!({ "rating": rating, "comment": comment }),
+            },
+        )
+        .await?;
     txn.commit().await?;
     load(db, id).await
 }
@@ -1115,5 +1297,201 @@ mod tests {
             request_hash(&basket(vec![(a, 1)])),
             request_hash(&basket(vec![(a, 2)]))
         );
+    }
+
+    fn product(producer: Uuid, listed: bool, min: i32) -> product::Model {
+        product::Model {
+            id: Uuid::now_v7(),
+            producer_org_id: producer,
+            name: "红薯".into(),
+            category: entity::product::ProductCategory::GrainOil,
+            spec: "5kg".into(),
+            unit: "箱".into(),
+            price_fen: 300,
+            min_order_quantity: min,
+            stock: 10,
+            origin_statement: String::new(),
+            images: "[]".into(),
+            quality_marks: 0,
+            trace_code: None,
+            status: entity::product::ProductStatus::Published,
+            region_code: "110101".into(),
+            poverty_rank: 0,
+            listed,
+            price_flag_median_fen: None,
+            certified_from: None,
+            certified_until: None,
+            last_ordered_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn basket_of(lines: Vec<(Uuid, i64)>) -> Basket {
+        Basket {
+            lines,
+            agreement_id: None,
+            payment_terms: PaymentTerms::PayAfterDelivery,
+            note: None,
+            idempotency_key: "k".repeat(8),
+        }
+    }
+
+    fn codes(result: AppResult<()>) -> Vec<(Vec<String>, ErrorCode)> {
+        match result {
+            Ok(()) => Vec::new(),
+            Err(AppError::User(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.unwrap_or_default(), e.code))
+                .collect(),
+            Err(other) => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    fn at_line(index: &str) -> Vec<String> {
+        vec!["input".to_owned(), "lines".to_owned(), index.to_owned()]
+    }
+
+    #[test]
+    fn unlisted_unknown_and_too_small_lines_are_refused() {
+        let producer = Uuid::now_v7();
+        let (ok, unlisted, bulk) = (
+            product(producer, true, 1),
+            product(producer, false, 1),
+            product(producer, true, 5),
+        );
+        let products: HashMap<_, _> = [&ok, &unlisted, &bulk]
+            .into_iter()
+            .map(|p| (p.id, p.clone()))
+            .collect();
+        let basket = basket_of(vec![
+            (ok.id, 1),
+            (unlisted.id, 1),
+            (bulk.id, 4),
+            (Uuid::now_v7(), 1),
+        ]);
+        assert_eq!(
+            codes(check_products(&basket, &products).finish()),
+            [
+                (at_line("1"), ErrorCode::NotFound),
+                (at_line("2"), ErrorCode::Invalid),
+                (at_line("3"), ErrorCode::NotFound),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agreement_covers_only_its_product() {
+        let p = product(Uuid::now_v7(), true, 1);
+        let agreement = agreement::Model {
+            id: Uuid::now_v7(),
+            buyer_org_id: Uuid::now_v7(),
+            producer_org_id: p.producer_org_id,
+            product_id: p.id,
+            price_fen: 250,
+            total_quantity: 100,
+            ordered_quantity: 0,
+            starts_on: Utc::now().date_naive(),
+            ends_on: Utc::now().date_naive(),
+            rhythm: "每周一".into(),
+            status: entity::agreement::AgreementStatus::Active,
+            proposed_by: Uuid::now_v7(),
+            proposed_at: Utc::now(),
+            accepted_by: None,
+            accepted_at: None,
+            terminate_reason: None,
+        };
+        let mut problems = Checks::default();
+        check_agreement_lines(
+            &basket_of(vec![(p.id, 1), (Uuid::now_v7(), 1)]),
+            &agreement,
+            &mut problems,
+        );
+        assert_eq!(
+            codes(problems.finish()),
+            [(at_line("1"), ErrorCode::Invalid)]
+        );
+    }
+
+    #[test]
+    fn totals_and_quantities_never_wrap() {
+        assert!(
+            basket_quantity(&basket_of(vec![
+                (Uuid::now_v7(), i64::MAX),
+                (Uuid::now_v7(), 1)
+            ]))
+            .is_err()
+        );
+        assert_eq!(
+            basket_quantity(&basket_of(vec![(Uuid::now_v7(), 2), (Uuid::now_v7(), 3)])).ok(),
+            Some(5)
+        );
+        let p = product(Uuid::now_v7(), true, 1);
+        assert_eq!(
+            order_total(&[(0, &p, 2), (1, &p, 3)], |p| p.price_fen).ok(),
+            Some(1500)
+        );
+        assert!(order_total(&[(0, &p, i64::MAX)], |p| p.price_fen).is_err());
+    }
+
+    #[test]
+    fn a_basket_splits_by_producer_in_basket_order() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a1, b1, a2) = (
+            product(a, true, 1),
+            product(b, true, 1),
+            product(a, true, 1),
+        );
+        let products: HashMap<_, _> = [&a1, &b1, &a2]
+            .into_iter()
+            .map(|p| (p.id, p.clone()))
+            .collect();
+        let basket = basket_of(vec![(a1.id, 1), (b1.id, 2), (a2.id, 3)]);
+        let grouped = by_producer(&basket, &products);
+        let indexes = |org| {
+            grouped[&org]
+                .iter()
+                .map(|(i, _, q)| (*i, *q))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(indexes(a), [(0, 1), (2, 3)]);
+        assert_eq!(indexes(b), [(1, 2)]);
+    }
+
+    #[test]
+    fn a_step_is_checked_against_the_side_and_a_cancel_needs_a_reason() {
+        let placed = order_in(OrderStatus::Placed, None);
+        assert!(check_step(&placed, Side::Producer, Step::Confirm).is_ok());
+        assert_eq!(
+            codes(check_step(&placed, Side::Buyer, Step::Confirm)),
+            [(Vec::new(), ErrorCode::InvalidState)]
+        );
+        assert_eq!(
+            step_reason(Step::Cancel, Some("  late  ".into())).ok(),
+            Some(Some("late".into()))
+        );
+        assert!(step_reason(Step::Cancel, Some("   ".into())).is_err());
+        assert_eq!(step_reason(Step::Ship, None).ok(), Some(None));
+        assert_eq!(Step::Receive.next(), OrderStatus::Received);
+    }
+
+    #[test]
+    fn a_refund_plan_stays_within_what_was_accepted() {
+        let order = Uuid::now_v7();
+        let mut accepted = line(order, "红薯");
+        accepted.accepted_quantity = Some(5);
+        accepted.refunded_quantity = 2;
+        let mut rejected = line(order, "粉条");
+        rejected.accepted_quantity = Some(0);
+        let lines = [accepted.clone(), rejected.clone()];
+        let all = refund_plan(&lines, &[]).expect("everything refundable");
+        assert_eq!(
+            all.iter().map(|(l, q)| (l.id, *q)).collect::<Vec<_>>(),
+            [(accepted.id, 3)]
+        );
+        assert!(refund_plan(&lines, &[(accepted.id, 4)]).is_err());
+        assert!(refund_plan(&lines, &[(rejected.id, 0)]).is_err());
+        let some = refund_plan(&lines, &[(accepted.id, 1)]).expect("a part");
+        assert_eq!(some[0].1, 1);
     }
 }

@@ -1,9 +1,9 @@
-//! Orders in the API: `orders`, `order`, `placeOrder`, `confirmOrder`, `shipOrder`,
-//! `receiveOrder`, `cancelOrder`.
+//! Orders in the API: the `Order`, `OrderLine` and `OrderEvent` types, the `orders` and `order`
+//! queries, and `placeOrder`, `confirmOrder`, `shipOrder`, `receiveOrder`, `settleOrder`,
+//! `refundOrder`, `rateOrder`, `cancelOrder`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::{
-    agreement::{self, AgreementStatus},
     order::{self, OrderStatus, PaymentTerms},
     order_event, order_line,
     product::ProductCategory,
@@ -11,16 +11,13 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{
-    agreements::{self, Proposal},
-    orders::{self, Basket, Inspection, OrderTransition},
-};
+use super::orders::{self, Basket, Inspection, OrderTransition, Step};
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
-    error::{AppError, Payload, Result, UserError, payload},
+    error::{AppError, Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -396,23 +393,12 @@ fn order_id(id: &ID) -> Result<Uuid> {
 async fn step(
     ctx: &Context<'_>,
     id: &ID,
-    step: OrderTransition,
+    step: Step,
     reason: Option<String>,
     inspection: Option<Inspection>,
 ) -> Result<OrderPayload> {
     let id = order_id(id)?;
-    payload(
-        orders::transition(
-            services(ctx)?,
-            viewer(ctx)?,
-            &client(ctx),
-            id,
-            step,
-            reason,
-            inspection,
-        )
-        .await,
-    )
+    payload(orders::transition(caller(ctx)?, id, step, reason, inspection).await)
 }
 
 #[derive(Default)]
@@ -450,19 +436,19 @@ impl OrderMutation {
             note: input.note,
             idempotency_key: input.idempotency_key,
         };
-        payload(orders::place(services(ctx)?, viewer(ctx)?, &client(ctx), basket).await)
+        payload(orders::place(caller(ctx)?, basket).await)
     }
 
     /// The producer accepts an order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Confirm, None, None).await
+        step(ctx, &input.order_id, Step::Confirm, None, None).await
     }
 
     /// The producer ships a confirmed order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn ship_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Ship, None, None).await
+        step(ctx, &input.order_id, Step::Ship, None, None).await
     }
 
     /// The buyer inspects (验货) and accepts a shipped order, line by line.
@@ -486,20 +472,13 @@ impl OrderMutation {
             accepted,
             invoice_no: input.invoice_no,
         };
-        step(
-            ctx,
-            &input.order_id,
-            OrderTransition::Receive,
-            None,
-            Some(inspection),
-        )
-        .await
+        step(ctx, &input.order_id, Step::Receive, None, Some(inspection)).await
     }
 
     /// The buyer records payment of a received order.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn settle_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, OrderTransition::Settle, None, None).await
+        step(ctx, &input.order_id, Step::Settle, None, None).await
     }
 
     /// The producer refunds accepted goods, whole or in part, with a reason: each refunded line
@@ -519,34 +498,14 @@ impl OrderMutation {
                 line.quantity,
             ));
         }
-        payload(
-            orders::refund(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                lines,
-                &input.reason,
-            )
-            .await,
-        )
+        payload(orders::refund(caller(ctx)?, id, lines, &input.reason).await)
     }
 
     /// The buyer rates the producer once, after receipt.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn rate_order(&self, ctx: &Context<'_>, input: RateOrderInput) -> Result<OrderPayload> {
         let id = order_id(&input.order_id)?;
-        payload(
-            orders::rate(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                input.rating,
-                input.comment,
-            )
-            .await,
-        )
+        payload(orders::rate(caller(ctx)?, id, input.rating, input.comment).await)
     }
 
     /// Calls an order off, with a reason: the buyer before shipping, the producer before
@@ -557,228 +516,6 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: CancelOrderInput,
     ) -> Result<OrderPayload> {
-        step(
-            ctx,
-            &input.order_id,
-            OrderTransition::Cancel,
-            Some(input.reason),
-            None,
-        )
-        .await
-    }
-}
-
-/// A directed procurement agreement (定向采购协议, 农超对接协议).
-pub struct Agreement(pub agreement::Model);
-
-#[Object]
-impl Agreement {
-    pub async fn id(&self) -> ID {
-        NodeKind::Agreement.id(self.0.id)
-    }
-
-    async fn status(&self) -> AgreementStatus {
-        self.0.status
-    }
-
-    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Buyer::load(ctx, self.0.buyer_org_id).await
-    }
-
-    async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.producer_org_id).await
-    }
-
-    async fn product_id(&self) -> ID {
-        NodeKind::Product.id(self.0.product_id)
-    }
-
-    /// The agreed price, used by orders under the agreement.
-    async fn price(&self) -> Money {
-        Money(self.0.price_fen)
-    }
-
-    async fn total_quantity(&self) -> i64 {
-        self.0.total_quantity
-    }
-
-    /// Ordered so far under it (cancelled orders give their quantity back).
-    async fn ordered_quantity(&self) -> i64 {
-        self.0.ordered_quantity
-    }
-
-    /// Delivered so far: accepted minus refunded.
-    async fn delivered_quantity(&self, ctx: &Context<'_>) -> Result<i64> {
-        agreements::delivered(&services(ctx)?.db, self.0.id).await
-    }
-
-    async fn starts_on(&self) -> crate::graphql::scalars::Date {
-        crate::graphql::scalars::Date(self.0.starts_on)
-    }
-
-    async fn ends_on(&self) -> crate::graphql::scalars::Date {
-        crate::graphql::scalars::Date(self.0.ends_on)
-    }
-
-    /// Delivery rhythm, e.g. "每周一、四配送".
-    async fn rhythm(&self) -> &str {
-        &self.0.rhythm
-    }
-
-    async fn terminate_reason(&self) -> Option<&str> {
-        self.0.terminate_reason.as_deref()
-    }
-}
-
-#[derive(InputObject)]
-pub struct ProposeAgreementInput {
-    pub product_id: ID,
-    pub price: Money,
-    pub total_quantity: i64,
-    pub starts_on: crate::graphql::scalars::Date,
-    pub ends_on: crate::graphql::scalars::Date,
-    pub rhythm: String,
-}
-
-#[derive(InputObject)]
-pub struct AgreementIdInput {
-    pub agreement_id: ID,
-}
-
-#[derive(InputObject)]
-pub struct TerminateAgreementInput {
-    pub agreement_id: ID,
-    pub reason: String,
-}
-
-#[derive(SimpleObject, Default)]
-pub struct AgreementPayload {
-    pub agreement: Option<Agreement>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for AgreementPayload {
-    type Success = agreement::Model;
-
-    fn success(agreement: agreement::Model) -> Self {
-        Self {
-            agreement: Some(Agreement(agreement)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            agreement: None,
-            errors,
-        }
-    }
-}
-
-#[derive(InputObject, Default)]
-pub struct AgreementFilter {
-    pub statuses: Option<Vec<AgreementStatus>>,
-}
-
-#[derive(Default)]
-pub struct AgreementQuery;
-
-#[Object]
-impl AgreementQuery {
-    /// The agreements of the viewer's organisation, as buyer or producer (all for admins).
-    #[graphql(
-        guard = "RoleGuard::signed_in()",
-        complexity = "pagination::complexity(first, last, child_complexity)"
-    )]
-    async fn agreements(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AgreementFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Page<Agreement>> {
-        let services = services(ctx)?;
-        let viewer = viewer(ctx)?;
-        // The same rule as accepting or ending one by ID (`Sight::agreements`).
-        let sight = Sight::of(&services.db, Some(viewer)).await?;
-        if !viewer.is_admin() && membership_of(&services.db, viewer.user_id).await?.is_none() {
-            return Err(AppError::Forbidden(
-                "only members of a buyer or producer have agreements",
-            ));
-        }
-        let mut select = agreement::Entity::find().filter(sight.agreements());
-        if let Some(statuses) = filter.and_then(|f| f.statuses) {
-            select = select.filter(agreement::Column::Status.is_in(statuses));
-        }
-        pagination::paginate(
-            &services.db,
-            select,
-            &[SortKey::desc(agreement::Column::Id)],
-            &PageArgs::new(first, after, last, before),
-            |a| vec![CursorValue::Uuid(a.id)],
-            Agreement,
-        )
-        .await
-    }
-}
-
-fn agreement_id(id: &ID) -> Result<Uuid> {
-    ids::expect(id, NodeKind::Agreement, "agreementId")
-}
-
-#[derive(Default)]
-pub struct AgreementMutation;
-
-#[Object]
-impl AgreementMutation {
-    /// A buyer unit proposes a directed procurement agreement for a product.
-    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
-    async fn propose_agreement(
-        &self,
-        ctx: &Context<'_>,
-        input: ProposeAgreementInput,
-    ) -> Result<AgreementPayload> {
-        let proposal = Proposal {
-            product_id: ids::expect(&input.product_id, NodeKind::Product, "productId")?,
-            price_fen: input.price.fen(),
-            total_quantity: input.total_quantity,
-            starts_on: input.starts_on.0,
-            ends_on: input.ends_on.0,
-            rhythm: input.rhythm,
-        };
-        payload(agreements::propose(services(ctx)?, viewer(ctx)?, &client(ctx), proposal).await)
-    }
-
-    /// The producer accepts a proposed agreement.
-    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn accept_agreement(
-        &self,
-        ctx: &Context<'_>,
-        input: AgreementIdInput,
-    ) -> Result<AgreementPayload> {
-        let id = agreement_id(&input.agreement_id)?;
-        payload(agreements::accept(services(ctx)?, viewer(ctx)?, &client(ctx), id).await)
-    }
-
-    /// Either party ends an agreement, with a reason.
-    #[graphql(guard = "RoleGuard::any(&[Role::Buyer, Role::Producer])")]
-    async fn terminate_agreement(
-        &self,
-        ctx: &Context<'_>,
-        input: TerminateAgreementInput,
-    ) -> Result<AgreementPayload> {
-        let id = agreement_id(&input.agreement_id)?;
-        payload(
-            agreements::terminate(
-                services(ctx)?,
-                viewer(ctx)?,
-                &client(ctx),
-                id,
-                &input.reason,
-            )
-            .await,
-        )
+        step(ctx, &input.order_id, Step::Cancel, Some(input.reason), None).await
     }
 }

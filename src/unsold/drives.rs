@@ -11,19 +11,18 @@ use entity::{
     unsold_alert::{self, UnsoldStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
-    auth::{ClientInfo, Viewer, scope},
+    audit::Change,
+    auth::{Caller, scope},
     error::{AppError, AppResult, Checks, ErrorCode, UserError},
     ids::new_uuid,
     region::regions::subtree,
-    state::Services,
 };
 
 const MAX_DRIVE_DAYS: i64 = 366;
@@ -68,15 +67,10 @@ fn check(plan: &DrivePlan, today: NaiveDate) -> AppResult<()> {
 }
 
 /// Starts a drive over the open warnings of a region subtree the officer acts in.
-pub async fn create(
-    services: &Services,
-    viewer: &Viewer,
-    client: &ClientInfo,
-    plan: DrivePlan,
-) -> AppResult<purchase_drive::Model> {
+pub async fn create(caller: Caller<'_>, plan: DrivePlan) -> AppResult<purchase_drive::Model> {
     let today = Utc::now().date_naive();
     check(&plan, today)?;
-    let db = &services.db;
+    let db = caller.db();
     let region = crate::region::regions::require(
         db,
         &plan.region_code,
@@ -84,25 +78,68 @@ pub async fn create(
         &entity::region::RegionLevel::ALL,
     )
     .await?;
-    scope::require_acting_over(db, viewer, &region.code).await?;
-
-    let mut open = unsold_alert::Entity::find()
-        .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
-        .filter(subtree(unsold_alert::Column::RegionCode, &region.code));
-    if !plan.product_ids.is_empty() {
-        open = open.filter(unsold_alert::Column::ProductId.is_in(plan.product_ids.clone()));
-    }
-    let mut flagged: HashMap<Uuid, Uuid> = HashMap::new();
-    for alert in open.all(db).await? {
-        flagged.entry(alert.product_id).or_insert(alert.id);
-    }
+    scope::require_acting_over(db, caller.viewer, &region.code).await?;
+    let flagged = open_warnings(db, &region.code, &plan.product_ids).await?;
     // A product is in one drive at a time: a line is tallied for exactly one.
     let busy = running_between(db, flagged.keys(), plan.starts_on, plan.ends_on).await?;
-    // Each named product must be one of the region's flagged ones, named once, and free: none
-    // is dropped silently.
+    check_named(&plan.product_ids, &flagged, &busy)?;
+    let listed: Vec<(Uuid, Uuid)> = flagged
+        .into_iter()
+        .filter(|(product, _)| !busy.contains_key(product))
+        .collect();
+    if listed.is_empty() {
+        return Err(AppError::state(
+            ErrorCode::InvalidState,
+            "no flagged product of the region is free for a drive in this period",
+        ));
+    }
+    let txn = db.begin().await?;
+    let drive = insert_drive(&txn, caller, &plan, &region.code, &listed).await?;
+    caller
+        .audit(
+            &txn,
+            Change {
+                action: "createPurchaseDrive",
+                target_type: "PurchaseDrive",
+                target_id: Some(drive.id),
+                summary: json!({ "region": region.code, "products": listed.len(),
+                    "startsOn": plan.starts_on, "endsOn": plan.ends_on }),
+            },
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(drive)
+}
+
+/// The open warning of each flagged product of the subtree (of `named` only, when given).
+async fn open_warnings(
+    conn: &impl ConnectionTrait,
+    region: &str,
+    named: &[Uuid],
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    let mut open = unsold_alert::Entity::find()
+        .filter(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .filter(subtree(unsold_alert::Column::RegionCode, region));
+    if !named.is_empty() {
+        open = open.filter(unsold_alert::Column::ProductId.is_in(named.to_vec()));
+    }
+    let mut flagged: HashMap<Uuid, Uuid> = HashMap::new();
+    for alert in open.all(conn).await? {
+        flagged.entry(alert.product_id).or_insert(alert.id);
+    }
+    Ok(flagged)
+}
+
+/// Each named product must be one of the region's flagged ones, named once, and free: none
+/// is dropped silently.
+fn check_named(
+    named: &[Uuid],
+    flagged: &HashMap<Uuid, Uuid>,
+    busy: &HashMap<Uuid, Uuid>,
+) -> AppResult<()> {
     let mut problems = Checks::default();
     let mut seen = std::collections::HashSet::new();
-    for (index, product) in plan.product_ids.iter().enumerate() {
+    for (index, product) in named.iter().enumerate() {
         let at = Some(vec!["input".into(), "productIds".into(), index.to_string()]);
         if !seen.insert(*product) {
             problems.push(UserError {
@@ -124,33 +161,32 @@ pub async fn create(
             });
         }
     }
-    problems.finish()?;
-    let listed: Vec<(Uuid, Uuid)> = flagged
-        .into_iter()
-        .filter(|(product, _)| !busy.contains_key(product))
-        .collect();
-    if listed.is_empty() {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            "no flagged product of the region is free for a drive in this period",
-        ));
-    }
+    problems.finish()
+}
 
-    let txn = db.begin().await?;
+/// Writes the drive and the (product, warning) pairs it lists.
+async fn insert_drive(
+    txn: &DatabaseTransaction,
+    caller: Caller<'_>,
+    plan: &DrivePlan,
+    region: &str,
+    listed: &[(Uuid, Uuid)],
+) -> AppResult<purchase_drive::Model> {
     let drive = purchase_drive::ActiveModel {
         id: Set(new_uuid()),
         name: Set(plan.name.trim().to_owned()),
-        region_code: Set(region.code.clone()),
+        region_code: Set(region.to_owned()),
         starts_on: Set(plan.starts_on),
         ends_on: Set(plan.ends_on),
         note: Set(plan
             .note
+            .as_ref()
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())),
-        created_by: Set(viewer.user_id),
+        created_by: Set(caller.viewer.user_id),
         created_at: Set(Utc::now()),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let rows = listed
         .iter()
@@ -160,22 +196,8 @@ pub async fn create(
             alert_id: Set(Some(*alert)),
         });
     purchase_drive_product::Entity::insert_many(rows)
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    audit::record(
-        &txn,
-        Some(viewer),
-        Some(client),
-        Change {
-            action: "createPurchaseDrive",
-            target_type: "PurchaseDrive",
-            target_id: Some(drive.id),
-            summary: json!({ "region": region.code, "products": listed.len(),
-                "startsOn": plan.starts_on, "endsOn": plan.ends_on }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
     Ok(drive)
 }
 
@@ -254,4 +276,39 @@ pub async fn tally(conn: &impl ConnectionTrait, drive: Uuid) -> AppResult<DriveT
         .one(conn)
         .await?;
     Ok(found.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_products_are_flagged_free_and_once_each() {
+        let (free, busy_one, unflagged) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let flagged = HashMap::from([(free, Uuid::now_v7()), (busy_one, Uuid::now_v7())]);
+        let busy = HashMap::from([(busy_one, Uuid::now_v7())]);
+        assert!(check_named(&[free], &flagged, &busy).is_ok());
+        let refused = check_named(&[free, free, unflagged, busy_one], &flagged, &busy);
+        let Err(AppError::User(errors)) = refused else {
+            panic!("expected a refusal");
+        };
+        let at = |i: &str| {
+            Some(vec![
+                "input".to_owned(),
+                "productIds".to_owned(),
+                i.to_owned(),
+            ])
+        };
+        assert_eq!(
+            errors
+                .into_iter()
+                .map(|e| (e.field, e.code))
+                .collect::<Vec<_>>(),
+            [
+                (at("1"), ErrorCode::Duplicate),
+                (at("2"), ErrorCode::InvalidState),
+                (at("3"), ErrorCode::InvalidState),
+            ]
+        );
+    }
 }

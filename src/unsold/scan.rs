@@ -12,7 +12,8 @@ use entity::{
     unsold_alert::{self, UnsoldKind, UnsoldStatus},
 };
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, Set,
+    TransactionTrait,
     sea_query::{Expr, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -43,68 +44,15 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
     let settings = &services.settings;
     let period = period_of(now, settings.unsold_scan_interval);
     let txn = services.db.begin().await?;
-    let claim = job_run::ActiveModel {
-        job: Set(JOB.to_owned()),
-        period: Set(period.clone()),
-        started_at: Set(now),
-        affected: Set(0),
-    };
-    let claimed = job_run::Entity::insert(claim)
-        .on_conflict(
-            OnConflict::columns([job_run::Column::Job, job_run::Column::Period])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    if claimed == 0 {
+    if !claim(&txn, &period, now).await? {
         return Ok(ScanOutcome::default());
     }
-
     let closed = close_stale(&txn, now).await?;
     let cutoff = now - chrono::Duration::days(settings.unsold_after_days);
-    let open_no_sales = Query::select()
-        .expr(Expr::val(1))
-        .from(unsold_alert::Entity)
-        .and_where(
-            Expr::col((unsold_alert::Entity, unsold_alert::Column::ProductId))
-                .equals((product::Entity, product::Column::Id)),
-        )
-        .and_where(unsold_alert::Column::Kind.eq(UnsoldKind::NoSales))
-        .and_where(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
-        .to_owned();
-    let unordered = Condition::any()
-        .add(product::Column::LastOrderedAt.lt(cutoff))
-        .add(
-            Condition::all()
-                .add(product::Column::LastOrderedAt.is_null())
-                .add(product::Column::CreatedAt.lt(cutoff)),
-        );
-    let stuck = product::Entity::find()
-        .filter(product::Column::Status.eq(ProductStatus::Published))
-        .filter(product::Column::Stock.gt(0))
-        .filter(unordered)
-        .filter(Expr::exists(open_no_sales).not())
-        .all(&txn)
-        .await?;
-    let alerts: Vec<unsold_alert::Model> = stuck
+    let alerts: Vec<unsold_alert::Model> = stuck_products(&txn, cutoff)
+        .await?
         .iter()
-        .map(|p| unsold_alert::Model {
-            id: new_uuid(),
-            product_id: p.id,
-            producer_org_id: p.producer_org_id,
-            region_code: p.region_code.clone(),
-            kind: UnsoldKind::NoSales,
-            status: UnsoldStatus::Open,
-            stock: p.stock,
-            reported_quantity: None,
-            until: None,
-            note: None,
-            last_ordered_at: p.last_ordered_at,
-            reported_by: None,
-            created_at: now,
-            closed_at: None,
-        })
+        .map(|p| no_sales_alert(p, now))
         .collect();
     for chunk in alerts.chunks(INSERT_CHUNK) {
         let rows = chunk.iter().cloned().map(unsold_alert::ActiveModel::from);
@@ -130,9 +78,79 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
     })
 }
 
+/// Claims `period` for this instance; false when another claimed it first.
+async fn claim(txn: &DatabaseTransaction, period: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let claim = job_run::ActiveModel {
+        job: Set(JOB.to_owned()),
+        period: Set(period.to_owned()),
+        started_at: Set(now),
+        affected: Set(0),
+    };
+    let claimed = job_run::Entity::insert(claim)
+        .on_conflict(
+            OnConflict::columns([job_run::Column::Job, job_run::Column::Period])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(claimed != 0)
+}
+
+/// Published products in stock, not ordered since `cutoff`, without an open no-sales warning.
+async fn stuck_products(
+    txn: &DatabaseTransaction,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Vec<product::Model>> {
+    let open_no_sales = Query::select()
+        .expr(Expr::val(1))
+        .from(unsold_alert::Entity)
+        .and_where(
+            Expr::col((unsold_alert::Entity, unsold_alert::Column::ProductId))
+                .equals((product::Entity, product::Column::Id)),
+        )
+        .and_where(unsold_alert::Column::Kind.eq(UnsoldKind::NoSales))
+        .and_where(unsold_alert::Column::Status.eq(UnsoldStatus::Open))
+        .to_owned();
+    let unordered = Condition::any()
+        .add(product::Column::LastOrderedAt.lt(cutoff))
+        .add(
+            Condition::all()
+                .add(product::Column::LastOrderedAt.is_null())
+                .add(product::Column::CreatedAt.lt(cutoff)),
+        );
+    Ok(product::Entity::find()
+        .filter(product::Column::Status.eq(ProductStatus::Published))
+        .filter(product::Column::Stock.gt(0))
+        .filter(unordered)
+        .filter(Expr::exists(open_no_sales).not())
+        .all(txn)
+        .await?)
+}
+
+/// The scan's warning for a product nobody ordered lately.
+fn no_sales_alert(p: &product::Model, now: DateTime<Utc>) -> unsold_alert::Model {
+    unsold_alert::Model {
+        id: new_uuid(),
+        product_id: p.id,
+        producer_org_id: p.producer_org_id,
+        region_code: p.region_code.clone(),
+        kind: UnsoldKind::NoSales,
+        status: UnsoldStatus::Open,
+        stock: p.stock,
+        reported_quantity: None,
+        until: None,
+        note: None,
+        last_ordered_at: p.last_ordered_at,
+        reported_by: None,
+        created_at: now,
+        closed_at: None,
+    }
+}
+
 /// Resolves warnings whose product sold out, left the catalogue or (for the scan's own) was
 /// ordered since; expires reports whose date has passed.
-async fn close_stale(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> AppResult<u64> {
+async fn close_stale(txn: &DatabaseTransaction, now: DateTime<Utc>) -> AppResult<u64> {
     let moved_on = Query::select()
         .expr(Expr::val(1))
         .from(product::Entity)
@@ -219,7 +237,7 @@ pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
                 ),
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(error = %error.message(), "unsold-produce scan failed")
+                    tracing::warn!(error = %error.message(), "unsold-produce scan failed");
                 }
             }
         }

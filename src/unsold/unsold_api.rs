@@ -1,4 +1,5 @@
-//! `unsoldAlerts`, `purchaseDrives`, `reportUnsold`, `createPurchaseDrive`.
+//! Unsold produce in the API: the `UnsoldAlert` and `PurchaseDrive` types, the `unsoldAlerts`
+//! and `purchaseDrives` queries, and `reportUnsold`, `createPurchaseDrive`.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -14,10 +15,10 @@ use super::{
 use crate::{
     auth::{Role, RoleGuard, viewer, visibility::Sight},
     catalogue::products_api::Product,
-    error::{Payload, Result, UserError, payload},
+    error::{Result, payload},
     graphql::{
         context::services,
-        context::{client, loaders},
+        context::{caller, loaders},
         scalars::{Date, DateTime, Money},
     },
     ids::{self, NodeKind},
@@ -284,52 +285,12 @@ pub struct CreatePurchaseDriveInput {
     pub product_ids: Option<Vec<ID>>,
 }
 
-#[derive(SimpleObject, Default)]
-pub struct UnsoldAlertPayload {
-    pub alert: Option<UnsoldAlert>,
-    pub errors: Vec<UserError>,
+crate::payload! {
+    UnsoldAlertPayload { alert: Option<UnsoldAlert> } from unsold_alert::Model => |m| Some(UnsoldAlert(m))
 }
 
-impl Payload for UnsoldAlertPayload {
-    type Success = unsold_alert::Model;
-
-    fn success(alert: unsold_alert::Model) -> Self {
-        Self {
-            alert: Some(UnsoldAlert(alert)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            errors,
-            ..Self::default()
-        }
-    }
-}
-
-#[derive(SimpleObject, Default)]
-pub struct PurchaseDrivePayload {
-    pub drive: Option<PurchaseDrive>,
-    pub errors: Vec<UserError>,
-}
-
-impl Payload for PurchaseDrivePayload {
-    type Success = purchase_drive::Model;
-
-    fn success(drive: purchase_drive::Model) -> Self {
-        Self {
-            drive: Some(PurchaseDrive(drive)),
-            errors: Vec::new(),
-        }
-    }
-
-    fn failure(errors: Vec<UserError>) -> Self {
-        Self {
-            errors,
-            ..Self::default()
-        }
-    }
+crate::payload! {
+    PurchaseDrivePayload { drive: Option<PurchaseDrive> } from purchase_drive::Model => |m| Some(PurchaseDrive(m))
 }
 
 #[derive(Default)]
@@ -350,7 +311,7 @@ impl UnsoldMutation {
             until: input.until.0,
             note: input.note,
         };
-        payload(alerts::report(services(ctx)?, viewer(ctx)?, &client(ctx), report).await)
+        payload(alerts::report(caller(ctx)?, report).await)
     }
 
     /// An officer starts a drive over flagged products of a region subtree in their scope.
@@ -376,6 +337,6 @@ impl UnsoldMutation {
             note: input.note,
             product_ids,
         };
-        payload(drives::create(services(ctx)?, viewer(ctx)?, &client(ctx), plan).await)
+        payload(drives::create(caller(ctx)?, plan).await)
     }
 }
