@@ -319,7 +319,7 @@ pub trait Payload: Sized {
 /// ```ignore
 /// payload! {
 ///     /// What `shipOrder` answers.
-///     OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order(m))
+///     OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order::from(m))
 /// }
 /// ```
 #[macro_export]

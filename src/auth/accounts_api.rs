@@ -1,7 +1,7 @@
 //! Accounts in the API: the `User` type, the `me` and `users` queries, and `register`, `login`,
 //! `refreshToken`, `logout`, `grantRole` and `revokeRole` with their payloads.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     membership::MemberRole,
     organization::OrganizationKind,
@@ -28,38 +28,40 @@ use crate::{
 };
 
 /// A person with an account.
-pub struct User(pub user::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct User {
+    #[graphql(owned)]
+    pub id: ID,
+    pub username: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub status: UserStatus,
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub row: user::Model,
+}
 
-#[Object]
+impl From<user::Model> for User {
+    fn from(row: user::Model) -> Self {
+        Self {
+            id: NodeKind::User.id(row.id),
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+            phone: row.phone.clone(),
+            status: row.status,
+            created_at: row.created_at.into(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl User {
-    pub async fn id(&self) -> ID {
-        NodeKind::User.id(self.0.id)
-    }
-
-    async fn username(&self) -> &str {
-        &self.0.username
-    }
-
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
-    }
-
-    async fn status(&self) -> UserStatus {
-        self.0.status
-    }
-
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-
     /// Everything the user may act as now (platform grants, then organisation membership).
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         let loaders = loaders(ctx)?;
-        let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
+        let grants = loaders.load_one(GrantsOfUser(self.row.id)).await?;
         let mut roles: Vec<Role> = grants
             .unwrap_or_default()
             .iter()
@@ -75,7 +77,7 @@ impl User {
     /// Platform roles and the region each is scoped to.
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
         let loaders = loaders(ctx)?;
-        let grants = loaders.load_one(GrantsOfUser(self.0.id)).await?;
+        let grants = loaders.load_one(GrantsOfUser(self.row.id)).await?;
         Ok(grants
             .unwrap_or_default()
             .into_iter()
@@ -85,14 +87,14 @@ impl User {
 
     /// The organisation the user acts for, if any.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(self.organization_model(ctx).await?.map(Organization))
+        Ok(self.organization_model(ctx).await?.map(Organization::from))
     }
 
     /// The user's role inside their organisation.
     async fn membership_role(&self, ctx: &Context<'_>) -> Result<Option<MemberRole>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(MembershipOfUser(self.0.id))
+            .load_one(MembershipOfUser(self.row.id))
             .await?
             .map(|m| m.role))
     }
@@ -104,7 +106,7 @@ impl User {
         ctx: &Context<'_>,
     ) -> Result<Option<entity::organization::Model>> {
         let loaders = loaders(ctx)?;
-        let Some(membership) = loaders.load_one(MembershipOfUser(self.0.id)).await? else {
+        let Some(membership) = loaders.load_one(MembershipOfUser(self.row.id)).await? else {
             return Ok(None);
         };
         Ok(loaders
@@ -152,7 +154,7 @@ impl AuthQuery {
         let found = user::Entity::find_by_id(viewer.user_id)
             .one(&services(ctx)?.db)
             .await?;
-        Ok(found.map(User))
+        Ok(found.map(User::from))
     }
 
     /// Accounts, newest first, for staff: every account for platform admins; for officers and
@@ -188,7 +190,7 @@ impl AuthQuery {
             &[SortKey::desc(user::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |u| vec![CursorValue::Uuid(u.id)],
-            User,
+            User::from,
         )
         .await?;
         Ok(page)
@@ -252,7 +254,7 @@ impl Payload for AuthPayload {
 
     fn success(session: Session) -> Self {
         Self {
-            user: Some(User(session.user)),
+            user: Some(User::from(session.user)),
             access_token: Some(session.access_token),
             access_token_expires_at: Some(session.access_token_expires_at.into()),
             refresh_token: Some(session.refresh_token),
@@ -277,7 +279,7 @@ crate::payload! {
 
 crate::payload! {
     /// The user whose roles changed.
-    RolePayload { user: Option<User> } from user::Model => |user| Some(User(user))
+    RolePayload { user: Option<User> } from user::Model => |user| Some(User::from(user))
 }
 
 #[derive(Default)]

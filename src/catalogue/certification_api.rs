@@ -1,7 +1,7 @@
 //! Certification in the API: the `Certification` and `CertificationReview` types, the
 //! `certifications` query and the apply, review and revoke mutations.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{
     certification,
@@ -29,105 +29,106 @@ use crate::{
 };
 
 /// An application for certification as a poverty-alleviation product (扶贫产品认定).
-pub struct Certification(pub certification::Model);
-
-#[Object]
-impl Certification {
-    pub async fn id(&self) -> ID {
-        NodeKind::Certification.id(self.0.id)
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Certification {
+    #[graphql(owned)]
+    pub id: ID,
     /// Where it stands today (notice, validity and expiry follow from the dates).
-    async fn status(&self) -> CertificationStatus {
-        rules::status_on(&self.0, Utc::now().date_naive())
-    }
-
-    async fn certificate_no(&self) -> Option<&str> {
-        self.0.certificate_no.as_deref()
-    }
-
+    pub status: CertificationStatus,
+    pub certificate_no: Option<String>,
     /// End of the public notice (公示) period.
-    async fn notice_until(&self) -> Option<Date> {
-        self.0.notice_until.map(Date)
-    }
-
-    async fn valid_from(&self) -> Option<Date> {
-        self.0.valid_from.map(Date)
-    }
-
-    async fn valid_until(&self) -> Option<Date> {
-        self.0.valid_until.map(Date)
-    }
-
+    pub notice_until: Option<Date>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
     /// The deciding county's division code.
-    async fn county_code(&self) -> &str {
-        &self.0.county_code
-    }
+    pub county_code: String,
+    pub applied_at: DateTime,
+    pub decided_at: Option<DateTime>,
+    pub revoke_reason: Option<String>,
+    #[graphql(skip)]
+    pub row: certification::Model,
+}
 
-    async fn applied_at(&self) -> DateTime {
-        self.0.applied_at.into()
+impl From<certification::Model> for Certification {
+    fn from(row: certification::Model) -> Self {
+        Self {
+            id: NodeKind::Certification.id(row.id),
+            status: rules::status_on(&row, Utc::now().date_naive()),
+            certificate_no: row.certificate_no.clone(),
+            notice_until: row.notice_until.map(Date),
+            valid_from: row.valid_from.map(Date),
+            valid_until: row.valid_until.map(Date),
+            county_code: row.county_code.clone(),
+            applied_at: row.applied_at.into(),
+            decided_at: row.decided_at.map(Into::into),
+            revoke_reason: row.revoke_reason.clone(),
+            row,
+        }
     }
+}
 
-    async fn decided_at(&self) -> Option<DateTime> {
-        self.0.decided_at.map(Into::into)
-    }
-
-    async fn revoke_reason(&self) -> Option<&str> {
-        self.0.revoke_reason.as_deref()
-    }
-
+#[ComplexObject]
+impl Certification {
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let loaders = loaders(ctx)?;
-        let Some(product) = loaders.load_one(ProductById(self.0.product_id)).await? else {
+        let Some(product) = loaders.load_one(ProductById(self.row.product_id)).await? else {
             return Ok(None);
         };
-        Ok(may_see(ctx, &product).await?.then_some(Product(product)))
+        Ok(may_see(ctx, &product)
+            .await?
+            .then_some(Product::from(product)))
     }
 
     /// The linkage evidence submitted (the producer's members and platform staff).
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(insider(ctx, self.0.producer_org_id)
+        Ok(insider(ctx, self.row.producer_org_id)
             .await?
-            .then(|| self.0.evidence.clone()))
+            .then(|| self.row.evidence.clone()))
     }
 
     /// Each stage's decision and who made it (the producer's members and platform staff).
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<CertificationReview>> {
-        if !insider(ctx, self.0.producer_org_id).await? {
+        if !insider(ctx, self.row.producer_org_id).await? {
             return Ok(Vec::new());
         }
-        let rows = rules::reviews(&services(ctx)?.db, self.0.id).await?;
-        Ok(rows.into_iter().map(CertificationReview).collect())
+        let rows = rules::reviews(&services(ctx)?.db, self.row.id).await?;
+        Ok(rows.into_iter().map(CertificationReview::from).collect())
     }
 }
 
-pub struct CertificationReview(pub certification_review::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CertificationReview {
+    pub stage: ReviewStage,
+    pub decision: ReviewDecision,
+    pub comment: Option<String>,
+    pub reviewed_at: DateTime,
+    #[graphql(skip)]
+    pub row: certification_review::Model,
+}
 
-#[Object]
+impl From<certification_review::Model> for CertificationReview {
+    fn from(row: certification_review::Model) -> Self {
+        Self {
+            stage: row.stage,
+            decision: row.decision,
+            comment: row.comment.clone(),
+            reviewed_at: row.reviewed_at.into(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl CertificationReview {
-    async fn stage(&self) -> ReviewStage {
-        self.0.stage
-    }
-
-    async fn decision(&self) -> ReviewDecision {
-        self.0.decision
-    }
-
-    async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
-    }
-
     /// Whoever reviews is responsible: the reviewer is always named.
     async fn reviewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(UserById(self.0.reviewer_id))
+            .load_one(UserById(self.row.reviewer_id))
             .await?
-            .map(User))
-    }
-
-    async fn reviewed_at(&self) -> DateTime {
-        self.0.reviewed_at.into()
+            .map(User::from))
     }
 }
 
@@ -192,7 +193,7 @@ impl CertificationQuery {
             &[SortKey::desc(certification::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |c| vec![CursorValue::Uuid(c.id)],
-            Certification,
+            Certification::from,
         )
         .await
     }
@@ -223,7 +224,7 @@ pub struct RevokeCertificationInput {
 crate::payload! {
     CertificationPayload {
         certification: Option<Certification>
-    } from certification::Model => |certification| Some(Certification(certification))
+    } from certification::Model => |certification| Some(Certification::from(certification))
 }
 
 fn certification_id(id: &ID) -> Result<Uuid> {

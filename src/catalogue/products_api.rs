@@ -1,7 +1,7 @@
 //! The catalogue in the API: the `Product` type, the `products` and `product` queries with the
 //! catalogue search behind them, and the product mutations.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{
     price_change,
@@ -32,7 +32,61 @@ use crate::{
 };
 
 /// A product in the catalogue.
-pub struct Product(pub product::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Product {
+    #[graphql(owned)]
+    pub id: ID,
+    pub name: String,
+    pub category: ProductCategory,
+    /// Specification, e.g. `5kg/箱`.
+    pub spec: String,
+    /// The unit prices and quantities are in, e.g. `箱`.
+    pub unit: String,
+    pub price: Money,
+    pub min_order_quantity: i32,
+    pub stock: i64,
+    /// Which farmers, villages and purchase agreements the product comes from.
+    pub origin_statement: String,
+    pub images: Vec<String>,
+    pub quality_marks: Vec<QualityMark>,
+    /// Traceability code (产品追溯).
+    pub trace_code: Option<String>,
+    pub status: ProductStatus,
+    /// Published, by a verified producer in good standing: visible to everyone and orderable.
+    pub listed: bool,
+    /// Counts as a certified poverty-alleviation product today.
+    pub certified: bool,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[graphql(skip)]
+    pub row: product::Model,
+}
+
+impl From<product::Model> for Product {
+    fn from(row: product::Model) -> Self {
+        Self {
+            id: NodeKind::Product.id(row.id),
+            name: row.name.clone(),
+            category: row.category,
+            spec: row.spec.clone(),
+            unit: row.unit.clone(),
+            price: Money(row.price_fen),
+            min_order_quantity: row.min_order_quantity,
+            stock: row.stock,
+            origin_statement: row.origin_statement.clone(),
+            images: serde_json::from_str(&row.images).unwrap_or_default(),
+            quality_marks: QualityMark::from_mask(row.quality_marks),
+            trace_code: row.trace_code.clone(),
+            status: row.status,
+            listed: row.listed,
+            certified: row.certified_on(Utc::now().date_naive()),
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            row,
+        }
+    }
+}
 
 /// Whether the viewer acts for the organisation or is platform staff.
 pub(super) async fn insider(ctx: &Context<'_>, organization_id: Uuid) -> Result<bool> {
@@ -63,103 +117,37 @@ pub async fn may_see(ctx: &Context<'_>, product: &product::Model) -> Result<bool
     Ok(found > 0)
 }
 
-#[Object]
+#[ComplexObject]
 impl Product {
-    pub async fn id(&self) -> ID {
-        NodeKind::Product.id(self.0.id)
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn category(&self) -> ProductCategory {
-        self.0.category
-    }
-
-    /// Specification, e.g. `5kg/箱`.
-    async fn spec(&self) -> &str {
-        &self.0.spec
-    }
-
-    /// The unit prices and quantities are in, e.g. `箱`.
-    async fn unit(&self) -> &str {
-        &self.0.unit
-    }
-
-    async fn price(&self) -> Money {
-        Money(self.0.price_fen)
-    }
-
-    async fn min_order_quantity(&self) -> i32 {
-        self.0.min_order_quantity
-    }
-
-    async fn stock(&self) -> i64 {
-        self.0.stock
-    }
-
-    /// Which farmers, villages and purchase agreements the product comes from.
-    async fn origin_statement(&self) -> &str {
-        &self.0.origin_statement
-    }
-
-    async fn images(&self) -> Vec<String> {
-        serde_json::from_str(&self.0.images).unwrap_or_default()
-    }
-
-    async fn quality_marks(&self) -> Vec<QualityMark> {
-        QualityMark::from_mask(self.0.quality_marks)
-    }
-
-    /// Traceability code (产品追溯).
-    async fn trace_code(&self) -> Option<&str> {
-        self.0.trace_code.as_deref()
-    }
-
-    async fn status(&self) -> ProductStatus {
-        self.0.status
-    }
-
-    /// Published, by a verified producer in good standing: visible to everyone and orderable.
-    async fn listed(&self) -> bool {
-        self.0.listed
-    }
-
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.producer_org_id).await
+        Producer::load(ctx, self.row.producer_org_id).await
     }
 
     /// Where it is produced (the producer's region).
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.region_code.clone()))
+            .load_one(RegionByCode(self.row.region_code.clone()))
             .await?
-            .map(Region))
+            .map(Region::from))
     }
 
     /// The latest certification application, in force or not.
     async fn certification(&self, ctx: &Context<'_>) -> Result<Option<Certification>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(LatestCertificationOf(self.0.id))
+            .load_one(LatestCertificationOf(self.row.id))
             .await?
             .flatten()
-            .map(Certification))
-    }
-
-    /// Counts as a certified poverty-alleviation product today.
-    async fn certified(&self) -> bool {
-        self.0.certified_on(Utc::now().date_naive())
+            .map(Certification::from))
     }
 
     /// Set when the price is more than 30% above the median of comparable products (same
     /// category, unit and specification).
     async fn price_flag(&self) -> Option<PriceFlag> {
-        self.0.price_flag_median_fen.map(|median| PriceFlag {
+        self.row.price_flag_median_fen.map(|median| PriceFlag {
             comparable_median: Money(median),
-            percent_above: i32::try_from((self.0.price_fen - median) * 100 / median.max(1))
+            percent_above: i32::try_from((self.row.price_fen - median) * 100 / median.max(1))
                 .unwrap_or(i32::MAX),
         })
     }
@@ -172,7 +160,7 @@ impl Product {
         #[graphql(default = 20)] first: i32,
     ) -> Result<Vec<PricePoint>> {
         let rows = price_change::Entity::find()
-            .filter(price_change::Column::ProductId.eq(self.0.id))
+            .filter(price_change::Column::ProductId.eq(self.row.id))
             .order_by_desc(price_change::Column::ChangedAt)
             .limit(u64::from(first.clamp(1, 100).unsigned_abs()))
             .all(&services(ctx)?.db)
@@ -184,14 +172,6 @@ impl Product {
                 since: r.changed_at.into(),
             })
             .collect())
-    }
-
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-
-    async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
     }
 }
 
@@ -323,7 +303,7 @@ pub async fn product_page(
         &audience,
         today,
         &args,
-        Product,
+        Product::from,
     )
     .await?;
     prime(ctx, &page).await?;
@@ -345,7 +325,7 @@ async fn prime(ctx: &Context<'_>, page: &Page<Product>) -> Result<()> {
         };
         via(look.field("nodes")) || via(look.field("edges").field("node"))
     };
-    let products: Vec<&product::Model> = page.edges.iter().map(|e| &e.node.0).collect();
+    let products: Vec<&product::Model> = page.edges.iter().map(|e| &e.node.row).collect();
     let mut codes: Vec<String> = Vec::new();
     if selects(&["producer"]) {
         let producers = loaders
@@ -413,7 +393,7 @@ impl CatalogueQuery {
             .filter(sight.products())
             .one(db)
             .await?
-            .map(Product))
+            .map(Product::from))
     }
 }
 
@@ -470,7 +450,7 @@ pub struct ProductIdInput {
 crate::payload! {
     ProductPayload {
         product: Option<Product>
-    } from product::Model => |product| Some(Product(product))
+    } from product::Model => |product| Some(Product::from(product))
 }
 
 fn product_id(id: &ID, field: &str) -> Result<Uuid> {

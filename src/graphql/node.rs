@@ -92,7 +92,7 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> Result<Vec<Option<Node>>>
             Some((NodeKind::Region, code)) => loaders
                 .load_one(RegionByCode(code))
                 .await?
-                .map(|r| Node::Region(Region(r))),
+                .map(|r| Node::Region(Region::from(r))),
             Some((kind, key)) => Uuid::try_parse(&key)
                 .ok()
                 .and_then(|id| found.get(kind.name()).and_then(|rows| rows.get(&id)))
@@ -128,19 +128,19 @@ async fn visible(
         NodeKind::User => rows::<user::Entity>(db, user::Column::Id, keys, sight.users())
             .await?
             .into_iter()
-            .map(|u| (u.id, Node::User(User(u))))
+            .map(|u| (u.id, Node::User(User::from(u))))
             .collect(),
         NodeKind::Organization => {
             rows::<organization::Entity>(db, organization::Column::Id, keys, sight.organizations())
                 .await?
                 .into_iter()
-                .map(|o| (o.id, Node::Organization(Organization(o))))
+                .map(|o| (o.id, Node::Organization(Organization::from(o))))
                 .collect()
         }
         NodeKind::Pairing => rows::<pairing::Entity>(db, pairing::Column::Id, keys, sight.public())
             .await?
             .into_iter()
-            .map(|p| (p.id, Node::Pairing(Pairing(p))))
+            .map(|p| (p.id, Node::Pairing(Pairing::from(p))))
             .collect(),
         NodeKind::Producer => with_organization::<producer::Entity>(
             db,
@@ -166,7 +166,7 @@ async fn visible(
             rows::<product::Entity>(db, product::Column::Id, keys, sight.products())
                 .await?
                 .into_iter()
-                .map(|p| (p.id, Node::Product(Product(p))))
+                .map(|p| (p.id, Node::Product(Product::from(p))))
                 .collect()
         }
         NodeKind::Certification => rows::<certification::Entity>(
@@ -177,25 +177,25 @@ async fn visible(
         )
         .await?
         .into_iter()
-        .map(|c| (c.id, Node::Certification(Certification(c))))
+        .map(|c| (c.id, Node::Certification(Certification::from(c))))
         .collect(),
         NodeKind::Order => rows::<order::Entity>(db, order::Column::Id, keys, sight.orders())
             .await?
             .into_iter()
-            .map(|o| (o.id, Node::Order(Order(o))))
+            .map(|o| (o.id, Node::Order(Order::from(o))))
             .collect(),
         NodeKind::UnsoldAlert => {
             rows::<unsold_alert::Entity>(db, unsold_alert::Column::Id, keys, sight.unsold_alerts())
                 .await?
                 .into_iter()
-                .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert(a))))
+                .map(|a| (a.id, Node::UnsoldAlert(UnsoldAlert::from(a))))
                 .collect()
         }
         NodeKind::PurchaseDrive => {
             rows::<purchase_drive::Entity>(db, purchase_drive::Column::Id, keys, sight.public())
                 .await?
                 .into_iter()
-                .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive(d))))
+                .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive::from(d))))
                 .collect()
         }
         NodeKind::Region
@@ -245,17 +245,17 @@ impl Node {
     /// Another handle on the same object (an ID asked for twice in `nodes`).
     fn duplicate(&self) -> Node {
         match self {
-            Node::User(u) => Node::User(User(u.0.clone())),
-            Node::Organization(o) => Node::Organization(Organization(o.0.clone())),
-            Node::Region(r) => Node::Region(Region(r.0.clone())),
-            Node::Pairing(p) => Node::Pairing(Pairing(p.0.clone())),
+            Node::User(u) => Node::User(User::from(u.row.clone())),
+            Node::Organization(o) => Node::Organization(Organization::from(o.row.clone())),
+            Node::Region(r) => Node::Region(Region::from(r.row.clone())),
+            Node::Pairing(p) => Node::Pairing(Pairing::from(p.row.clone())),
             Node::Producer(p) => Node::Producer(Producer(p.0.clone(), p.1.clone())),
             Node::Buyer(b) => Node::Buyer(Buyer(b.0.clone())),
-            Node::Product(p) => Node::Product(Product(p.0.clone())),
-            Node::Certification(c) => Node::Certification(Certification(c.0.clone())),
-            Node::Order(o) => Node::Order(Order(o.0.clone())),
-            Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert(a.0.clone())),
-            Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive(d.0.clone())),
+            Node::Product(p) => Node::Product(Product::from(p.row.clone())),
+            Node::Certification(c) => Node::Certification(Certification::from(c.row.clone())),
+            Node::Order(o) => Node::Order(Order::from(o.row.clone())),
+            Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert::from(a.row.clone())),
+            Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive::from(d.row.clone())),
         }
     }
 }

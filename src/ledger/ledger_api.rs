@@ -1,7 +1,7 @@
 //! The ledger in the API: the `LedgerEntry` and `AuditEvent` types and the `ledgerEntries`,
 //! `verifyLedger`, `ledgerSummary`, `targetProgress` and `auditEvents` queries.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     api_name::ApiName,
     audit_event,
@@ -31,122 +31,90 @@ use crate::{
 };
 
 /// One entry of the consumption-assistance ledger, as it was recorded on the day of the sale.
-pub struct LedgerEntry(pub ledger_entry::Model);
-
-#[Object]
-impl LedgerEntry {
-    pub async fn id(&self) -> ID {
-        NodeKind::LedgerEntry.id(self.0.id)
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct LedgerEntry {
+    #[graphql(owned)]
+    pub id: ID,
     /// Position in the hash chain.
-    async fn seq(&self) -> i64 {
-        self.0.seq
-    }
-
-    async fn kind(&self) -> LedgerEntryKind {
-        self.0.kind
-    }
-
-    async fn order_id(&self) -> ID {
-        NodeKind::Order.id(self.0.order_id)
-    }
-
-    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Buyer::load(ctx, self.0.buyer_org_id).await
-    }
-
+    pub seq: i64,
+    pub kind: LedgerEntryKind,
+    pub order_id: ID,
     /// The buyer's kind on the day (agency, school, canteen…).
-    async fn buyer_kind(&self) -> BuyerKind {
-        self.0.buyer_kind
+    pub buyer_kind: BuyerKind,
+    pub product_name: String,
+    pub category: ProductCategory,
+    pub quantity: i64,
+    /// Negative for a refund.
+    pub amount: Money,
+    pub county_code: String,
+    pub province_status: PovertyStatus,
+    pub city_status: PovertyStatus,
+    pub county_status: PovertyStatus,
+    pub township_status: Option<PovertyStatus>,
+    pub village_status: Option<PovertyStatus>,
+    /// A certified poverty-alleviation product on the day of the sale.
+    pub certified: bool,
+    pub poor_households_linked: i32,
+    /// Bought from an area paired with the buyer.
+    pub paired: bool,
+    pub reporting_year: i32,
+    pub occurred_on: Date,
+    pub recorded_at: DateTime,
+    pub prev_hash: String,
+    pub hash: String,
+    #[graphql(skip)]
+    pub row: ledger_entry::Model,
+}
+
+impl From<ledger_entry::Model> for LedgerEntry {
+    fn from(row: ledger_entry::Model) -> Self {
+        Self {
+            id: NodeKind::LedgerEntry.id(row.id),
+            seq: row.seq,
+            kind: row.kind,
+            order_id: NodeKind::Order.id(row.order_id),
+            buyer_kind: row.buyer_kind,
+            product_name: row.product_name.clone(),
+            category: row.category,
+            quantity: row.quantity,
+            amount: Money(row.amount_fen),
+            county_code: row.county_code.clone(),
+            province_status: row.province_status,
+            city_status: row.city_status,
+            county_status: row.county_status,
+            township_status: row.township_status,
+            village_status: row.village_status,
+            certified: row.certified,
+            poor_households_linked: row.poor_households_linked,
+            paired: row.paired,
+            reporting_year: row.reporting_year,
+            occurred_on: Date(row.occurred_on),
+            recorded_at: row.recorded_at.into(),
+            prev_hash: row.prev_hash.clone(),
+            hash: row.hash.clone(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
+impl LedgerEntry {
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
+        Buyer::load(ctx, self.row.buyer_org_id).await
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.producer_org_id).await
-    }
-
-    async fn product_name(&self) -> &str {
-        &self.0.product_name
-    }
-
-    async fn category(&self) -> ProductCategory {
-        self.0.category
-    }
-
-    async fn quantity(&self) -> i64 {
-        self.0.quantity
-    }
-
-    /// Negative for a refund.
-    async fn amount(&self) -> Money {
-        Money(self.0.amount_fen)
+        Producer::load(ctx, self.row.producer_org_id).await
     }
 
     /// The producer's region; `countyStatus` and `villageStatus` are as they were that day.
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.region_code.clone()))
+            .load_one(RegionByCode(self.row.region_code.clone()))
             .await?
-            .map(Region))
-    }
-
-    async fn county_code(&self) -> &str {
-        &self.0.county_code
-    }
-
-    async fn province_status(&self) -> PovertyStatus {
-        self.0.province_status
-    }
-
-    async fn city_status(&self) -> PovertyStatus {
-        self.0.city_status
-    }
-
-    async fn county_status(&self) -> PovertyStatus {
-        self.0.county_status
-    }
-
-    async fn township_status(&self) -> Option<PovertyStatus> {
-        self.0.township_status
-    }
-
-    async fn village_status(&self) -> Option<PovertyStatus> {
-        self.0.village_status
-    }
-
-    /// A certified poverty-alleviation product on the day of the sale.
-    async fn certified(&self) -> bool {
-        self.0.certified
-    }
-
-    async fn poor_households_linked(&self) -> i32 {
-        self.0.poor_households_linked
-    }
-
-    /// Bought from an area paired with the buyer.
-    async fn paired(&self) -> bool {
-        self.0.paired
-    }
-
-    async fn reporting_year(&self) -> i32 {
-        self.0.reporting_year
-    }
-
-    async fn occurred_on(&self) -> Date {
-        Date(self.0.occurred_on)
-    }
-
-    async fn recorded_at(&self) -> DateTime {
-        self.0.recorded_at.into()
-    }
-
-    async fn prev_hash(&self) -> &str {
-        &self.0.prev_hash
-    }
-
-    async fn hash(&self) -> &str {
-        &self.0.hash
+            .map(Region::from))
     }
 }
 
@@ -355,47 +323,46 @@ pub struct AuditFilter {
 }
 
 /// Who did what to which thing, and when.
-pub struct AuditEvent(pub audit_event::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AuditEvent {
+    pub action: String,
+    /// The roles the actor held when acting.
+    pub actor_roles: String,
+    pub target_type: String,
+    /// A summary of the change (JSON).
+    pub summary: String,
+    pub ip: Option<String>,
+    /// The region the event concerns (null: read by nationwide staff only).
+    pub region_code: Option<String>,
+    pub at: DateTime,
+    #[graphql(skip)]
+    pub row: audit_event::Model,
+}
 
-#[Object]
-impl AuditEvent {
-    async fn action(&self) -> &str {
-        &self.0.action
+impl From<audit_event::Model> for AuditEvent {
+    fn from(row: audit_event::Model) -> Self {
+        Self {
+            action: row.action.clone(),
+            actor_roles: row.actor_roles.clone(),
+            target_type: row.target_type.clone(),
+            summary: row.summary.clone(),
+            ip: row.ip.clone(),
+            region_code: row.region_code.clone(),
+            at: row.created_at.into(),
+            row,
+        }
     }
+}
 
+#[ComplexObject]
+impl AuditEvent {
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(actor) = self.0.actor_id else {
+        let Some(actor) = self.row.actor_id else {
             return Ok(None);
         };
         let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(UserById(actor)).await?.map(User))
-    }
-
-    /// The roles the actor held when acting.
-    async fn actor_roles(&self) -> &str {
-        &self.0.actor_roles
-    }
-
-    async fn target_type(&self) -> &str {
-        &self.0.target_type
-    }
-
-    /// A summary of the change (JSON).
-    async fn summary(&self) -> &str {
-        &self.0.summary
-    }
-
-    async fn ip(&self) -> Option<&str> {
-        self.0.ip.as_deref()
-    }
-
-    /// The region the event concerns (null: read by nationwide staff only).
-    async fn region_code(&self) -> Option<&str> {
-        self.0.region_code.as_deref()
-    }
-
-    async fn at(&self) -> DateTime {
-        self.0.created_at.into()
+        Ok(loaders.load_one(UserById(actor)).await?.map(User::from))
     }
 }
 
@@ -457,7 +424,7 @@ impl LedgerQuery {
             &[SortKey::asc(ledger_entry::Column::Seq)],
             &PageArgs::new(first, after, last, before),
             |e| vec![CursorValue::Int(e.seq)],
-            LedgerEntry,
+            LedgerEntry::from,
         )
         .await
     }
@@ -473,7 +440,7 @@ impl LedgerQuery {
     ) -> Result<LedgerVerification> {
         let found = entries::verify(&services(ctx)?.db, from.map(|d| d.0), to.map(|d| d.0)).await?;
         let (first_mismatch, mut reason) = match found.first_mismatch {
-            Some((entry, why)) => (Some(LedgerEntry(entry)), Some(why)),
+            Some((entry, why)) => (Some(LedgerEntry::from(entry)), Some(why)),
             None => (None, None),
         };
         if found.missing_tail && reason.is_none() {
@@ -664,7 +631,7 @@ impl LedgerQuery {
             &[SortKey::desc(audit_event::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |e| vec![CursorValue::Uuid(e.id)],
-            AuditEvent,
+            AuditEvent::from,
         )
         .await
     }

@@ -47,7 +47,7 @@ impl LiveSubscription {
         Ok(services.bus.subscribe().filter_map(move |event| {
             future::ready(match &*event {
                 Event::OrderChanged(changed) if changed.concerns(organization) => {
-                    changed.to_row().map(OrderEvent)
+                    changed.to_row().map(OrderEvent::from)
                 }
                 _ => None,
             })
@@ -78,7 +78,7 @@ impl LiveSubscription {
             async move {
                 let id = flagged?;
                 match unsold_alert::Entity::find_by_id(id).one(&services.db).await {
-                    Ok(found) => found.map(UnsoldAlert),
+                    Ok(found) => found.map(UnsoldAlert::from),
                     Err(error) => {
                         tracing::warn!(%error, "cannot load a flagged warning");
                         None

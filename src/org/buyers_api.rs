@@ -2,7 +2,7 @@
 //! `createBuyer`, `updateBuyer`, `setProcurementTarget`, `setProcurementPolicy` with their
 //! payloads.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{Datelike, Utc};
 use entity::{
     buyer::{self, BuyerKind},
@@ -74,7 +74,7 @@ impl Buyer {
         Ok(loaders
             .load_one(RegionByCode(self.0.1.region_code.clone()))
             .await?
-            .map(Region))
+            .map(Region::from))
     }
 
     /// The unit it belongs to, as declared (see `unitLinks` for whether that unit confirmed it).
@@ -94,7 +94,7 @@ impl Buyer {
     }
 
     async fn organization(&self) -> Organization {
-        Organization(self.0.0.clone())
+        Organization::from(self.0.0.clone())
     }
 
     /// The declaration for a year (this year by default); its members and staff over it only.
@@ -112,7 +112,7 @@ impl Buyer {
             .filter(procurement_declaration::Column::Year.eq(year))
             .one(&services(ctx)?.db)
             .await?;
-        Ok(found.map(ProcurementDeclaration))
+        Ok(found.map(ProcurementDeclaration::from))
     }
 
     /// Links naming this unit on either side (its contractor, shared canteen, canteen, union,
@@ -129,7 +129,7 @@ impl Buyer {
             return Ok(Vec::new());
         };
         let found = links::of_buyer(&services(ctx)?.db, viewer, &self.0.1, status, year).await?;
-        Ok(found.into_iter().map(UnitLink).collect())
+        Ok(found.into_iter().map(UnitLink::from).collect())
     }
 
     /// Every year's declaration, latest first; its members and staff over it only.
@@ -142,58 +142,59 @@ impl Buyer {
             .order_by_desc(procurement_declaration::Column::Year)
             .all(&services(ctx)?.db)
             .await?;
-        Ok(rows.into_iter().map(ProcurementDeclaration).collect())
+        Ok(rows.into_iter().map(ProcurementDeclaration::from).collect())
     }
 }
 
 /// A year's declaration: the canteen arrangement, the food budget and the reserved share for
 /// poor-area products, and the resulting target.
-pub struct ProcurementDeclaration(pub procurement_declaration::Model);
-
-#[Object]
-impl ProcurementDeclaration {
-    async fn year(&self) -> i32 {
-        self.0.year
-    }
-
-    async fn canteen(&self) -> CanteenArrangement {
-        self.0.canteen
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ProcurementDeclaration {
+    pub year: i32,
+    pub canteen: CanteenArrangement,
     /// Total canteen food procurement budget for the year.
-    async fn canteen_budget(&self) -> Option<Money> {
-        self.0.canteen_budget_fen.map(Money)
-    }
-
-    async fn reserved_share_percent(&self) -> Option<i32> {
-        self.0.reserved_share_bp.map(|bp| bp / 100)
-    }
-
+    pub canteen_budget: Option<Money>,
+    pub reserved_share_percent: Option<i32>,
     /// Budget × reserved share: what is to be bought from poor areas this year.
-    async fn target(&self) -> Money {
-        Money(self.0.target_fen)
-    }
+    pub target: Money,
+    pub declared_at: DateTime,
+    #[graphql(skip)]
+    pub row: procurement_declaration::Model,
+}
 
+impl From<procurement_declaration::Model> for ProcurementDeclaration {
+    fn from(row: procurement_declaration::Model) -> Self {
+        Self {
+            year: row.year,
+            canteen: row.canteen,
+            canteen_budget: row.canteen_budget_fen.map(Money),
+            reserved_share_percent: row.reserved_share_bp.map(|bp| bp / 100),
+            target: Money(row.target_fen),
+            declared_at: row.declared_at.into(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ProcurementDeclaration {
     async fn shares_canteen_of(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        load_buyer(ctx, self.0.shares_canteen_of).await
+        load_buyer(ctx, self.row.shares_canteen_of).await
     }
 
     /// The outsourced canteen's contractor, whose purchases count toward this unit once it
     /// confirms `unitLink`.
     async fn contractor(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        load_buyer(ctx, self.0.contractor_org_id).await
+        load_buyer(ctx, self.row.contractor_org_id).await
     }
 
     /// The link this arrangement declares (to the contractor, or to the unit whose canteen is
     /// shared) and whether the other unit has confirmed it; null for other arrangements.
     async fn unit_link(&self, ctx: &Context<'_>) -> Result<Option<UnitLink>> {
-        Ok(links::of_declaration(&services(ctx)?.db, &self.0)
+        Ok(links::of_declaration(&services(ctx)?.db, &self.row)
             .await?
-            .map(UnitLink))
-    }
-
-    async fn declared_at(&self) -> DateTime {
-        self.0.declared_at.into()
+            .map(UnitLink::from))
     }
 }
 
@@ -327,7 +328,7 @@ crate::payload! {
 crate::payload! {
     ProcurementTargetPayload {
         declaration: Option<ProcurementDeclaration>
-    } from procurement_declaration::Model => |d| Some(ProcurementDeclaration(d))
+    } from procurement_declaration::Model => |d| Some(ProcurementDeclaration::from(d))
 }
 
 /// A jurisdiction's minimum reserved share for a year.

@@ -1,7 +1,7 @@
 //! Unit links in the API: the `UnitLink` type, `confirmUnitLink` and `revokeUnitLink` with their
 //! payload (a buyer's links are read through `Buyer.unitLinks`).
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::unit_link::{self, UnitLinkKind, UnitLinkStatus};
 
 use super::{buyers_api::Buyer, links};
@@ -16,9 +16,41 @@ use crate::{
     loaders::{MembershipOfUser, UserById},
 };
 
-/// A link that moves one unit's purchases into another unit's count: declared by one side, it
-/// counts nothing until the other side confirms it; either side may revoke it.
-pub struct UnitLink(pub unit_link::Model);
+/// A link that moves one unit's purchases into another unit's count (contractor, shared canteen,
+/// canteen, union, staff): declared by one side, it counts nothing until the other side confirms
+/// it; either side may revoke it.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct UnitLink {
+    #[graphql(owned)]
+    pub id: ID,
+    pub kind: UnitLinkKind,
+    pub status: UnitLinkStatus,
+    /// The declaration year for contractor and shared-canteen links; null for links to a parent.
+    pub year: Option<i32>,
+    pub proposed_at: DateTime,
+    pub confirmed_at: Option<DateTime>,
+    pub revoked_at: Option<DateTime>,
+    pub revoke_reason: Option<String>,
+    #[graphql(skip)]
+    pub row: unit_link::Model,
+}
+
+impl From<unit_link::Model> for UnitLink {
+    fn from(row: unit_link::Model) -> Self {
+        Self {
+            id: NodeKind::UnitLink.id(row.id),
+            kind: row.kind,
+            status: row.status,
+            year: row.year,
+            proposed_at: row.proposed_at.into(),
+            confirmed_at: row.confirmed_at.map(Into::into),
+            revoked_at: row.revoked_at.map(Into::into),
+            revoke_reason: row.revoke_reason.clone(),
+            row,
+        }
+    }
+}
 
 impl UnitLink {
     async fn unit_of(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Buyer>> {
@@ -42,81 +74,45 @@ impl UnitLink {
                 return Ok(None);
             }
         }
-        Ok(loaders.load_one(UserById(user)).await?.map(User))
+        Ok(loaders.load_one(UserById(user)).await?.map(User::from))
     }
 }
 
-/// A link that moves one unit's purchases into another unit's count (contractor, shared canteen,
-/// canteen, union, staff): declared by one side, it counts nothing until the other side confirms
-/// it; either side may revoke it.
-#[Object]
+#[ComplexObject]
 impl UnitLink {
-    async fn id(&self) -> ID {
-        NodeKind::UnitLink.id(self.0.id)
-    }
-
-    async fn kind(&self) -> UnitLinkKind {
-        self.0.kind
-    }
-
-    async fn status(&self) -> UnitLinkStatus {
-        self.0.status
-    }
-
-    /// The declaration year for contractor and shared-canteen links; null for links to a parent.
-    async fn year(&self) -> Option<i32> {
-        self.0.year
-    }
-
     /// The unit whose target the purchases count toward.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Self::unit_of(ctx, self.0.unit_org_id).await
+        Self::unit_of(ctx, self.row.unit_org_id).await
     }
 
     /// The unit whose purchases count toward `unit` (contractor, canteen, union, staff…).
     async fn counted_buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Self::unit_of(ctx, self.0.counted_org_id).await
+        Self::unit_of(ctx, self.row.counted_org_id).await
     }
 
     /// While pending: the unit whose admins confirm it (the side that did not declare it).
     async fn awaiting(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        if self.0.status != UnitLinkStatus::Pending {
+        if self.row.status != UnitLinkStatus::Pending {
             return Ok(None);
         }
-        let side = if self.0.kind.declared_by_unit() {
-            self.0.counted_org_id
+        let side = if self.row.kind.declared_by_unit() {
+            self.row.counted_org_id
         } else {
-            self.0.unit_org_id
+            self.row.unit_org_id
         };
         Self::unit_of(ctx, side).await
     }
 
     async fn proposed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Self::actor(ctx, self.0.proposed_by).await
-    }
-
-    async fn proposed_at(&self) -> DateTime {
-        self.0.proposed_at.into()
+        Self::actor(ctx, self.row.proposed_by).await
     }
 
     async fn confirmed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Self::actor(ctx, self.0.confirmed_by).await
-    }
-
-    async fn confirmed_at(&self) -> Option<DateTime> {
-        self.0.confirmed_at.map(Into::into)
+        Self::actor(ctx, self.row.confirmed_by).await
     }
 
     async fn revoked_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Self::actor(ctx, self.0.revoked_by).await
-    }
-
-    async fn revoked_at(&self) -> Option<DateTime> {
-        self.0.revoked_at.map(Into::into)
-    }
-
-    async fn revoke_reason(&self) -> Option<&str> {
-        self.0.revoke_reason.as_deref()
+        Self::actor(ctx, self.row.revoked_by).await
     }
 }
 
@@ -135,7 +131,7 @@ pub struct RevokeUnitLinkInput {
 crate::payload! {
     UnitLinkPayload {
         unit_link: Option<UnitLink>
-    } from unit_link::Model => |link| Some(UnitLink(link))
+    } from unit_link::Model => |link| Some(UnitLink::from(link))
 }
 
 #[derive(Default)]

@@ -1,6 +1,6 @@
 //! Organisations in the API: the `Organization` node, its members and `addMember`.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     membership::{self, MemberRole},
     organization::{self, OrganizationKind},
@@ -22,39 +22,43 @@ use crate::{
 };
 
 /// A producer (经营主体) or a buyer unit.
-pub struct Organization(pub organization::Model);
-
-#[Object]
-impl Organization {
-    pub async fn id(&self) -> ID {
-        NodeKind::Organization.id(self.0.id)
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn kind(&self) -> OrganizationKind {
-        self.0.kind
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Organization {
+    #[graphql(owned)]
+    pub id: ID,
+    pub name: String,
+    pub kind: OrganizationKind,
     /// Division code of where it is.
-    async fn region_code(&self) -> Option<&str> {
-        self.0.region_code.as_deref()
-    }
+    pub region_code: Option<String>,
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub row: organization::Model,
+}
 
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+impl From<organization::Model> for Organization {
+    fn from(row: organization::Model) -> Self {
+        Self {
+            id: NodeKind::Organization.id(row.id),
+            name: row.name.clone(),
+            kind: row.kind,
+            region_code: row.region_code.clone(),
+            created_at: row.created_at.into(),
+            row,
+        }
     }
+}
 
+#[ComplexObject]
+impl Organization {
     /// Its registry entry as a producer, once registered (`createProducer`).
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.id).await
+        Producer::load(ctx, self.row.id).await
     }
 
     /// Its registry entry as a buyer, once registered (`createBuyer`).
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Buyer::load(ctx, self.0.id).await
+        Buyer::load(ctx, self.row.id).await
     }
 
     /// Who acts for it; visible to its members and platform staff.
@@ -68,18 +72,18 @@ impl Organization {
         before: Option<String>,
     ) -> Result<Page<Member>> {
         let services = services(ctx)?;
-        if !members::can_see_members(&services.db, viewer(ctx)?, self.0.id).await? {
+        if !members::can_see_members(&services.db, viewer(ctx)?, self.row.id).await? {
             return Err(AppError::Forbidden(
                 "only its members see who belongs to it",
             ));
         }
         let page = pagination::paginate(
             &services.db,
-            members::members_query(self.0.id),
+            members::members_query(self.row.id),
             &[SortKey::asc(membership::Column::UserId)],
             &PageArgs::new(first, after, last, before),
             |m| vec![CursorValue::Uuid(m.user_id)],
-            Member,
+            Member::from,
         )
         .await?;
         Ok(page)
@@ -87,25 +91,34 @@ impl Organization {
 }
 
 /// A user's membership of an organisation.
-pub struct Member(pub membership::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Member {
+    pub role: MemberRole,
+    pub joined_at: DateTime,
+    #[graphql(skip)]
+    pub row: membership::Model,
+}
 
-#[Object]
+impl From<membership::Model> for Member {
+    fn from(row: membership::Model) -> Self {
+        Self {
+            role: row.role,
+            joined_at: row.created_at.into(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl Member {
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
         let loaders = loaders(ctx)?;
         loaders
-            .load_one(UserById(self.0.user_id))
+            .load_one(UserById(self.row.user_id))
             .await?
-            .map(User)
+            .map(User::from)
             .ok_or_else(|| AppError::NotFound("user"))
-    }
-
-    async fn role(&self) -> MemberRole {
-        self.0.role
-    }
-
-    async fn joined_at(&self) -> DateTime {
-        self.0.created_at.into()
     }
 }
 
@@ -121,7 +134,7 @@ pub struct AddMemberInput {
 crate::payload! {
     AddMemberPayload {
         member: Option<Member>
-    } from membership::Model => |member| Some(Member(member))
+    } from membership::Model => |member| Some(Member::from(member))
 }
 
 #[derive(Default)]

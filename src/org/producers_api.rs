@@ -68,7 +68,7 @@ impl Producer {
         Ok(loaders
             .load_one(RegionByCode(self.1.region_code.clone()))
             .await?
-            .map(Region))
+            .map(Region::from))
     }
 
     /// Unified social credit code (统一社会信用代码).
@@ -115,7 +115,7 @@ impl Producer {
     }
 
     async fn organization(&self) -> Organization {
-        Organization(self.0.clone())
+        Organization::from(self.0.clone())
     }
 
     /// Its products: listed ones for everyone; with `includeUnlisted`, drafts too (its members

@@ -1,7 +1,7 @@
 //! Directed procurement agreements in the API: the `Agreement` type, the `agreements` query,
 //! and `proposeAgreement`, `acceptAgreement`, `terminateAgreement`.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::agreement::{self, AgreementStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -20,64 +20,58 @@ use crate::{
 };
 
 /// A directed procurement agreement (定向采购协议, 农超对接协议).
-pub struct Agreement(pub agreement::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Agreement {
+    #[graphql(owned)]
+    pub id: ID,
+    pub status: AgreementStatus,
+    pub product_id: ID,
+    /// The agreed price, used by orders under the agreement.
+    pub price: Money,
+    pub total_quantity: i64,
+    /// Ordered so far under it (cancelled orders give their quantity back).
+    pub ordered_quantity: i64,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    /// Delivery rhythm, e.g. "每周一、四配送".
+    pub rhythm: String,
+    pub terminate_reason: Option<String>,
+    #[graphql(skip)]
+    pub row: agreement::Model,
+}
 
-#[Object]
+impl From<agreement::Model> for Agreement {
+    fn from(row: agreement::Model) -> Self {
+        Self {
+            id: NodeKind::Agreement.id(row.id),
+            status: row.status,
+            product_id: NodeKind::Product.id(row.product_id),
+            price: Money(row.price_fen),
+            total_quantity: row.total_quantity,
+            ordered_quantity: row.ordered_quantity,
+            starts_on: Date(row.starts_on),
+            ends_on: Date(row.ends_on),
+            rhythm: row.rhythm.clone(),
+            terminate_reason: row.terminate_reason.clone(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl Agreement {
-    pub async fn id(&self) -> ID {
-        NodeKind::Agreement.id(self.0.id)
-    }
-
-    async fn status(&self) -> AgreementStatus {
-        self.0.status
-    }
-
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Buyer::load(ctx, self.0.buyer_org_id).await
+        Buyer::load(ctx, self.row.buyer_org_id).await
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.producer_org_id).await
-    }
-
-    async fn product_id(&self) -> ID {
-        NodeKind::Product.id(self.0.product_id)
-    }
-
-    /// The agreed price, used by orders under the agreement.
-    async fn price(&self) -> Money {
-        Money(self.0.price_fen)
-    }
-
-    async fn total_quantity(&self) -> i64 {
-        self.0.total_quantity
-    }
-
-    /// Ordered so far under it (cancelled orders give their quantity back).
-    async fn ordered_quantity(&self) -> i64 {
-        self.0.ordered_quantity
+        Producer::load(ctx, self.row.producer_org_id).await
     }
 
     /// Delivered so far: accepted minus refunded.
     async fn delivered_quantity(&self, ctx: &Context<'_>) -> Result<i64> {
-        agreements::delivered(&services(ctx)?.db, self.0.id).await
-    }
-
-    async fn starts_on(&self) -> Date {
-        Date(self.0.starts_on)
-    }
-
-    async fn ends_on(&self) -> Date {
-        Date(self.0.ends_on)
-    }
-
-    /// Delivery rhythm, e.g. "每周一、四配送".
-    async fn rhythm(&self) -> &str {
-        &self.0.rhythm
-    }
-
-    async fn terminate_reason(&self) -> Option<&str> {
-        self.0.terminate_reason.as_deref()
+        agreements::delivered(&services(ctx)?.db, self.row.id).await
     }
 }
 
@@ -103,7 +97,7 @@ pub struct TerminateAgreementInput {
 }
 
 crate::payload! {
-    AgreementPayload { agreement: Option<Agreement> } from agreement::Model => |m| Some(Agreement(m))
+    AgreementPayload { agreement: Option<Agreement> } from agreement::Model => |m| Some(Agreement::from(m))
 }
 
 #[derive(InputObject, Default)]
@@ -149,7 +143,7 @@ impl AgreementQuery {
             &[SortKey::desc(agreement::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |a| vec![CursorValue::Uuid(a.id)],
-            Agreement,
+            Agreement::from,
         )
         .await
     }

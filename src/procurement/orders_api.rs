@@ -2,7 +2,7 @@
 //! queries, and `placeOrder`, `confirmOrder`, `shipOrder`, `receiveOrder`, `settleOrder`,
 //! `refundOrder`, `rateOrder`, `cancelOrder`.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     order::{self, OrderStatus, PaymentTerms},
     order_event, order_line,
@@ -27,63 +27,55 @@ use crate::{
 };
 
 /// An order from one buyer unit to one producer.
-pub struct Order(pub order::Model);
-
-#[Object]
-impl Order {
-    pub async fn id(&self) -> ID {
-        NodeKind::Order.id(self.0.id)
-    }
-
-    async fn status(&self) -> OrderStatus {
-        self.0.status
-    }
-
-    async fn payment_terms(&self) -> PaymentTerms {
-        self.0.payment_terms
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Order {
+    #[graphql(owned)]
+    pub id: ID,
+    pub status: OrderStatus,
+    pub payment_terms: PaymentTerms,
     /// The sum of the lines at their frozen prices.
-    async fn total(&self) -> Money {
-        Money(self.0.total_fen)
-    }
-
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-
-    async fn invoice_no(&self) -> Option<&str> {
-        self.0.invoice_no.as_deref()
-    }
-
-    async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
-    }
-
+    pub total: Money,
+    pub note: Option<String>,
+    pub invoice_no: Option<String>,
+    pub cancel_reason: Option<String>,
     /// The buyer's rating of the producer (1–5), once received.
-    async fn rating(&self) -> Option<i32> {
-        self.0.rating
-    }
-
-    async fn rating_comment(&self) -> Option<&str> {
-        self.0.rating_comment.as_deref()
-    }
-
+    pub rating: Option<i32>,
+    pub rating_comment: Option<String>,
     /// The agreement it was ordered under.
-    async fn agreement_id(&self) -> Option<ID> {
-        self.0.agreement_id.map(|a| NodeKind::Agreement.id(a))
-    }
+    pub agreement_id: Option<ID>,
+    pub placed_at: DateTime,
+    #[graphql(skip)]
+    pub row: order::Model,
+}
 
-    async fn placed_at(&self) -> DateTime {
-        self.0.placed_at.into()
+impl From<order::Model> for Order {
+    fn from(row: order::Model) -> Self {
+        Self {
+            id: NodeKind::Order.id(row.id),
+            status: row.status,
+            payment_terms: row.payment_terms,
+            total: Money(row.total_fen),
+            note: row.note.clone(),
+            invoice_no: row.invoice_no.clone(),
+            cancel_reason: row.cancel_reason.clone(),
+            rating: row.rating,
+            rating_comment: row.rating_comment.clone(),
+            agreement_id: row.agreement_id.map(|a| NodeKind::Agreement.id(a)),
+            placed_at: row.placed_at.into(),
+            row,
+        }
     }
+}
 
+#[ComplexObject]
+impl Order {
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        Buyer::load(ctx, self.0.buyer_org_id).await
+        Buyer::load(ctx, self.row.buyer_org_id).await
     }
 
     async fn producer(&self, ctx: &Context<'_>) -> Result<Option<Producer>> {
-        Producer::load(ctx, self.0.producer_org_id).await
+        Producer::load(ctx, self.row.producer_org_id).await
     }
 
     /// What the viewer may do to it now: front-ends never guess the state machine.
@@ -91,9 +83,9 @@ impl Order {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
-        let side = orders::side_of(&services(ctx)?.db, viewer, &self.0).await?;
+        let side = orders::side_of(&services(ctx)?.db, viewer, &self.row).await?;
         Ok(side
-            .map(|s| orders::available(&self.0, s))
+            .map(|s| orders::available(&self.row, s))
             .unwrap_or_default())
     }
 
@@ -107,14 +99,14 @@ impl Order {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<OrderLine>> {
-        let select = order_line::Entity::find().filter(order_line::Column::OrderId.eq(self.0.id));
+        let select = order_line::Entity::find().filter(order_line::Column::OrderId.eq(self.row.id));
         pagination::paginate(
             &services(ctx)?.db,
             select,
             &[SortKey::asc(order_line::Column::Position)],
             &PageArgs::new(first, after, last, before),
             |l| vec![CursorValue::Int(i64::from(l.position))],
-            OrderLine,
+            OrderLine::from,
         )
         .await
     }
@@ -122,98 +114,94 @@ impl Order {
     /// Every transition: from what, to what, by whom, when.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
         let rows = order_event::Entity::find()
-            .filter(order_event::Column::OrderId.eq(self.0.id))
+            .filter(order_event::Column::OrderId.eq(self.row.id))
             .order_by_asc(order_event::Column::At)
             .all(&services(ctx)?.db)
             .await?;
-        Ok(rows.into_iter().map(OrderEvent).collect())
+        Ok(rows.into_iter().map(OrderEvent::from).collect())
     }
 }
 
-pub struct OrderLine(pub order_line::Model);
-
-#[Object]
-impl OrderLine {
+#[derive(SimpleObject)]
+pub struct OrderLine {
     /// For `receiveOrder`'s accepted quantities.
-    async fn id(&self) -> ID {
-        NodeKind::OrderLine.id(self.0.id)
-    }
-
-    async fn product_id(&self) -> ID {
-        NodeKind::Product.id(self.0.product_id)
-    }
-
-    async fn product_name(&self) -> &str {
-        &self.0.product_name
-    }
-
-    async fn category(&self) -> ProductCategory {
-        self.0.category
-    }
-
-    async fn spec(&self) -> &str {
-        &self.0.spec
-    }
-
-    async fn unit(&self) -> &str {
-        &self.0.unit
-    }
-
+    #[graphql(owned)]
+    pub id: ID,
+    pub product_id: ID,
+    pub product_name: String,
+    pub category: ProductCategory,
+    pub spec: String,
+    pub unit: String,
     /// The price when ordered.
-    async fn price(&self) -> Money {
-        Money(self.0.price_fen)
-    }
-
-    async fn quantity(&self) -> i64 {
-        self.0.quantity
-    }
-
+    pub price: Money,
+    pub quantity: i64,
     /// What the buyer accepted at inspection.
-    async fn accepted_quantity(&self) -> Option<i64> {
-        self.0.accepted_quantity
-    }
-
+    pub accepted_quantity: Option<i64>,
     /// Refunded after receipt.
-    async fn refunded_quantity(&self) -> i64 {
-        self.0.refunded_quantity
-    }
+    pub refunded_quantity: i64,
+    pub amount: Money,
+    #[graphql(skip)]
+    pub row: order_line::Model,
+}
 
-    async fn amount(&self) -> Money {
-        Money(self.0.price_fen * self.0.quantity)
+impl From<order_line::Model> for OrderLine {
+    fn from(row: order_line::Model) -> Self {
+        Self {
+            id: NodeKind::OrderLine.id(row.id),
+            product_id: NodeKind::Product.id(row.product_id),
+            product_name: row.product_name.clone(),
+            category: row.category,
+            spec: row.spec.clone(),
+            unit: row.unit.clone(),
+            price: Money(row.price_fen),
+            quantity: row.quantity,
+            accepted_quantity: row.accepted_quantity,
+            refunded_quantity: row.refunded_quantity,
+            amount: Money(row.price_fen * row.quantity),
+            row,
+        }
     }
 }
 
-pub struct OrderEvent(pub order_event::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct OrderEvent {
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub note: Option<String>,
+    pub at: DateTime,
+    #[graphql(skip)]
+    pub row: order_event::Model,
+}
 
-#[Object]
+impl From<order_event::Model> for OrderEvent {
+    fn from(row: order_event::Model) -> Self {
+        Self {
+            from_status: row.from_status,
+            to_status: row.to_status,
+            note: row.note.clone(),
+            at: row.at.into(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl OrderEvent {
-    async fn from_status(&self) -> Option<OrderStatus> {
-        self.0.from_status
-    }
-
-    async fn to_status(&self) -> OrderStatus {
-        self.0.to_status
-    }
-
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(UserById(self.0.actor_id)).await?.map(User))
-    }
-
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-
-    async fn at(&self) -> DateTime {
-        self.0.at.into()
+        Ok(loaders
+            .load_one(UserById(self.row.actor_id))
+            .await?
+            .map(User::from))
     }
 
     /// The order as it is now (subscribers get the event first, then read the order).
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        Ok(order::Entity::find_by_id(self.0.order_id)
+        Ok(order::Entity::find_by_id(self.row.order_id)
             .one(&services(ctx)?.db)
             .await?
-            .map(Order))
+            .map(Order::from))
     }
 }
 
@@ -283,7 +271,7 @@ impl OrderQuery {
             &[SortKey::desc(order::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |o| vec![CursorValue::Uuid(o.id)],
-            Order,
+            Order::from,
         )
         .await
     }
@@ -298,7 +286,7 @@ impl OrderQuery {
             .filter(sight.orders())
             .one(db)
             .await?
-            .map(Order))
+            .map(Order::from))
     }
 }
 
@@ -379,11 +367,11 @@ crate::payload! {
     PlaceOrderPayload {
         /// One per producer.
         orders: Vec<Order>
-    } from Vec<order::Model> => |orders: Vec<order::Model>| orders.into_iter().map(Order).collect()
+    } from Vec<order::Model> => |orders: Vec<order::Model>| orders.into_iter().map(Order::from).collect()
 }
 
 crate::payload! {
-    OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order(m))
+    OrderPayload { order: Option<Order> } from order::Model => |m| Some(Order::from(m))
 }
 
 fn order_id(id: &ID) -> Result<Uuid> {

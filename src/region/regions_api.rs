@@ -1,7 +1,7 @@
 //! Regions in the API: the `Region` and `Pairing` types, the `regions` and `region` queries, and
 //! `createRegion`, `updateRegionStatus`, `createPairing` with their payloads.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     pairing::{self, PairingKind},
     region::{self, PovertyStatus, RegionLevel},
@@ -25,60 +25,62 @@ use crate::{
 };
 
 /// An administrative division, from province to village.
-pub struct Region(pub region::Model);
-
-#[Object]
-impl Region {
-    pub async fn id(&self) -> ID {
-        NodeKind::Region.keyed(&self.0.code)
-    }
-
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Region {
+    #[graphql(owned)]
+    pub id: ID,
     /// The national division code (2, 4, 6, 9 or 12 digits).
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn level(&self) -> RegionLevel {
-        self.0.level
-    }
-
+    pub code: String,
+    pub name: String,
+    pub level: RegionLevel,
     /// The status now; `statusHistory` says since when.
-    async fn poverty_status(&self) -> PovertyStatus {
-        self.0.poverty_status
-    }
-
+    pub poverty_status: PovertyStatus,
     /// The year it exited poverty (摘帽 / 出列), when it has.
-    async fn exit_year(&self) -> Option<i32> {
-        self.0.exit_year
-    }
+    pub exit_year: Option<i32>,
+    #[graphql(skip)]
+    pub row: region::Model,
+}
 
+impl From<region::Model> for Region {
+    fn from(row: region::Model) -> Self {
+        Self {
+            id: NodeKind::Region.keyed(&row.code),
+            code: row.code.clone(),
+            name: row.name.clone(),
+            level: row.level,
+            poverty_status: row.poverty_status,
+            exit_year: row.exit_year,
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Region {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        let Some(parent) = &self.0.parent_code else {
+        let Some(parent) = &self.row.parent_code else {
             return Ok(None);
         };
         let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(parent.clone()))
             .await?
-            .map(Region))
+            .map(Region::from))
     }
 
     /// The chain from the province down to this region.
     async fn path(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let loaders = loaders(ctx)?;
-        let keys = regions::chain_codes(&self.0.code)
+        let keys = regions::chain_codes(&self.row.code)
             .into_iter()
             .map(RegionByCode);
         let mut found = loaders.load_many(keys).await?;
-        let mut chain: Vec<Region> = regions::chain_codes(&self.0.code)
+        let mut chain: Vec<Region> = regions::chain_codes(&self.row.code)
             .into_iter()
-            .filter_map(|code| found.remove(&RegionByCode(code)).map(Region))
+            .filter_map(|code| found.remove(&RegionByCode(code)).map(Region::from))
             .collect();
-        chain.sort_by_key(|r| r.0.code.len());
+        chain.sort_by_key(|r| r.row.code.len());
         Ok(chain)
     }
 
@@ -91,14 +93,14 @@ impl Region {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<Region>> {
-        let select = region::Entity::find().filter(region::Column::ParentCode.eq(&self.0.code));
+        let select = region::Entity::find().filter(region::Column::ParentCode.eq(&self.row.code));
         page(ctx, select, PageArgs::new(first, after, last, before)).await
     }
 
     /// Every recorded change of status, newest first.
     async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<RegionStatusChange>> {
         let rows = region_status::Entity::find()
-            .filter(region_status::Column::RegionCode.eq(&self.0.code))
+            .filter(region_status::Column::RegionCode.eq(&self.row.code))
             .order_by_desc(region_status::Column::EffectiveFrom)
             .limit(100)
             .all(&services(ctx)?.db)
@@ -111,16 +113,17 @@ impl Region {
         let rows = pairing::Entity::find()
             .filter(
                 Condition::any()
-                    .add(pairing::Column::HelperRegionCode.eq(&self.0.code))
+                    .add(pairing::Column::HelperRegionCode.eq(&self.row.code))
                     .add(
-                        pairing::Column::HelpedRegionCode.is_in(regions::chain_codes(&self.0.code)),
+                        pairing::Column::HelpedRegionCode
+                            .is_in(regions::chain_codes(&self.row.code)),
                     ),
             )
             .order_by_asc(pairing::Column::StartsOn)
             .limit(100)
             .all(&services(ctx)?.db)
             .await?;
-        Ok(rows.into_iter().map(Pairing).collect())
+        Ok(rows.into_iter().map(Pairing::from).collect())
     }
 }
 
@@ -144,31 +147,45 @@ impl From<region_status::Model> for RegionStatusChange {
 }
 
 /// Paired assistance: a helper (region or buyer organisation) and a helped county or village.
-pub struct Pairing(pub pairing::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Pairing {
+    #[graphql(owned)]
+    pub id: ID,
+    pub kind: PairingKind,
+    pub starts_on: Date,
+    pub ends_on: Option<Date>,
+    #[graphql(skip)]
+    pub row: pairing::Model,
+}
 
-#[Object]
+impl From<pairing::Model> for Pairing {
+    fn from(row: pairing::Model) -> Self {
+        Self {
+            id: NodeKind::Pairing.id(row.id),
+            kind: row.kind,
+            starts_on: Date(row.starts_on),
+            ends_on: row.ends_on.map(Date),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
 impl Pairing {
-    pub async fn id(&self) -> ID {
-        NodeKind::Pairing.id(self.0.id)
-    }
-
-    async fn kind(&self) -> PairingKind {
-        self.0.kind
-    }
-
     async fn helper_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
-        let Some(code) = &self.0.helper_region_code else {
+        let Some(code) = &self.row.helper_region_code else {
             return Ok(None);
         };
         let loaders = loaders(ctx)?;
         Ok(loaders
             .load_one(RegionByCode(code.clone()))
             .await?
-            .map(Region))
+            .map(Region::from))
     }
 
     async fn helper_buyer(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let Some(org) = self.0.helper_org_id else {
+        let Some(org) = self.row.helper_org_id else {
             return Ok(None);
         };
         Buyer::load(ctx, org).await
@@ -177,17 +194,9 @@ impl Pairing {
     async fn helped_region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.helped_region_code.clone()))
+            .load_one(RegionByCode(self.row.helped_region_code.clone()))
             .await?
-            .map(Region))
-    }
-
-    async fn starts_on(&self) -> Date {
-        Date(self.0.starts_on)
-    }
-
-    async fn ends_on(&self) -> Option<Date> {
-        self.0.ends_on.map(Date)
+            .map(Region::from))
     }
 }
 
@@ -202,7 +211,7 @@ async fn page(
         &[SortKey::asc(region::Column::Code)],
         &args,
         |r| vec![CursorValue::Text(r.code.clone())],
-        Region,
+        Region::from,
     )
     .await
 }
@@ -267,7 +276,10 @@ impl RegionQuery {
     /// A region by its division code.
     async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
-        Ok(loaders.load_one(RegionByCode(code)).await?.map(Region))
+        Ok(loaders
+            .load_one(RegionByCode(code))
+            .await?
+            .map(Region::from))
     }
 }
 
@@ -302,13 +314,13 @@ pub struct CreatePairingInput {
 }
 
 crate::payload! {
-    RegionPayload { region: Option<Region> } from region::Model => |region| Some(Region(region))
+    RegionPayload { region: Option<Region> } from region::Model => |region| Some(Region::from(region))
 }
 
 crate::payload! {
     PairingPayload {
         pairing: Option<Pairing>
-    } from pairing::Model => |pairing| Some(Pairing(pairing))
+    } from pairing::Model => |pairing| Some(Pairing::from(pairing))
 }
 
 #[derive(Default)]

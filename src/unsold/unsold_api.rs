@@ -1,7 +1,7 @@
 //! Unsold produce in the API: the `UnsoldAlert` and `PurchaseDrive` types, the `unsoldAlerts`
 //! and `purchaseDrives` queries, and `reportUnsold`, `createPurchaseDrive`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     purchase_drive, purchase_drive_product,
     unsold_alert::{self, UnsoldKind, UnsoldStatus},
@@ -28,74 +28,94 @@ use crate::{
 };
 
 /// An unsold-produce warning (滞销预警).
-pub struct UnsoldAlert(pub unsold_alert::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct UnsoldAlert {
+    #[graphql(owned)]
+    pub id: ID,
+    pub kind: UnsoldKind,
+    pub status: UnsoldStatus,
+    /// Stock when flagged.
+    pub stock: i64,
+    /// The surplus the producer reported.
+    pub reported_quantity: Option<i64>,
+    /// Until when the reported surplus lasts.
+    pub until: Option<Date>,
+    pub note: Option<String>,
+    /// When the product was last ordered before it was flagged (never: null).
+    pub last_ordered_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub closed_at: Option<DateTime>,
+    #[graphql(skip)]
+    pub row: unsold_alert::Model,
+}
 
-#[Object]
-impl UnsoldAlert {
-    pub async fn id(&self) -> ID {
-        NodeKind::UnsoldAlert.id(self.0.id)
+impl From<unsold_alert::Model> for UnsoldAlert {
+    fn from(row: unsold_alert::Model) -> Self {
+        Self {
+            id: NodeKind::UnsoldAlert.id(row.id),
+            kind: row.kind,
+            status: row.status,
+            stock: row.stock,
+            reported_quantity: row.reported_quantity,
+            until: row.until.map(Date),
+            note: row.note.clone(),
+            last_ordered_at: row.last_ordered_at.map(DateTime),
+            created_at: DateTime(row.created_at),
+            closed_at: row.closed_at.map(DateTime),
+            row,
+        }
     }
+}
 
+#[ComplexObject]
+impl UnsoldAlert {
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(ProductById(self.0.product_id))
+            .load_one(ProductById(self.row.product_id))
             .await?
-            .map(Product))
+            .map(Product::from))
     }
 
     /// The producer's village.
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.region_code.clone()))
+            .load_one(RegionByCode(self.row.region_code.clone()))
             .await?
-            .map(Region))
-    }
-
-    async fn kind(&self) -> UnsoldKind {
-        self.0.kind
-    }
-
-    async fn status(&self) -> UnsoldStatus {
-        self.0.status
-    }
-
-    /// Stock when flagged.
-    async fn stock(&self) -> i64 {
-        self.0.stock
-    }
-
-    /// The surplus the producer reported.
-    async fn reported_quantity(&self) -> Option<i64> {
-        self.0.reported_quantity
-    }
-
-    /// Until when the reported surplus lasts.
-    async fn until(&self) -> Option<Date> {
-        self.0.until.map(Date)
-    }
-
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-
-    /// When the product was last ordered before it was flagged (never: null).
-    async fn last_ordered_at(&self) -> Option<DateTime> {
-        self.0.last_ordered_at.map(DateTime)
-    }
-
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
-    }
-
-    async fn closed_at(&self) -> Option<DateTime> {
-        self.0.closed_at.map(DateTime)
+            .map(Region::from))
     }
 }
 
 /// A drive for concentrated purchasing of unsold produce (集中采购).
-pub struct PurchaseDrive(pub purchase_drive::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PurchaseDrive {
+    #[graphql(owned)]
+    pub id: ID,
+    pub name: String,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    pub note: Option<String>,
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub row: purchase_drive::Model,
+}
+
+impl From<purchase_drive::Model> for PurchaseDrive {
+    fn from(row: purchase_drive::Model) -> Self {
+        Self {
+            id: NodeKind::PurchaseDrive.id(row.id),
+            name: row.name.clone(),
+            starts_on: Date(row.starts_on),
+            ends_on: Date(row.ends_on),
+            note: row.note.clone(),
+            created_at: DateTime(row.created_at),
+            row,
+        }
+    }
+}
 
 /// What a drive has brought in: orders not cancelled, lines of its products.
 #[derive(SimpleObject)]
@@ -105,41 +125,21 @@ pub struct DriveTally {
     pub amount: Money,
 }
 
-#[Object]
+#[ComplexObject]
 impl PurchaseDrive {
-    pub async fn id(&self) -> ID {
-        NodeKind::PurchaseDrive.id(self.0.id)
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.region_code.clone()))
+            .load_one(RegionByCode(self.row.region_code.clone()))
             .await?
-            .map(Region))
-    }
-
-    async fn starts_on(&self) -> Date {
-        Date(self.0.starts_on)
-    }
-
-    async fn ends_on(&self) -> Date {
-        Date(self.0.ends_on)
-    }
-
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+            .map(Region::from))
     }
 
     /// The flagged products it lists (at most 500).
     #[graphql(complexity = "500 * child_complexity")]
     async fn products(&self, ctx: &Context<'_>) -> Result<Vec<Product>> {
         let ids: Vec<_> = purchase_drive_product::Entity::find()
-            .filter(purchase_drive_product::Column::DriveId.eq(self.0.id))
+            .filter(purchase_drive_product::Column::DriveId.eq(self.row.id))
             .all(&services(ctx)?.db)
             .await?
             .into_iter()
@@ -150,21 +150,17 @@ impl PurchaseDrive {
         Ok(ids
             .iter()
             .filter_map(|id| found.remove(id))
-            .map(Product)
+            .map(Product::from)
             .collect())
     }
 
     async fn tally(&self, ctx: &Context<'_>) -> Result<DriveTally> {
-        let tally = drives::tally(&services(ctx)?.db, self.0.id).await?;
+        let tally = drives::tally(&services(ctx)?.db, self.row.id).await?;
         Ok(DriveTally {
             orders: tally.orders,
             quantity: tally.quantity,
             amount: Money(tally.amount_fen),
         })
-    }
-
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
     }
 }
 
@@ -225,7 +221,7 @@ impl UnsoldQuery {
             &[SortKey::desc(unsold_alert::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |a| vec![CursorValue::Uuid(a.id)],
-            UnsoldAlert,
+            UnsoldAlert::from,
         )
         .await
     }
@@ -257,7 +253,7 @@ impl UnsoldQuery {
             &[SortKey::desc(purchase_drive::Column::Id)],
             &PageArgs::new(first, after, last, before),
             |d| vec![CursorValue::Uuid(d.id)],
-            PurchaseDrive,
+            PurchaseDrive::from,
         )
         .await
     }
@@ -286,11 +282,11 @@ pub struct CreatePurchaseDriveInput {
 }
 
 crate::payload! {
-    UnsoldAlertPayload { alert: Option<UnsoldAlert> } from unsold_alert::Model => |m| Some(UnsoldAlert(m))
+    UnsoldAlertPayload { alert: Option<UnsoldAlert> } from unsold_alert::Model => |m| Some(UnsoldAlert::from(m))
 }
 
 crate::payload! {
-    PurchaseDrivePayload { drive: Option<PurchaseDrive> } from purchase_drive::Model => |m| Some(PurchaseDrive(m))
+    PurchaseDrivePayload { drive: Option<PurchaseDrive> } from purchase_drive::Model => |m| Some(PurchaseDrive::from(m))
 }
 
 #[derive(Default)]
