@@ -175,7 +175,16 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
         roles: vec![Role::Admin],
     };
     let caller = Caller::new(services, &as_admin, ClientInfo::default());
+    seed_places(caller, &world).await?;
+    let mut organizations = seed_producers(caller, &world.producers).await?;
+    seed_buyers(caller, &world.buyers, &mut organizations).await?;
+    let officers = seed_users(caller, &world.users, &organizations).await?;
+    seed_products(db, &world.products, &organizations, &officers, admin.id).await?;
+    Ok(true)
+}
 
+/// Poverty status histories, 广东's canteen policy and the pairings.
+async fn seed_places(caller: Caller<'_>, world: &World) -> AppResult<()> {
     for row in &world.region_statuses {
         let change = StatusChange {
             status: parse(&row.status)?,
@@ -206,9 +215,16 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             .await
             .map_err(demo_error("pairing"))?;
     }
+    Ok(())
+}
 
-    let mut organizations: HashMap<String, Uuid> = HashMap::new();
-    for row in &world.producers {
+/// The producers, verified or suspended as the world says; answers organisations by key.
+async fn seed_producers(
+    caller: Caller<'_>,
+    rows: &[ProducerRow],
+) -> AppResult<HashMap<String, Uuid>> {
+    let mut organizations = HashMap::new();
+    for row in rows {
         let input = ProducerInput {
             name: row.name.clone(),
             kind: parse(&row.kind)?,
@@ -241,11 +257,20 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
         }
         organizations.insert(row.key.clone(), org.id);
     }
+    Ok(organizations)
+}
 
-    // Seeded by a platform admin, who may confirm for both sides: every parent, contractor and
-    // shared canteen named here becomes a confirmed unit link (they stand for agreed
-    // arrangements), so the demo's targets count them.
-    for row in &world.buyers {
+/// The buyer units, then their declarations (which may name each other).
+///
+/// Seeded by a platform admin, who may confirm for both sides: every parent, contractor and
+/// shared canteen named here becomes a confirmed unit link (they stand for agreed
+/// arrangements), so the demo's targets count them.
+async fn seed_buyers(
+    caller: Caller<'_>,
+    rows: &[BuyerRow],
+    organizations: &mut HashMap<String, Uuid>,
+) -> AppResult<()> {
+    for row in rows {
         let input = BuyerInput {
             name: row.name.clone(),
             kind: parse(&row.kind)?,
@@ -262,7 +287,7 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             .map_err(demo_error(&row.name))?;
         organizations.insert(row.key.clone(), org.id);
     }
-    for row in &world.buyers {
+    for row in rows {
         let Some(declared) = &row.declaration else {
             continue;
         };
@@ -275,14 +300,15 @@ pub async fn seed(services: &Services) -> AppResult<bool> {
             shares_canteen_of: key(&declared.shares_canteen_of),
             contractor_org_id: key(&declared.contractor),
         };
-        buyers::set_target(caller, organizations[&row.key], declaration)
+        let unit = organizations
+            .get(&row.key)
+            .copied()
+            .ok_or_else(|| AppError::BadInput(format!("demo data: no buyer {}", row.key)))?;
+        buyers::set_target(caller, unit, declaration)
             .await
             .map_err(demo_error(&row.name))?;
     }
-
-    let officers = seed_users(caller, &world.users, &organizations).await?;
-    seed_products(db, &world.products, &organizations, &officers, admin.id).await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Creates the accounts, their grants and memberships; returns officers by region code.
