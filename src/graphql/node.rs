@@ -150,7 +150,7 @@ async fn visible(
         )
         .await?
         .into_iter()
-        .map(|(profile, org)| (org.id, Node::Producer(Producer(org, profile))))
+        .map(|(profile, org)| (org.id, Node::Producer(Producer::from((org, profile)))))
         .collect(),
         NodeKind::Buyer => with_organization::<buyer::Entity>(
             db,
@@ -249,7 +249,7 @@ impl Node {
             Node::Organization(o) => Node::Organization(Organization::from(o.row.clone())),
             Node::Region(r) => Node::Region(Region::from(r.row.clone())),
             Node::Pairing(p) => Node::Pairing(Pairing::from(p.row.clone())),
-            Node::Producer(p) => Node::Producer(Producer(p.0.clone(), p.1.clone())),
+            Node::Producer(p) => Node::Producer(Producer::from((p.org.clone(), p.profile.clone()))),
             Node::Buyer(b) => Node::Buyer(Buyer(b.0.clone())),
             Node::Product(p) => Node::Product(Product::from(p.row.clone())),
             Node::Certification(c) => Node::Certification(Certification::from(c.row.clone())),

@@ -1,7 +1,7 @@
 //! Producers in the API: the `Producer` type, the `producers` query, and `createProducer`,
 //! `updateProducer`, `verifyProducer`, `suspendProducer`, `reinstateProducer` with their payload.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     organization,
     producer::{self, CreditStatus, LinkageMode, ProducerKind, VerificationStatus},
@@ -32,7 +32,51 @@ use crate::{
 };
 
 /// A producer (经营主体): an organisation that sells, with its benefit linkage and standing.
-pub struct Producer(pub organization::Model, pub producer::Model);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Producer {
+    #[graphql(owned)]
+    pub id: ID,
+    pub name: String,
+    pub kind: ProducerKind,
+    /// Unified social credit code (统一社会信用代码).
+    pub licence_no: Option<String>,
+    pub linkage: BenefitLinkage,
+    pub verification_status: VerificationStatus,
+    pub verified_at: Option<DateTime>,
+    pub credit_status: CreditStatus,
+    /// Why it was last suspended or reinstated.
+    pub credit_reason: Option<String>,
+    /// Verified and in good standing: its products are listed and may be ordered.
+    pub in_good_standing: bool,
+    #[graphql(skip)]
+    pub org: organization::Model,
+    #[graphql(skip)]
+    pub profile: producer::Model,
+}
+
+impl From<ProducerRecord> for Producer {
+    fn from((org, profile): ProducerRecord) -> Self {
+        Self {
+            id: NodeKind::Producer.id(org.id),
+            name: org.name.clone(),
+            kind: profile.kind,
+            licence_no: profile.licence_no.clone(),
+            linkage: BenefitLinkage {
+                modes: LinkageMode::parse_list(&profile.linkage_modes),
+                poor_households_linked: profile.poor_households_linked,
+                profit_share_percent: profile.profit_share_percent,
+            },
+            verification_status: profile.verification_status,
+            verified_at: profile.verified_at.map(Into::into),
+            credit_status: profile.credit_status,
+            credit_reason: profile.credit_reason.clone(),
+            in_good_standing: profile.in_good_standing(),
+            org,
+            profile,
+        }
+    }
+}
 
 /// How a producer lifts registered poor households (利益联结).
 #[derive(SimpleObject)]
@@ -49,73 +93,26 @@ pub struct Contact {
     pub phone: String,
 }
 
-#[Object]
+#[ComplexObject]
 impl Producer {
-    pub async fn id(&self) -> ID {
-        NodeKind::Producer.id(self.0.id)
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn kind(&self) -> ProducerKind {
-        self.1.kind
-    }
-
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.1.region_code.clone()))
+            .load_one(RegionByCode(self.profile.region_code.clone()))
             .await?
             .map(Region::from))
-    }
-
-    /// Unified social credit code (统一社会信用代码).
-    async fn licence_no(&self) -> Option<&str> {
-        self.1.licence_no.as_deref()
     }
 
     /// For signed-in users only.
     async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
         ctx.data_opt::<Viewer>().map(|_| Contact {
-            name: self.1.contact_name.clone(),
-            phone: self.1.contact_phone.clone(),
+            name: self.profile.contact_name.clone(),
+            phone: self.profile.contact_phone.clone(),
         })
     }
 
-    async fn linkage(&self) -> BenefitLinkage {
-        BenefitLinkage {
-            modes: LinkageMode::parse_list(&self.1.linkage_modes),
-            poor_households_linked: self.1.poor_households_linked,
-            profit_share_percent: self.1.profit_share_percent,
-        }
-    }
-
-    async fn verification_status(&self) -> VerificationStatus {
-        self.1.verification_status
-    }
-
-    async fn verified_at(&self) -> Option<DateTime> {
-        self.1.verified_at.map(Into::into)
-    }
-
-    async fn credit_status(&self) -> CreditStatus {
-        self.1.credit_status
-    }
-
-    /// Why it was last suspended or reinstated.
-    async fn credit_reason(&self) -> Option<&str> {
-        self.1.credit_reason.as_deref()
-    }
-
-    /// Verified and in good standing: its products are listed and may be ordered.
-    async fn in_good_standing(&self) -> bool {
-        self.1.in_good_standing()
-    }
-
     async fn organization(&self) -> Organization {
-        Organization::from(self.0.clone())
+        Organization::from(self.org.clone())
     }
 
     /// Its products: listed ones for everyone; with `includeUnlisted`, drafts too (its members
@@ -133,7 +130,7 @@ impl Producer {
         before: Option<String>,
     ) -> Result<Page<Product>> {
         let filter = ProductFilterInput {
-            producer_id: Some(NodeKind::Producer.id(self.0.id)),
+            producer_id: Some(self.id.clone()),
             include_unlisted,
             statuses,
             ..ProductFilterInput::default()
@@ -145,12 +142,6 @@ impl Producer {
             PageArgs::new(first, after, last, before),
         )
         .await
-    }
-}
-
-impl From<ProducerRecord> for Producer {
-    fn from((org, profile): ProducerRecord) -> Self {
-        Producer(org, profile)
     }
 }
 
@@ -225,7 +216,7 @@ impl ProducerQuery {
             &[SortKey::asc(producer::Column::OrganizationId)],
             &PageArgs::new(first, after, last, before),
             |(p, _)| vec![CursorValue::Uuid(p.organization_id)],
-            |(profile, org)| org.map(|org| Producer(org, profile)),
+            |(profile, org)| org.map(|org| Producer::from((org, profile))),
         )
         .await?;
         Ok(page)
