@@ -160,7 +160,7 @@ async fn visible(
         )
         .await?
         .into_iter()
-        .map(|(profile, org)| (org.id, Node::Buyer(Buyer((org, profile)))))
+        .map(|(profile, org)| (org.id, Node::Buyer(Buyer::from((org, profile)))))
         .collect(),
         NodeKind::Product => {
             rows::<product::Entity>(db, product::Column::Id, keys, sight.products())
@@ -250,7 +250,7 @@ impl Node {
             Node::Region(r) => Node::Region(Region::from(r.row.clone())),
             Node::Pairing(p) => Node::Pairing(Pairing::from(p.row.clone())),
             Node::Producer(p) => Node::Producer(Producer::from((p.org.clone(), p.profile.clone()))),
-            Node::Buyer(b) => Node::Buyer(Buyer(b.0.clone())),
+            Node::Buyer(b) => Node::Buyer(Buyer::from((b.org.clone(), b.profile.clone()))),
             Node::Product(p) => Node::Product(Product::from(p.row.clone())),
             Node::Certification(c) => Node::Certification(Certification::from(c.row.clone())),
             Node::Order(o) => Node::Order(Order::from(o.row.clone())),

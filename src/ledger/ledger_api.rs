@@ -576,7 +576,7 @@ impl LedgerQuery {
         let mut counted_buyers = Vec::with_capacity(counted.len());
         for buyer in counted {
             if let Some(record) = loaders.load_one(BuyerById(buyer)).await? {
-                counted_buyers.push(Buyer(record));
+                counted_buyers.push(Buyer::from(record));
             }
         }
         Ok(TargetProgress {

@@ -36,7 +36,30 @@ use crate::{
 };
 
 /// A buying unit: agency, enterprise, school, hospital, army unit, canteen, supermarket…
-pub struct Buyer(pub BuyerRecord);
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Buyer {
+    #[graphql(owned)]
+    pub id: ID,
+    pub name: String,
+    pub kind: BuyerKind,
+    #[graphql(skip)]
+    pub org: organization::Model,
+    #[graphql(skip)]
+    pub profile: buyer::Model,
+}
+
+impl From<BuyerRecord> for Buyer {
+    fn from((org, profile): BuyerRecord) -> Self {
+        Self {
+            id: NodeKind::Buyer.id(org.id),
+            name: org.name.clone(),
+            kind: profile.kind,
+            org,
+            profile,
+        }
+    }
+}
 
 impl Buyer {
     /// Its members, and platform staff whose reading scope covers it, see its declarations.
@@ -45,41 +68,29 @@ impl Buyer {
             return Ok(false);
         };
         let db = &services(ctx)?.db;
-        if membership_in(db, viewer, self.0.0.id).await?.is_some() {
+        if membership_in(db, viewer, self.org.id).await?.is_some() {
             return Ok(true);
         }
         Ok(viewer.is_staff()
             && scope::reading(db, viewer)
                 .await?
-                .covers(&self.0.1.region_code))
+                .covers(&self.profile.region_code))
     }
 }
 
-#[Object]
+#[ComplexObject]
 impl Buyer {
-    pub async fn id(&self) -> ID {
-        NodeKind::Buyer.id(self.0.0.id)
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.0.name
-    }
-
-    async fn kind(&self) -> BuyerKind {
-        self.0.1.kind
-    }
-
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
-            .load_one(RegionByCode(self.0.1.region_code.clone()))
+            .load_one(RegionByCode(self.profile.region_code.clone()))
             .await?
             .map(Region::from))
     }
 
     /// The unit it belongs to, as declared (see `unitLinks` for whether that unit confirmed it).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Buyer>> {
-        let Some(parent) = self.0.1.parent_org_id else {
+        let Some(parent) = self.profile.parent_org_id else {
             return Ok(None);
         };
         Buyer::load(ctx, parent).await
@@ -88,13 +99,13 @@ impl Buyer {
     /// For signed-in users only.
     async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
         ctx.data_opt::<Viewer>().map(|_| Contact {
-            name: self.0.1.contact_name.clone(),
-            phone: self.0.1.contact_phone.clone(),
+            name: self.profile.contact_name.clone(),
+            phone: self.profile.contact_phone.clone(),
         })
     }
 
     async fn organization(&self) -> Organization {
-        Organization::from(self.0.0.clone())
+        Organization::from(self.org.clone())
     }
 
     /// The declaration for a year (this year by default); its members and staff over it only.
@@ -108,7 +119,7 @@ impl Buyer {
         }
         let year = year.unwrap_or_else(|| Utc::now().year());
         let found = procurement_declaration::Entity::find()
-            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
+            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.org.id))
             .filter(procurement_declaration::Column::Year.eq(year))
             .one(&services(ctx)?.db)
             .await?;
@@ -128,7 +139,8 @@ impl Buyer {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
-        let found = links::of_buyer(&services(ctx)?.db, viewer, &self.0.1, status, year).await?;
+        let found =
+            links::of_buyer(&services(ctx)?.db, viewer, &self.profile, status, year).await?;
         Ok(found.into_iter().map(UnitLink::from).collect())
     }
 
@@ -138,7 +150,7 @@ impl Buyer {
             return Ok(Vec::new());
         }
         let rows = procurement_declaration::Entity::find()
-            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.0.0.id))
+            .filter(procurement_declaration::Column::BuyerOrgId.eq(self.org.id))
             .order_by_desc(procurement_declaration::Column::Year)
             .all(&services(ctx)?.db)
             .await?;
@@ -208,7 +220,10 @@ async fn load_buyer(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<
 impl Buyer {
     /// The buyer registered for organisation `id`, through the request's batch loader.
     pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Self>> {
-        Ok(loaders(ctx)?.load_one(BuyerById(id)).await?.map(Buyer))
+        Ok(loaders(ctx)?
+            .load_one(BuyerById(id))
+            .await?
+            .map(Buyer::from))
     }
 }
 
@@ -261,7 +276,7 @@ impl BuyerQuery {
             &[SortKey::asc(buyer::Column::OrganizationId)],
             &PageArgs::new(first, after, last, before),
             |(b, _)| vec![CursorValue::Uuid(b.organization_id)],
-            |(profile, org)| org.map(|org| Buyer((org, profile))),
+            |(profile, org)| org.map(|org| Buyer::from((org, profile))),
         )
         .await
     }
@@ -322,7 +337,7 @@ pub struct SetProcurementPolicyInput {
 }
 
 crate::payload! {
-    BuyerPayload { buyer: Option<Buyer> } from BuyerRecord => |record| Some(Buyer(record))
+    BuyerPayload { buyer: Option<Buyer> } from BuyerRecord => |record| Some(Buyer::from(record))
 }
 
 crate::payload! {
