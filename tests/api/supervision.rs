@@ -14,6 +14,8 @@ use crate::{
 const ORDERS: &str = "{ orders(first: 100) { totalCount nodes { id } } }";
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
 const ENTRIES: &str = "{ ledgerEntries(first: 100) { totalCount } }";
+const SUMMARY: &str = "{ ledgerSummary(groupBy: [BUYER]) { total } }";
+const NODES: &str = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
 const PROGRESS: &str = "query($b: ID!, $y: Int!) { targetProgress(buyerId: $b, year: $y) {
     buyer { id } target purchased } }";
 const GROUP: &str = "query($b: ID!, $y: Int!) { groupProgress(buyerId: $b, year: $y) {
@@ -117,11 +119,29 @@ impl Group {
             .unwrap_or_else(|| panic!("ledgerEntries: {body}"))
     }
 
+    /// Whether `node` and `nodes` both show the bureau's open order (they must agree).
     async fn sees_order(&self, who: &Session) -> bool {
-        let body = self
+        let one = self
             .query(who, NODE, json!({ "id": self.open_order }))
             .await;
-        body["data"]["node"]["id"] == self.open_order.as_str()
+        let many = self
+            .query(who, NODES, json!({ "ids": [self.open_order] }))
+            .await;
+        let seen = one["data"]["node"]["id"] == self.open_order.as_str();
+        assert_eq!(
+            many["data"]["nodes"][0]["id"] == self.open_order.as_str(),
+            seen,
+            "{one} {many}"
+        );
+        seen
+    }
+
+    async fn summary_total(&self, who: &Session) -> String {
+        let body = self.query(who, SUMMARY, json!({})).await;
+        body["data"]["ledgerSummary"]["total"]
+            .as_str()
+            .unwrap_or_else(|| panic!("ledgerSummary: {body}"))
+            .to_owned()
     }
 
     async fn progress(&self, who: &Session, buyer: &str) -> Value {
@@ -154,6 +174,7 @@ impl Group {
         assert_eq!(self.orders_seen(&self.agency).await, 1);
         assert!(!self.sees_order(&self.agency).await);
         assert_eq!(self.entries_seen(&self.agency).await, 1);
+        assert_eq!(self.summary_total(&self.agency).await, "10.00");
         for below in [&self.bureau_id, &self.school_id] {
             let refused = self.progress(&self.agency, below).await;
             assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
@@ -220,6 +241,7 @@ async fn a_supervising_department_reads_its_confirmed_units_and_only_while_confi
     assert_eq!(g.orders_seen(&g.agency).await, 4);
     assert!(g.sees_order(&g.agency).await);
     assert_eq!(g.entries_seen(&g.agency).await, 3);
+    assert_eq!(g.summary_total(&g.agency).await, "60.00");
     // The bureau supervises the school only.
     assert_eq!(g.orders_seen(&g.bureau).await, 3);
     assert_eq!(g.entries_seen(&g.bureau).await, 2);
@@ -276,6 +298,7 @@ async fn a_supervising_department_reads_its_confirmed_units_and_only_while_confi
     assert_eq!(g.orders_seen(&g.stranger).await, 0);
     assert!(!g.sees_order(&g.stranger).await);
     assert_eq!(g.entries_seen(&g.stranger).await, 0);
+    assert_eq!(g.summary_total(&g.stranger).await, "0.00");
     let refused = g.progress(&g.stranger, &g.bureau_id).await;
     assert_eq!(error_code(&refused), "FORBIDDEN");
     let refused = g.group_progress(&g.stranger).await;
@@ -298,4 +321,65 @@ async fn a_supervising_department_reads_its_confirmed_units_and_only_while_confi
         3,
         "the bureau still supervises the school"
     );
+}
+
+/// A canteen below the department counts toward the department's own target and is also one of
+/// its subordinates: the group's total counts its purchases once.
+#[tokio::test]
+async fn a_group_counts_a_purchase_once_however_many_figures_show_it() {
+    let w = World::build().await;
+    let product = w.published_product("灵寿红薯 5kg装", "12.50").await;
+    let (agency, agency_id) = unit(&w, "grp.agency", "灵寿县民政局", "AGENCY", COUNTY, None).await;
+    declare(
+        &w,
+        &agency,
+        json!({ "buyerId": agency_id, "year": year(), "canteen": "OWN_CANTEEN",
+                "canteenBudget": "1000.00", "reservedSharePercent": 10 }),
+    )
+    .await;
+    let (canteen, canteen_id) = unit(
+        &w,
+        "grp.canteen",
+        "灵寿县民政局机关食堂",
+        "CANTEEN",
+        COUNTY,
+        Some(&agency_id),
+    )
+    .await;
+    buy(&w, &agency, &product, 1, "grp-agency").await;
+    buy(&w, &canteen, &product, 3, "grp-canteen").await;
+    let link = links(&w, &agency, &agency_id)
+        .await
+        .into_iter()
+        .find(|l| l["kind"] == "CANTEEN")
+        .map_or_else(|| panic!("no canteen link"), |l| l["id"].clone());
+    let done = w
+        .app
+        .gql(agency.token(), CONFIRM, json!({ "id": link }))
+        .await;
+    assert_eq!(
+        done["data"]["confirmUnitLink"]["errors"],
+        json!([]),
+        "{done}"
+    );
+
+    let body = w
+        .app
+        .gql(
+            agency.token(),
+            GROUP,
+            json!({ "b": agency_id, "y": year() }),
+        )
+        .await;
+    let rollup = &body["data"]["groupProgress"];
+    assert_eq!(rollup["own"]["purchased"], "50.00", "{body}");
+    assert_eq!(
+        rollup["subordinates"][0]["buyer"]["id"],
+        canteen_id.as_str()
+    );
+    assert_eq!(rollup["subordinates"][0]["purchased"], "37.50");
+    assert_eq!(rollup["purchased"], "50.00", "not 87.50");
+    assert_eq!(rollup["target"], "100.00");
+    assert_eq!(rollup["remaining"], "50.00");
+    assert_eq!(rollup["percent"], 50);
 }
