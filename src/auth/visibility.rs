@@ -12,7 +12,8 @@
 //! | Organization | whoever sees its producer or buyer profile, its members, staff whose scope covers its region |
 //! | User | themself, members of the same organisation, staff whose scope covers their organisation's region |
 //! | Certification | the producer's members, staff whose scope covers its county |
-//! | Order (and Agreement) | its two parties |
+//! | Order | its two parties, and members of the units supervising its buyer (read only) |
+//! | Agreement | its two parties |
 //! | UnsoldAlert | buyers, the producer's members, staff whose scope covers its region |
 //!
 //! Platform admins see everything; staff with a nationwide grant see what staff see, everywhere.
@@ -43,6 +44,8 @@ pub struct Sight {
     buyer_role: bool,
     producer_role: bool,
     organization: Option<Uuid>,
+    /// The units the viewer's organisation supervises (`org::links::supervised_units`).
+    supervised: Vec<Uuid>,
     scope: Scope,
 }
 
@@ -56,14 +59,20 @@ impl Sight {
         let Some(viewer) = viewer else {
             return Ok(Self::default());
         };
+        let organization = crate::org::membership::membership_of(conn, viewer.user_id)
+            .await?
+            .map(|m| m.organization_id);
+        let supervised = match organization {
+            Some(org) => crate::org::links::supervised_units(conn, org).await?,
+            None => Vec::new(),
+        };
         Ok(Self {
             user: Some(viewer.user_id),
             admin: viewer.is_admin(),
             buyer_role: viewer.has(Role::Buyer),
             producer_role: viewer.has(Role::Producer),
-            organization: crate::org::membership::membership_of(conn, viewer.user_id)
-                .await?
-                .map(|m| m.organization_id),
+            organization,
+            supervised,
             scope: super::scope::reading(conn, viewer).await?,
         })
     }
@@ -204,13 +213,19 @@ impl Sight {
     }
 
     /// Orders are the parties' business: staff read the ledger, not orders (admins excepted).
+    /// A supervising department reads its subordinates' orders; moving one stays with the
+    /// parties (`procurement::orders` decides the side from membership alone).
     pub fn orders(&self) -> Condition {
         if self.admin {
             return Condition::all();
         }
-        Condition::any()
+        let mut any = Condition::any()
             .add(self.own(order::Column::BuyerOrgId))
-            .add(self.own(order::Column::ProducerOrgId))
+            .add(self.own(order::Column::ProducerOrgId));
+        if !self.supervised.is_empty() {
+            any = any.add(order::Column::BuyerOrgId.is_in(self.supervised.iter().copied()));
+        }
+        any
     }
 
     /// The warnings' reach (`AlertReach`, which subscriptions apply to events too); an error

@@ -415,19 +415,27 @@ pub async fn record_refund(
 }
 
 /// How much of the ledger a viewer may read: staff their region subtrees (everything when
-/// nationwide), a buyer or producer its own sales.
+/// nationwide), a buyer or producer its own sales, a supervising department also those of the
+/// units it supervises (`org::links::supervised_units`, as `Sight::orders` reads their orders).
 pub struct Reach {
     scope: Scope,
     organization: Option<Uuid>,
+    supervised: Vec<Uuid>,
 }
 
 impl Reach {
     pub async fn of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Reach> {
+        let organization = membership_of(conn, viewer.user_id)
+            .await?
+            .map(|m| m.organization_id);
+        let supervised = match organization {
+            Some(org) => crate::org::links::supervised_units(conn, org).await?,
+            None => Vec::new(),
+        };
         Ok(Reach {
             scope: scope::reading(conn, viewer).await?,
-            organization: membership_of(conn, viewer.user_id)
-                .await?
-                .map(|m| m.organization_id),
+            organization,
+            supervised,
         })
     }
 
@@ -447,6 +455,9 @@ impl Reach {
         }
         if let Some(org) = self.organization {
             any = any.add(buyer.eq(org)).add(producer.eq(org));
+        }
+        if !self.supervised.is_empty() {
+            any = any.add(buyer.is_in(self.supervised.iter().copied()));
         }
         if any.is_empty() {
             return Err(AppError::Forbidden(

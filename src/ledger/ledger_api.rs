@@ -1,5 +1,5 @@
 //! The ledger in the API: the `LedgerEntry` and `AuditEvent` types and the `ledgerEntries`,
-//! `verifyLedger`, `ledgerSummary`, `targetProgress` and `auditEvents` queries.
+//! `verifyLedger`, `ledgerSummary`, `targetProgress`, `groupProgress` and `auditEvents` queries.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
@@ -13,7 +13,7 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::{
-    entries,
+    entries, progress,
     summary::{self, LedgerDimension, SummaryFilter},
 };
 use crate::{
@@ -226,6 +226,8 @@ pub struct LedgerSummary {
 #[derive(SimpleObject)]
 pub struct TargetProgress {
     pub year: i32,
+    /// The unit whose target this is.
+    pub buyer: Buyer,
     /// Budget × reserved share, or null with no declaration.
     pub target: Option<Money>,
     /// What the ledger holds for the unit and those who count toward it.
@@ -237,6 +239,66 @@ pub struct TargetProgress {
     /// canteen (under `OWN_CANTEEN`), its contractor (under `OUTSOURCED`), units sharing its
     /// canteen, its union and staff. Pending and revoked links count nothing.
     pub counted_buyers: Vec<Buyer>,
+}
+
+impl TargetProgress {
+    async fn of(ctx: &Context<'_>, found: progress::Progress) -> Result<Self> {
+        let loaders = loaders(ctx)?;
+        let buyer = loaders
+            .load_one(BuyerById(found.buyer))
+            .await?
+            .ok_or(AppError::NotFound("buyer"))?;
+        let mut counted_buyers = Vec::with_capacity(found.counted.len());
+        for id in found.counted {
+            if let Some(record) = loaders.load_one(BuyerById(id)).await? {
+                counted_buyers.push(Buyer::from(record));
+            }
+        }
+        Ok(Self {
+            year: found.year,
+            buyer: Buyer::from(buyer),
+            target: found.target_fen.map(Money),
+            purchased: Money(found.purchased_fen),
+            remaining: progress::remaining(found.target_fen, found.purchased_fen).map(Money),
+            percent: progress::percent(found.target_fen, found.purchased_fen),
+            counted_buyers,
+        })
+    }
+}
+
+/// A supervising department's year: its own progress, its subordinates', and the group's.
+#[derive(SimpleObject)]
+pub struct GroupProgress {
+    pub year: i32,
+    /// The department's own progress.
+    pub own: TargetProgress,
+    /// Every unit below it by a confirmed link (down the tree), each with its own progress.
+    pub subordinates: Vec<TargetProgress>,
+    /// The sum of the group's declared targets, or null when none declared one.
+    pub target: Option<Money>,
+    /// What the group's units and those counting toward them bought, each purchase once.
+    pub purchased: Money,
+    pub remaining: Option<Money>,
+    /// Whole percent of the group's target reached.
+    pub percent: Option<i32>,
+}
+
+impl GroupProgress {
+    async fn of(ctx: &Context<'_>, found: progress::GroupProgress) -> Result<Self> {
+        let mut subordinates = Vec::with_capacity(found.subordinates.len());
+        for unit in found.subordinates {
+            subordinates.push(TargetProgress::of(ctx, unit).await?);
+        }
+        Ok(Self {
+            year: found.own.year,
+            own: TargetProgress::of(ctx, found.own).await?,
+            subordinates,
+            target: found.target_fen.map(Money),
+            purchased: Money(found.purchased_fen),
+            remaining: progress::remaining(found.target_fen, found.purchased_fen).map(Money),
+            percent: progress::percent(found.target_fen, found.purchased_fen),
+        })
+    }
 }
 
 async fn label(ctx: &Context<'_>, dimension: LedgerDimension, value: &str) -> Result<String> {
@@ -528,7 +590,8 @@ impl LedgerQuery {
     }
 
     /// A buyer's declared target for a year against what the ledger holds (its members, members
-    /// of the units whose purchases count toward it, and staff whose region covers it).
+    /// of the units whose purchases count toward it or that supervise it, and staff whose region
+    /// covers it).
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn target_progress(
         &self,
@@ -536,59 +599,28 @@ impl LedgerQuery {
         buyer_id: ID,
         year: i32,
     ) -> Result<TargetProgress> {
-        let viewer = viewer(ctx)?;
-        let db = &services(ctx)?.db;
         let id = ids::expect(&buyer_id, NodeKind::Buyer, "buyerId")?;
-        let (org, profile) = crate::org::buyers::load(db, id).await?;
-        let counted = crate::org::links::counted_buyers(db, id, year).await?;
-        // Members of the unit and of every unit buying for it (its canteen, contractor, union…).
-        let member = crate::org::membership::membership_of(db, viewer.user_id)
-            .await?
-            .is_some_and(|m| m.organization_id == org.id || counted.contains(&m.organization_id));
-        if !member
-            && !scope::reading(db, viewer)
-                .await?
-                .covers(&profile.region_code)
-        {
-            return Err(AppError::Forbidden(
-                "a buyer's targets are for its members, the units buying for it and the staff over it",
-            ));
-        }
-        let (from, to) = summary::year_months(year);
-        let filter = SummaryFilter {
-            from_month: Some(from),
-            to_month: Some(to),
-            buyer_org_ids: Some(counted.clone()),
-            ..SummaryFilter::default()
-        };
-        let purchased: i64 = summary::summarize(db, &services(ctx)?.summaries, &[], &filter, None)
-            .await?
-            .iter()
-            .map(|g| g.amount_fen)
-            .sum();
-        let declaration = entity::procurement_declaration::Entity::find()
-            .filter(entity::procurement_declaration::Column::BuyerOrgId.eq(id))
-            .filter(entity::procurement_declaration::Column::Year.eq(year))
-            .one(db)
-            .await?;
-        let target = declaration.map(|d| d.target_fen);
-        let loaders = loaders(ctx)?;
-        let mut counted_buyers = Vec::with_capacity(counted.len());
-        for buyer in counted {
-            if let Some(record) = loaders.load_one(BuyerById(buyer)).await? {
-                counted_buyers.push(Buyer::from(record));
-            }
-        }
-        Ok(TargetProgress {
-            year,
-            target: target.map(Money),
-            purchased: Money(purchased),
-            remaining: target.map(|t| Money((t - purchased).max(0))),
-            percent: target.filter(|t| *t > 0).map(|t| {
-                i32::try_from(i128::from(purchased) * 100 / i128::from(t)).unwrap_or(i32::MAX)
-            }),
-            counted_buyers,
-        })
+        let services = services(ctx)?;
+        let found =
+            progress::of_buyer(&services.db, &services.summaries, viewer(ctx)?, id, year).await?;
+        TargetProgress::of(ctx, found).await
+    }
+
+    /// A supervising department's (主管预算单位) year: its own progress, that of every unit
+    /// below it by a confirmed link, and the group's totals. For the department's members and
+    /// staff whose region covers it.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn group_progress(
+        &self,
+        ctx: &Context<'_>,
+        buyer_id: ID,
+        year: i32,
+    ) -> Result<GroupProgress> {
+        let id = ids::expect(&buyer_id, NodeKind::Buyer, "buyerId")?;
+        let services = services(ctx)?;
+        let found =
+            progress::of_group(&services.db, &services.summaries, viewer(ctx)?, id, year).await?;
+        GroupProgress::of(ctx, found).await
     }
 
     /// The audit trail, newest first: platform admins and nationwide staff read all of it,

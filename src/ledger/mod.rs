@@ -5,4 +5,5 @@
 pub mod cache;
 pub mod entries;
 pub mod ledger_api;
+pub mod progress;
 pub mod summary;

@@ -614,6 +614,65 @@ pub async fn of_declaration(
         .await?)
 }
 
+/// How deep supervision is followed: a department over a bureau over its canteen is three
+/// levels; the bound keeps a long (or, through bad data, cyclic) chain from looping.
+pub const SUPERVISION_DEPTH: usize = 8;
+
+/// **The supervision rule** (主管预算单位): the units `org` supervises, given the links naming a
+/// parent. A unit supervises every unit below it by a *confirmed* parent link (`parentId`:
+/// canteen, union, staff, sub-unit), and on down the tree to [`SUPERVISION_DEPTH`] levels;
+/// pending and revoked links grant nothing. Sorted, each once, never `org` itself. Supervision
+/// reads; it never acts (moving an order stays with the order's own parties).
+pub fn supervised_within(org: Uuid, links: &[CountingLink]) -> Vec<Uuid> {
+    let mut found: Vec<Uuid> = Vec::new();
+    let mut frontier = vec![org];
+    for _ in 0..SUPERVISION_DEPTH {
+        let below: Vec<Uuid> = links
+            .iter()
+            .filter(|l| {
+                l.kind.is_parent_link()
+                    && l.status == UnitLinkStatus::Confirmed
+                    && frontier.contains(&l.unit)
+                    && l.counted != org
+                    && !found.contains(&l.counted)
+            })
+            .map(|l| l.counted)
+            .collect();
+        if below.is_empty() {
+            break;
+        }
+        found.extend(below.iter().copied());
+        found.sort();
+        found.dedup();
+        frontier = below;
+    }
+    found
+}
+
+/// [`supervised_within`] over what the database holds: one query per level of the tree.
+pub async fn supervised_units(conn: &impl ConnectionTrait, org: Uuid) -> AppResult<Vec<Uuid>> {
+    let mut links: Vec<CountingLink> = Vec::new();
+    let mut frontier = vec![org];
+    for _ in 0..SUPERVISION_DEPTH {
+        let level: Vec<CountingLink> = unit_link::Entity::find()
+            .filter(unit_link::Column::UnitOrgId.is_in(frontier.clone()))
+            .filter(unit_link::Column::Kind.is_in(PARENT_KINDS.iter().copied()))
+            .filter(unit_link::Column::Status.eq(UnitLinkStatus::Confirmed))
+            .all(conn)
+            .await?
+            .iter()
+            .map(CountingLink::from)
+            .filter(|l| l.counted != org && !links.iter().any(|k| k.counted == l.counted))
+            .collect();
+        if level.is_empty() {
+            break;
+        }
+        frontier = level.iter().map(|l| l.counted).collect();
+        links.extend(level);
+    }
+    Ok(supervised_within(org, &links))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,5 +818,56 @@ mod tests {
         assert_eq!(parent_link_kind(BuyerKind::Individual), Staff);
         assert_eq!(parent_link_kind(BuyerKind::StateEnterprise), Subunit);
         assert_eq!(parent_link_kind(BuyerKind::School), Subunit);
+    }
+
+    fn parent(kind: UnitLinkKind, unit: u128, below: u128, status: UnitLinkStatus) -> CountingLink {
+        CountingLink {
+            kind,
+            unit: id(unit),
+            counted: id(below),
+            year: None,
+            status,
+        }
+    }
+
+    #[test]
+    fn a_unit_supervises_confirmed_units_below_it_down_the_tree() {
+        let links = [
+            parent(Subunit, 1, 2, Confirmed),
+            parent(Canteen, 2, 3, Confirmed),
+            parent(Staff, 3, 4, Confirmed),
+            parent(Union, 1, 5, Pending),
+            parent(Subunit, 1, 6, Revoked),
+            parent(Subunit, 5, 7, Confirmed),
+            parent(Subunit, 9, 1, Confirmed),
+        ];
+        assert_eq!(supervised_within(id(1), &links), [id(2), id(3), id(4)]);
+        assert_eq!(supervised_within(id(2), &links), [id(3), id(4)]);
+        assert_eq!(
+            supervised_within(id(9), &links),
+            [id(1), id(2), id(3), id(4)]
+        );
+        assert!(supervised_within(id(4), &links).is_empty());
+    }
+
+    #[test]
+    fn declared_links_and_cycles_grant_no_supervision() {
+        let contractor = CountingLink {
+            kind: Contractor,
+            unit: id(1),
+            counted: id(2),
+            year: Some(YEAR),
+            status: Confirmed,
+        };
+        assert!(supervised_within(id(1), &[contractor]).is_empty());
+        let cycle = [
+            parent(Subunit, 1, 2, Confirmed),
+            parent(Subunit, 2, 1, Confirmed),
+        ];
+        assert_eq!(supervised_within(id(1), &cycle), [id(2)]);
+        let deep: Vec<CountingLink> = (1..30u128)
+            .map(|n| parent(Subunit, n, n + 1, Confirmed))
+            .collect();
+        assert_eq!(supervised_within(id(1), &deep).len(), SUPERVISION_DEPTH);
     }
 }

@@ -8,7 +8,7 @@ use entity::{
     order_event, order_line,
     product::ProductCategory,
 };
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::orders::{self, Basket, Inspection, OrderTransition, Step};
@@ -208,7 +208,7 @@ impl OrderEvent {
 /// Which of the viewer's orders to list.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OrderSide {
-    /// Orders the viewer's unit placed.
+    /// Orders the viewer's unit placed (not those of the units it supervises).
     Buying,
     /// Orders the viewer's producer received.
     Selling,
@@ -225,7 +225,8 @@ pub struct OrderQuery;
 
 #[Object]
 impl OrderQuery {
-    /// The orders of the viewer's organisation (all orders for platform admins), newest first.
+    /// The orders of the viewer's organisation and of the units it supervises (all orders for
+    /// platform admins), newest first.
     #[graphql(
         guard = "RoleGuard::signed_in()",
         complexity = "pagination::complexity(first, last, child_complexity)"
@@ -242,7 +243,8 @@ impl OrderQuery {
         let services = services(ctx)?;
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
-        // The same rule as `node` and `order` (`Sight::orders`): the two parties, admins all.
+        // The same rule as `node` and `order` (`Sight::orders`): the two parties, the units
+        // supervising the buyer, admins all; `side` narrows to the viewer's own unit.
         let sight = Sight::of(&services.db, Some(viewer)).await?;
         let mut select = order::Entity::find().filter(sight.orders());
         if !viewer.is_admin() {
@@ -252,15 +254,11 @@ impl OrderQuery {
                 ));
             };
             let org = membership.organization_id;
-            select = select.filter(match filter.side {
-                Some(OrderSide::Buying) => Condition::all().add(order::Column::BuyerOrgId.eq(org)),
-                Some(OrderSide::Selling) => {
-                    Condition::all().add(order::Column::ProducerOrgId.eq(org))
-                }
-                None => Condition::any()
-                    .add(order::Column::BuyerOrgId.eq(org))
-                    .add(order::Column::ProducerOrgId.eq(org)),
-            });
+            select = match filter.side {
+                Some(OrderSide::Buying) => select.filter(order::Column::BuyerOrgId.eq(org)),
+                Some(OrderSide::Selling) => select.filter(order::Column::ProducerOrgId.eq(org)),
+                None => select,
+            };
         }
         if let Some(statuses) = filter.statuses {
             select = select.filter(order::Column::Status.is_in(statuses));

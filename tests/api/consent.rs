@@ -24,12 +24,12 @@ const REVOKE: &str =
 const LINKS: &str = "query($id: ID!) { node(id: $id) { ... on Buyer { unitLinks {
     id kind status year revokeReason unit { id } countedBuyer { id } awaiting { id } } } } }";
 
-fn year() -> i32 {
+pub(crate) fn year() -> i32 {
     Utc::now().year()
 }
 
 /// A new buying unit registered by its own admin: its admin and its Buyer ID.
-async fn unit(
+pub(crate) async fn unit(
     w: &World,
     username: &str,
     name: &str,
@@ -59,7 +59,7 @@ async fn unit(
     (session, id)
 }
 
-async fn declare(w: &World, who: &Session, input: Value) -> Value {
+pub(crate) async fn declare(w: &World, who: &Session, input: Value) -> Value {
     let body = w
         .app
         .gql(who.token(), TARGET, json!({ "input": input }))
@@ -88,7 +88,7 @@ async fn purchased(w: &World, who: &Session, buyer: &str) -> String {
 }
 
 /// The links naming `buyer`, as `who` sees them.
-async fn links(w: &World, who: &Session, buyer: &str) -> Vec<Value> {
+pub(crate) async fn links(w: &World, who: &Session, buyer: &str) -> Vec<Value> {
     let body = w.app.gql(who.token(), LINKS, json!({ "id": buyer })).await;
     body["data"]["node"]["unitLinks"]
         .as_array()
