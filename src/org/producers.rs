@@ -21,7 +21,7 @@ use super::members::{is_phone, registrant, require_member};
 use crate::{
     audit::Change,
     auth::{
-        Caller, scope,
+        Caller, Viewer, scope,
         visibility::{Sight, require_visible},
     },
     error::{AppError, AppResult, Checks, ErrorCode},
@@ -101,6 +101,24 @@ pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
         Some((profile, Some(org))) => Ok((org, profile)),
         _ => Err(AppError::NotFound("producer")),
     }
+}
+
+/// A producer the viewer may see, with its organisation (`NOT_FOUND` otherwise, as for an
+/// unknown ID).
+async fn load_visible(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization_id: Uuid,
+) -> AppResult<ProducerRecord> {
+    require_visible(
+        conn,
+        viewer,
+        producer::Entity::find_by_id(organization_id),
+        Sight::producers,
+        "producer",
+    )
+    .await?;
+    load(conn, organization_id).await
 }
 
 /// Registers a producer. With `organization_id`, completes the profile of an existing producer
@@ -270,15 +288,7 @@ pub async fn update(
     changes: ProducerChanges,
 ) -> AppResult<ProducerRecord> {
     let db = caller.db();
-    require_visible(
-        db,
-        caller.viewer,
-        producer::Entity::find_by_id(organization_id),
-        Sight::producers,
-        "producer",
-    )
-    .await?;
-    let (org, profile) = load(db, organization_id).await?;
+    let (org, profile) = load_visible(db, caller.viewer, organization_id).await?;
     if !caller.viewer.is_admin() {
         require_member(db, caller.viewer, organization_id, true).await?;
     }
@@ -407,15 +417,7 @@ pub async fn change_standing(
     reason: Option<String>,
 ) -> AppResult<ProducerRecord> {
     let db = caller.db();
-    require_visible(
-        db,
-        caller.viewer,
-        producer::Entity::find_by_id(organization_id),
-        Sight::producers,
-        "producer",
-    )
-    .await?;
-    let (org, profile) = load(db, organization_id).await?;
+    let (org, profile) = load_visible(db, caller.viewer, organization_id).await?;
     scope::require_acting_over(db, caller.viewer, &profile.region_code).await?;
     let reason = reason
         .map(|r| r.trim().to_owned())
