@@ -351,8 +351,12 @@ fn statement(
             Alias::new("entries"),
         )
         .cond_where(conditions(grain, filter, reach)?)
-        .order_by(Alias::new("amount"), Order::Desc)
-        .limit(MAX_GROUPS);
+        .order_by(Alias::new("amount"), Order::Desc);
+    // Ties in key order, so equal amounts come back the same way every time.
+    for i in 0..dimensions.len() {
+        query.order_by(Alias::new(format!("k{i}")), Order::Asc);
+    }
+    query.limit(MAX_GROUPS);
     Ok(query)
 }
 

@@ -35,6 +35,7 @@ mod registry;
 mod scale_out;
 mod schema;
 mod scope;
+mod sides;
 mod supervision;
 mod tallies;
 mod unsold;
