@@ -561,7 +561,7 @@ fn end_of(day: NaiveDate) -> DateTime<Utc> {
 }
 
 fn col(table: impl IntoIden, column: impl IntoIden) -> SimpleExpr {
-    Expr::col((table.into_iden(), column.into_iden())).into()
+    Expr::col((table.into_iden(), column.into_iden()))
 }
 
 /// What every rule shares: where to read, whose scope, which filter.
@@ -1086,7 +1086,7 @@ impl<C: ConnectionTrait> Reader<'_, C> {
             let amount: SimpleExpr = Expr::col((order_line::Entity, order_line::Column::PriceFen))
                 .mul(Func::coalesce([
                     col(order_line::Entity, order_line::Column::AcceptedQuantity),
-                    Expr::val(0i64).into(),
+                    Expr::val(0i64),
                 ]));
             let late = Expr::col((r.clone(), order_event::Column::At)).gte(start_of(late_from));
             let late_amount: SimpleExpr = Expr::case(late.clone(), amount.clone())

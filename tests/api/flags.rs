@@ -586,3 +586,90 @@ async fn flags_are_for_staff_in_scope_page_in_one_order_and_write_nothing() {
     let ledger_after = w.app.gql(w.auditor.token(), tip, json!({})).await;
     assert_eq!(ledger_after, ledger_before);
 }
+
+/// Over the benchmark generator's world (a year of orders): every flag holds to its rule, the
+/// pages come newest first and cover the flags once, and the kinds add up to the whole.
+#[tokio::test]
+async fn over_a_generated_world_every_flag_holds_to_its_rule() {
+    use fupin_market::generator::{self, Options, ScaleName};
+    let app = crate::harness::TestApp::spawn().await;
+    let options = Options {
+        scale: ScaleName::Tiny.scale(),
+        seed: 15,
+        divisions: None,
+    };
+    generator::generate(app.db(), &options)
+        .await
+        .expect("generate");
+    let admin = app.admin().await;
+    let rows_before = row_counts(app.db()).await;
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    let total = loop {
+        let body = app
+            .gql(
+                admin.token(),
+                FLAGS,
+                json!({ "f": {}, "first": 50, "after": after }),
+            )
+            .await;
+        let page = &body["data"]["auditFlags"];
+        assert!(page.is_object(), "{body}");
+        all.extend(nodes(page));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break page["totalCount"].as_u64().unwrap() as usize;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    };
+    assert_eq!(all.len(), total);
+    let mut by_kind = 0;
+    for kind in [
+        "SHARED_MEMBER",
+        "FAST_RECEIPT",
+        "PRICE_ABOVE_MEDIAN",
+        "DEADLINE_BUNCHING",
+        "LATE_LINK",
+    ] {
+        let page = app
+            .gql(
+                admin.token(),
+                COUNT,
+                json!({ "f": { "kinds": [kind] }, "first": 1 }),
+            )
+            .await;
+        let n = page["data"]["auditFlags"]["totalCount"].as_u64().unwrap() as usize;
+        assert_eq!(
+            n,
+            all.iter().filter(|f| f["kind"] == kind).count(),
+            "{kind}"
+        );
+        by_kind += n;
+    }
+    assert_eq!(by_kind, total);
+    let days: Vec<&str> = all.iter().map(|f| f["on"].as_str().unwrap()).collect();
+    assert!(days.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let fen = |v: &Value| -> i64 {
+        let (y, f) = v.as_str().unwrap().split_once('.').unwrap();
+        y.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
+    };
+    for flag in &all {
+        let e = &flag["evidence"];
+        match flag["kind"].as_str().unwrap() {
+            "FAST_RECEIPT" => assert!(e["minutes"].as_i64() <= e["thresholdMinutes"].as_i64()),
+            "PRICE_ABOVE_MEDIAN" => {
+                assert!(e["comparableProducts"].as_i64().unwrap() >= 3, "{flag}");
+                assert!(fen(&e["price"]) * 2 >= fen(&e["median"]) * 3, "{flag}");
+            }
+            "DEADLINE_BUNCHING" => {
+                assert!(fen(&e["late"]) * 2 > fen(&e["total"]), "{flag}");
+                assert!(e["lateOrders"].as_i64() <= e["orders"].as_i64());
+            }
+            "SHARED_MEMBER" => assert!(!e["people"].as_array().unwrap().is_empty()),
+            "LATE_LINK" => assert!(e["daysBefore"].as_i64().unwrap() < 15),
+            other => panic!("unknown kind {other}"),
+        }
+    }
+    assert_eq!(row_counts(app.db()).await, rows_before);
+    // The generator prices some products well above their peers.
+    assert!(all.iter().any(|f| f["kind"] == "PRICE_ABOVE_MEDIAN"));
+}
