@@ -903,7 +903,8 @@ impl<C: ConnectionTrait> Reader<'_, C> {
         Ok(out)
     }
 
-    async fn prices_above_median(&self) -> AppResult<Vec<Flag>> {
+    /// Order lines of orders placed in the window (not cancelled), in scope and filter.
+    fn lines_in_window(&self) -> SelectStatement {
         let (from, to) = (start_of(self.window.from), end_of(self.window.to));
         let mut query = Query::select();
         query
@@ -914,25 +915,48 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                 Expr::col((order::Entity, order::Column::Id))
                     .equals((order_line::Entity, order_line::Column::OrderId)),
             )
-            .columns([
-                (order_line::Entity, order_line::Column::Id),
-                (order_line::Entity, order_line::Column::OrderId),
-                (order_line::Entity, order_line::Column::ProductId),
-                (order_line::Entity, order_line::Column::ProductName),
-                (order_line::Entity, order_line::Column::Category),
-                (order_line::Entity, order_line::Column::Unit),
-                (order_line::Entity, order_line::Column::Spec),
-                (order_line::Entity, order_line::Column::PriceFen),
-            ])
-            .column((order::Entity, order::Column::BuyerOrgId))
-            .column((order::Entity, order::Column::ProducerOrgId))
-            .column((order::Entity, order::Column::PlacedAt))
             .and_where(Expr::col((order::Entity, order::Column::PlacedAt)).gte(from))
             .and_where(Expr::col((order::Entity, order::Column::PlacedAt)).lt(to))
             .and_where(
                 Expr::col((order::Entity, order::Column::Status)).ne(OrderStatus::Cancelled),
             );
         self.orders_in_scope(&mut query);
+        query
+    }
+
+    async fn prices_above_median(&self) -> AppResult<Vec<Flag>> {
+        let to = end_of(self.window.to);
+        let threshold = self.rules.price_ratio_percent;
+        // First the groups bought in the window, then their histories: a line can only be far
+        // above its median if it is as far above the lowest price its group ever had, so only
+        // those lines are read.
+        let mut distinct = self.lines_in_window();
+        distinct.distinct().columns([
+            (order_line::Entity, order_line::Column::Category),
+            (order_line::Entity, order_line::Column::Unit),
+            (order_line::Entity, order_line::Column::Spec),
+        ]);
+        let mut groups = Vec::new();
+        for row in self.rows(&distinct).await? {
+            let category: String = row.try_get("", "category")?;
+            let Ok(category) = <ProductCategory as sea_orm::ActiveEnum>::try_from_value(&category)
+            else {
+                continue;
+            };
+            groups.push((category, row.try_get("", "unit")?, row.try_get("", "spec")?));
+        }
+        let histories = self.comparable_histories(&groups, to).await?;
+        let floors: Vec<_> = histories
+            .iter()
+            .filter(|(_, group)| group.len() >= self.rules.price_min_comparable)
+            .filter_map(|(key, group)| {
+                let floor = group
+                    .iter()
+                    .flat_map(|h| h.prices.iter().map(|p| p.1))
+                    .min()?;
+                Some((key.clone(), floor))
+            })
+            .collect();
         struct Line {
             id: Uuid,
             order: Uuid,
@@ -945,33 +969,61 @@ impl<C: ConnectionTrait> Reader<'_, C> {
             placed_at: DateTime<Utc>,
         }
         let mut lines = Vec::new();
-        for row in self.rows(&query).await? {
-            let category: String = row.try_get("", "category")?;
-            let Some(category) =
-                <ProductCategory as sea_orm::ActiveEnum>::try_from_value(&category).ok()
-            else {
-                continue;
-            };
-            lines.push(Line {
-                id: row.try_get("", "id")?,
-                order: row.try_get("", "order_id")?,
-                product: row.try_get("", "product_id")?,
-                name: row.try_get("", "product_name")?,
-                group: (category, row.try_get("", "unit")?, row.try_get("", "spec")?),
-                price: row.try_get("", "price_fen")?,
-                buyer: row.try_get("", "buyer_org_id")?,
-                producer: row.try_get("", "producer_org_id")?,
-                placed_at: row.try_get("", "placed_at")?,
-            });
+        for chunk in floors.chunks(50) {
+            let mut any = Condition::any();
+            for ((category, unit, spec), floor) in chunk {
+                let column = |c: order_line::Column| Expr::col((order_line::Entity, c));
+                any = any.add(
+                    Condition::all()
+                        .add(column(order_line::Column::Category).eq(*category))
+                        .add(column(order_line::Column::Unit).eq(unit.as_str()))
+                        .add(column(order_line::Column::Spec).eq(spec.as_str()))
+                        .add(
+                            column(order_line::Column::PriceFen)
+                                .mul(100)
+                                .gte(floor.saturating_mul(threshold)),
+                        ),
+                );
+            }
+            let mut query = self.lines_in_window();
+            query
+                .columns([
+                    (order_line::Entity, order_line::Column::Id),
+                    (order_line::Entity, order_line::Column::OrderId),
+                    (order_line::Entity, order_line::Column::ProductId),
+                    (order_line::Entity, order_line::Column::ProductName),
+                    (order_line::Entity, order_line::Column::PriceFen),
+                ])
+                .column((order::Entity, order::Column::BuyerOrgId))
+                .column((order::Entity, order::Column::ProducerOrgId))
+                .column((order::Entity, order::Column::PlacedAt))
+                .cond_where(any);
+            // Which group a row is of: one query per chunk, so match it back by its columns.
+            query.columns([
+                (order_line::Entity, order_line::Column::Category),
+                (order_line::Entity, order_line::Column::Unit),
+                (order_line::Entity, order_line::Column::Spec),
+            ]);
+            for row in self.rows(&query).await? {
+                let category: String = row.try_get("", "category")?;
+                let Ok(category) =
+                    <ProductCategory as sea_orm::ActiveEnum>::try_from_value(&category)
+                else {
+                    continue;
+                };
+                lines.push(Line {
+                    id: row.try_get("", "id")?,
+                    order: row.try_get("", "order_id")?,
+                    product: row.try_get("", "product_id")?,
+                    name: row.try_get("", "product_name")?,
+                    group: (category, row.try_get("", "unit")?, row.try_get("", "spec")?),
+                    price: row.try_get("", "price_fen")?,
+                    buyer: row.try_get("", "buyer_org_id")?,
+                    producer: row.try_get("", "producer_org_id")?,
+                    placed_at: row.try_get("", "placed_at")?,
+                });
+            }
         }
-        let groups: Vec<_> = lines
-            .iter()
-            .map(|l| l.group.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let histories = self.comparable_histories(&groups, to).await?;
-        let threshold = self.rules.price_ratio_percent;
         let mut out = Vec::new();
         for line in lines {
             let group = histories.get(&line.group).map_or(&[][..], Vec::as_slice);
