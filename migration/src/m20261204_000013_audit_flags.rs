@@ -1,5 +1,5 @@
 //! Indexes for the auditors' flags (`reporting::flags`): each rule reads a window of days first
-//! (receipts by their time, orders by when they were placed, links by when they were proposed).
+//! (receipts by their time, orders by when they were placed, links by when they were proposed or confirmed).
 
 use sea_orm_migration::prelude::*;
 
@@ -7,7 +7,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// (name, table, columns)
-fn indexes() -> [(&'static str, Alias, &'static [&'static str]); 3] {
+fn indexes() -> [(&'static str, Alias, &'static [&'static str]); 4] {
     [
         (
             "idx_order_events_status_at",
@@ -19,6 +19,11 @@ fn indexes() -> [(&'static str, Alias, &'static [&'static str]); 3] {
             "idx_unit_links_proposed_at",
             Alias::new("unit_links"),
             &["proposed_at"],
+        ),
+        (
+            "idx_unit_links_confirmed_at",
+            Alias::new("unit_links"),
+            &["confirmed_at"],
         ),
     ]
 }

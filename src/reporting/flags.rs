@@ -25,8 +25,9 @@
 //!   receipt: the figures the ledger's sale entries hold, read from the orders they are written
 //!   from. Dated by the half-year's last day.
 //! - `LATE_LINK`: a contractor, shared-canteen or canteen link (`unit_links`; a declaration's
-//!   contractor is one) proposed in the last `deadline_days` days of a half-year, unless revoked
-//!   by its end. Dated by the proposal.
+//!   contractor is one) proposed or confirmed in the last `deadline_days` days of a half-year,
+//!   unless revoked by its end. Dated by the confirmation (from which it counts) when that was
+//!   late, else by the proposal.
 //!
 //! Staff see the flags whose buyer or producer lies in their reading scope (officers and
 //! auditors; nationwide grants and admins everywhere); anyone else is refused. Every query is
@@ -190,8 +191,10 @@ pub struct LateLink {
     pub proposed_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub deadline: NaiveDate,
-    /// Days from the proposal to the deadline (0: on the day).
+    /// Days from the late step to the deadline (0: on the day).
     pub days_before: i64,
+    /// Whether the late step was the confirmation (else the proposal).
+    pub by_confirmation: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,6 +274,31 @@ pub fn window_start(deadline: NaiveDate, days: i64) -> NaiveDate {
 pub fn deadline_just_after(day: NaiveDate, days: i64) -> Option<NaiveDate> {
     let deadline = half_year_end(day);
     (day >= window_start(deadline, days)).then_some(deadline)
+}
+
+/// When a link was made late: the day its confirmation (from which it counts) or else its
+/// proposal fell in the last `days` days of a half-year, inside `from..=to`; with that deadline
+/// and whether it was the confirmation.
+pub fn late_link_day(
+    proposed: NaiveDate,
+    confirmed: Option<NaiveDate>,
+    from: NaiveDate,
+    to: NaiveDate,
+    days: i64,
+) -> Option<(NaiveDate, NaiveDate, bool)> {
+    let candidates = confirmed
+        .map(|day| (day, true))
+        .into_iter()
+        .chain([(proposed, false)]);
+    for (day, by_confirmation) in candidates {
+        if day < from || day > to {
+            continue;
+        }
+        if let Some(deadline) = deadline_just_after(day, days) {
+            return Some((day, deadline, by_confirmation));
+        }
+    }
+    None
 }
 
 /// Checks the filter: a real window of at most [`MAX_WINDOW_DAYS`] (by default from a year
@@ -1245,17 +1273,16 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                 continue;
             }
             any_window = true;
-            windows = windows.add(
-                Condition::all()
-                    .add(
-                        Expr::col((unit_link::Entity, unit_link::Column::ProposedAt))
-                            .gte(start_of(from)),
-                    )
-                    .add(
-                        Expr::col((unit_link::Entity, unit_link::Column::ProposedAt))
-                            .lt(end_of(to)),
-                    ),
-            );
+            for column in [
+                unit_link::Column::ProposedAt,
+                unit_link::Column::ConfirmedAt,
+            ] {
+                windows = windows.add(
+                    Condition::all()
+                        .add(Expr::col((unit_link::Entity, column)).gte(start_of(from)))
+                        .add(Expr::col((unit_link::Entity, column)).lt(end_of(to))),
+                );
+            }
         }
         if !any_window {
             return Ok(Vec::new());
@@ -1319,8 +1346,13 @@ impl<C: ConnectionTrait> Reader<'_, C> {
         }
         let mut out = Vec::new();
         for link in links {
-            let day = link.proposed_at.date_naive();
-            let Some(deadline) = deadline_just_after(day, days) else {
+            let Some((day, deadline, by_confirmation)) = late_link_day(
+                link.proposed_at.date_naive(),
+                link.confirmed_at.map(|at| at.date_naive()),
+                self.window.from,
+                self.window.to,
+                days,
+            ) else {
                 continue;
             };
             // Revoked by the deadline: it never counted in that report.
@@ -1341,7 +1373,8 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                 order: None,
                 key: link.id.to_string(),
                 summary: format!(
-                    "{kind_name}关联于 {day} 建立，距报告截止日 {deadline} 仅 {days_before} 天（阈值 {days} 天）"
+                    "{kind_name}关联于 {day} {}，距报告截止日 {deadline} 仅 {days_before} 天（阈值 {days} 天）",
+                    if by_confirmation { "确认生效" } else { "提出" }
                 ),
                 evidence: Evidence::LateLink(LateLink {
                     link: link.id,
@@ -1354,6 +1387,7 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                     confirmed_at: link.confirmed_at,
                     deadline,
                     days_before,
+                    by_confirmation,
                 }),
             });
         }
@@ -1397,6 +1431,25 @@ mod tests {
         assert_eq!(
             deadline_just_after(day("2026-12-31"), 15),
             Some(day("2026-12-31"))
+        );
+    }
+
+    #[test]
+    fn a_link_is_late_by_its_confirmation_or_its_proposal() {
+        let (from, to) = (day("2026-01-01"), day("2026-12-31"));
+        assert_eq!(
+            late_link_day(day("2026-05-01"), Some(day("2026-06-28")), from, to, 15),
+            Some((day("2026-06-28"), day("2026-06-30"), true))
+        );
+        assert_eq!(
+            late_link_day(day("2026-06-20"), Some(day("2026-07-02")), from, to, 15),
+            Some((day("2026-06-20"), day("2026-06-30"), false))
+        );
+        assert_eq!(late_link_day(day("2026-06-10"), None, from, to, 15), None);
+        assert_eq!(
+            late_link_day(day("2026-06-20"), None, day("2026-06-21"), to, 15),
+            None,
+            "outside the window asked for"
         );
     }
 
@@ -1566,6 +1619,7 @@ mod tests {
                 confirmed_at: None,
                 deadline: day(on),
                 days_before: 0,
+                by_confirmation: false,
             }),
             summary: String::new(),
             key: key.into(),

@@ -181,7 +181,7 @@ pub struct DeadlineBunchingEvidence {
     pub late_orders: i32,
 }
 
-/// LATE_LINK: a link made just before a deadline.
+/// LATE_LINK: a link proposed or confirmed just before a deadline.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct LateLinkEvidence {
@@ -192,8 +192,11 @@ pub struct LateLinkEvidence {
     pub proposed_at: DateTime,
     pub confirmed_at: Option<DateTime>,
     pub deadline: Date,
-    /// Days from the proposal to the deadline (0: on the day).
+    /// Days from the late step to the deadline (0: on the day).
     pub days_before: i32,
+    /// Whether the late step was the confirmation, from which the link counts (else the
+    /// proposal).
+    pub by_confirmation: bool,
     #[graphql(skip)]
     pub counted: uuid::Uuid,
 }
@@ -272,6 +275,7 @@ impl From<Evidence> for AuditFlagEvidence {
                 confirmed_at: e.confirmed_at.map(DateTime),
                 deadline: Date(e.deadline),
                 days_before: int(e.days_before),
+                by_confirmation: e.by_confirmation,
                 counted: e.counted,
             }),
         }

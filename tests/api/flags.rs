@@ -31,7 +31,7 @@ const FLAGS: &str = "query($f: AuditFlagFilter, $first: Int, $after: String) {
         ... on FastReceiptEvidence { placedAt shippedAt receivedAt minutes thresholdMinutes amount }
         ... on PriceAboveMedianEvidence { orderLineId productName price median ratio thresholdRatio comparableProducts }
         ... on DeadlineBunchingEvidence { halfYearStart deadline windowStart total late sharePercent thresholdPercent orders lateOrders }
-        ... on LateLinkEvidence { unitLinkId linkKind status deadline daysBefore proposedAt countedBuyer { id } }
+        ... on LateLinkEvidence { unitLinkId linkKind status deadline daysBefore byConfirmation proposedAt countedBuyer { id } }
       } } } }";
 
 /// The cheapest selection, for refusals.
@@ -423,6 +423,7 @@ async fn a_contractor_link_made_just_before_a_deadline_is_flagged() {
     for (username, name) in [
         ("late.unit", "石家庄市临期单位"),
         ("early.unit", "石家庄市早定单位"),
+        ("slow.unit", "石家庄市迟确认单位"),
     ] {
         let (session, id) = unit(&w, username, name, "AGENCY", CITY, None).await;
         let declared = declare(
@@ -435,11 +436,35 @@ async fn a_contractor_link_made_just_before_a_deadline_is_flagged() {
         assert_eq!(declared["unitLink"]["kind"], "CONTRACTOR");
         links.push((id, declared["unitLink"]["id"].as_str().unwrap().to_owned()));
     }
+    // The third is proposed in May and confirmed by the contractor two days before 6-30.
+    let confirmed = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($id: ID!) { confirmUnitLink(input: {id: $id}) { errors { code } } }",
+            json!({ "id": links[2].1 }),
+        )
+        .await;
+    assert_eq!(
+        confirmed["data"]["confirmUnitLink"]["errors"],
+        json!([]),
+        "{confirmed}"
+    );
+    unit_link::Entity::update_many()
+        .col_expr(
+            unit_link::Column::ConfirmedAt,
+            Expr::value(utc(2026, 6, 28, 15, 0)),
+        )
+        .filter(unit_link::Column::Id.eq(uuid_of(&links[2].1)))
+        .exec(w.app.db())
+        .await
+        .unwrap();
     // Ten days before 6-30, and the near miss twenty.
-    for ((_, link), at) in links
-        .iter()
-        .zip([utc(2026, 6, 20, 9, 0), utc(2026, 6, 10, 9, 0)])
-    {
+    for ((_, link), at) in links.iter().zip([
+        utc(2026, 6, 20, 9, 0),
+        utc(2026, 6, 10, 9, 0),
+        utc(2026, 5, 1, 9, 0),
+    ]) {
         unit_link::Entity::update_many()
             .col_expr(unit_link::Column::ProposedAt, Expr::value(at))
             .filter(unit_link::Column::Id.eq(uuid_of(link)))
@@ -461,9 +486,16 @@ async fn a_contractor_link_made_just_before_a_deadline_is_flagged() {
         json!({ "kinds": ["LATE_LINK"], "from": "2026-01-01", "to": "2026-12-31" }),
     )
     .await;
-    assert_eq!(page["totalCount"], 1, "{page}");
-    let flag = &nodes(&page)[0];
+    assert_eq!(page["totalCount"], 2, "{page}");
+    let late_confirmed = &nodes(&page)[0];
+    assert_eq!(late_confirmed["on"], "2026-06-28");
+    assert_eq!(late_confirmed["buyer"]["id"], links[2].0.as_str());
+    assert_eq!(late_confirmed["evidence"]["byConfirmation"], true);
+    assert_eq!(late_confirmed["evidence"]["daysBefore"], 2);
+    assert_eq!(late_confirmed["evidence"]["status"], "CONFIRMED");
+    let flag = &nodes(&page)[1];
     assert_eq!(flag["on"], "2026-06-20");
+    assert_eq!(flag["evidence"]["byConfirmation"], false);
     assert_eq!(flag["buyer"]["id"], links[0].0.as_str());
     let evidence = &flag["evidence"];
     assert_eq!(evidence["__typename"], "LateLinkEvidence");
