@@ -319,6 +319,25 @@ async fn an_order_received_minutes_after_it_was_placed_is_flagged() {
     assert_eq!(instant_flag["evidence"]["minutes"], 0);
 }
 
+/// The thresholds are settings: with 40 minutes, a receipt 31 minutes after placing is fast.
+#[tokio::test]
+async fn the_thresholds_come_from_the_settings() {
+    let w = World::build_with(|s| s.audit_flags.fast_receipt_minutes = 40).await;
+    let product = w.published_product("灵寿红薯 5kg装", "51.00").await;
+    let within = bought(&w, &w.buyer_admin, &product, 1, "settings-1").await;
+    let beyond = bought(&w, &w.buyer_admin, &product, 1, "settings-2").await;
+    for (id, minutes) in [(&within, 31), (&beyond, 41)] {
+        let at = received_at(&w, id).await;
+        backdate(&w, id, at - Duration::minutes(minutes), at).await;
+    }
+    let page = flags(&w, &w.auditor, json!({ "kinds": ["FAST_RECEIPT"] })).await;
+    assert_eq!(page["totalCount"], 1, "{page}");
+    let flag = &nodes(&page)[0];
+    assert_eq!(flag["orderId"], within.as_str());
+    assert_eq!(flag["evidence"]["minutes"], 31);
+    assert_eq!(flag["evidence"]["thresholdMinutes"], 40);
+}
+
 #[tokio::test]
 async fn a_line_far_above_the_comparable_median_of_its_day_is_flagged() {
     let w = World::build().await;
