@@ -29,6 +29,7 @@ use crate::{
         orders_api::{OrderMutation, OrderQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
+    reporting::flags_api::FlagQuery,
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -46,6 +47,7 @@ pub struct Query(
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
+    FlagQuery,
 );
 
 #[derive(MergedObject, Default)]

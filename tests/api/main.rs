@@ -18,6 +18,7 @@ mod catalogue;
 mod consent;
 mod contract;
 mod exports;
+mod flags;
 mod fuzz;
 mod generator;
 mod harness;
