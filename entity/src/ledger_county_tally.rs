@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::{buyer::BuyerKind, region::PovertyStatus};
 
 /// A monthly rollup of ledger entries by both sides' counties (origin and buyer), buyer kind,
-/// certified, paired, pairing kind and origin status: what summaries read when they need no
+/// certified, paired, pairing and its kind, and origin status: what summaries read when they need no
 /// finer grain.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger_county_tallies")]
@@ -22,6 +22,9 @@ pub struct Model {
     pub certified: bool,
     #[sea_orm(primary_key, auto_increment = false)]
     pub paired: bool,
+    /// The pairing the sales count toward; the nil UUID for none (a key holds no NULL).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub pairing_id: Uuid,
     /// The pairing's kind by its API value, or empty for none.
     #[sea_orm(primary_key, auto_increment = false)]
     pub pairing_kind: String,

@@ -370,6 +370,11 @@ async fn rebuild_rollups(db: &SchemaManagerConnection<'_>, format: Format) -> Re
         ];
         county.extend(sides.iter().cloned());
         fine.extend(sides.into_iter().skip(1));
+        county.push(column(
+            "pairing_id",
+            &uuid_column,
+            &format!("COALESCE(pairing_id, {no_pairing})"),
+        ));
         fine.push(column(
             "buyer_region_code",
             "VARCHAR(12) NOT NULL",

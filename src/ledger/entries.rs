@@ -274,11 +274,12 @@ pub fn buyer_area(entry: &ledger_entry::Model) -> String {
         .unwrap_or_else(|| entry.buyer_region_code.clone())
 }
 
-/// The county rollups' grain beyond the origin's: the buyer's county, the pairing's kind (its
-/// API value, empty for none) and the origin county's status on the day.
+/// The county rollups' grain beyond the origin's: the buyer's county, the pairing (nil for none)
+/// and its kind (its API value, empty for none), and the origin county's status on the day.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Sides {
     buyer_area: String,
+    pairing: Uuid,
     pairing_kind: String,
     origin_status: PovertyStatus,
 }
@@ -325,6 +326,7 @@ impl Rollups {
         let month = entry.occurred_on.format("%Y-%m").to_string();
         let sides = Sides {
             buyer_area: buyer_area(entry),
+            pairing: entry.pairing_id.unwrap_or(Uuid::nil()),
             pairing_kind: entry
                 .pairing_kind
                 .map(ApiName::api_name)
@@ -344,7 +346,7 @@ impl Rollups {
                 category: entry.category,
                 certified: entry.certified,
                 paired: entry.paired,
-                pairing: entry.pairing_id.unwrap_or(Uuid::nil()),
+                pairing: sides.pairing,
                 pairing_kind: sides.pairing_kind.clone(),
                 origin_status: sides.origin_status,
             })
@@ -406,6 +408,7 @@ impl Rollups {
                 buyer_kind: Set(key.buyer_kind),
                 certified: Set(key.certified),
                 paired: Set(key.paired),
+                pairing_id: Set(key.sides.pairing),
                 pairing_kind: Set(key.sides.pairing_kind),
                 origin_status: Set(key.sides.origin_status),
                 amount_fen: Set(sums.0),
@@ -485,6 +488,7 @@ async fn upsert_county_tallies(
                 C::Certified,
                 C::Paired,
                 C::BuyerAreaCode,
+                C::PairingId,
                 C::PairingKind,
                 C::OriginStatus,
             ])

@@ -87,6 +87,7 @@ impl LedgerDimension {
                 | Self::BuyerCity
                 | Self::BuyerCounty
                 | Self::Month
+                | Self::Pairing
                 | Self::PairingKind
                 | Self::OriginStatus
         )
