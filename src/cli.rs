@@ -163,6 +163,24 @@ struct Options {
         global = true
     )]
     unsold_scan_interval_secs: u64,
+    /// How far behind its pro-rata pace a unit or region may fall before a red warning, in
+    /// basis points of the pace (2000: bought less than 80% of it).
+    #[arg(
+        long,
+        env = "RED_WARNING_MARGIN_BP",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(i32).range(0..=10_000),
+        global = true
+    )]
+    red_warning_margin_bp: i32,
+    /// Seconds between red-warning checks (0: no checks on this instance).
+    #[arg(
+        long,
+        env = "RED_WARNING_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    red_warning_interval_secs: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -362,6 +380,8 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     settings.request_quota_ip = per_minute(options.rate_limit_ip_per_minute);
     settings.unsold_after_days = i64::from(options.unsold_after_days);
     settings.unsold_scan_interval = Duration::from_secs(options.unsold_scan_interval_secs);
+    settings.red_warning_margin_bp = options.red_warning_margin_bp;
+    settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
     Ok(settings)
 }
 

@@ -59,6 +59,11 @@ pub struct Settings {
     pub unsold_after_days: i64,
     /// How often the unsold-produce scan runs (zero: never).
     pub unsold_scan_interval: Duration,
+    /// How far behind its pro-rata pace a unit or region falls before a red warning (红色预警),
+    /// in basis points of the pace: 2000 flags those that bought less than 80% of it.
+    pub red_warning_margin_bp: i32,
+    /// How often the red-warning check runs (zero: never).
+    pub red_warning_interval: Duration,
 }
 
 impl Settings {
@@ -80,6 +85,8 @@ impl Settings {
             request_quota_ip: Some(Quota::per_minute(3000)),
             unsold_after_days: 30,
             unsold_scan_interval: Duration::from_secs(3600),
+            red_warning_margin_bp: 2000,
+            red_warning_interval: Duration::from_secs(3600),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org` (organisations,
 //! members, producers, buyers, their targets and unit links), `catalogue` (products,
 //! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained record
-//! of sales and its summaries), `unsold` (warnings and purchase drives) and `live` (the event bus
+//! of sales and its summaries), `unsold` (warnings and purchase drives), `reporting` (tasks allocated down, rankings, red
+//! warnings) and `live` (the event bus
 //! and subscriptions).
 //!
 //! - A rule file is named for what it governs (`procurement/orders.rs`): plain async functions
@@ -47,6 +48,7 @@ pub mod procurement;
 pub mod rate_limit;
 pub mod redis_link;
 pub mod region;
+pub mod reporting;
 pub mod server;
 pub mod state;
 pub mod text;

@@ -29,6 +29,11 @@ use crate::{
         orders_api::{OrderMutation, OrderQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
+    reporting::{
+        allocations_api::{TaskMutation, TaskQuery},
+        ranking_api::RankingQuery,
+        warnings_api::WarningQuery,
+    },
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -46,6 +51,9 @@ pub struct Query(
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
+    TaskQuery,
+    RankingQuery,
+    WarningQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -61,6 +69,7 @@ pub struct Mutation(
     OrderMutation,
     AgreementMutation,
     UnsoldMutation,
+    TaskMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

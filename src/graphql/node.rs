@@ -202,7 +202,9 @@ async fn visible(
         | NodeKind::OrderLine
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
-        | NodeKind::UnitLink => HashMap::new(),
+        | NodeKind::UnitLink
+        | NodeKind::TaskAllocation
+        | NodeKind::RedWarning => HashMap::new(),
     })
 }
 

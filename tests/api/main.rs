@@ -37,6 +37,8 @@ mod schema;
 mod scope;
 mod supervision;
 mod tallies;
+mod tasks;
 mod unsold;
+mod warnings;
 mod world;
 mod ws;

@@ -364,9 +364,12 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
             )
             .await
         }
-        NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement | NodeKind::UnitLink => {
-            BTreeSet::new()
-        }
+        NodeKind::OrderLine
+        | NodeKind::LedgerEntry
+        | NodeKind::Agreement
+        | NodeKind::UnitLink
+        | NodeKind::TaskAllocation
+        | NodeKind::RedWarning => BTreeSet::new(),
     }
 }
 

@@ -1,0 +1,11 @@
+//! Reporting and assessment: tasks allocated down the region tree (任务分解), rankings of units
+//! and regions against their targets with the pro-rata pace, and red warnings (红色预警) for
+//! those behind it.
+
+pub mod allocations;
+pub mod allocations_api;
+pub mod purchases;
+pub mod ranking;
+pub mod ranking_api;
+pub mod warnings;
+pub mod warnings_api;
