@@ -23,7 +23,7 @@ use crate::{
     org::membership::membership_of,
     procurement::orders_api::OrderEvent,
     region::subtree,
-    reporting::{warnings::WarningReach, warnings_api::RedWarning},
+    reporting::{reach::WarningReach, warnings_api::RedWarning},
     unsold::{reach::AlertReach, unsold_api::UnsoldAlert},
 };
 

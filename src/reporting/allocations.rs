@@ -20,7 +20,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{purchases, ranking::year_allowed};
+use super::purchases;
 use crate::{
     audit::Change,
     auth::{Caller, Viewer, scope},
@@ -46,6 +46,11 @@ pub struct TaskPlan {
     /// `None` when the input named both or neither.
     pub recipient: Option<Recipient>,
     pub amount_fen: i64,
+}
+
+/// Years a task, a ranking or a warning may name.
+pub fn year_allowed(year: i32, this_year: i32) -> bool {
+    (2019..=this_year + 1).contains(&year)
 }
 
 fn yuan(fen: i64) -> String {

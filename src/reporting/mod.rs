@@ -7,5 +7,6 @@ pub mod allocations_api;
 pub mod purchases;
 pub mod ranking;
 pub mod ranking_api;
+pub mod reach;
 pub mod warnings;
 pub mod warnings_api;

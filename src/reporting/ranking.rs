@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query:
 use uuid::Uuid;
 
 use super::{
-    allocations,
+    allocations::{self, year_allowed},
     purchases::{self, Counted},
 };
 use crate::{
@@ -152,11 +152,6 @@ pub struct Ranking {
     pub on: NaiveDate,
     pub by: RankBy,
     pub rows: Vec<Ranked>,
-}
-
-/// Years a ranking or an allocation may name.
-pub fn year_allowed(year: i32, this_year: i32) -> bool {
-    (2019..=this_year + 1).contains(&year)
 }
 
 /// The ranking of `region_code`'s units or regions for `year` on `on`, for staff whose reading

@@ -1,13 +1,12 @@
 //! Red warnings in the API: the `RedWarning` type and the `redWarnings` query (the
-//! `redWarnings` subscription is in `live::subscriptions_api`).
+//! `redWarnings` subscription is in `live::subscriptions_api`). A warning is a `Node`.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::red_warning::{self, RedWarningStatus, WarningSubject};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::warnings::WarningReach;
 use crate::{
-    auth::{RoleGuard, viewer},
+    auth::{RoleGuard, viewer, visibility::Sight},
     error::Result,
     graphql::{
         context::{loaders, services},
@@ -118,10 +117,11 @@ impl WarningQuery {
         before: Option<String>,
     ) -> Result<Page<RedWarning>> {
         let db = &services(ctx)?.db;
-        let reach = WarningReach::of(db, viewer(ctx)?).await?;
+        // The same rule as `node` (`Sight::red_warnings`) and the subscription.
+        let sight = Sight::of(db, Some(viewer(ctx)?)).await?;
         let filter = filter.unwrap_or_default();
         let mut select = red_warning::Entity::find()
-            .filter(reach.condition()?)
+            .filter(sight.red_warnings_or_refusal()?)
             .filter(
                 red_warning::Column::Status.eq(filter.status.unwrap_or(RedWarningStatus::Open)),
             );

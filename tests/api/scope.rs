@@ -368,8 +368,16 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
-        | NodeKind::TaskAllocation
-        | NodeKind::RedWarning => BTreeSet::new(),
+        | NodeKind::TaskAllocation => BTreeSet::new(),
+        NodeKind::RedWarning => {
+            ids_in(
+                w,
+                token,
+                "{ redWarnings(first: 100) { nodes { id } } }",
+                "redWarnings/nodes/id",
+            )
+            .await
+        }
     }
 }
 

@@ -136,6 +136,26 @@ async fn warnings_open_update_and_close_and_reach_only_those_responsible() {
     assert_eq!(seen(&w, &w.buyer_admin, json!({})).await["totalCount"], 0);
     let refused = w.app.gql(w.outsider.token(), WARNINGS, json!({})).await;
     assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    // `node` applies the same rule.
+    let id = officer["nodes"][0]["id"].clone();
+    for (who, visible) in [
+        (&w.officer, true),
+        (&lagging, true),
+        (&w.auditor, true),
+        (&w.other_officer, false),
+        (&steady, false),
+        (&w.buyer_admin, false),
+    ] {
+        let body = w
+            .app
+            .gql(
+                who.token(),
+                "query($id: ID!) { node(id: $id) { id ... on RedWarning { subject } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(body["data"]["node"]["id"] == id, visible, "{body}");
+    }
 
     // Still behind after buying more: the same warning, its figures updated.
     buy(&w, &lagging, &product, 2, "warn-more").await;
