@@ -26,6 +26,7 @@ use crate::{
     auth::{Caller, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
+    ledger::cache::SummaryCache,
     org::{buyers, links},
     region::{regions, subtree},
 };
@@ -345,6 +346,7 @@ pub struct TaskReport {
 /// `taskAllocations`: for staff whose reading scope covers the region.
 pub async fn report(
     conn: &impl ConnectionTrait,
+    cache: &SummaryCache,
     viewer: &Viewer,
     region_code: &str,
     year: i32,
@@ -367,7 +369,7 @@ pub async fn report(
             b.id,
         ))
     });
-    let bought_places = purchases::bought_by_place(conn, year, &region.code).await?;
+    let bought_places = purchases::bought_by_place(conn, Some(cache), year, &region.code).await?;
     let sold_places = purchases::sold_by_place(conn, year, &region.code).await?;
     // A unit's figure is its own purchases and its confirmed subordinate units'.
     let mut groups: HashMap<Uuid, Vec<Uuid>> = HashMap::new();

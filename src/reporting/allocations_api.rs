@@ -156,8 +156,15 @@ impl TaskQuery {
         region_code: String,
         year: i32,
     ) -> Result<TaskAllocationReport> {
-        let db = &services(ctx)?.db;
-        let report = allocations::report(db, viewer(ctx)?, &region_code, year).await?;
+        let services = services(ctx)?;
+        let report = allocations::report(
+            &services.db,
+            &services.summaries,
+            viewer(ctx)?,
+            &region_code,
+            year,
+        )
+        .await?;
         Ok(report.into())
     }
 }

@@ -6,10 +6,13 @@
 //! [`bought_by_unit_within`] only, so switching to the buyer region columns the ledger rollups
 //! will carry changes these two functions and nothing else.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use entity::{
-    buyer, ledger_tally,
+    buyer, ledger_head, ledger_tally,
     procurement_declaration::CanteenArrangement,
     unit_link::{self, UnitLinkStatus},
 };
@@ -21,7 +24,10 @@ use uuid::Uuid;
 
 use crate::{
     error::AppResult,
-    ledger::summary::year_months,
+    ledger::{
+        cache::{Group, SummaryCache},
+        summary::year_months,
+    },
     org::links::{CountingLink, counted_units},
     region::subtree,
 };
@@ -47,14 +53,60 @@ fn tally_buyer() -> RelationDef {
         .into()
 }
 
+/// The ledger's tip, when answers may come from `cache`.
+async fn tip(conn: &impl ConnectionTrait, cache: Option<&SummaryCache>) -> AppResult<Option<i64>> {
+    if cache.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        ledger_head::Entity::find_by_id(1)
+            .one(conn)
+            .await?
+            .map_or(0, |head| head.seq),
+    ))
+}
+
+fn cached(cache: Option<&SummaryCache>, seq: Option<i64>, key: &str) -> Option<Vec<(String, i64)>> {
+    let groups = cache?.get(seq?, key)?;
+    Some(
+        groups
+            .iter()
+            .filter_map(|g| Some((g.keys.first()?.clone(), g.amount_fen)))
+            .collect(),
+    )
+}
+
+fn keep(cache: Option<&SummaryCache>, seq: Option<i64>, key: String, rows: &[(String, i64)]) {
+    if let (Some(cache), Some(seq)) = (cache, seq) {
+        let groups = rows
+            .iter()
+            .map(|(k, amount)| Group {
+                keys: vec![k.clone()],
+                amount_fen: *amount,
+                quantity: 0,
+                entries: 0,
+            })
+            .collect();
+        cache.put(seq, key, Arc::new(groups));
+    }
+}
+
 /// What units located in `within`'s subtree bought in `year` (SALE + REFUND), by the unit's
-/// place (its division code); `""` is everywhere.
+/// place (its division code); `""` is everywhere. Kept in `cache` at the ledger's tip (the
+/// rollups change only with it), so a dashboard asking again does not sum again.
 pub async fn bought_by_place(
     conn: &impl ConnectionTrait,
+    cache: Option<&SummaryCache>,
     year: i32,
     within: &str,
 ) -> AppResult<Vec<(String, i64)>> {
-    Ok(ledger_tally::Entity::find()
+    // The tip is read first: the rollups read after it are at least as new.
+    let seq = tip(conn, cache).await?;
+    let key = format!("reporting:bought-by-place\u{1f}{year}\u{1f}{within}");
+    if let Some(rows) = cached(cache, seq, &key) {
+        return Ok(rows);
+    }
+    let rows = ledger_tally::Entity::find()
         .select_only()
         .column(buyer::Column::RegionCode)
         .expr_as(amount_sum(), "amount")
@@ -64,15 +116,27 @@ pub async fn bought_by_place(
         .group_by(buyer::Column::RegionCode)
         .into_tuple::<(String, i64)>()
         .all(conn)
-        .await?)
+        .await?;
+    keep(cache, seq, key, &rows);
+    Ok(rows)
 }
 
-/// What each unit located in `within`'s subtree bought itself in `year`.
+/// What each unit located in `within`'s subtree bought itself in `year` (kept in `cache` as
+/// [`bought_by_place`] is).
 pub async fn bought_by_unit_within(
     conn: &impl ConnectionTrait,
+    cache: Option<&SummaryCache>,
     year: i32,
     within: &str,
 ) -> AppResult<HashMap<Uuid, i64>> {
+    let seq = tip(conn, cache).await?;
+    let key = format!("reporting:bought-by-unit\u{1f}{year}\u{1f}{within}");
+    if let Some(rows) = cached(cache, seq, &key) {
+        return Ok(rows
+            .into_iter()
+            .filter_map(|(id, amount)| Some((Uuid::try_parse(&id).ok()?, amount)))
+            .collect());
+    }
     let rows = ledger_tally::Entity::find()
         .select_only()
         .column(ledger_tally::Column::BuyerOrgId)
@@ -84,6 +148,8 @@ pub async fn bought_by_unit_within(
         .into_tuple::<(Uuid, i64)>()
         .all(conn)
         .await?;
+    let as_text: Vec<(String, i64)> = rows.iter().map(|(id, a)| (id.to_string(), *a)).collect();
+    keep(cache, seq, key, &as_text);
     Ok(rows.into_iter().collect())
 }
 
@@ -248,5 +314,16 @@ mod tests {
             None,
             "a city's own units are in no county"
         );
+    }
+
+    #[test]
+    fn kept_sums_answer_only_at_their_tip() {
+        let cache = SummaryCache::default();
+        let rows = vec![("130126".to_owned(), 120), ("130727".to_owned(), -5)];
+        keep(Some(&cache), Some(7), "k".into(), &rows);
+        assert_eq!(cached(Some(&cache), Some(7), "k"), Some(rows));
+        assert_eq!(cached(Some(&cache), Some(8), "k"), None);
+        assert_eq!(cached(Some(&cache), Some(7), "other"), None);
+        assert_eq!(cached(None, Some(7), "k"), None);
     }
 }

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     auth::{Viewer, scope},
     error::{AppError, AppResult, ErrorCode},
-    ledger::progress,
+    ledger::{cache::SummaryCache, progress},
     region::{regions, subtree},
 };
 
@@ -158,6 +158,7 @@ pub struct Ranking {
 /// scope covers the region. Nothing to rank is `NO_UNITS`.
 pub async fn rank(
     conn: &impl ConnectionTrait,
+    cache: &SummaryCache,
     viewer: &Viewer,
     region_code: &str,
     year: i32,
@@ -176,8 +177,10 @@ pub async fn rank(
         return Err(AppError::Forbidden("this region is outside your scope"));
     }
     let standings = match by {
-        RankBy::Level(level) => region_standings(conn, year, &region.code, level).await?,
-        RankBy::Units(kind) => unit_standings(conn, year, &region.code, kind).await?,
+        RankBy::Level(level) => {
+            region_standings(conn, Some(cache), year, &region.code, level).await?
+        }
+        RankBy::Units(kind) => unit_standings(conn, Some(cache), year, &region.code, kind).await?,
     };
     if standings.is_empty() {
         let what = match by {
@@ -200,6 +203,7 @@ pub async fn rank(
 /// located in it bought.
 pub async fn region_standings(
     conn: &impl ConnectionTrait,
+    cache: Option<&SummaryCache>,
     year: i32,
     within: &str,
     level: RegionLevel,
@@ -214,7 +218,7 @@ pub async fn region_standings(
     }
     let held = allocations::held_within(conn, year, within).await?;
     let bought = purchases::by_prefix(
-        &purchases::bought_by_place(conn, year, within).await?,
+        &purchases::bought_by_place(conn, cache, year, within).await?,
         level_length(level),
     );
     Ok(regions
@@ -233,6 +237,7 @@ pub async fn region_standings(
 /// `year` and its purchases by the counting rule.
 pub async fn unit_standings(
     conn: &impl ConnectionTrait,
+    cache: Option<&SummaryCache>,
     year: i32,
     within: &str,
     kind: Option<BuyerKind>,
@@ -271,7 +276,7 @@ pub async fn unit_standings(
             arrangement: declared.get(&b.organization_id).map(|d| d.canteen),
         })
         .collect();
-    let own = purchases::bought_by_unit_within(conn, year, within).await?;
+    let own = purchases::bought_by_unit_within(conn, cache, year, within).await?;
     let bought = purchases::counted_purchases(conn, year, within, &counted, &own).await?;
     Ok(units
         .into_iter()

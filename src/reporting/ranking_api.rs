@@ -112,9 +112,17 @@ impl RankingQuery {
             (None, kind) => RankBy::Units(kind),
         };
         let on = on.map_or_else(|| Utc::now().date_naive(), |d| d.0);
-        let db = &services(ctx)?.db;
-        Ok(ranking::rank(db, viewer(ctx)?, &region_code, year, by, on)
-            .await?
-            .into())
+        let services = services(ctx)?;
+        let ranking = ranking::rank(
+            &services.db,
+            &services.summaries,
+            viewer(ctx)?,
+            &region_code,
+            year,
+            by,
+            on,
+        )
+        .await?;
+        Ok(ranking.into())
     }
 }

@@ -108,7 +108,7 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<CheckOutc
         return Ok(CheckOutcome::default());
     }
     let (year, on) = (now.year(), now.date_naive());
-    let mut standings = ranking::unit_standings(&txn, year, "", None).await?;
+    let mut standings = ranking::unit_standings(&txn, None, year, "", None).await?;
     standings.retain(|s| s.target_fen.is_some_and(|t| t > 0));
     standings.extend(region_standings(&txn, year).await?);
     let measured = measure(standings, year, on);
@@ -151,7 +151,7 @@ async fn region_standings(
     if held.is_empty() {
         return Ok(Vec::new());
     }
-    let places = purchases::bought_by_place(conn, year, "").await?;
+    let places = purchases::bought_by_place(conn, None, year, "").await?;
     let mut lengths: Vec<usize> = held.keys().map(String::len).collect();
     lengths.sort_unstable();
     lengths.dedup();
