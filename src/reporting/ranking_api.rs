@@ -64,11 +64,13 @@ pub struct TargetRanking {
     pub level: Option<RegionLevel>,
     /// The kind of unit ranked (null for regions or every kind).
     pub unit_kind: Option<BuyerKind>,
+    /// How many units or regions were ranked (`rows` may show only the first of them).
+    pub ranked: i32,
     pub rows: Vec<RankingRow>,
 }
 
-impl From<Ranking> for TargetRanking {
-    fn from(ranking: Ranking) -> Self {
+impl TargetRanking {
+    fn new(ranking: Ranking, first: Option<usize>) -> Self {
         let (level, unit_kind) = match ranking.by {
             RankBy::Level(level) => (Some(level), None),
             RankBy::Units(kind) => (None, kind),
@@ -79,7 +81,13 @@ impl From<Ranking> for TargetRanking {
             on: Date(ranking.on),
             level,
             unit_kind,
-            rows: ranking.rows.into_iter().map(RankingRow::from).collect(),
+            ranked: i32::try_from(ranking.rows.len()).unwrap_or(i32::MAX),
+            rows: ranking
+                .rows
+                .into_iter()
+                .take(first.unwrap_or(usize::MAX))
+                .map(RankingRow::from)
+                .collect(),
         }
     }
 }
@@ -91,8 +99,10 @@ pub struct RankingQuery;
 impl RankingQuery {
     /// Ranks the regions of `level` inside `regionCode` by allocated task, or (without a level)
     /// the buyer units located there, of `unitKind` if given, by declared target; the pace is
-    /// for `on` (default today). Staff over the region. Nothing to rank: `NO_UNITS`.
+    /// for `on` (default today). `first` shows only the top rows (all are ranked). Staff over
+    /// the region. Nothing to rank: `NO_UNITS`.
     #[graphql(guard = "RoleGuard::signed_in()")]
+    #[allow(clippy::too_many_arguments)]
     async fn target_ranking(
         &self,
         ctx: &Context<'_>,
@@ -101,7 +111,15 @@ impl RankingQuery {
         level: Option<RegionLevel>,
         unit_kind: Option<BuyerKind>,
         on: Option<Date>,
+        first: Option<i32>,
     ) -> Result<TargetRanking> {
+        let first = match first.map(usize::try_from) {
+            None => None,
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                return Err(AppError::BadInput("`first` cannot be negative".into()));
+            }
+        };
         let by = match (level, unit_kind) {
             (Some(_), Some(_)) => {
                 return Err(AppError::BadInput(
@@ -123,6 +141,6 @@ impl RankingQuery {
             on,
         )
         .await?;
-        Ok(ranking.into())
+        Ok(TargetRanking::new(ranking, first))
     }
 }

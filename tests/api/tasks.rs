@@ -22,7 +22,7 @@ const REPORT: &str = "query($code: String!, $year: Int!) { taskAllocations(regio
 const RANKING: &str =
     "query($code: String!, $year: Int!, $level: RegionLevel, $kind: BuyerKind, $on: Date) {
     targetRanking(regionCode: $code, year: $year, level: $level, unitKind: $kind, on: $on) {
-      year on level unitKind
+      year on level unitKind ranked
       rows { rank name regionCode buyerId target bought percentDone pace behindPace } } }";
 
 /// A user granted `role` over `region` by the admin, signed in.
@@ -459,6 +459,7 @@ async fn a_ranking_orders_units_and_regions_by_share_done_with_the_pace_of_the_d
         .await;
     let rows = &body["data"]["targetRanking"]["rows"];
     assert_eq!(rows.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["data"]["targetRanking"]["ranked"], 1);
     assert_eq!(rows[0]["buyerId"], units[2].as_str());
     assert_eq!(body["data"]["targetRanking"]["unitKind"], "SCHOOL");
 
@@ -503,6 +504,21 @@ async fn a_ranking_orders_units_and_regions_by_share_done_with_the_pace_of_the_d
         "counties without a task follow"
     );
     assert!(rows.len() > 20, "every county of the city");
+    let top = w
+        .app
+        .gql(
+            city.token(),
+            "query($y: Int!) { targetRanking(regionCode: \"1301\", year: $y, level: COUNTY, first: 2) {
+                ranked rows { rank regionCode } } }",
+            json!({ "y": y }),
+        )
+        .await;
+    let top = &top["data"]["targetRanking"];
+    assert_eq!(top["ranked"], rows.len(), "{top}");
+    assert_eq!(
+        top["rows"],
+        json!([{ "rank": 1, "regionCode": COUNTY }, { "rank": 2, "regionCode": "130125" }])
+    );
 
     // Nothing to rank, a level and a kind at once, or another's region: refused.
     for (variables, code) in [
