@@ -567,3 +567,40 @@ async fn a_ranking_orders_units_and_regions_by_share_done_with_the_pace_of_the_d
         .await;
     assert_eq!(error_code(&buyer), "FORBIDDEN", "{buyer}");
 }
+
+#[tokio::test]
+async fn concurrent_allocations_never_pass_what_the_region_holds() {
+    let w = World::build().await;
+    let city = staff(&w, "race.city", "OFFICER", CITY).await;
+    let y = year();
+    allocated(
+        &w,
+        &w.admin,
+        json!({ "regionCode": "13", "year": y, "toRegionCode": CITY, "amount": "1000.00" }),
+    )
+    .await;
+    let counties = ["130102", "130104", "130105", "130107", "130108", "130109"];
+    let results = futures_util::future::join_all(counties.iter().map(|code| {
+        allocate(
+            &w,
+            &city,
+            json!({ "regionCode": CITY, "year": y, "toRegionCode": code, "amount": "300.00" }),
+        )
+    }))
+    .await;
+    let passed = results.iter().filter(|p| p["errors"] == json!([])).count();
+    let refused: Vec<Vec<(String, String)>> = results
+        .iter()
+        .filter(|p| p["errors"] != json!([]))
+        .map(errors)
+        .collect();
+    assert_eq!(passed, 3, "{results:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|e| e == &[("amount".to_owned(), "OVER_ALLOCATED".to_owned())]),
+        "{refused:?}"
+    );
+    let body = report(&w, &city, CITY).await;
+    assert_eq!(body["data"]["taskAllocations"]["allocated"], "900.00", "{body}");
+}
