@@ -602,5 +602,8 @@ async fn concurrent_allocations_never_pass_what_the_region_holds() {
         "{refused:?}"
     );
     let body = report(&w, &city, CITY).await;
-    assert_eq!(body["data"]["taskAllocations"]["allocated"], "900.00", "{body}");
+    assert_eq!(
+        body["data"]["taskAllocations"]["allocated"], "900.00",
+        "{body}"
+    );
 }
