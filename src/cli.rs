@@ -206,6 +206,24 @@ struct Options {
     /// included; DEADLINE_BUNCHING, LATE_LINK).
     #[arg(long, env = "FLAG_DEADLINE_DAYS", default_value_t = 15, global = true)]
     flag_deadline_days: u32,
+    /// How far behind its pro-rata pace a unit or region may fall before a red warning, in
+    /// basis points of the pace (2000: bought less than 80% of it).
+    #[arg(
+        long,
+        env = "RED_WARNING_MARGIN_BP",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(i32).range(0..=10_000),
+        global = true
+    )]
+    red_warning_margin_bp: i32,
+    /// Seconds between red-warning checks (0: no checks on this instance).
+    #[arg(
+        long,
+        env = "RED_WARNING_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    red_warning_interval_secs: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -413,6 +431,8 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
         bunching_share_percent: i64::from(options.flag_bunching_share_percent),
         deadline_days: i64::from(options.flag_deadline_days.max(1)),
     };
+    settings.red_warning_margin_bp = options.red_warning_margin_bp;
+    settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
     Ok(settings)
 }
 

@@ -61,6 +61,11 @@ pub struct Settings {
     pub unsold_scan_interval: Duration,
     /// The thresholds of the auditors' flags (`reporting::flags`).
     pub audit_flags: FlagThresholds,
+    /// How far behind its pro-rata pace a unit or region falls before a red warning (红色预警),
+    /// in basis points of the pace: 2000 flags those that bought less than 80% of it.
+    pub red_warning_margin_bp: i32,
+    /// How often the red-warning check runs (zero: never).
+    pub red_warning_interval: Duration,
 }
 
 /// When the auditors' flags (`auditFlags`, 防止数字脱贫) fire. One place for every threshold.
@@ -114,6 +119,8 @@ impl Settings {
             unsold_after_days: 30,
             unsold_scan_interval: Duration::from_secs(3600),
             audit_flags: FlagThresholds::default(),
+            red_warning_margin_bp: 2000,
+            red_warning_interval: Duration::from_secs(3600),
         }
     }
 }

@@ -26,10 +26,12 @@ pub enum NodeKind {
     UnsoldAlert,
     PurchaseDrive,
     UnitLink,
+    TaskAllocation,
+    RedWarning,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 15] = [
+    pub const ALL: [NodeKind; 17] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -45,6 +47,8 @@ impl NodeKind {
         NodeKind::UnsoldAlert,
         NodeKind::PurchaseDrive,
         NodeKind::UnitLink,
+        NodeKind::TaskAllocation,
+        NodeKind::RedWarning,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +68,8 @@ impl NodeKind {
             Self::UnsoldAlert => "UnsoldAlert",
             Self::PurchaseDrive => "PurchaseDrive",
             Self::UnitLink => "UnitLink",
+            Self::TaskAllocation => "TaskAllocation",
+            Self::RedWarning => "RedWarning",
         }
     }
 

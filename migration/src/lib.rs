@@ -12,6 +12,7 @@ mod m20261204_000007_unit_links;
 mod m20261204_000008_ledger_values;
 mod m20261204_000009_audit_region;
 mod m20261204_000010_ledger_sides;
+mod m20261204_000011_tasks;
 mod m20261204_000013_audit_flags;
 
 pub use m20261123_000004_ledger::GENESIS;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_ledger_values::Migration),
             Box::new(m20261204_000009_audit_region::Migration),
             Box::new(m20261204_000010_ledger_sides::Migration),
+            Box::new(m20261204_000011_tasks::Migration),
             Box::new(m20261204_000013_audit_flags::Migration),
         ]
     }

@@ -30,6 +30,11 @@ use crate::{
     },
     region::regions_api::{RegionMutation, RegionQuery},
     reporting::flags_api::FlagQuery,
+    reporting::{
+        allocations_api::{TaskMutation, TaskQuery},
+        ranking_api::RankingQuery,
+        warnings_api::WarningQuery,
+    },
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -48,6 +53,9 @@ pub struct Query(
     LedgerQuery,
     UnsoldQuery,
     FlagQuery,
+    TaskQuery,
+    RankingQuery,
+    WarningQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,6 +71,7 @@ pub struct Mutation(
     OrderMutation,
     AgreementMutation,
     UnsoldMutation,
+    TaskMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

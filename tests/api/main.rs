@@ -39,6 +39,8 @@ mod scope;
 mod sides;
 mod supervision;
 mod tallies;
+mod tasks;
 mod unsold;
+mod warnings;
 mod world;
 mod ws;

@@ -364,8 +364,19 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
             )
             .await
         }
-        NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement | NodeKind::UnitLink => {
-            BTreeSet::new()
+        NodeKind::OrderLine
+        | NodeKind::LedgerEntry
+        | NodeKind::Agreement
+        | NodeKind::UnitLink
+        | NodeKind::TaskAllocation => BTreeSet::new(),
+        NodeKind::RedWarning => {
+            ids_in(
+                w,
+                token,
+                "{ redWarnings(first: 100) { nodes { id } } }",
+                "redWarnings/nodes/id",
+            )
+            .await
         }
     }
 }
