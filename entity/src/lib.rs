@@ -10,6 +10,7 @@ pub mod certification;
 pub mod certification_review;
 pub mod idempotency_key;
 pub mod job_run;
+pub mod ledger_buyer_tally;
 pub mod ledger_county_tally;
 pub mod ledger_entry;
 pub mod ledger_head;

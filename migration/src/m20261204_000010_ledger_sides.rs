@@ -1,7 +1,8 @@
 //! Both sides of every sale (issue 15): each ledger entry records the buyer's place on the day
 //! (`buyer_region_code` and its province, city and county), the producer's kind, and the pairing
 //! the sale counts toward with its kind; the rollups carry the buyer's county, the pairing, the
-//! origin's poverty status and (fine rollups) each producer's linked poor households.
+//! origin's poverty status and (fine rollups) each producer's linked poor households; a new
+//! rollup by buying unit and month serves rankings.
 //!
 //! The new fields are hashed, so the chain is re-chained as `m20261204_000008_ledger_values`
 //! did: every entry is first checked against its old hash and link (an altered ledger is refused,
@@ -322,6 +323,8 @@ async fn rebuild_rollups(db: &SchemaManagerConnection<'_>, format: Format) -> Re
         ("BLOB", "randomblob(16)")
     };
     db.execute_unprepared("DROP TABLE ledger_tallies").await?;
+    db.execute_unprepared("DROP TABLE IF EXISTS ledger_buyer_tallies")
+        .await?;
     db.execute_unprepared("DROP TABLE ledger_county_tallies")
         .await?;
     let month = if postgres {
@@ -459,6 +462,25 @@ async fn rebuild_rollups(db: &SchemaManagerConnection<'_>, format: Format) -> Re
         groups(&county)
     ))
     .await?;
+    if format == Format::Sides {
+        db.execute_unprepared(&format!(
+            "CREATE TABLE ledger_buyer_tallies (month VARCHAR(7) NOT NULL, \
+             buyer_org_id {uuid_column}, buyer_region_code VARCHAR(12) NOT NULL, {sums}, \
+             PRIMARY KEY (month, buyer_org_id, buyer_region_code))"
+        ))
+        .await?;
+        db.execute_unprepared(
+            "CREATE INDEX idx_ledger_buyer_tallies_place ON ledger_buyer_tallies \
+             (buyer_region_code, month)",
+        )
+        .await?;
+        db.execute_unprepared(&format!(
+            "INSERT INTO ledger_buyer_tallies (month, buyer_org_id, buyer_region_code, \
+             amount_fen, quantity, entries) SELECT {month}, buyer_org_id, buyer_region_code, \
+             SUM(amount_fen), SUM(quantity), COUNT(*) FROM ledger_entries GROUP BY 1, 2, 3"
+        ))
+        .await?;
+    }
     Ok(())
 }
 

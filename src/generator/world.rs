@@ -1030,11 +1030,12 @@ async fn write_orders(
     }
     chain.flush(conn, &mut b.report).await?;
 
-    let (fine, by_county) = rollups.into_rows(|| b.id_at(end));
-    b.report.ledger_tallies = fine.len();
-    b.report.county_tallies = by_county.len();
-    insert_all(conn, fine).await?;
-    insert_all(conn, by_county).await?;
+    let rows = rollups.into_rows(|| b.id_at(end));
+    b.report.ledger_tallies = rows.fine.len();
+    b.report.county_tallies = rows.by_county.len();
+    insert_all(conn, rows.fine).await?;
+    insert_all(conn, rows.by_county).await?;
+    insert_all(conn, rows.by_buyer).await?;
     entity::ledger_head::Entity::update_many()
         .col_expr(entity::ledger_head::Column::Seq, Expr::value(chain.seq))
         .col_expr(

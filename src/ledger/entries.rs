@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
     api_name::ApiName,
     buyer::BuyerKind,
-    ledger_county_tally,
+    ledger_buyer_tally, ledger_county_tally,
     ledger_entry::{self, LedgerEntryKind},
     ledger_head, ledger_tally, order, order_line, pairing,
     producer::ProducerKind,
@@ -239,9 +239,10 @@ async fn append(
     for entry in &entries {
         rollups.add(entry);
     }
-    let (fine, by_county) = rollups.into_rows(new_uuid);
-    upsert_tallies(conn, fine).await?;
-    upsert_county_tallies(conn, by_county).await?;
+    let rows = rollups.into_rows(new_uuid);
+    upsert_tallies(conn, rows.fine).await?;
+    upsert_county_tallies(conn, rows.by_county).await?;
+    upsert_buyer_tallies(conn, rows.by_buyer).await?;
     let head = lock_head(conn).await?;
     let mut seq = head.seq;
     let mut prev = head.last_hash.clone();
@@ -319,6 +320,15 @@ struct CountyKey {
 pub struct Rollups {
     fine: BTreeMap<TallyKey, Sums>,
     by_county: BTreeMap<CountyKey, Sums>,
+    /// Month, buyer, the buyer's place.
+    by_buyer: BTreeMap<(String, Uuid, String), Sums>,
+}
+
+/// The rows of each rollup, to insert or add.
+pub struct RollupRows {
+    pub fine: Vec<ledger_tally::ActiveModel>,
+    pub by_county: Vec<ledger_county_tally::ActiveModel>,
+    pub by_buyer: Vec<ledger_buyer_tally::ActiveModel>,
 }
 
 impl Rollups {
@@ -355,7 +365,7 @@ impl Rollups {
         let by_county = self
             .by_county
             .entry(CountyKey {
-                month,
+                month: month.clone(),
                 county: entry.county_code.clone(),
                 buyer_kind: entry.buyer_kind,
                 certified: entry.certified,
@@ -364,16 +374,15 @@ impl Rollups {
             })
             .or_default();
         add_to(by_county, entry);
+        let by_buyer = self
+            .by_buyer
+            .entry((month, entry.buyer_org_id, entry.buyer_region_code.clone()))
+            .or_default();
+        add_to(by_buyer, entry);
     }
 
     /// The rows, monthly and by county; `id` names each new monthly row.
-    pub fn into_rows(
-        self,
-        mut id: impl FnMut() -> Uuid,
-    ) -> (
-        Vec<ledger_tally::ActiveModel>,
-        Vec<ledger_county_tally::ActiveModel>,
-    ) {
+    pub fn into_rows(self, mut id: impl FnMut() -> Uuid) -> RollupRows {
         let fine = self
             .fine
             .into_iter()
@@ -416,7 +425,25 @@ impl Rollups {
                 entries: Set(sums.2),
             })
             .collect();
-        (fine, by_county)
+        let by_buyer = self
+            .by_buyer
+            .into_iter()
+            .map(
+                |((month, buyer, place), sums)| ledger_buyer_tally::ActiveModel {
+                    month: Set(month),
+                    buyer_org_id: Set(buyer),
+                    buyer_region_code: Set(place),
+                    amount_fen: Set(sums.0),
+                    quantity: Set(sums.1),
+                    entries: Set(sums.2),
+                },
+            )
+            .collect();
+        RollupRows {
+            fine,
+            by_county,
+            by_buyer,
+        }
     }
 }
 
@@ -496,6 +523,29 @@ async fn upsert_county_tallies(
             .value(C::Quantity, add(C::Quantity))
             .value(C::Entries, add(C::Entries))
             .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds rows to the buyer rollups, which rankings and allocations read.
+async fn upsert_buyer_tallies(
+    conn: &impl ConnectionTrait,
+    rows: Vec<ledger_buyer_tally::ActiveModel>,
+) -> AppResult<()> {
+    use ledger_buyer_tally::Column as B;
+    let add = |column: B| {
+        Expr::col((ledger_buyer_tally::Entity, column))
+            .add(Expr::col((Alias::new("excluded"), column)))
+    };
+    ledger_buyer_tally::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([B::Month, B::BuyerOrgId, B::BuyerRegionCode])
+                .value(B::AmountFen, add(B::AmountFen))
+                .value(B::Quantity, add(B::Quantity))
+                .value(B::Entries, add(B::Entries))
+                .to_owned(),
         )
         .exec_without_returning(conn)
         .await?;

@@ -2,9 +2,9 @@
 //! grouped queries (never one query per unit): the figures allocations, rankings and red
 //! warnings are judged by.
 //!
-//! A buyer unit's place is read from `buyers.region_code` here, in [`bought_by_place`] and
-//! [`bought_by_unit_within`] only, so switching to the buyer region columns the ledger rollups
-//! will carry changes these two functions and nothing else.
+//! Purchases come from the rollups by buying unit (`ledger_buyer_tallies`), which hold each
+//! unit's place on the day of the sale: a unit that moves keeps its past purchases where they
+//! were made, as the ledger records them.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -12,13 +12,14 @@ use std::{
 };
 
 use entity::{
-    buyer, ledger_head, ledger_tally,
+    buyer, ledger_buyer_tally,
+    ledger_buyer_tally::Column as B,
+    ledger_head, ledger_tally,
     procurement_declaration::CanteenArrangement,
     unit_link::{self, UnitLinkStatus},
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationDef, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -36,21 +37,12 @@ use crate::{
 const IN_CHUNK: usize = 1000;
 
 fn amount_sum() -> Expr {
-    Expr::cust("CAST(COALESCE(SUM(ledger_tallies.amount_fen), 0) AS BIGINT)")
+    Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)")
 }
 
-fn in_year(year: i32) -> Condition {
+fn in_year(year: i32, month: impl ColumnTrait) -> Condition {
     let (from, to) = year_months(year);
-    Condition::all()
-        .add(ledger_tally::Column::Month.gte(from))
-        .add(ledger_tally::Column::Month.lte(to))
-}
-
-fn tally_buyer() -> RelationDef {
-    ledger_tally::Entity::belongs_to(buyer::Entity)
-        .from(ledger_tally::Column::BuyerOrgId)
-        .to(buyer::Column::OrganizationId)
-        .into()
+    Condition::all().add(month.gte(from)).add(month.lte(to))
 }
 
 /// The ledger's tip, when answers may come from `cache`.
@@ -106,14 +98,13 @@ pub async fn bought_by_place(
     if let Some(rows) = cached(cache, seq, &key) {
         return Ok(rows);
     }
-    let rows = ledger_tally::Entity::find()
+    let rows = ledger_buyer_tally::Entity::find()
         .select_only()
-        .column(buyer::Column::RegionCode)
+        .column(B::BuyerRegionCode)
         .expr_as(amount_sum(), "amount")
-        .join(JoinType::InnerJoin, tally_buyer())
-        .filter(in_year(year))
-        .filter(subtree(buyer::Column::RegionCode, within))
-        .group_by(buyer::Column::RegionCode)
+        .filter(in_year(year, B::Month))
+        .filter(subtree(B::BuyerRegionCode, within))
+        .group_by(B::BuyerRegionCode)
         .into_tuple::<(String, i64)>()
         .all(conn)
         .await?;
@@ -137,14 +128,13 @@ pub async fn bought_by_unit_within(
             .filter_map(|(id, amount)| Some((Uuid::try_parse(&id).ok()?, amount)))
             .collect());
     }
-    let rows = ledger_tally::Entity::find()
+    let rows = ledger_buyer_tally::Entity::find()
         .select_only()
-        .column(ledger_tally::Column::BuyerOrgId)
+        .column(B::BuyerOrgId)
         .expr_as(amount_sum(), "amount")
-        .join(JoinType::InnerJoin, tally_buyer())
-        .filter(in_year(year))
-        .filter(subtree(buyer::Column::RegionCode, within))
-        .group_by(ledger_tally::Column::BuyerOrgId)
+        .filter(in_year(year, B::Month))
+        .filter(subtree(B::BuyerRegionCode, within))
+        .group_by(B::BuyerOrgId)
         .into_tuple::<(Uuid, i64)>()
         .all(conn)
         .await?;
@@ -161,13 +151,13 @@ pub async fn bought_by_units(
 ) -> AppResult<HashMap<Uuid, i64>> {
     let mut found = HashMap::new();
     for chunk in units.chunks(IN_CHUNK) {
-        let rows = ledger_tally::Entity::find()
+        let rows = ledger_buyer_tally::Entity::find()
             .select_only()
-            .column(ledger_tally::Column::BuyerOrgId)
+            .column(B::BuyerOrgId)
             .expr_as(amount_sum(), "amount")
-            .filter(in_year(year))
-            .filter(ledger_tally::Column::BuyerOrgId.is_in(chunk.to_vec()))
-            .group_by(ledger_tally::Column::BuyerOrgId)
+            .filter(in_year(year, B::Month))
+            .filter(B::BuyerOrgId.is_in(chunk.to_vec()))
+            .group_by(B::BuyerOrgId)
             .into_tuple::<(Uuid, i64)>()
             .all(conn)
             .await?;
@@ -186,7 +176,7 @@ pub async fn sold_by_place(
         .select_only()
         .column(ledger_tally::Column::RegionCode)
         .expr_as(amount_sum(), "amount")
-        .filter(in_year(year))
+        .filter(in_year(year, ledger_tally::Column::Month))
         .filter(subtree(ledger_tally::Column::RegionCode, within))
         .group_by(ledger_tally::Column::RegionCode)
         .into_tuple::<(String, i64)>()
