@@ -14,6 +14,7 @@ use entity::{
     order_event, order_line,
     organization::{self, OrganizationKind},
     pairing::{self, PairingKind},
+    procurement_declaration::{self, CanteenArrangement},
     price_change,
     producer::{self, CreditStatus, LinkageMode, VerificationStatus},
     product::{self, ProductStatus, QualityMark},
@@ -168,6 +169,7 @@ pub async fn build(
         buyers: &buyers,
     };
     write_orders(conn, &mut b, &world, scale.orders, scale.max_lines).await?;
+    declare_targets(conn, &mut b, &buyers).await?;
     execute(
         conn,
         // A join, not a correlated subquery: the planner has no statistics yet inside this
@@ -178,6 +180,35 @@ pub async fn build(
     )
     .await?;
     Ok(b.report)
+}
+
+/// Each unit's declaration for the current year (832-style): its own canteen, a budget of
+/// 50,000–2,000,000 yuan and a reserved share of 10–30%, so rankings and warnings have targets.
+async fn declare_targets(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    buyers: &[Buyer],
+) -> anyhow::Result<()> {
+    let at = as_of();
+    let mut rows = Vec::with_capacity(buyers.len());
+    for buyer in buyers {
+        let budget_fen = b.rng.random_range(50_000..=2_000_000i64) * 100;
+        let share_bp = b.rng.random_range(10..=30i32) * 100;
+        rows.push(procurement_declaration::ActiveModel {
+            id: Set(b.id_at(at)),
+            buyer_org_id: Set(buyer.org),
+            year: Set(at.year()),
+            canteen: Set(CanteenArrangement::OwnCanteen),
+            canteen_budget_fen: Set(Some(budget_fen)),
+            reserved_share_bp: Set(Some(share_bp)),
+            target_fen: Set(crate::org::buyers::target_fen(budget_fen, share_bp)),
+            shares_canteen_of: Set(None),
+            contractor_org_id: Set(None),
+            declared_by: Set(buyer.user),
+            declared_at: Set(at),
+        });
+    }
+    insert_all(conn, rows).await
 }
 
 #[derive(Clone, Copy)]
