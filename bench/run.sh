@@ -110,6 +110,37 @@ year="$(date +%Y)"
   echo "{\"query\":\"query { ledgerSummary(groupBy: [BUYER_KIND, MONTH], filter: {from: \\\"$year-01-01\\\", to: \\\"$year-12-31\\\"}) { total groups { keys { value label } amount entries } } }\"}"
 } >"$out/ledger_kind_month.ours"
 
+# Issue 15's reporting questions. Each comes as one body (a dashboard asked again: answered at
+# the tip from memory) and as a rotation of distinct bodies, more than the 256 summaries kept
+# per tip, so every answer is computed afresh: the view of each origin county, of each county
+# as both sides, and of each place buyers sit in.
+counties="$(q "SELECT DISTINCT substr(region_code, 1, 6) FROM producers ORDER BY 1")"
+buyer_places="$(q "SELECT DISTINCT substr(region_code, 1, 6) FROM buyers ORDER BY 1")"
+buyer_provinces="$(q "SELECT substr(region_code, 1, 2) FROM buyers GROUP BY 1 ORDER BY count(*) DESC, 1")"
+python3 - "$out" "$year" "$counties" "$buyer_places" "$buyer_provinces" <<'PY'
+import json, sys
+out, year, counties, places, provinces = sys.argv[1], sys.argv[2], *(l.split() for l in sys.argv[3:6])
+span = f'from: "{year}-01-01", to: "{year}-12-31"'
+def summary(group_by, extra=''):
+    return (f'query {{ ledgerSummary(groupBy: [{group_by}], filter: {{{span}{extra}}}) '
+            '{ view total groups { keys { value label } amount entries } } }')
+def write(name, queries):
+    with open(f'{out}/{name}.ours', 'w') as f:
+        for q in queries:
+            f.write(json.dumps({'query': q}, ensure_ascii=False) + '\n')
+rotation = lambda group_by: ([summary(group_by, f', regionCode: "{c}", view: {v}') for c in counties for v in ('ORIGIN', 'BOTH')]
+                             + [summary(group_by, f', regionCode: "{p}", view: BUYER') for p in places])
+write('ledger_buyer_county', [summary('BUYER_COUNTY', ', view: BUYER')])
+write('ledger_buyer_county_fresh', rotation('BUYER_COUNTY'))
+write('ledger_pairing_month', [summary('PAIRING, MONTH')])
+write('ledger_pairing_month_fresh', rotation('PAIRING, MONTH'))
+ranking = lambda code: (f'query {{ targetRanking(regionCode: "{code}", year: {year}, first: 20) '
+                        '{ ranked rows { rank name target bought percentDone pace behindPace } } }')
+write('target_ranking', [ranking(provinces[0])])
+write('target_ranking_fresh', [ranking(p) for p in provinces])
+PY
+units_ranked="$(q "SELECT count(*) FROM buyers WHERE substr(region_code, 1, 2) = '$(echo "$buyer_provinces" | head -1)'")"
+
 # --- Servers -----------------------------------------------------------------------------
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -231,6 +262,22 @@ for kind in ledger_county ledger_kind_month; do
   load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token" 1
   load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token"
 done
+# Issue 15: by buyer county for a year, by pairing × month, and the ranking of the units of
+# the province with the most of them, by one client.
+for kind in ledger_buyer_county ledger_buyer_county_fresh ledger_pairing_month ledger_pairing_month_fresh target_ranking target_ranking_fresh; do
+  check "http://$OURS/graphql" "$out/$kind.ours" "$token"
+  load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token" 1
+done
+record "{\"scenario\":\"ranking_units\",\"units\":$units_ranked}"
+# Closing a year: the year before this one, for the origin province with the most entries.
+close_year=$((year - 1))
+close_region="$(q "SELECT province_code FROM ledger_entries WHERE reporting_year = $close_year GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"
+close_entries="$(q "SELECT count(*) FROM ledger_entries WHERE occurred_on BETWEEN '$close_year-01-01' AND '$close_year-12-31' AND (province_code = '$close_region' OR buyer_province_code = '$close_region')")"
+if grep -q 'closePeriod' schema.graphql; then
+  closed="$(python3 bench/close_period.py "http://$OURS/graphql" "$token" "$close_region" "$close_year")"
+  log "closePeriod: $closed"
+  record "{\"scenario\":\"close_period\",\"region\":\"$close_region\",\"year\":$close_year,\"entries\":$close_entries,\"result\":$closed}"
+fi
 # The same question while receipts keep moving the tip: most answers are computed afresh.
 log "ledger summaries while orders are received"
 "$root/target/release/examples/order_cycles" --url "http://$OURS" --buyers 8 --seconds $((DURATION + 15)) >"$out/background_cycles.json" &
