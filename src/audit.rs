@@ -126,7 +126,9 @@ async fn region_of(
             .one(conn)
             .await?
             .map(|d| d.region_code),
-        "ProcurementPolicy" | "Region" => from_summary("region").or_else(|| from_summary("code")),
+        "ProcurementPolicy" | "Region" | "ClosedPeriod" => {
+            from_summary("region").or_else(|| from_summary("code"))
+        }
         _ => None,
     })
 }

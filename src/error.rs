@@ -51,6 +51,10 @@ pub enum ErrorCode {
     AgreementExceeded,
     /// An idempotency key already used for a different request.
     IdempotencyKeyReused,
+    /// The reporting period is already closed for this region.
+    AlreadyClosed,
+    /// The reporting period has not ended yet, so it cannot be closed.
+    PeriodNotOver,
 }
 
 impl ErrorCode {
@@ -78,6 +82,8 @@ impl ErrorCode {
             Self::BelowPolicyMinimum => "BELOW_POLICY_MINIMUM",
             Self::AgreementExceeded => "AGREEMENT_EXCEEDED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::AlreadyClosed => "ALREADY_CLOSED",
+            Self::PeriodNotOver => "PERIOD_NOT_OVER",
         }
     }
 }

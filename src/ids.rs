@@ -26,10 +26,11 @@ pub enum NodeKind {
     UnsoldAlert,
     PurchaseDrive,
     UnitLink,
+    ClosedPeriod,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 15] = [
+    pub const ALL: [NodeKind; 16] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -45,6 +46,7 @@ impl NodeKind {
         NodeKind::UnsoldAlert,
         NodeKind::PurchaseDrive,
         NodeKind::UnitLink,
+        NodeKind::ClosedPeriod,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl NodeKind {
             Self::UnsoldAlert => "UnsoldAlert",
             Self::PurchaseDrive => "PurchaseDrive",
             Self::UnitLink => "UnitLink",
+            Self::ClosedPeriod => "ClosedPeriod",
         }
     }
 

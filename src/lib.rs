@@ -47,6 +47,7 @@ pub mod procurement;
 pub mod rate_limit;
 pub mod redis_link;
 pub mod region;
+pub mod reporting;
 pub mod server;
 pub mod state;
 pub mod text;

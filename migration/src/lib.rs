@@ -11,6 +11,7 @@ mod m20261123_000006_county_tallies;
 mod m20261204_000007_unit_links;
 mod m20261204_000008_ledger_values;
 mod m20261204_000009_audit_region;
+mod m20261204_000012_closed_periods;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_unit_links::Migration),
             Box::new(m20261204_000008_ledger_values::Migration),
             Box::new(m20261204_000009_audit_region::Migration),
+            Box::new(m20261204_000012_closed_periods::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ use crate::{
         orders_api::{OrderMutation, OrderQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
+    reporting::periods_api::{PeriodMutation, PeriodQuery},
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -46,6 +47,7 @@ pub struct Query(
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
+    PeriodQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -61,6 +63,7 @@ pub struct Mutation(
     OrderMutation,
     AgreementMutation,
     UnsoldMutation,
+    PeriodMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

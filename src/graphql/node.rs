@@ -202,7 +202,8 @@ async fn visible(
         | NodeKind::OrderLine
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
-        | NodeKind::UnitLink => HashMap::new(),
+        | NodeKind::UnitLink
+        | NodeKind::ClosedPeriod => HashMap::new(),
     })
 }
 

@@ -31,6 +31,7 @@ mod operations;
 mod orders;
 mod organizations;
 mod parts;
+mod periods;
 mod registry;
 mod scale_out;
 mod schema;

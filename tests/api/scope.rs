@@ -364,7 +364,11 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
             )
             .await
         }
-        NodeKind::OrderLine | NodeKind::LedgerEntry | NodeKind::Agreement | NodeKind::UnitLink => {
+        NodeKind::OrderLine
+        | NodeKind::LedgerEntry
+        | NodeKind::Agreement
+        | NodeKind::UnitLink
+        | NodeKind::ClosedPeriod => {
             BTreeSet::new()
         }
     }
