@@ -58,7 +58,10 @@ impl MigrationTrait for Migration {
                     .col(big_integer(ClosedPeriodTotals::Entries))
                     .foreign_key(
                         ForeignKey::create()
-                            .from(ClosedPeriodTotals::Table, ClosedPeriodTotals::ClosedPeriodId)
+                            .from(
+                                ClosedPeriodTotals::Table,
+                                ClosedPeriodTotals::ClosedPeriodId,
+                            )
                             .to(ClosedPeriods::Table, ClosedPeriods::Id),
                     )
                     .to_owned(),

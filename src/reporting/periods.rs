@@ -127,7 +127,9 @@ pub fn parse_period(text: &str) -> Option<Period> {
         Some("H2") => Period::half(year, true),
         Some(month) if month.len() == 2 && digits(month) => {
             let month: u32 = month.parse().ok()?;
-            (1..=12).contains(&month).then(|| Period::month(year, month))?
+            (1..=12)
+                .contains(&month)
+                .then(|| Period::month(year, month))?
         }
         Some(_) => None,
     }
@@ -179,7 +181,7 @@ impl PeriodDimension {
     }
 
     fn expr(self) -> SimpleExpr {
-        let column = |name: &str| Expr::col(Alias::new(name)).into();
+        let column = |name: &str| Expr::col(Alias::new(name));
         match self {
             Self::OriginCounty => column("county_code"),
             Self::BuyerKind => column("buyer_kind"),
@@ -366,25 +368,27 @@ async fn ranking(
         )
         .cond_where(
             Condition::all()
-                .add(ledger_entry::Column::BuyerOrgId.in_subquery(
-                    Query::select()
-                        .column(procurement_declaration::Column::BuyerOrgId)
-                        .from(procurement_declaration::Entity)
-                        .cond_where(
-                            Condition::all()
-                                .add(
-                                    procurement_declaration::Column::BuyerOrgId
-                                        .in_subquery(buyers_located_in(code)),
-                                )
-                                .add(procurement_declaration::Column::Year.eq(year)),
-                        )
-                        .to_owned(),
-                ))
+                .add(
+                    ledger_entry::Column::BuyerOrgId.in_subquery(
+                        Query::select()
+                            .column(procurement_declaration::Column::BuyerOrgId)
+                            .from(procurement_declaration::Entity)
+                            .cond_where(
+                                Condition::all()
+                                    .add(
+                                        procurement_declaration::Column::BuyerOrgId
+                                            .in_subquery(buyers_located_in(code)),
+                                    )
+                                    .add(procurement_declaration::Column::Year.eq(year)),
+                            )
+                            .to_owned(),
+                    ),
+                )
                 .add(ledger_entry::Column::OccurredOn.gte(period.first_day.with_ordinal(1)))
                 .add(ledger_entry::Column::OccurredOn.lte(period.last_day))
                 .add(ledger_entry::Column::Seq.lte(tip_seq)),
         )
-        .add_group_by([Expr::col(ledger_entry::Column::BuyerOrgId).into()]);
+        .add_group_by([Expr::col(ledger_entry::Column::BuyerOrgId)]);
     let mut purchased: HashMap<Uuid, i64> = HashMap::new();
     for row in conn
         .query_all_raw(conn.get_database_backend().build(&query))
@@ -510,8 +514,7 @@ pub fn signed_bytes(report: &Report, closed_by: Uuid) -> String {
                 &row.rank.to_string(),
                 &row.buyer_org_id.to_string(),
                 &serde_json::Value::from(row.unit_name.as_str()).to_string(),
-                &row
-                    .reserved_share_bp
+                &row.reserved_share_bp
                     .map(|bp| bp.to_string())
                     .unwrap_or_default(),
                 &row.target_fen.to_string(),
@@ -687,9 +690,15 @@ pub async fn close(
 }
 
 /// The report as it was frozen.
-pub async fn frozen(conn: &impl ConnectionTrait, closed: &closed_period::Model) -> AppResult<Report> {
+pub async fn frozen(
+    conn: &impl ConnectionTrait,
+    closed: &closed_period::Model,
+) -> AppResult<Report> {
     let period = parse_period(&closed.period).ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!("stored period {:?} unreadable", closed.period))
+        AppError::internal(anyhow::anyhow!(
+            "stored period {:?} unreadable",
+            closed.period
+        ))
     })?;
     let mut totals = Vec::new();
     for row in closed_period_total::Entity::find()
@@ -749,7 +758,11 @@ pub async fn frozen(conn: &impl ConnectionTrait, closed: &closed_period::Model) 
 }
 
 /// Refuses unless the viewer reads the region as staff (officers and auditors over it, admins).
-async fn require_reading(conn: &impl ConnectionTrait, viewer: &Viewer, code: &str) -> AppResult<()> {
+async fn require_reading(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    code: &str,
+) -> AppResult<()> {
     if scope::reading(conn, viewer).await?.covers(code) {
         Ok(())
     } else {
@@ -1005,7 +1018,10 @@ async fn verify_chain_to(
         }
     }
     if tip_seq == 0 && tip_hash != GENESIS {
-        return Ok((0, Some((0, "the recorded tip is not the chain's start".to_owned()))));
+        return Ok((
+            0,
+            Some((0, "the recorded tip is not the chain's start".to_owned())),
+        ));
     }
     Ok((tip_seq, None))
 }
@@ -1067,27 +1083,54 @@ mod tests {
     fn periods_parse_to_their_kind_and_days() {
         let june = parse_period("2026-06").expect("month");
         assert_eq!(june.kind, PeriodKind::Month);
-        assert_eq!((june.first_day, june.last_day), (date(2026, 6, 1), date(2026, 6, 30)));
+        assert_eq!(
+            (june.first_day, june.last_day),
+            (date(2026, 6, 1), date(2026, 6, 30))
+        );
         let feb = parse_period("2028-02").expect("leap February");
         assert_eq!(feb.last_day, date(2028, 2, 29));
         let dec = parse_period("2026-12").expect("December");
         assert_eq!(dec.last_day, date(2026, 12, 31));
         let h1 = parse_period("2026-H1").expect("H1");
         assert_eq!(h1.kind, PeriodKind::HalfYear);
-        assert_eq!((h1.first_day, h1.last_day), (date(2026, 1, 1), date(2026, 6, 30)));
+        assert_eq!(
+            (h1.first_day, h1.last_day),
+            (date(2026, 1, 1), date(2026, 6, 30))
+        );
         let h2 = parse_period("2026-H2").expect("H2");
-        assert_eq!((h2.first_day, h2.last_day), (date(2026, 7, 1), date(2026, 12, 31)));
+        assert_eq!(
+            (h2.first_day, h2.last_day),
+            (date(2026, 7, 1), date(2026, 12, 31))
+        );
         let year = parse_period("2026").expect("year");
         assert_eq!(year.kind, PeriodKind::Year);
-        assert_eq!((year.first_day, year.last_day), (date(2026, 1, 1), date(2026, 12, 31)));
+        assert_eq!(
+            (year.first_day, year.last_day),
+            (date(2026, 1, 1), date(2026, 12, 31))
+        );
         assert_eq!(year.label, "2026");
     }
 
     #[test]
     fn malformed_periods_are_refused() {
         for bad in [
-            "", "2026-6", "2026-13", "2026-00", "2026-H3", "2026-h1", " 2026", "2026 ", "26",
-            "20266", "2026-", "-2026", "1999", "2026-06-01", "２０２６", "2026-1a", "+2026",
+            "",
+            "2026-6",
+            "2026-13",
+            "2026-00",
+            "2026-H3",
+            "2026-h1",
+            " 2026",
+            "2026 ",
+            "26",
+            "20266",
+            "2026-",
+            "-2026",
+            "1999",
+            "2026-06-01",
+            "２０２６",
+            "2026-1a",
+            "+2026",
         ] {
             assert_eq!(parse_period(bad), None, "{bad:?}");
         }
@@ -1204,7 +1247,10 @@ mod tests {
         .join("\n");
         assert_eq!(signed_bytes(&report(), closed_by), expected);
         // sha256 of the bytes above, computed outside Rust (Python's hashlib).
-        assert_eq!(signature_of(&report(), closed_by), "bbf9d3439e0e7484f308369007033bb0d177ce5e98b7efe2c612a51fac6ef878");
+        assert_eq!(
+            signature_of(&report(), closed_by),
+            "bbf9d3439e0e7484f308369007033bb0d177ce5e98b7efe2c612a51fac6ef878"
+        );
     }
 
     #[test]

@@ -181,7 +181,10 @@ impl Scene {
     async fn stored(&self) -> (u64, u64, u64) {
         let db = self.w.app.db();
         (
-            closed_period::Entity::find().count(db).await.expect("count"),
+            closed_period::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
             closed_period_total::Entity::find()
                 .count(db)
                 .await
@@ -263,51 +266,51 @@ async fn a_closed_month_freezes_its_totals_and_ranking_signed_and_audited() {
     assert_eq!(live["ranking"], report["ranking"]);
     assert_eq!(audited(&s.w, "closePeriod").await, 1);
 
-    let listed = s
-        .w
-        .app
-        .gql(
-            s.w.auditor.token(),
-            "query($y: Int) { closedPeriods(regionCode: \"13\", year: $y) { id period } }",
-            json!({ "y": s.month.year() }),
-        )
-        .await;
+    let listed =
+        s.w.app
+            .gql(
+                s.w.auditor.token(),
+                "query($y: Int) { closedPeriods(regionCode: \"13\", year: $y) { id period } }",
+                json!({ "y": s.month.year() }),
+            )
+            .await;
     assert_eq!(
         listed["data"]["closedPeriods"],
         json!([{ "id": closed["id"], "period": s.label }])
     );
-    let by_id = s
-        .w
-        .app
-        .gql(
-            s.w.auditor.token(),
-            "query($id: ID!) { closedPeriod(id: $id) { period report { total { amount } } } }",
-            json!({ "id": closed["id"] }),
-        )
-        .await;
+    let by_id =
+        s.w.app
+            .gql(
+                s.w.auditor.token(),
+                "query($id: ID!) { closedPeriod(id: $id) { period report { total { amount } } } }",
+                json!({ "id": closed["id"] }),
+            )
+            .await;
     assert_eq!(
         by_id["data"]["closedPeriod"]["report"]["total"]["amount"],
         "720.00"
     );
-    let elsewhere = s
-        .w
-        .app
-        .gql(
-            s.w.other_officer.token(),
-            "query($id: ID!) { closedPeriod(id: $id) { id } }",
-            json!({ "id": closed["id"] }),
-        )
-        .await;
-    assert_eq!(elsewhere["data"]["closedPeriod"], Value::Null, "{elsewhere}");
-    let refused = s
-        .w
-        .app
-        .gql(
-            s.w.other_officer.token(),
-            REPORT,
-            json!({ "r": COUNTY, "p": s.label }),
-        )
-        .await;
+    let elsewhere =
+        s.w.app
+            .gql(
+                s.w.other_officer.token(),
+                "query($id: ID!) { closedPeriod(id: $id) { id } }",
+                json!({ "id": closed["id"] }),
+            )
+            .await;
+    assert_eq!(
+        elsewhere["data"]["closedPeriod"],
+        Value::Null,
+        "{elsewhere}"
+    );
+    let refused =
+        s.w.app
+            .gql(
+                s.w.other_officer.token(),
+                REPORT,
+                json!({ "r": COUNTY, "p": s.label }),
+            )
+            .await;
     assert_eq!(error_code(&refused), "FORBIDDEN");
 }
 
@@ -328,7 +331,9 @@ async fn bad_closings_are_refused_with_clear_codes_and_write_nothing() {
     let current = format!("{:04}-{:02}", today.year(), today.month());
     let open = s.close(&s.w.officer, COUNTY, &current).await;
     assert_eq!(code(&open), "PERIOD_NOT_OVER", "{open}");
-    let year = s.close(&s.w.officer, COUNTY, &today.year().to_string()).await;
+    let year = s
+        .close(&s.w.officer, COUNTY, &today.year().to_string())
+        .await;
     assert_eq!(code(&year), "PERIOD_NOT_OVER", "{year}");
     let outside = s.close(&s.w.other_officer, COUNTY, &s.label).await;
     assert_eq!(error_code(&outside), "FORBIDDEN", "{outside}");
@@ -392,11 +397,10 @@ async fn a_refund_after_closing_adjusts_the_next_open_period_and_verification_ca
         }])
     );
     // The refund still counts live in its own month, which is not the closed report.
-    let verified = s
-        .w
-        .app
-        .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
-        .await;
+    let verified =
+        s.w.app
+            .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
+            .await;
     assert_eq!(
         verified["data"]["verifyClosedPeriod"],
         json!({ "matches": true, "chainIntact": true, "checked": 3, "firstMismatchSeq": null,
@@ -410,11 +414,10 @@ async fn a_refund_after_closing_adjusts_the_next_open_period_and_verification_ca
         "UPDATE ledger_entries SET amount_fen = amount_fen * 10 WHERE seq = 2",
     )
     .await;
-    let found = s
-        .w
-        .app
-        .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
-        .await;
+    let found =
+        s.w.app
+            .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
+            .await;
     assert_eq!(
         found["data"]["verifyClosedPeriod"],
         json!({ "matches": false, "chainIntact": false, "checked": 1, "firstMismatchSeq": 2,
@@ -428,11 +431,10 @@ async fn a_refund_after_closing_adjusts_the_next_open_period_and_verification_ca
         .execute_unprepared("UPDATE closed_periods SET amount_fen = 1")
         .await
         .expect("alter");
-    let resigned = s
-        .w
-        .app
-        .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
-        .await;
+    let resigned =
+        s.w.app
+            .gql(s.w.auditor.token(), VERIFY, json!({ "id": closed["id"] }))
+            .await;
     assert_eq!(
         resigned["data"]["verifyClosedPeriod"]["signatureMatch"],
         false
@@ -446,11 +448,10 @@ async fn a_closed_report_exports_as_xlsx_with_the_columns_officials_use() {
     let closed = s.closed().await;
     let id = closed["id"].as_str().expect("id");
     let get = |token: Option<String>| {
-        let mut request = s
-            .w
-            .app
-            .client
-            .get(s.w.app.url(&format!("/exports/closed-period.xlsx?id={id}")));
+        let mut request =
+            s.w.app
+                .client
+                .get(s.w.app.url(&format!("/exports/closed-period.xlsx?id={id}")));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -368,9 +368,7 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
-        | NodeKind::ClosedPeriod => {
-            BTreeSet::new()
-        }
+        | NodeKind::ClosedPeriod => BTreeSet::new(),
     }
 }
 
