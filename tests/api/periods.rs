@@ -505,3 +505,35 @@ async fn a_closed_report_exports_as_xlsx_with_the_columns_officials_use() {
         .expect("response");
     assert_eq!(elsewhere.status(), reqwest::StatusCode::NOT_FOUND);
 }
+
+/// The report for a year of a large ledger, timed (issue 15: under 5 s for ~1,000,000 entries
+/// on PostgreSQL): `PERIODS_BENCH_URL=postgres://… cargo test --test api periods::bench --
+/// --ignored --nocapture`, against a database holding such a year (bench/RESULTS.md).
+#[tokio::test]
+#[ignore = "needs PERIODS_BENCH_URL, a database with a generated year"]
+async fn bench_a_year_of_entries_is_reported_in_seconds() {
+    use fupin_market::reporting::periods;
+    let url = std::env::var("PERIODS_BENCH_URL").expect("PERIODS_BENCH_URL");
+    let year = std::env::var("PERIODS_BENCH_YEAR").unwrap_or_else(|_| "2025".into());
+    let db = sea_orm::Database::connect(url).await.expect("connect");
+    let head = ledger_head::Entity::find_by_id(1)
+        .one(&db)
+        .await
+        .expect("head")
+        .expect("a head");
+    let period = periods::parse_period(&year).expect("a year");
+    for region in ["13", "1301"] {
+        let started = std::time::Instant::now();
+        let report = periods::compute(&db, region, &period, head.seq, &head.last_hash)
+            .await
+            .expect("report");
+        let elapsed = started.elapsed();
+        println!(
+            "region {region}, {year}: {} entries, {} rows, {} ranked in {elapsed:?}",
+            report.total.entries,
+            report.totals.len(),
+            report.ranking.len()
+        );
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    }
+}
