@@ -791,6 +791,25 @@ pub struct PeriodReport {
 /// At most this many adjustments are listed in a report.
 pub const MAX_ADJUSTMENTS: u64 = 1000;
 
+/// Whether `period` (open) is the next open period of its kind after a closed period ending on
+/// `closed_last_day`: it starts after that day, and every period of its kind in between is in
+/// `closed` (labels of the region's closed periods).
+pub fn is_next_open(closed_last_day: NaiveDate, period: &Period, closed: &HashSet<&str>) -> bool {
+    if closed_last_day >= period.first_day {
+        return false;
+    }
+    let mut between = closed_last_day
+        .succ_opt()
+        .and_then(|d| Period::containing(period.kind, d));
+    while let Some(p) = between.filter(|p| p.first_day < period.first_day) {
+        if !closed.contains(p.label.as_str()) {
+            return false;
+        }
+        between = p.next();
+    }
+    true
+}
+
 /// The entries that adjust earlier closed periods of the region in `period`, the next open period
 /// after each: those closed periods end before `period` starts and every period of its kind in
 /// between is closed too, so each adjustment shows in exactly one open period of a kind.
@@ -805,22 +824,10 @@ async fn adjustments(
         .await?;
     let labels: HashSet<&str> = closed.iter().map(|c| c.period.as_str()).collect();
     let mut found: BTreeMap<i64, Adjustment> = BTreeMap::new();
-    for earlier in closed.iter().filter(|c| c.last_day < period.first_day) {
-        let mut between = earlier
-            .last_day
-            .succ_opt()
-            .and_then(|d| Period::containing(period.kind, d));
-        let mut next_open = true;
-        while let Some(p) = between.filter(|p| p.first_day < period.first_day) {
-            if !labels.contains(p.label.as_str()) {
-                next_open = false;
-                break;
-            }
-            between = p.next();
-        }
-        if !next_open {
-            continue;
-        }
+    for earlier in closed
+        .iter()
+        .filter(|c| is_next_open(c.last_day, period, &labels))
+    {
         let late = ledger_entry::Entity::find()
             .filter(entries_in_region(code))
             .filter(ledger_entry::Column::OccurredOn.gte(earlier.first_day))
@@ -1146,6 +1153,35 @@ mod tests {
         assert_eq!(dec.next().map(|p| p.label), Some("2027-01".into()));
         let h2 = parse_period("2026-H2").expect("half");
         assert_eq!(h2.next().map(|p| p.label), Some("2027-H1".into()));
+    }
+
+    #[test]
+    fn an_adjustment_belongs_to_the_next_open_period_of_a_kind() {
+        let period = |text: &str| parse_period(text).expect("period");
+        let june_end = date(2026, 6, 30);
+        let none = HashSet::new();
+        assert!(is_next_open(june_end, &period("2026-07"), &none));
+        assert!(
+            !is_next_open(june_end, &period("2026-08"), &none),
+            "July is open"
+        );
+        let july = HashSet::from(["2026-07"]);
+        assert!(is_next_open(june_end, &period("2026-08"), &july));
+        assert!(
+            !is_next_open(june_end, &period("2026-06"), &none),
+            "not after"
+        );
+        assert!(!is_next_open(june_end, &period("2026-05"), &none));
+        assert!(is_next_open(june_end, &period("2026-H2"), &none));
+        assert!(!is_next_open(june_end, &period("2027-H1"), &none));
+        assert!(is_next_open(
+            june_end,
+            &period("2027-H1"),
+            &HashSet::from(["2026-H2"])
+        ));
+        // A year holding the closed month is not after it.
+        assert!(!is_next_open(june_end, &period("2026"), &none));
+        assert!(is_next_open(date(2026, 12, 31), &period("2027"), &none));
     }
 
     fn unit(n: u128, name: &str, target: i64, bought: i64) -> RankRow {

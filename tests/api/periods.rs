@@ -357,6 +357,19 @@ async fn bad_closings_are_refused_with_clear_codes_and_write_nothing() {
         "nothing written"
     );
     assert_eq!(audited(&s.w, "closePeriod").await, 1);
+
+    let report = |period: &str, region: &str| {
+        s.w.app.gql(
+            s.w.auditor.token(),
+            REPORT,
+            json!({ "r": region, "p": period }),
+        )
+    };
+    assert_eq!(
+        error_code(&report("2026-H3", COUNTY).await),
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(error_code(&report(&s.label, "139999").await), "NOT_FOUND");
 }
 
 #[tokio::test]
