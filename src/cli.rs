@@ -8,8 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
 use crate::{
-    config::Settings, db, demo, error::AppError, generator, graphql, rate_limit::Quota, redis_link,
-    server, state::Services,
+    config::{FlagThresholds, Settings},
+    db, demo,
+    error::AppError,
+    generator, graphql,
+    rate_limit::Quota,
+    redis_link, server,
+    state::Services,
 };
 
 #[derive(Parser, Debug)]
@@ -163,6 +168,62 @@ struct Options {
         global = true
     )]
     unsold_scan_interval_secs: u64,
+    /// Audit flags: an order received within this many minutes of being placed (FAST_RECEIPT).
+    #[arg(
+        long,
+        env = "FLAG_FAST_RECEIPT_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    flag_fast_receipt_minutes: u32,
+    /// Audit flags: a line at or above this percentage of the comparable median
+    /// (PRICE_ABOVE_MEDIAN).
+    #[arg(
+        long,
+        env = "FLAG_PRICE_RATIO_PERCENT",
+        default_value_t = 150,
+        global = true
+    )]
+    flag_price_ratio_percent: u32,
+    /// Audit flags: comparable products of other producers needed for a median.
+    #[arg(
+        long,
+        env = "FLAG_PRICE_MIN_COMPARABLE",
+        default_value_t = 3,
+        global = true
+    )]
+    flag_price_min_comparable: u32,
+    /// Audit flags: more than this percentage of a unit's half-year purchases just before its
+    /// end (DEADLINE_BUNCHING).
+    #[arg(
+        long,
+        env = "FLAG_BUNCHING_SHARE_PERCENT",
+        default_value_t = 50,
+        global = true
+    )]
+    flag_bunching_share_percent: u32,
+    /// Audit flags: the days before a half-year's end that count as "just before" (its last day
+    /// included; DEADLINE_BUNCHING, LATE_LINK).
+    #[arg(long, env = "FLAG_DEADLINE_DAYS", default_value_t = 15, global = true)]
+    flag_deadline_days: u32,
+    /// How far behind its pro-rata pace a unit or region may fall before a red warning, in
+    /// basis points of the pace (2000: bought less than 80% of it).
+    #[arg(
+        long,
+        env = "RED_WARNING_MARGIN_BP",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(i32).range(0..=10_000),
+        global = true
+    )]
+    red_warning_margin_bp: i32,
+    /// Seconds between red-warning checks (0: no checks on this instance).
+    #[arg(
+        long,
+        env = "RED_WARNING_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    red_warning_interval_secs: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -362,6 +423,16 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     settings.request_quota_ip = per_minute(options.rate_limit_ip_per_minute);
     settings.unsold_after_days = i64::from(options.unsold_after_days);
     settings.unsold_scan_interval = Duration::from_secs(options.unsold_scan_interval_secs);
+    settings.audit_flags = FlagThresholds {
+        fast_receipt_minutes: i64::from(options.flag_fast_receipt_minutes),
+        price_ratio_percent: i64::from(options.flag_price_ratio_percent),
+        price_min_comparable: usize::try_from(options.flag_price_min_comparable.max(1))
+            .unwrap_or(1),
+        bunching_share_percent: i64::from(options.flag_bunching_share_percent),
+        deadline_days: i64::from(options.flag_deadline_days.max(1)),
+    };
+    settings.red_warning_margin_bp = options.red_warning_margin_bp;
+    settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
     Ok(settings)
 }
 

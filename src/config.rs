@@ -59,6 +59,44 @@ pub struct Settings {
     pub unsold_after_days: i64,
     /// How often the unsold-produce scan runs (zero: never).
     pub unsold_scan_interval: Duration,
+    /// The thresholds of the auditors' flags (`reporting::flags`).
+    pub audit_flags: FlagThresholds,
+    /// How far behind its pro-rata pace a unit or region falls before a red warning (红色预警),
+    /// in basis points of the pace: 2000 flags those that bought less than 80% of it.
+    pub red_warning_margin_bp: i32,
+    /// How often the red-warning check runs (zero: never).
+    pub red_warning_interval: Duration,
+}
+
+/// When the auditors' flags (`auditFlags`, 防止数字脱贫) fire. One place for every threshold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagThresholds {
+    /// FAST_RECEIPT: an order received within this many minutes of being placed.
+    pub fast_receipt_minutes: i64,
+    /// PRICE_ABOVE_MEDIAN: a line priced at or above this percentage of the comparable median
+    /// (150 = 1.5×).
+    pub price_ratio_percent: i64,
+    /// PRICE_ABOVE_MEDIAN: fewer comparable products (of other producers) than this make no
+    /// median.
+    pub price_min_comparable: usize,
+    /// DEADLINE_BUNCHING: more than this percentage of a unit's half-year purchases in the last
+    /// `deadline_days` days of the half-year.
+    pub bunching_share_percent: i64,
+    /// DEADLINE_BUNCHING and LATE_LINK: how many days before a half-year's end (6-30, 12-31,
+    /// the day itself included) count as "just before the deadline".
+    pub deadline_days: i64,
+}
+
+impl Default for FlagThresholds {
+    fn default() -> Self {
+        Self {
+            fast_receipt_minutes: 30,
+            price_ratio_percent: 150,
+            price_min_comparable: 3,
+            bunching_share_percent: 50,
+            deadline_days: 15,
+        }
+    }
 }
 
 impl Settings {
@@ -80,6 +118,9 @@ impl Settings {
             request_quota_ip: Some(Quota::per_minute(3000)),
             unsold_after_days: 30,
             unsold_scan_interval: Duration::from_secs(3600),
+            audit_flags: FlagThresholds::default(),
+            red_warning_margin_bp: 2000,
+            red_warning_interval: Duration::from_secs(3600),
         }
     }
 }

@@ -51,6 +51,12 @@ pub enum ErrorCode {
     AgreementExceeded,
     /// An idempotency key already used for a different request.
     IdempotencyKeyReused,
+    /// More than the allocating region holds (or would leave a region below over-allocated).
+    OverAllocated,
+    /// The region or unit named lies outside the region acted from.
+    OutOfScope,
+    /// Nothing to rank: no unit or region of the kind or level asked for in the region.
+    NoUnits,
     /// The reporting period is already closed for this region.
     AlreadyClosed,
     /// The reporting period has not ended yet, so it cannot be closed.
@@ -82,6 +88,9 @@ impl ErrorCode {
             Self::BelowPolicyMinimum => "BELOW_POLICY_MINIMUM",
             Self::AgreementExceeded => "AGREEMENT_EXCEEDED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::OverAllocated => "OVER_ALLOCATED",
+            Self::OutOfScope => "OUT_OF_SCOPE",
+            Self::NoUnits => "NO_UNITS",
             Self::AlreadyClosed => "ALREADY_CLOSED",
             Self::PeriodNotOver => "PERIOD_NOT_OVER",
         }
@@ -308,6 +317,25 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", code.as_str());
             if let AppError::RateLimited { retry_after } = error {
                 ext.set("retryAfter", retry_after);
+            }
+            // A query has no payload: its expected failures keep their own codes here.
+            if let AppError::User(errors) = &error {
+                let coded: Vec<async_graphql::Value> = errors
+                    .iter()
+                    .map(|e| {
+                        let mut fields = async_graphql::indexmap::IndexMap::new();
+                        fields.insert(
+                            async_graphql::Name::new("code"),
+                            async_graphql::Value::from(e.code.as_str()),
+                        );
+                        fields.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(e.message.as_str()),
+                        );
+                        async_graphql::Value::Object(fields)
+                    })
+                    .collect();
+                ext.set("userErrors", coded);
             }
         })
     }

@@ -26,11 +26,13 @@ pub enum NodeKind {
     UnsoldAlert,
     PurchaseDrive,
     UnitLink,
+    TaskAllocation,
+    RedWarning,
     ClosedPeriod,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 16] = [
+    pub const ALL: [NodeKind; 18] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -46,6 +48,8 @@ impl NodeKind {
         NodeKind::UnsoldAlert,
         NodeKind::PurchaseDrive,
         NodeKind::UnitLink,
+        NodeKind::TaskAllocation,
+        NodeKind::RedWarning,
         NodeKind::ClosedPeriod,
     ];
 
@@ -66,6 +70,8 @@ impl NodeKind {
             Self::UnsoldAlert => "UnsoldAlert",
             Self::PurchaseDrive => "PurchaseDrive",
             Self::UnitLink => "UnitLink",
+            Self::TaskAllocation => "TaskAllocation",
+            Self::RedWarning => "RedWarning",
             Self::ClosedPeriod => "ClosedPeriod",
         }
     }

@@ -6,9 +6,9 @@
 //! tokens, roles, scopes), `region` (divisions, poverty status, pairings), `org` (organisations,
 //! members, producers, buyers, their targets and unit links), `catalogue` (products,
 //! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained record
-//! of sales and its summaries), `reporting` (what each level of government reports and is judged
-//! by: closed periods), `unsold` (warnings and purchase drives) and `live` (the event bus and
-//! subscriptions).
+//! of sales and its summaries), `unsold` (warnings and purchase drives), `reporting` (what
+//! officials and auditors read off the record: tasks allocated down, rankings, red warnings,
+//! flags for auditors, closed periods) and `live` (the event bus and subscriptions).
 //!
 //! - A rule file is named for what it governs (`procurement/orders.rs`): plain async functions
 //!   over a database connection that validate, decide and write, returning

@@ -43,6 +43,7 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let jobs = crate::unsold::scan::spawn(state.services.clone());
+    let warnings = crate::reporting::warnings::spawn(state.services.clone());
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -50,8 +51,8 @@ pub async fn serve_until(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    if let Some(jobs) = jobs {
-        jobs.abort();
+    for job in [jobs, warnings].into_iter().flatten() {
+        job.abort();
     }
     served
 }

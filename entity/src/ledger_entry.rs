@@ -1,6 +1,9 @@
 use sea_orm::entity::prelude::*;
 
-use crate::{buyer::BuyerKind, product::ProductCategory, region::PovertyStatus};
+use crate::{
+    buyer::BuyerKind, pairing::PairingKind, producer::ProducerKind, product::ProductCategory,
+    region::PovertyStatus,
+};
 
 /// One line of the consumption-assistance ledger, never edited: a refund is a new negative entry.
 /// Statuses are as they were on the day of the sale. Enumerations are stored (and hashed) by
@@ -17,7 +20,15 @@ pub struct Model {
     pub order_line_id: Uuid,
     pub buyer_org_id: Uuid,
     pub buyer_kind: BuyerKind,
+    /// The buyer's place on the day (the consumption side), and its chain: a buyer registered
+    /// at a city has no county.
+    pub buyer_region_code: String,
+    pub buyer_province_code: String,
+    pub buyer_city_code: Option<String>,
+    pub buyer_county_code: Option<String>,
     pub producer_org_id: Uuid,
+    /// `None` only on entries migrated after their producer was removed.
+    pub producer_kind: Option<ProducerKind>,
     pub product_id: Uuid,
     pub product_name: String,
     pub category: ProductCategory,
@@ -37,6 +48,9 @@ pub struct Model {
     pub certified: bool,
     pub poor_households_linked: i32,
     pub paired: bool,
+    /// The pairing the sale counts toward (set exactly when `paired`), and its kind.
+    pub pairing_id: Option<Uuid>,
+    pub pairing_kind: Option<PairingKind>,
     pub reporting_year: i32,
     pub occurred_on: Date,
     pub recorded_at: DateTimeUtc,

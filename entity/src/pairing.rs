@@ -18,7 +18,7 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum PairingKind {
     /// 东西部协作
     #[sea_orm(string_value = "EAST_WEST")]
@@ -29,6 +29,9 @@ pub enum PairingKind {
     /// 省内对口帮扶
     #[sea_orm(string_value = "IN_PROVINCE")]
     InProvince,
+    /// 企业结对帮扶 (万企帮万村): an enterprise adopting a county or village.
+    #[sea_orm(string_value = "ENTERPRISE_ADOPTION")]
+    EnterpriseAdoption,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,7 +33,19 @@ impl Model {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
 pub enum ProducerKind {
     /// 龙头企业

@@ -11,7 +11,10 @@ mod m20261123_000006_county_tallies;
 mod m20261204_000007_unit_links;
 mod m20261204_000008_ledger_values;
 mod m20261204_000009_audit_region;
+mod m20261204_000010_ledger_sides;
+mod m20261204_000011_tasks;
 mod m20261204_000012_closed_periods;
+mod m20261204_000013_audit_flags;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -30,7 +33,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_unit_links::Migration),
             Box::new(m20261204_000008_ledger_values::Migration),
             Box::new(m20261204_000009_audit_region::Migration),
+            Box::new(m20261204_000010_ledger_sides::Migration),
+            Box::new(m20261204_000011_tasks::Migration),
             Box::new(m20261204_000012_closed_periods::Migration),
+            Box::new(m20261204_000013_audit_flags::Migration),
         ]
     }
 }

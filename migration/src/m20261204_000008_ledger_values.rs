@@ -195,7 +195,7 @@ fn refuse(seq: i64, why: &str) -> DbErr {
     ))
 }
 
-async fn drop_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
+pub(crate) async fn drop_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             db.execute_unprepared(
@@ -214,7 +214,7 @@ async fn drop_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
 }
 
 /// The same triggers as `m20261123_000004_ledger` made.
-async fn create_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
+pub(crate) async fn create_triggers(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             db.execute_unprepared(

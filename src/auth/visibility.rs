@@ -15,6 +15,7 @@
 //! | Order | its two parties, and members of the units supervising its buyer (read only) |
 //! | Agreement | its two parties |
 //! | UnsoldAlert | buyers, the producer's members, staff whose scope covers its region |
+//! | RedWarning | the unit's members, staff whose scope covers the region or the unit's place |
 //!
 //! Platform admins see everything; staff with a nationwide grant see what staff see, everywhere.
 
@@ -33,6 +34,7 @@ use super::{Role, Viewer, scope::Scope};
 use crate::{
     error::{AppError, AppResult},
     region::subtree,
+    reporting::reach::WarningReach,
     unsold::reach::AlertReach,
 };
 
@@ -256,6 +258,19 @@ impl Sight {
     pub fn unsold_alerts(&self) -> Condition {
         self.unsold_alerts_or_refusal()
             .unwrap_or_else(|_| nothing())
+    }
+
+    /// Red warnings' reach (`WarningReach`, which the subscription applies to events too); an
+    /// error when the viewer may see none, which `redWarnings` answers with `FORBIDDEN`.
+    pub fn red_warnings_or_refusal(&self) -> AppResult<Condition> {
+        if self.user.is_none() {
+            return Ok(nothing());
+        }
+        WarningReach::from_parts(&self.scope, self.organization).condition()
+    }
+
+    pub fn red_warnings(&self) -> Condition {
+        self.red_warnings_or_refusal().unwrap_or_else(|_| nothing())
     }
 }
 

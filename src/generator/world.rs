@@ -15,6 +15,7 @@ use entity::{
     organization::{self, OrganizationKind},
     pairing::{self, PairingKind},
     price_change,
+    procurement_declaration::{self, CanteenArrangement},
     producer::{self, CreditStatus, LinkageMode, VerificationStatus},
     product::{self, ProductStatus, QualityMark},
     region::{self, PovertyStatus, RegionLevel},
@@ -39,7 +40,7 @@ use super::{
     scale::{BUYER_KINDS, CATEGORIES, HELPER_PROVINCES, PRODUCER_KINDS, Scale, weighted},
 };
 use crate::{
-    ledger::entries::{Rollups, hash_of},
+    ledger::entries::{Rollups, hash_of, prefix},
     region::subtree,
 };
 
@@ -62,6 +63,8 @@ struct County {
     short_name: String,
     status: PovertyStatus,
     helper_city: Option<String>,
+    /// The east-west pairing with the helper city, once made.
+    pairing: Option<Uuid>,
 }
 
 struct Village {
@@ -74,6 +77,7 @@ struct Producer {
     org: Uuid,
     user: Uuid,
     village: usize,
+    kind: producer::ProducerKind,
     households: i32,
     products: Vec<usize>,
 }
@@ -129,7 +133,7 @@ pub async fn build(
     b.report.counties = counties.len();
     b.report.villages = villages.len();
     record_statuses(conn, &mut b, &counties, &villages, created).await?;
-    pair_with_helpers(conn, &mut b, &counties, created).await?;
+    let counties = pair_with_helpers(conn, &mut b, counties, created).await?;
     let admin = staff(conn, &mut b, &counties, &password_hash, created).await?;
     let mut accounts = Accounts {
         password_hash: &password_hash,
@@ -165,6 +169,7 @@ pub async fn build(
         buyers: &buyers,
     };
     write_orders(conn, &mut b, &world, scale.orders, scale.max_lines).await?;
+    declare_targets(conn, &mut b, &buyers).await?;
     execute(
         conn,
         // A join, not a correlated subquery: the planner has no statistics yet inside this
@@ -175,6 +180,35 @@ pub async fn build(
     )
     .await?;
     Ok(b.report)
+}
+
+/// Each unit's declaration for the current year (832-style): its own canteen, a budget of
+/// 50,000–2,000,000 yuan and a reserved share of 10–30%, so rankings and warnings have targets.
+async fn declare_targets(
+    conn: &impl ConnectionTrait,
+    b: &mut Builder,
+    buyers: &[Buyer],
+) -> anyhow::Result<()> {
+    let at = as_of();
+    let mut rows = Vec::with_capacity(buyers.len());
+    for buyer in buyers {
+        let budget_fen = b.rng.random_range(50_000..=2_000_000i64) * 100;
+        let share_bp = b.rng.random_range(10..=30i32) * 100;
+        rows.push(procurement_declaration::ActiveModel {
+            id: Set(b.id_at(at)),
+            buyer_org_id: Set(buyer.org),
+            year: Set(at.year()),
+            canteen: Set(CanteenArrangement::OwnCanteen),
+            canteen_budget_fen: Set(Some(budget_fen)),
+            reserved_share_bp: Set(Some(share_bp)),
+            target_fen: Set(crate::org::buyers::target_fen(budget_fen, share_bp)),
+            shares_canteen_of: Set(None),
+            contractor_org_id: Set(None),
+            declared_by: Set(buyer.user),
+            declared_at: Set(at),
+        });
+    }
+    insert_all(conn, rows).await
 }
 
 #[derive(Clone, Copy)]
@@ -257,6 +291,7 @@ async fn places(
             short_name,
             status,
             helper_city,
+            pairing: None,
         });
     }
     Ok((counties, villages))
@@ -323,14 +358,16 @@ async fn helper_cities(conn: &impl ConnectionTrait) -> anyhow::Result<Vec<String
 async fn pair_with_helpers(
     conn: &impl ConnectionTrait,
     b: &mut Builder,
-    counties: &[County],
+    mut counties: Vec<County>,
     created: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<County>> {
     let mut pairings = Vec::new();
-    for county in counties {
+    for county in &mut counties {
         if let Some(city) = &county.helper_city {
+            let id = b.id_at(created);
+            county.pairing = Some(id);
             pairings.push(pairing::ActiveModel {
-                id: Set(b.id_at(created)),
+                id: Set(id),
                 helper_region_code: Set(Some(city.clone())),
                 helper_org_id: Set(None),
                 helped_region_code: Set(county.code.clone()),
@@ -342,7 +379,8 @@ async fn pair_with_helpers(
             });
         }
     }
-    insert_all(conn, pairings).await
+    insert_all(conn, pairings).await?;
+    Ok(counties)
 }
 
 /// Staff: one admin, one officer per county. Answers the admin.
@@ -481,6 +519,7 @@ async fn producers(
             org,
             user,
             village,
+            kind,
             households,
             products: own,
         });
@@ -1022,11 +1061,12 @@ async fn write_orders(
     }
     chain.flush(conn, &mut b.report).await?;
 
-    let (fine, by_county) = rollups.into_rows(|| b.id_at(end));
-    b.report.ledger_tallies = fine.len();
-    b.report.county_tallies = by_county.len();
-    insert_all(conn, fine).await?;
-    insert_all(conn, by_county).await?;
+    let rows = rollups.into_rows(|| b.id_at(end));
+    b.report.ledger_tallies = rows.fine.len();
+    b.report.county_tallies = rows.by_county.len();
+    insert_all(conn, rows.fine).await?;
+    insert_all(conn, rows.by_county).await?;
+    insert_all(conn, rows.by_buyer).await?;
     entity::ledger_head::Entity::update_many()
         .col_expr(entity::ledger_head::Column::Seq, Expr::value(chain.seq))
         .col_expr(
@@ -1287,6 +1327,13 @@ fn entry_for(
     let county = &world.counties[village.county];
     let code = village.code.clone();
     let on = at.date_naive();
+    let pairing = county.pairing.filter(|_| {
+        county
+            .helper_city
+            .as_ref()
+            .is_some_and(|city| buyer.region_code.starts_with(city.as_str()))
+    });
+    let buyer_region = &buyer.region_code;
     ledger_entry::Model {
         id: Uuid::nil(),
         seq: 0,
@@ -1296,7 +1343,12 @@ fn entry_for(
         order_line_id: line_id,
         buyer_org_id: buyer.org,
         buyer_kind: buyer.kind,
+        buyer_region_code: buyer_region.clone(),
+        buyer_province_code: prefix(buyer_region, 2).unwrap_or_default(),
+        buyer_city_code: prefix(buyer_region, 4),
+        buyer_county_code: prefix(buyer_region, 6),
         producer_org_id: producer.org,
+        producer_kind: Some(producer.kind),
         product_id: product.id,
         product_name: product.name.clone(),
         category: product.category,
@@ -1315,10 +1367,9 @@ fn entry_for(
         village_status: Some(village.status),
         certified: product.certified_on(on),
         poor_households_linked: producer.households,
-        paired: county
-            .helper_city
-            .as_ref()
-            .is_some_and(|city| buyer.region_code.starts_with(city.as_str())),
+        paired: pairing.is_some(),
+        pairing_id: pairing,
+        pairing_kind: pairing.map(|_| PairingKind::EastWest),
         reporting_year: on.year(),
         occurred_on: on,
         recorded_at: at,

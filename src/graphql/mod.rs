@@ -29,7 +29,13 @@ use crate::{
         orders_api::{OrderMutation, OrderQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
+    reporting::flags_api::FlagQuery,
     reporting::periods_api::{PeriodMutation, PeriodQuery},
+    reporting::{
+        allocations_api::{TaskMutation, TaskQuery},
+        ranking_api::RankingQuery,
+        warnings_api::WarningQuery,
+    },
     state::Services,
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -47,6 +53,10 @@ pub struct Query(
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
+    FlagQuery,
+    TaskQuery,
+    RankingQuery,
+    WarningQuery,
     PeriodQuery,
 );
 
@@ -63,6 +73,7 @@ pub struct Mutation(
     OrderMutation,
     AgreementMutation,
     UnsoldMutation,
+    TaskMutation,
     PeriodMutation,
 );
 

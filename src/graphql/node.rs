@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Interface, Object};
 use entity::{
     buyer, certification, order, organization, pairing, producer, product, purchase_drive,
-    unsold_alert, user,
+    red_warning, unsold_alert, user,
 };
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
 use uuid::Uuid;
@@ -21,6 +21,7 @@ use crate::{
     org::{buyers_api::Buyer, organizations_api::Organization, producers_api::Producer},
     procurement::orders_api::Order,
     region::regions_api::{Pairing, Region},
+    reporting::warnings_api::RedWarning,
     unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
@@ -39,6 +40,7 @@ pub enum Node {
     Order(Order),
     UnsoldAlert(UnsoldAlert),
     PurchaseDrive(PurchaseDrive),
+    RedWarning(RedWarning),
 }
 
 const MAX_NODES: usize = 100;
@@ -198,11 +200,19 @@ async fn visible(
                 .map(|d| (d.id, Node::PurchaseDrive(PurchaseDrive::from(d))))
                 .collect()
         }
+        NodeKind::RedWarning => {
+            rows::<red_warning::Entity>(db, red_warning::Column::Id, keys, sight.red_warnings())
+                .await?
+                .into_iter()
+                .map(|w| (w.id, Node::RedWarning(RedWarning::from(w))))
+                .collect()
+        }
         NodeKind::Region
         | NodeKind::OrderLine
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
+        | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod => HashMap::new(),
     })
 }
@@ -257,6 +267,7 @@ impl Node {
             Node::Order(o) => Node::Order(Order::from(o.row.clone())),
             Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert::from(a.row.clone())),
             Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive::from(d.row.clone())),
+            Node::RedWarning(w) => Node::RedWarning(RedWarning::from(w.row.clone())),
         }
     }
 }

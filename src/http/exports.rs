@@ -30,10 +30,9 @@ use crate::{
     graphql::scalars::Money,
     ids::{self, NodeKind},
     ledger::{
-        entries::Reach,
+        entries::{LedgerView, Places, Reach},
         summary::{self, LedgerDimension, SummaryFilter},
     },
-    region::subtree,
 };
 
 const PAGE: u64 = 1000;
@@ -48,6 +47,8 @@ pub struct ExportParams {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     region_code: Option<String>,
+    /// `view=ORIGIN|BUYER|BOTH` (default `BOTH`), as `ledgerSummary` takes it.
+    view: LedgerView,
     buyer: Option<Uuid>,
     producer: Option<Uuid>,
     certified_only: bool,
@@ -56,11 +57,12 @@ pub struct ExportParams {
     chinese: bool,
 }
 
-const PARAMETERS: [&str; 9] = [
+const PARAMETERS: [&str; 10] = [
     "groupBy",
     "from",
     "to",
     "regionCode",
+    "view",
     "buyerId",
     "producerId",
     "certifiedOnly",
@@ -70,6 +72,19 @@ const PARAMETERS: [&str; 9] = [
 
 /// Longest value any parameter may have (two dimension names, an ID).
 const MAX_VALUE: usize = 100;
+
+/// A `LedgerView` by its API value.
+fn parse_view(value: &str) -> Result<LedgerView, AppError> {
+    match value {
+        "ORIGIN" => Ok(LedgerView::Origin),
+        "BUYER" => Ok(LedgerView::Buyer),
+        "BOTH" => Ok(LedgerView::Both),
+        _ => Err(AppError::BadInput(format!(
+            "`view` must be ORIGIN, BUYER or BOTH, not {:?}",
+            value.chars().take(40).collect::<String>()
+        ))),
+    }
+}
 
 /// A `Date` as the API takes it: exactly `YYYY-MM-DD`, a real day.
 fn parse_date(name: &str, value: &str) -> Result<NaiveDate, AppError> {
@@ -155,6 +170,7 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
                 }
                 params.region_code = Some(value.clone());
             }
+            "view" => params.view = parse_view(value)?,
             "buyerId" => params.buyer = Some(id(NodeKind::Buyer)?),
             "producerId" => params.producer = Some(id(NodeKind::Producer)?),
             "certifiedOnly" => params.certified_only = parse_flag(name, value)?,
@@ -262,6 +278,22 @@ fn dimension_columns(dimension: LedgerDimension) -> &'static [(&'static str, &'s
         LedgerDimension::BuyerKind => &[("单位类型", "buyer kind")],
         LedgerDimension::Category => &[("品类", "category")],
         LedgerDimension::Month => &[("月份", "month")],
+        LedgerDimension::BuyerProvince => &[
+            ("采购单位省代码", "buyer province code"),
+            ("采购单位所在省", "buyer province"),
+        ],
+        LedgerDimension::BuyerCity => &[
+            ("采购单位市代码", "buyer city code"),
+            ("采购单位所在市", "buyer city"),
+        ],
+        LedgerDimension::BuyerCounty => &[
+            ("采购单位县代码", "buyer county code"),
+            ("采购单位所在县", "buyer county"),
+        ],
+        LedgerDimension::ProducerKind => &[("经营主体类型", "producer kind")],
+        LedgerDimension::Pairing => &[("帮扶关系ID", "pairing ID")],
+        LedgerDimension::PairingKind => &[("帮扶类型", "pairing kind")],
+        LedgerDimension::OriginStatus => &[("产地贫困状态", "origin status")],
     }
 }
 
@@ -501,7 +533,10 @@ async fn prepare(
     let viewer = admitted_viewer(app, peer, headers_in).await?;
     let params = parse_params(pairs).map_err(app_error)?;
     let db = app.services.db.clone();
-    let reach = Reach::of(&db, &viewer).await.map_err(app_error)?;
+    let reach = Reach::of(&db, &viewer)
+        .await
+        .map_err(app_error)?
+        .viewing(params.view);
     let chinese = params.chinese;
     if let Some(dimensions) = &params.group_by {
         let rows = grouped_rows(app, &params, dimensions, &reach)
@@ -561,6 +596,7 @@ async fn grouped_rows(
         from_month: params.from.map(summary::month_of),
         to_month: params.to.map(summary::month_of),
         region_code: params.region_code.clone(),
+        view: params.view,
         buyer_org_ids: params.buyer.map(|b| vec![b]),
         producer_org_id: params.producer,
         certified_only: params.certified_only,
@@ -574,8 +610,9 @@ async fn grouped_rows(
 
 /// Which entries a raw export holds: the viewer's reach, narrowed by the parameters.
 fn entries_condition(params: &ExportParams, reach: &Reach) -> Result<Condition, AppError> {
+    let places = Places::of_entries();
     let mut condition = Condition::all().add(reach.condition(
-        ledger_entry::Column::RegionCode,
+        &places,
         ledger_entry::Column::BuyerOrgId,
         ledger_entry::Column::ProducerOrgId,
     )?);
@@ -586,7 +623,7 @@ fn entries_condition(params: &ExportParams, reach: &Reach) -> Result<Condition, 
         condition = condition.add(ledger_entry::Column::OccurredOn.lte(to));
     }
     if let Some(code) = &params.region_code {
-        condition = condition.add(subtree(ledger_entry::Column::RegionCode, code));
+        condition = condition.add(places.within(params.view, code));
     }
     if let Some(buyer) = params.buyer {
         condition = condition.add(ledger_entry::Column::BuyerOrgId.eq(buyer));

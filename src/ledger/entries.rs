@@ -6,17 +6,18 @@ use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
     api_name::ApiName,
     buyer::BuyerKind,
-    ledger_county_tally,
+    ledger_buyer_tally, ledger_county_tally,
     ledger_entry::{self, LedgerEntryKind},
-    ledger_head, ledger_tally, order, order_line,
+    ledger_head, ledger_tally, order, order_line, pairing,
+    producer::ProducerKind,
     product::{self, ProductCategory},
     region::PovertyStatus,
 };
 use migration::GENESIS;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Alias, Expr, OnConflict},
+    ExprTrait, IntoSimpleExpr, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Alias, Expr, OnConflict, SimpleExpr},
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -74,6 +75,16 @@ pub fn preimage_of(entry: &ledger_entry::Model) -> String {
         entry.paired.to_string(),
         entry.reporting_year.to_string(),
         entry.occurred_on.to_string(),
+        entry.buyer_region_code.clone(),
+        entry
+            .producer_kind
+            .map(ApiName::api_name)
+            .unwrap_or_default(),
+        entry.pairing_id.map(|p| p.to_string()).unwrap_or_default(),
+        entry
+            .pairing_kind
+            .map(ApiName::api_name)
+            .unwrap_or_default(),
         entry.prev_hash.clone(),
     ];
     fields.join("\u{1f}")
@@ -105,14 +116,11 @@ pub async fn record_receipt(
     let (_, producer) = producers::load(conn, order.producer_org_id).await?;
     let (_, buyer) = buyers::load(conn, order.buyer_org_id).await?;
     let code = producer.region_code.clone();
-    let county_code: String = code.chars().take(6).collect();
     // The status each level of the chain had on the day of the sale.
     let statuses = regions::chain_statuses_on(conn, &code, day).await?;
     let status_at = |length: usize| statuses.get(&length).copied();
-    let paired = regions::pairings_helping_buyer(conn, &buyer, day)
-        .await?
-        .iter()
-        .any(|p| code.starts_with(p.helped_region_code.as_str()));
+    let pairings = regions::pairings_helping_buyer(conn, &buyer, day).await?;
+    let pairing = counting_pairing(&pairings, &code);
     let certified: HashSet<Uuid> = product::Entity::find()
         .filter(product::Column::Id.is_in(accepted.iter().map(|(line, _)| line.product_id)))
         .all(conn)
@@ -132,18 +140,23 @@ pub async fn record_receipt(
             order_line_id: line.id,
             buyer_org_id: buyer.organization_id,
             buyer_kind: buyer.kind,
+            buyer_region_code: buyer.region_code.clone(),
+            buyer_province_code: prefix(&buyer.region_code, 2).unwrap_or_default(),
+            buyer_city_code: prefix(&buyer.region_code, 4),
+            buyer_county_code: prefix(&buyer.region_code, 6),
             producer_org_id: producer.organization_id,
+            producer_kind: Some(producer.kind),
             product_id: line.product_id,
             product_name: line.product_name.clone(),
             category: line.category,
             quantity,
             amount_fen: line.price_fen * quantity,
             region_code: code.clone(),
-            province_code: code.chars().take(2).collect(),
-            city_code: code.chars().take(4).collect(),
-            county_code: county_code.clone(),
-            township_code: (code.len() >= 9).then(|| code.chars().take(9).collect()),
-            village_code: (code.len() == 12).then(|| code.clone()),
+            province_code: prefix(&code, 2).unwrap_or_default(),
+            city_code: prefix(&code, 4).unwrap_or_default(),
+            county_code: prefix(&code, 6).unwrap_or_default(),
+            township_code: prefix(&code, 9),
+            village_code: prefix(&code, 12),
             province_status: status_at(2).unwrap_or(PovertyStatus::NotPoor),
             city_status: status_at(4).unwrap_or(PovertyStatus::NotPoor),
             county_status: status_at(6).unwrap_or(PovertyStatus::NotPoor),
@@ -151,7 +164,9 @@ pub async fn record_receipt(
             village_status: status_at(12),
             certified: certified.contains(&line.product_id),
             poor_households_linked: producer.poor_households_linked,
-            paired,
+            paired: pairing.is_some(),
+            pairing_id: pairing.map(|p| p.id),
+            pairing_kind: pairing.map(|p| p.kind),
             reporting_year: day.year(),
             occurred_on: day,
             recorded_at: Utc::now(),
@@ -160,6 +175,45 @@ pub async fn record_receipt(
         });
     }
     append(conn, entries).await
+}
+
+/// The first `length` characters of a division code, when it is that long: a place's code at a
+/// level above it (`None` below its own level).
+pub fn prefix(code: &str, length: usize) -> Option<String> {
+    code.get(..length).map(str::to_owned)
+}
+
+/// The pairing a sale from `origin` counts toward, among those helping the buyer that day: the
+/// one helping the most specific place containing the origin (a village's pairing before its
+/// county's), then the earliest made (IDs are time-ordered). `None`: the sale is not paired.
+pub fn counting_pairing<'a>(
+    pairings: &'a [pairing::Model],
+    origin: &str,
+) -> Option<&'a pairing::Model> {
+    pairings
+        .iter()
+        .filter(|p| origin.starts_with(p.helped_region_code.as_str()))
+        .min_by(|a, b| {
+            b.helped_region_code
+                .len()
+                .cmp(&a.helped_region_code.len())
+                .then(a.id.cmp(&b.id))
+        })
+}
+
+/// Whether an entry's stored place codes are the prefixes of its places, as appends write them:
+/// they are not hashed on their own (the places are), so verification checks them.
+pub fn chains_match(entry: &ledger_entry::Model) -> bool {
+    let origin = &entry.region_code;
+    let buyer = &entry.buyer_region_code;
+    prefix(origin, 2).as_deref() == Some(entry.province_code.as_str())
+        && prefix(origin, 4).as_deref() == Some(entry.city_code.as_str())
+        && prefix(origin, 6).as_deref() == Some(entry.county_code.as_str())
+        && prefix(origin, 9) == entry.township_code
+        && prefix(origin, 12) == entry.village_code
+        && prefix(buyer, 2).unwrap_or_default() == entry.buyer_province_code
+        && prefix(buyer, 4) == entry.buyer_city_code
+        && prefix(buyer, 6) == entry.buyer_county_code
 }
 
 /// Locks the chain's tip and returns it: appends run one after another.
@@ -185,9 +239,10 @@ async fn append(
     for entry in &entries {
         rollups.add(entry);
     }
-    let (fine, by_county) = rollups.into_rows(new_uuid);
-    upsert_tallies(conn, fine).await?;
-    upsert_county_tallies(conn, by_county).await?;
+    let rows = rollups.into_rows(new_uuid);
+    upsert_tallies(conn, rows.fine).await?;
+    upsert_county_tallies(conn, rows.by_county).await?;
+    upsert_buyer_tallies(conn, rows.by_buyer).await?;
     let head = lock_head(conn).await?;
     let mut seq = head.seq;
     let mut prev = head.last_hash.clone();
@@ -208,22 +263,56 @@ async fn append(
     Ok(entries)
 }
 
-/// Amount, quantity and count of entries.
-type Sums = (i64, i64, i64);
-/// A monthly rollup's grain: month, region, buyer, buyer kind, producer, category, certified,
-/// paired.
-type TallyKey = (
-    String,
-    String,
-    Uuid,
-    BuyerKind,
-    Uuid,
-    ProductCategory,
-    bool,
-    bool,
-);
-/// A county rollup's grain: month, county, buyer kind, certified, paired.
-type CountyKey = (String, String, BuyerKind, bool, bool);
+/// Amount, quantity and count of entries, and the most linked poor households declared.
+type Sums = (i64, i64, i64, i32);
+
+/// The buyer's county, or its place when registered above a county: the buyer side of the
+/// county rollups.
+pub fn buyer_area(entry: &ledger_entry::Model) -> String {
+    entry
+        .buyer_county_code
+        .clone()
+        .unwrap_or_else(|| entry.buyer_region_code.clone())
+}
+
+/// The county rollups' grain beyond the origin's: the buyer's county, the pairing (nil for none)
+/// and its kind (its API value, empty for none), and the origin county's status on the day.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Sides {
+    buyer_area: String,
+    pairing: Uuid,
+    pairing_kind: String,
+    origin_status: PovertyStatus,
+}
+
+/// A monthly rollup's grain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TallyKey {
+    month: String,
+    region: String,
+    buyer: Uuid,
+    buyer_kind: BuyerKind,
+    buyer_region: String,
+    producer: Uuid,
+    producer_kind: Option<ProducerKind>,
+    category: ProductCategory,
+    certified: bool,
+    paired: bool,
+    pairing: Uuid,
+    pairing_kind: String,
+    origin_status: PovertyStatus,
+}
+
+/// A county rollup's grain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct CountyKey {
+    month: String,
+    county: String,
+    buyer_kind: BuyerKind,
+    certified: bool,
+    paired: bool,
+    sides: Sides,
+}
 
 /// What entries add to the rollups, summed per row (a statement may touch each row once) and
 /// in key order. Appends and the data generator both build their rollups with it.
@@ -231,85 +320,130 @@ type CountyKey = (String, String, BuyerKind, bool, bool);
 pub struct Rollups {
     fine: BTreeMap<TallyKey, Sums>,
     by_county: BTreeMap<CountyKey, Sums>,
+    /// Month, buyer, the buyer's place.
+    by_buyer: BTreeMap<(String, Uuid, String), Sums>,
+}
+
+/// The rows of each rollup, to insert or add.
+pub struct RollupRows {
+    pub fine: Vec<ledger_tally::ActiveModel>,
+    pub by_county: Vec<ledger_county_tally::ActiveModel>,
+    pub by_buyer: Vec<ledger_buyer_tally::ActiveModel>,
 }
 
 impl Rollups {
     pub fn add(&mut self, entry: &ledger_entry::Model) {
         let month = entry.occurred_on.format("%Y-%m").to_string();
+        let sides = Sides {
+            buyer_area: buyer_area(entry),
+            pairing: entry.pairing_id.unwrap_or(Uuid::nil()),
+            pairing_kind: entry
+                .pairing_kind
+                .map(ApiName::api_name)
+                .unwrap_or_default(),
+            origin_status: entry.county_status,
+        };
         let fine = self
             .fine
-            .entry((
-                month.clone(),
-                entry.region_code.clone(),
-                entry.buyer_org_id,
-                entry.buyer_kind,
-                entry.producer_org_id,
-                entry.category,
-                entry.certified,
-                entry.paired,
-            ))
+            .entry(TallyKey {
+                month: month.clone(),
+                region: entry.region_code.clone(),
+                buyer: entry.buyer_org_id,
+                buyer_kind: entry.buyer_kind,
+                buyer_region: entry.buyer_region_code.clone(),
+                producer: entry.producer_org_id,
+                producer_kind: entry.producer_kind,
+                category: entry.category,
+                certified: entry.certified,
+                paired: entry.paired,
+                pairing: sides.pairing,
+                pairing_kind: sides.pairing_kind.clone(),
+                origin_status: sides.origin_status,
+            })
             .or_default();
         add_to(fine, entry);
         let by_county = self
             .by_county
-            .entry((
-                month,
-                entry.county_code.clone(),
-                entry.buyer_kind,
-                entry.certified,
-                entry.paired,
-            ))
+            .entry(CountyKey {
+                month: month.clone(),
+                county: entry.county_code.clone(),
+                buyer_kind: entry.buyer_kind,
+                certified: entry.certified,
+                paired: entry.paired,
+                sides,
+            })
             .or_default();
         add_to(by_county, entry);
+        let by_buyer = self
+            .by_buyer
+            .entry((month, entry.buyer_org_id, entry.buyer_region_code.clone()))
+            .or_default();
+        add_to(by_buyer, entry);
     }
 
     /// The rows, monthly and by county; `id` names each new monthly row.
-    pub fn into_rows(
-        self,
-        mut id: impl FnMut() -> Uuid,
-    ) -> (
-        Vec<ledger_tally::ActiveModel>,
-        Vec<ledger_county_tally::ActiveModel>,
-    ) {
+    pub fn into_rows(self, mut id: impl FnMut() -> Uuid) -> RollupRows {
         let fine = self
             .fine
             .into_iter()
-            .map(
-                |((month, region, buyer, kind, producer, category, certified, paired), sums)| {
-                    ledger_tally::ActiveModel {
-                        id: Set(id()),
-                        month: Set(month),
-                        region_code: Set(region),
-                        buyer_org_id: Set(buyer),
-                        buyer_kind: Set(kind),
-                        producer_org_id: Set(producer),
-                        category: Set(category),
-                        certified: Set(certified),
-                        paired: Set(paired),
-                        amount_fen: Set(sums.0),
-                        quantity: Set(sums.1),
-                        entries: Set(sums.2),
-                    }
-                },
-            )
+            .map(|(key, sums)| ledger_tally::ActiveModel {
+                id: Set(id()),
+                month: Set(key.month),
+                region_code: Set(key.region),
+                buyer_org_id: Set(key.buyer),
+                buyer_kind: Set(key.buyer_kind),
+                buyer_region_code: Set(key.buyer_region),
+                producer_org_id: Set(key.producer),
+                producer_kind: Set(key.producer_kind.map(ApiName::api_name).unwrap_or_default()),
+                origin_status: Set(key.origin_status),
+                pairing_id: Set(key.pairing),
+                pairing_kind: Set(key.pairing_kind),
+                category: Set(key.category),
+                certified: Set(key.certified),
+                paired: Set(key.paired),
+                amount_fen: Set(sums.0),
+                quantity: Set(sums.1),
+                entries: Set(sums.2),
+                households_linked: Set(sums.3),
+            })
             .collect();
         let by_county = self
             .by_county
             .into_iter()
-            .map(|((month, county, kind, certified, paired), sums)| {
-                ledger_county_tally::ActiveModel {
+            .map(|(key, sums)| ledger_county_tally::ActiveModel {
+                month: Set(key.month),
+                county_code: Set(key.county),
+                buyer_area_code: Set(key.sides.buyer_area),
+                buyer_kind: Set(key.buyer_kind),
+                certified: Set(key.certified),
+                paired: Set(key.paired),
+                pairing_id: Set(key.sides.pairing),
+                pairing_kind: Set(key.sides.pairing_kind),
+                origin_status: Set(key.sides.origin_status),
+                amount_fen: Set(sums.0),
+                quantity: Set(sums.1),
+                entries: Set(sums.2),
+            })
+            .collect();
+        let by_buyer = self
+            .by_buyer
+            .into_iter()
+            .map(
+                |((month, buyer, place), sums)| ledger_buyer_tally::ActiveModel {
                     month: Set(month),
-                    county_code: Set(county),
-                    buyer_kind: Set(kind),
-                    certified: Set(certified),
-                    paired: Set(paired),
+                    buyer_org_id: Set(buyer),
+                    buyer_region_code: Set(place),
                     amount_fen: Set(sums.0),
                     quantity: Set(sums.1),
                     entries: Set(sums.2),
-                }
-            })
+                },
+            )
             .collect();
-        (fine, by_county)
+        RollupRows {
+            fine,
+            by_county,
+            by_buyer,
+        }
     }
 }
 
@@ -317,9 +451,11 @@ fn add_to(sums: &mut Sums, entry: &ledger_entry::Model) {
     sums.0 += entry.amount_fen;
     sums.1 += entry.quantity;
     sums.2 += 1;
+    sums.3 = Ord::max(sums.3, entry.poor_households_linked);
 }
 
-/// Adds rows to the monthly rollups (one upsert: the grain is unique).
+/// Adds rows to the monthly rollups (one upsert: the grain is unique); a row keeps the most
+/// linked households declared.
 async fn upsert_tallies(
     conn: &impl ConnectionTrait,
     rows: Vec<ledger_tally::ActiveModel>,
@@ -328,6 +464,10 @@ async fn upsert_tallies(
     let add = |column: T| {
         Expr::col((ledger_tally::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
     };
+    let most = Expr::cust(
+        "CASE WHEN excluded.households_linked > ledger_tallies.households_linked \
+         THEN excluded.households_linked ELSE ledger_tallies.households_linked END",
+    );
     ledger_tally::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
@@ -339,10 +479,16 @@ async fn upsert_tallies(
                 T::Category,
                 T::Certified,
                 T::Paired,
+                T::BuyerRegionCode,
+                T::PairingKind,
+                T::OriginStatus,
+                T::ProducerKind,
+                T::PairingId,
             ])
             .value(T::AmountFen, add(T::AmountFen))
             .value(T::Quantity, add(T::Quantity))
             .value(T::Entries, add(T::Entries))
+            .value(T::HouseholdsLinked, most)
             .to_owned(),
         )
         .exec_without_returning(conn)
@@ -368,11 +514,38 @@ async fn upsert_county_tallies(
                 C::BuyerKind,
                 C::Certified,
                 C::Paired,
+                C::BuyerAreaCode,
+                C::PairingId,
+                C::PairingKind,
+                C::OriginStatus,
             ])
             .value(C::AmountFen, add(C::AmountFen))
             .value(C::Quantity, add(C::Quantity))
             .value(C::Entries, add(C::Entries))
             .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds rows to the buyer rollups, which rankings and allocations read.
+async fn upsert_buyer_tallies(
+    conn: &impl ConnectionTrait,
+    rows: Vec<ledger_buyer_tally::ActiveModel>,
+) -> AppResult<()> {
+    use ledger_buyer_tally::Column as B;
+    let add = |column: B| {
+        Expr::col((ledger_buyer_tally::Entity, column))
+            .add(Expr::col((Alias::new("excluded"), column)))
+    };
+    ledger_buyer_tally::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([B::Month, B::BuyerOrgId, B::BuyerRegionCode])
+                .value(B::AmountFen, add(B::AmountFen))
+                .value(B::Quantity, add(B::Quantity))
+                .value(B::Entries, add(B::Entries))
+                .to_owned(),
         )
         .exec_without_returning(conn)
         .await?;
@@ -414,13 +587,64 @@ pub async fn record_refund(
     append(conn, entries).await
 }
 
-/// How much of the ledger a viewer may read: staff their region subtrees (everything when
-/// nationwide), a buyer or producer its own sales, a supervising department also those of the
-/// units it supervises (`org::links::supervised_units`, as `Sight::orders` reads their orders).
+/// Which side of a sale puts it in a region's figures. The origin side (central and western
+/// provinces) reports what its producers sold; the consumption side (eastern provinces) what the
+/// units located in it bought, wherever from; both counts a sale once if either side is in it.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum LedgerView {
+    /// Sales by producers located in the region (销售).
+    Origin,
+    /// Purchases by units located in the region (采购).
+    Buyer,
+    /// Either side in the region, each sale once.
+    #[default]
+    Both,
+}
+
+/// Where a ledger table keeps a sale's two places: the producer's and the buyer's.
+#[derive(Clone, Debug)]
+pub struct Places {
+    pub origin: SimpleExpr,
+    pub buyer: SimpleExpr,
+}
+
+impl Places {
+    pub fn new(origin: impl IntoSimpleExpr, buyer: impl IntoSimpleExpr) -> Self {
+        Self {
+            origin: origin.into_simple_expr(),
+            buyer: buyer.into_simple_expr(),
+        }
+    }
+
+    /// The places of `ledger_entries`.
+    pub fn of_entries() -> Self {
+        Self::new(
+            ledger_entry::Column::RegionCode,
+            ledger_entry::Column::BuyerRegionCode,
+        )
+    }
+
+    /// The sales in `code`'s subtree as `view` counts them.
+    pub fn within(&self, view: LedgerView, code: &str) -> Condition {
+        match view {
+            LedgerView::Origin => subtree(self.origin.clone(), code),
+            LedgerView::Buyer => subtree(self.buyer.clone(), code),
+            LedgerView::Both => Condition::any()
+                .add(subtree(self.origin.clone(), code))
+                .add(subtree(self.buyer.clone(), code)),
+        }
+    }
+}
+
+/// How much of the ledger a viewer may read: staff the sales of their region subtrees
+/// (everything when nationwide) on the side `view` names, a buyer or producer its own sales, a
+/// supervising department also those of the units it supervises
+/// (`org::links::supervised_units`, as `Sight::orders` reads their orders).
 pub struct Reach {
     scope: Scope,
     organization: Option<Uuid>,
     supervised: Vec<Uuid>,
+    view: LedgerView,
 }
 
 impl Reach {
@@ -436,13 +660,24 @@ impl Reach {
             scope: scope::reading(conn, viewer).await?,
             organization,
             supervised,
+            view: LedgerView::Both,
         })
     }
 
-    /// The condition on a table with these region, buyer and producer columns.
+    /// The same reach, with staff regions read from the side `view` names.
+    #[must_use]
+    pub fn viewing(self, view: LedgerView) -> Self {
+        Self { view, ..self }
+    }
+
+    pub fn view(&self) -> LedgerView {
+        self.view
+    }
+
+    /// The condition on a table with these places and buyer and producer columns.
     pub fn condition(
         &self,
-        region: impl ColumnTrait,
+        places: &Places,
         buyer: impl ColumnTrait,
         producer: impl ColumnTrait,
     ) -> AppResult<Condition> {
@@ -451,7 +686,7 @@ impl Reach {
         }
         let mut any = Condition::any();
         for code in self.scope.regions() {
-            any = any.add(subtree(region, code));
+            any = any.add(places.within(self.view, code));
         }
         if let Some(org) = self.organization {
             any = any.add(buyer.eq(org)).add(producer.eq(org));
@@ -476,20 +711,20 @@ impl Reach {
                     && self.scope.regions().iter().all(|code| code.len() <= 6)))
     }
 
-    /// The condition on a county rollup's county column; refused unless
-    /// [`Reach::sees_whole_counties`].
-    pub fn county_condition(&self, county: impl ColumnTrait) -> AppResult<Condition> {
+    /// The condition on a county rollup's places (origin county, buyer county); refused
+    /// unless [`Reach::sees_whole_counties`].
+    pub fn county_condition(&self, places: &Places) -> AppResult<Condition> {
         if !self.sees_whole_counties() {
             return Err(AppError::Forbidden(
                 "the ledger is for staff and the parties to a sale",
             ));
         }
-        let mut any = Condition::any();
         if self.scope.is_nationwide() {
             return Ok(Condition::all());
         }
+        let mut any = Condition::any();
         for code in self.scope.regions() {
-            any = any.add(subtree(county, code));
+            any = any.add(places.within(self.view, code));
         }
         Ok(any)
     }
@@ -567,6 +802,8 @@ pub async fn verify(
                 Some("its link to the previous entry does not match".to_owned())
             } else if hash_of(&entry) != entry.hash {
                 Some("its content does not match its hash".to_owned())
+            } else if !chains_match(&entry) {
+                Some("its place codes do not match its places".to_owned())
             } else {
                 None
             };
@@ -592,6 +829,7 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entity::pairing::PairingKind;
 
     fn id(n: u128) -> Uuid {
         Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0000 | n)
@@ -608,7 +846,12 @@ mod tests {
             order_line_id: id(3),
             buyer_org_id: id(4),
             buyer_kind: BuyerKind::Canteen,
+            buyer_region_code: "110105".into(),
+            buyer_province_code: "11".into(),
+            buyer_city_code: Some("1101".into()),
+            buyer_county_code: Some("110105".into()),
             producer_org_id: id(5),
+            producer_kind: Some(ProducerKind::Cooperative),
             product_id: id(6),
             product_name: "灵寿红薯".into(),
             category: ProductCategory::GrainOil,
@@ -627,7 +870,9 @@ mod tests {
             village_status: Some(PovertyStatus::Poor),
             certified: true,
             poor_households_linked: 86,
-            paired: false,
+            paired: true,
+            pairing_id: Some(id(8)),
+            pairing_kind: Some(PairingKind::EastWest),
             reporting_year: 2026,
             occurred_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
             recorded_at: Utc::now(),
@@ -663,9 +908,13 @@ mod tests {
             "POOR",
             "true",
             "86",
-            "false",
+            "true",
             "2026",
             "2026-11-23",
+            "110105",
+            "COOPERATIVE",
+            "00000000-0000-7000-8000-000000000008",
+            "EAST_WEST",
             GENESIS,
         ]
         .join("\u{1f}");
@@ -673,8 +922,48 @@ mod tests {
         // sha256 of the bytes above, computed outside Rust (Python's hashlib).
         assert_eq!(
             hash_of(&entry()),
-            "7fb732b8c62fbb260268631a3a7af091fa68d3b14ab4f68ef66b34669ed77568"
+            "a41917648477a0355dcc34fffd524f6aee2ed4263b798cdf68c6f6ede82c6f24"
         );
+    }
+
+    #[test]
+    fn place_codes_must_be_the_prefixes_of_the_places() {
+        assert!(chains_match(&entry()));
+        let mut county = entry();
+        county.buyer_county_code = Some("110106".into());
+        let mut origin = entry();
+        origin.county_code = "130127".into();
+        let mut above_county = entry();
+        above_county.buyer_region_code = "1101".into();
+        above_county.buyer_county_code = None;
+        assert!(!chains_match(&county) && !chains_match(&origin));
+        assert!(chains_match(&above_county), "a city buyer has no county");
+    }
+
+    #[test]
+    fn a_sale_counts_toward_the_most_specific_pairing() {
+        let pairing = |n: u128, helped: &str| pairing::Model {
+            id: id(n),
+            helper_region_code: Some("11".into()),
+            helper_org_id: None,
+            helped_region_code: helped.into(),
+            kind: PairingKind::EastWest,
+            starts_on: NaiveDate::default(),
+            ends_on: None,
+            created_by: None,
+            created_at: Utc::now(),
+        };
+        let pairings = [
+            pairing(3, "130126"),
+            pairing(1, "130126204207"),
+            pairing(2, "130126204207"),
+            pairing(4, "140000"),
+        ];
+        let found = counting_pairing(&pairings, "130126204207").map(|p| p.id);
+        assert_eq!(found, Some(id(1)), "the village's, then the earliest");
+        let county = counting_pairing(&pairings, "130126100201").map(|p| p.id);
+        assert_eq!(county, Some(id(3)));
+        assert_eq!(counting_pairing(&pairings, "150000000000"), None);
     }
 
     #[test]
@@ -704,7 +993,22 @@ mod tests {
         kind.buyer_kind = BuyerKind::School;
         let mut category = entry();
         category.category = ProductCategory::Vegetables;
-        for changed in [amount, link, status, kind, category] {
+        let mut buyer_place = entry();
+        buyer_place.buyer_region_code = "310101".into();
+        let mut pairing = entry();
+        pairing.pairing_kind = Some(PairingKind::Designated);
+        let mut producer_kind = entry();
+        producer_kind.producer_kind = Some(ProducerKind::LeadingEnterprise);
+        for changed in [
+            amount,
+            link,
+            status,
+            kind,
+            category,
+            buyer_place,
+            pairing,
+            producer_kind,
+        ] {
             assert_ne!(hash_of(&changed), original);
         }
         assert_eq!(hash_of(&entry()), original, "the hash is deterministic");

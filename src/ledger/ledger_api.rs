@@ -7,17 +7,22 @@ use entity::{
     audit_event,
     buyer::BuyerKind,
     ledger_entry::{self, LedgerEntryKind},
+    pairing::PairingKind,
+    producer::ProducerKind,
     product::ProductCategory,
     region::PovertyStatus,
 };
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
 
 use super::{
-    entries, progress,
+    entries,
+    entries::LedgerView,
+    progress,
     summary::{self, LedgerDimension, SummaryFilter},
 };
 use crate::{
-    auth::{Role, RoleGuard, Viewer, accounts_api::User, scope, viewer},
+    auth::{Role, RoleGuard, accounts_api::User, scope, viewer},
     error::{AppError, Result},
     graphql::{
         context::{loaders, services},
@@ -27,7 +32,7 @@ use crate::{
     loaders::{BuyerById, ProducerById, RegionByCode, UserById},
     org::{buyers_api::Buyer, producers_api::Producer},
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
-    region::{regions_api::Region, subtree},
+    region::regions_api::Region,
 };
 
 /// One entry of the consumption-assistance ledger, as it was recorded on the day of the sale.
@@ -48,6 +53,11 @@ pub struct LedgerEntry {
     /// Negative for a refund.
     pub amount: Money,
     pub county_code: String,
+    /// The buyer's place on the day (the consumption side of the sale).
+    pub buyer_region_code: String,
+    pub buyer_county_code: Option<String>,
+    /// The producer's kind on the day (null only on entries migrated without one).
+    pub producer_kind: Option<ProducerKind>,
     pub province_status: PovertyStatus,
     pub city_status: PovertyStatus,
     pub county_status: PovertyStatus,
@@ -58,6 +68,8 @@ pub struct LedgerEntry {
     pub poor_households_linked: i32,
     /// Bought from an area paired with the buyer.
     pub paired: bool,
+    /// The kind of the pairing the sale counts toward, when paired.
+    pub pairing_kind: Option<PairingKind>,
     pub reporting_year: i32,
     pub occurred_on: Date,
     pub recorded_at: DateTime,
@@ -80,6 +92,9 @@ impl From<ledger_entry::Model> for LedgerEntry {
             quantity: row.quantity,
             amount: Money(row.amount_fen),
             county_code: row.county_code.clone(),
+            buyer_region_code: row.buyer_region_code.clone(),
+            buyer_county_code: row.buyer_county_code.clone(),
+            producer_kind: row.producer_kind,
             province_status: row.province_status,
             city_status: row.city_status,
             county_status: row.county_status,
@@ -88,6 +103,7 @@ impl From<ledger_entry::Model> for LedgerEntry {
             certified: row.certified,
             poor_households_linked: row.poor_households_linked,
             paired: row.paired,
+            pairing_kind: row.pairing_kind,
             reporting_year: row.reporting_year,
             occurred_on: Date(row.occurred_on),
             recorded_at: row.recorded_at.into(),
@@ -122,8 +138,11 @@ impl LedgerEntry {
 pub struct LedgerFilter {
     pub from: Option<Date>,
     pub to: Option<Date>,
-    /// Division code: sales from this region and everything below it.
+    /// Division code: sales with a side (as `view` says) in this region or below it.
     pub region_code: Option<String>,
+    /// Which side of a sale places it in a region: the staff's regions and `regionCode` alike.
+    #[graphql(default)]
+    pub view: LedgerView,
     pub buyer_id: Option<ID>,
     #[graphql(default)]
     pub certified_only: bool,
@@ -159,31 +178,17 @@ pub struct LedgerVerification {
     pub reason: Option<String>,
 }
 
-/// The rows of the ledger the viewer may read, as a condition on a table's columns.
-async fn visible<R, B, P>(
-    ctx: &Context<'_>,
-    viewer: &Viewer,
-    region: R,
-    buyer: B,
-    producer: P,
-) -> Result<Condition>
-where
-    R: ColumnTrait,
-    B: ColumnTrait,
-    P: ColumnTrait,
-{
-    let reach = entries::Reach::of(&services(ctx)?.db, viewer).await?;
-    reach.condition(region, buyer, producer)
-}
-
 #[derive(InputObject, Default)]
 pub struct LedgerSummaryFilter {
     /// From the month of this date.
     pub from: Option<Date>,
     /// Through the month of this date.
     pub to: Option<Date>,
-    /// Division code: sales from this region and everything below it.
+    /// Division code: sales with a side (as `view` says) in this region or below it.
     pub region_code: Option<String>,
+    /// Which side of a sale places it in a region: the staff's regions and `regionCode` alike.
+    #[graphql(default)]
+    pub view: LedgerView,
     pub buyer_id: Option<ID>,
     pub producer_id: Option<ID>,
     #[graphql(default)]
@@ -213,13 +218,20 @@ pub struct LedgerGroup {
     pub amount: Money,
     pub quantity: i64,
     pub entries: i64,
+    /// Distinct linked poor households of the producers selling in the group: each producer's
+    /// households once in the period, not once per sale.
+    pub households_reached: i64,
 }
 
 #[derive(SimpleObject)]
 pub struct LedgerSummary {
+    /// Which side of each sale placed it in the figures (staff regions and `regionCode`).
+    pub view: LedgerView,
     /// Largest first (at most 1,000).
     pub groups: Vec<LedgerGroup>,
     pub total: Money,
+    /// Distinct linked poor households over all the groups, each producer's once.
+    pub households_reached: i64,
 }
 
 /// How far a buyer is toward its declared target.
@@ -372,6 +384,7 @@ fn key_value(dimension: LedgerDimension, raw: String) -> String {
     match (dimension, uuid::Uuid::try_parse(&raw)) {
         (LedgerDimension::Buyer, Ok(id)) => NodeKind::Buyer.id(id).0,
         (LedgerDimension::Producer, Ok(id)) => NodeKind::Producer.id(id).0,
+        (LedgerDimension::Pairing, Ok(id)) => NodeKind::Pairing.id(id).0,
         _ => raw,
     }
 }
@@ -449,15 +462,15 @@ impl LedgerQuery {
     ) -> Result<Page<LedgerEntry>> {
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
-        let visible = visible(
-            ctx,
-            viewer,
-            ledger_entry::Column::RegionCode,
+        let places = entries::Places::of_entries();
+        let reach = entries::Reach::of(&services(ctx)?.db, viewer)
+            .await?
+            .viewing(filter.view);
+        let mut select = ledger_entry::Entity::find().filter(reach.condition(
+            &places,
             ledger_entry::Column::BuyerOrgId,
             ledger_entry::Column::ProducerOrgId,
-        )
-        .await?;
-        let mut select = ledger_entry::Entity::find().filter(visible);
+        )?);
         if let Some(from) = filter.from {
             select = select.filter(ledger_entry::Column::OccurredOn.gte(from.0));
         }
@@ -465,7 +478,7 @@ impl LedgerQuery {
             select = select.filter(ledger_entry::Column::OccurredOn.lte(to.0));
         }
         if let Some(code) = &filter.region_code {
-            select = select.filter(subtree(ledger_entry::Column::RegionCode, code));
+            select = select.filter(places.within(filter.view, code));
         }
         if let Some(buyer) = &filter.buyer_id {
             select = select.filter(ledger_entry::Column::BuyerOrgId.eq(ids::expect(
@@ -535,6 +548,7 @@ impl LedgerQuery {
             from_month: filter.from.map(|d| summary::month_of(d.0)),
             to_month: filter.to.map(|d| summary::month_of(d.0)),
             region_code: filter.region_code,
+            view: filter.view,
             buyer_org_ids: filter
                 .buyer_id
                 .as_ref()
@@ -549,7 +563,9 @@ impl LedgerQuery {
             paired_only: filter.paired_only,
         };
         let services = services(ctx)?;
-        let reach = entries::Reach::of(&services.db, viewer).await?;
+        let reach = entries::Reach::of(&services.db, viewer)
+            .await?
+            .viewing(filter.view);
         let found = summary::summarize(
             &services.db,
             &services.summaries,
@@ -559,6 +575,21 @@ impl LedgerQuery {
         )
         .await?;
         let total = found.iter().map(|g| g.amount_fen).sum();
+        // Households take a pass over the fine rollups: only when asked for.
+        let look = ctx.look_ahead();
+        let by_group = if look.field("groups").field("householdsReached").exists() {
+            summary::households(&services.db, &group_by, &summary_filter, Some(&reach)).await?
+        } else {
+            HashMap::new()
+        };
+        let households_reached = if look.field("householdsReached").exists() {
+            summary::households(&services.db, &[], &summary_filter, Some(&reach))
+                .await?
+                .into_values()
+                .sum()
+        } else {
+            0
+        };
         prime_labels(ctx, &group_by, &found).await?;
         let mut groups = Vec::with_capacity(found.len());
         for group in found.iter() {
@@ -581,11 +612,14 @@ impl LedgerQuery {
                 amount: Money(group.amount_fen),
                 quantity: group.quantity,
                 entries: group.entries,
+                households_reached: by_group.get(&group.keys).copied().unwrap_or(0),
             });
         }
         Ok(LedgerSummary {
+            view: reach.view(),
             groups,
             total: Money(total),
+            households_reached,
         })
     }
 

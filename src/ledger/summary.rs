@@ -2,22 +2,25 @@
 //! dimensions, and each buyer's progress to its declared target.
 
 use chrono::Datelike;
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use entity::{ledger_county_tally, ledger_head, ledger_tally};
+use entity::{ledger_head, ledger_tally};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order,
+    QueryResult,
     sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
 use super::{
     cache::{Group, SummaryCache},
-    entries::Reach,
+    entries::{LedgerView, Places, Reach},
 };
-use crate::{error::AppResult, region::subtree};
+use crate::error::AppResult;
 
-/// What a summary groups by. Region levels group by the producer's place at that level.
+/// What a summary groups by. Region levels group by the producer's place at that level (the
+/// origin), buyer levels by the buyer's place on the day (a buyer registered at a city has its
+/// city as its county).
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LedgerDimension {
     Province,
@@ -27,26 +30,48 @@ pub enum LedgerDimension {
     Village,
     Buyer,
     BuyerKind,
+    /// The buyer's province, city or county.
+    BuyerProvince,
+    BuyerCity,
+    BuyerCounty,
     Producer,
+    ProducerKind,
     Category,
     Month,
+    /// The pairing the sale counts toward (`NONE` for none), and that pairing's kind.
+    Pairing,
+    PairingKind,
+    /// The origin county's poverty status on the day of the sale.
+    OriginStatus,
 }
+
+/// The key of sales that count toward no pairing, for `PAIRING` and `PAIRING_KIND`.
+pub const NO_PAIRING: &str = "NONE";
 
 impl LedgerDimension {
     fn expr(self, grain: Grain) -> SimpleExpr {
-        let prefix = |n: usize| Expr::cust(format!("SUBSTR({}, 1, {n})", grain.region_column()));
+        let prefix = |column: &str, n: usize| Expr::cust(format!("SUBSTR({column}, 1, {n})"));
+        let origin = |n| prefix(grain.region_column(), n);
+        let buyer = |n| prefix(grain.buyer_region_column(), n);
         let column = |name: &str| Expr::col(Alias::new(name));
         match self {
-            Self::Province => prefix(2),
-            Self::City => prefix(4),
-            Self::County => prefix(6),
-            Self::Township => prefix(9),
-            Self::Village => prefix(12),
+            Self::Province => origin(2),
+            Self::City => origin(4),
+            Self::County => origin(6),
+            Self::Township => origin(9),
+            Self::Village => origin(12),
             Self::Buyer => column("buyer_org_id"),
             Self::BuyerKind => column("buyer_kind"),
+            Self::BuyerProvince => buyer(2),
+            Self::BuyerCity => buyer(4),
+            Self::BuyerCounty => buyer(6),
             Self::Producer => column("producer_org_id"),
+            Self::ProducerKind => column("producer_kind"),
             Self::Category => column("category"),
             Self::Month => column("month"),
+            Self::Pairing => column("pairing_id"),
+            Self::PairingKind => column("pairing_kind"),
+            Self::OriginStatus => column("origin_status"),
         }
     }
 
@@ -54,12 +79,23 @@ impl LedgerDimension {
     fn in_county_rollup(self) -> bool {
         matches!(
             self,
-            Self::Province | Self::City | Self::County | Self::BuyerKind | Self::Month
+            Self::Province
+                | Self::City
+                | Self::County
+                | Self::BuyerKind
+                | Self::BuyerProvince
+                | Self::BuyerCity
+                | Self::BuyerCounty
+                | Self::Month
+                | Self::Pairing
+                | Self::PairingKind
+                | Self::OriginStatus
         )
     }
 
-    fn is_organization(self) -> bool {
-        matches!(self, Self::Buyer | Self::Producer)
+    /// Whether the key is a UUID column (organisations, pairings).
+    fn is_uuid(self) -> bool {
+        matches!(self, Self::Buyer | Self::Producer | Self::Pairing)
     }
 
     /// The region level's code length, for region dimensions.
@@ -70,6 +106,9 @@ impl LedgerDimension {
             Self::County => Some(6),
             Self::Township => Some(9),
             Self::Village => Some(12),
+            Self::BuyerProvince => Some(2),
+            Self::BuyerCity => Some(4),
+            Self::BuyerCounty => Some(6),
             _ => None,
         }
     }
@@ -81,6 +120,8 @@ pub struct SummaryFilter {
     pub from_month: Option<String>,
     pub to_month: Option<String>,
     pub region_code: Option<String>,
+    /// Which side of a sale places it in `region_code` (the reach carries its own).
+    pub view: LedgerView,
     pub buyer_org_ids: Option<Vec<Uuid>>,
     pub producer_org_id: Option<Uuid>,
     pub certified_only: bool,
@@ -113,8 +154,19 @@ impl Grain {
         }
     }
 
-    fn region(self) -> SimpleExpr {
-        Expr::col(Alias::new(self.region_column()))
+    /// The buyer's place: in full on the fine rollups, its county on the county ones.
+    fn buyer_region_column(self) -> &'static str {
+        match self {
+            Self::Fine => "buyer_region_code",
+            Self::County => "buyer_area_code",
+        }
+    }
+
+    fn places(self) -> Places {
+        Places::new(
+            Expr::col(Alias::new(self.region_column())),
+            Expr::col(Alias::new(self.buyer_region_column())),
+        )
     }
 
     fn choose(
@@ -134,14 +186,15 @@ impl Grain {
 fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> AppResult<Condition> {
     let column = |name: &str| Expr::col(Alias::new(name));
     let mut all = Condition::all();
+    let places = grain.places();
     if let Some(reach) = reach {
         all = all.add(match grain {
             Grain::Fine => reach.condition(
-                ledger_tally::Column::RegionCode,
+                &places,
                 ledger_tally::Column::BuyerOrgId,
                 ledger_tally::Column::ProducerOrgId,
             )?,
-            Grain::County => reach.county_condition(ledger_county_tally::Column::CountyCode)?,
+            Grain::County => reach.county_condition(&places)?,
         });
     }
     if let Some(from) = &filter.from_month {
@@ -151,7 +204,7 @@ fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> Ap
         all = all.add(column("month").lte(to.clone()));
     }
     if let Some(code) = &filter.region_code {
-        all = all.add(subtree(grain.region(), code));
+        all = all.add(places.within(filter.view, code));
     }
     if let Some(buyers) = &filter.buyer_org_ids {
         all = all.add(ledger_tally::Column::BuyerOrgId.is_in(buyers.clone()));
@@ -192,17 +245,8 @@ pub async fn summarize(
     let rows = db.query_all_raw(statement).await?;
     let mut groups = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut keys = Vec::with_capacity(dimensions.len());
-        for (i, dimension) in dimensions.iter().enumerate() {
-            let column = format!("k{i}");
-            keys.push(if dimension.is_organization() {
-                row.try_get::<Uuid>("", &column)?.to_string()
-            } else {
-                row.try_get::<String>("", &column)?
-            });
-        }
         groups.push(Group {
-            keys,
+            keys: keys_of(&row, dimensions)?,
             amount_fen: row.try_get("", "amount")?,
             quantity: row.try_get("", "quantity")?,
             entries: row.try_get("", "entries")?,
@@ -211,6 +255,74 @@ pub async fn summarize(
     let groups = Arc::new(groups);
     cache.put(seq, key, groups.clone());
     Ok(groups)
+}
+
+/// A result row's group key, one text per dimension (`k0`, `k1`…).
+fn keys_of(row: &QueryResult, dimensions: &[LedgerDimension]) -> AppResult<Vec<String>> {
+    let mut keys = Vec::with_capacity(dimensions.len());
+    for (i, dimension) in dimensions.iter().enumerate() {
+        let column = format!("k{i}");
+        keys.push(if dimension.is_uuid() {
+            let id = row.try_get::<Uuid>("", &column)?;
+            if id.is_nil() {
+                NO_PAIRING.to_owned()
+            } else {
+                id.to_string()
+            }
+        } else {
+            match row.try_get::<String>("", &column)? {
+                none if none.is_empty() && *dimension == LedgerDimension::PairingKind => {
+                    NO_PAIRING.to_owned()
+                }
+                key => key,
+            }
+        });
+    }
+    Ok(keys)
+}
+
+/// Poor households reached per group: each producer's linked households counted once (the most
+/// it declared in the period), summed over the producers whose sales are in the group. A sum
+/// over entries would count a producer's households once per sale.
+pub async fn households(
+    db: &DatabaseConnection,
+    dimensions: &[LedgerDimension],
+    filter: &SummaryFilter,
+    reach: Option<&Reach>,
+) -> AppResult<HashMap<Vec<String>, i64>> {
+    let grain = Grain::Fine;
+    let mut per_producer = Query::select();
+    per_producer.from(grain.table());
+    let mut outer = Query::select();
+    for (i, dimension) in dimensions.iter().enumerate() {
+        let key = Alias::new(format!("k{i}"));
+        per_producer.expr_as(dimension.expr(grain), key.clone());
+        per_producer.add_group_by([dimension.expr(grain)]);
+        outer.expr_as(Expr::col(key.clone()), key.clone());
+        outer.add_group_by([Expr::col(key)]);
+    }
+    per_producer
+        .column(Alias::new("producer_org_id"))
+        .expr_as(
+            Expr::cust("MAX(households_linked)"),
+            Alias::new("households"),
+        )
+        .add_group_by([Expr::col(Alias::new("producer_org_id"))])
+        .cond_where(conditions(grain, filter, reach)?);
+    outer
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(households), 0) AS BIGINT)"),
+            Alias::new("households"),
+        )
+        .from_subquery(per_producer, Alias::new("p"));
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&outer))
+        .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        found.insert(keys_of(&row, dimensions)?, row.try_get("", "households")?);
+    }
+    Ok(found)
 }
 
 /// The grouping statement, on the coarsest rollups that can answer it.
@@ -240,8 +352,12 @@ fn statement(
             Alias::new("entries"),
         )
         .cond_where(conditions(grain, filter, reach)?)
-        .order_by(Alias::new("amount"), Order::Desc)
-        .limit(MAX_GROUPS);
+        .order_by(Alias::new("amount"), Order::Desc);
+    // Ties in key order, so equal amounts come back the same way every time.
+    for i in 0..dimensions.len() {
+        query.order_by(Alias::new(format!("k{i}")), Order::Asc);
+    }
+    query.limit(MAX_GROUPS);
     Ok(query)
 }
 

@@ -13,6 +13,17 @@ pub enum Event {
     OrderChanged(OrderChanged),
     UnsoldFlagged(UnsoldFlagged),
     LedgerAppended(LedgerAppended),
+    RedWarningChanged(RedWarningChanged),
+}
+
+/// A red warning was opened, had its figures updated, or was closed by the periodic check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RedWarningChanged {
+    pub warning_id: Uuid,
+    /// The unit warned; `None` for a region.
+    pub buyer_id: Option<Uuid>,
+    /// The region warned, or the unit's place.
+    pub region_code: String,
 }
 
 /// An order moved: one row of its history, with both parties so subscribers can filter.

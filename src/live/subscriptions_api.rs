@@ -1,11 +1,11 @@
-//! The subscription root (`orderEvents`, `unsoldAlerts`, `ledgerTally`). Each subscription
+//! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `ledgerTally`). Each subscription
 //! checks the viewer's rights once when it starts and filters every event by them; what an
 //! event shows is read fresh from the database.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Subscription};
-use entity::{ledger_entry, ledger_head, unsold_alert};
+use entity::{ledger_entry, ledger_head, red_warning, unsold_alert};
 use futures_util::{Stream, StreamExt, future, stream};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, sea_query::Expr,
@@ -23,6 +23,7 @@ use crate::{
     org::membership::membership_of,
     procurement::orders_api::OrderEvent,
     region::subtree,
+    reporting::{reach::WarningReach, warnings_api::RedWarning},
     unsold::{reach::AlertReach, unsold_api::UnsoldAlert},
 };
 
@@ -81,6 +82,42 @@ impl LiveSubscription {
                     Ok(found) => found.map(UnsoldAlert::from),
                     Err(error) => {
                         tracing::warn!(%error, "cannot load a flagged warning");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Red warnings as the periodic check opens, updates and closes them: those of places the
+    /// viewer's staff scope covers and the viewer's own unit's, optionally in one subtree.
+    async fn red_warnings(
+        &self,
+        ctx: &Context<'_>,
+        region_code: Option<String>,
+    ) -> Result<impl Stream<Item = RedWarning> + use<>> {
+        let services = services(ctx)?.clone();
+        let reach = WarningReach::of(&services.db, viewer(ctx)?).await?;
+        reach.condition()?;
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let services = services.clone();
+            let changed = match &*event {
+                Event::RedWarningChanged(w)
+                    if reach.allows(&w.region_code, w.buyer_id)
+                        && region_code
+                            .as_deref()
+                            .is_none_or(|r| w.region_code.starts_with(r)) =>
+                {
+                    Some(w.warning_id)
+                }
+                _ => None,
+            };
+            async move {
+                let id = changed?;
+                match red_warning::Entity::find_by_id(id).one(&services.db).await {
+                    Ok(found) => found.map(RedWarning::from),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot load a red warning");
                         None
                     }
                 }

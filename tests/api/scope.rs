@@ -368,7 +368,17 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
+        | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod => BTreeSet::new(),
+        NodeKind::RedWarning => {
+            ids_in(
+                w,
+                token,
+                "{ redWarnings(first: 100) { nodes { id } } }",
+                "redWarnings/nodes/id",
+            )
+            .await
+        }
     }
 }
 
