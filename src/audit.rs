@@ -126,7 +126,7 @@ async fn region_of(
             .one(conn)
             .await?
             .map(|d| d.region_code),
-        "ProcurementPolicy" | "Region" | "TaskAllocation" => {
+        "ProcurementPolicy" | "Region" | "TaskAllocation" | "ClosedPeriod" => {
             from_summary("region").or_else(|| from_summary("code"))
         }
         _ => None,

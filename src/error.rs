@@ -57,6 +57,10 @@ pub enum ErrorCode {
     OutOfScope,
     /// Nothing to rank: no unit or region of the kind or level asked for in the region.
     NoUnits,
+    /// The reporting period is already closed for this region.
+    AlreadyClosed,
+    /// The reporting period has not ended yet, so it cannot be closed.
+    PeriodNotOver,
 }
 
 impl ErrorCode {
@@ -87,6 +91,8 @@ impl ErrorCode {
             Self::OverAllocated => "OVER_ALLOCATED",
             Self::OutOfScope => "OUT_OF_SCOPE",
             Self::NoUnits => "NO_UNITS",
+            Self::AlreadyClosed => "ALREADY_CLOSED",
+            Self::PeriodNotOver => "PERIOD_NOT_OVER",
         }
     }
 }

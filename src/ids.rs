@@ -28,10 +28,11 @@ pub enum NodeKind {
     UnitLink,
     TaskAllocation,
     RedWarning,
+    ClosedPeriod,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 17] = [
+    pub const ALL: [NodeKind; 18] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -49,6 +50,7 @@ impl NodeKind {
         NodeKind::UnitLink,
         NodeKind::TaskAllocation,
         NodeKind::RedWarning,
+        NodeKind::ClosedPeriod,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +72,7 @@ impl NodeKind {
             Self::UnitLink => "UnitLink",
             Self::TaskAllocation => "TaskAllocation",
             Self::RedWarning => "RedWarning",
+            Self::ClosedPeriod => "ClosedPeriod",
         }
     }
 

@@ -8,7 +8,7 @@
 //! certification, search), `procurement` (orders, agreements), `ledger` (the hash-chained record
 //! of sales and its summaries), `unsold` (warnings and purchase drives), `reporting` (what
 //! officials and auditors read off the record: tasks allocated down, rankings, red warnings,
-//! flags for auditors) and `live` (the event bus and subscriptions).
+//! flags for auditors, closed periods) and `live` (the event bus and subscriptions).
 //!
 //! - A rule file is named for what it governs (`procurement/orders.rs`): plain async functions
 //!   over a database connection that validate, decide and write, returning

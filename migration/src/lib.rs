@@ -13,6 +13,7 @@ mod m20261204_000008_ledger_values;
 mod m20261204_000009_audit_region;
 mod m20261204_000010_ledger_sides;
 mod m20261204_000011_tasks;
+mod m20261204_000012_closed_periods;
 mod m20261204_000013_audit_flags;
 
 pub use m20261123_000004_ledger::GENESIS;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_audit_region::Migration),
             Box::new(m20261204_000010_ledger_sides::Migration),
             Box::new(m20261204_000011_tasks::Migration),
+            Box::new(m20261204_000012_closed_periods::Migration),
             Box::new(m20261204_000013_audit_flags::Migration),
         ]
     }

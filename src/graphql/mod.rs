@@ -30,6 +30,7 @@ use crate::{
     },
     region::regions_api::{RegionMutation, RegionQuery},
     reporting::flags_api::FlagQuery,
+    reporting::periods_api::{PeriodMutation, PeriodQuery},
     reporting::{
         allocations_api::{TaskMutation, TaskQuery},
         ranking_api::RankingQuery,
@@ -56,6 +57,7 @@ pub struct Query(
     TaskQuery,
     RankingQuery,
     WarningQuery,
+    PeriodQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -72,6 +74,7 @@ pub struct Mutation(
     AgreementMutation,
     UnsoldMutation,
     TaskMutation,
+    PeriodMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

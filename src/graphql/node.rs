@@ -212,7 +212,8 @@ async fn visible(
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
-        | NodeKind::TaskAllocation => HashMap::new(),
+        | NodeKind::TaskAllocation
+        | NodeKind::ClosedPeriod => HashMap::new(),
     })
 }
 

@@ -197,7 +197,7 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
 }
 
 /// Refusals in the shape `/graphql` uses: `{"errors":[{"message", "extensions":{"code"}}]}`.
-fn app_error(error: AppError) -> Response {
+pub(super) fn app_error(error: AppError) -> Response {
     let code = error.code();
     let status = match code {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -562,7 +562,7 @@ async fn prepare(
 }
 
 /// The signed-in viewer, once the request quotas let them through.
-async fn admitted_viewer(
+pub(super) async fn admitted_viewer(
     app: &AppState,
     peer: SocketAddr,
     headers_in: &HeaderMap,

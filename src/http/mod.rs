@@ -4,6 +4,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod period_export;
 pub mod ws;
 
 use std::sync::Arc;
@@ -34,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/exports/ledger.csv", get(exports::ledger_csv))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
+        .route(
+            "/exports/closed-period.xlsx",
+            get(period_export::closed_period_xlsx),
+        )
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -162,7 +162,7 @@ async fn the_database_refuses_to_edit_or_delete_entries() {
     );
 }
 
-async fn tamper(w: &World, statement: &str) {
+pub(crate) async fn tamper(w: &World, statement: &str) {
     let db = w.app.db();
     let (off, on) = match db.get_database_backend() {
         DbBackend::Postgres => (

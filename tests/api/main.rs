@@ -32,6 +32,7 @@ mod operations;
 mod orders;
 mod organizations;
 mod parts;
+mod periods;
 mod registry;
 mod scale_out;
 mod schema;

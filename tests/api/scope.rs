@@ -368,7 +368,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
-        | NodeKind::TaskAllocation => BTreeSet::new(),
+        | NodeKind::TaskAllocation
+        | NodeKind::ClosedPeriod => BTreeSet::new(),
         NodeKind::RedWarning => {
             ids_in(
                 w,
