@@ -29,7 +29,7 @@ use crate::{
     auth::{Caller, Viewer, scope},
     error::{AppError, AppResult, ErrorCode, is_unique_violation},
     ids::new_uuid,
-    ledger::entries,
+    ledger::entries::{self, LedgerView, Places},
     region::{regions, subtree},
 };
 
@@ -246,12 +246,10 @@ fn buyers_located_in(code: &str) -> SelectStatement {
 }
 
 /// Which ledger entries are a region's: sold from its subtree (the producer's region) or bought
-/// by a unit located in it. The one place this is decided, for closing, verifying and
-/// adjustments alike.
+/// by a unit located in it on the day (both sides, each entry once: `LedgerView::Both`). The
+/// one place this is decided, for closing, verifying and adjustments alike.
 pub fn entries_in_region(code: &str) -> Condition {
-    Condition::any()
-        .add(subtree(ledger_entry::Column::RegionCode, code))
-        .add(ledger_entry::Column::BuyerOrgId.in_subquery(buyers_located_in(code)))
+    Places::of_entries().within(LedgerView::Both, code)
 }
 
 /// A region's entries dated `from..=to` and recorded by `tip_seq`.
