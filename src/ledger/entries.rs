@@ -742,6 +742,26 @@ pub struct Verification {
 
 const CHUNK: u64 = 1000;
 
+/// What is wrong with `entry` where the chain expects sequence `expected_seq` linked to
+/// `expected_prev`, if anything: every verification of the chain checks entries with this.
+pub fn problem_with(
+    entry: &ledger_entry::Model,
+    expected_seq: i64,
+    expected_prev: &str,
+) -> Option<String> {
+    if entry.seq != expected_seq {
+        Some(format!("entry {expected_seq} is missing"))
+    } else if entry.prev_hash != expected_prev {
+        Some("its link to the previous entry does not match".to_owned())
+    } else if hash_of(entry) != entry.hash {
+        Some("its content does not match its hash".to_owned())
+    } else if !chains_match(entry) {
+        Some("its place codes do not match its places".to_owned())
+    } else {
+        None
+    }
+}
+
 /// Recomputes the chain over the entries that occurred in `from..=to` (all when open), in
 /// sequence order, a chunk at a time.
 pub async fn verify(
@@ -796,18 +816,7 @@ pub async fn verify(
             break;
         }
         for entry in chunk {
-            let problem = if entry.seq != expected_seq {
-                Some(format!("entry {expected_seq} is missing"))
-            } else if entry.prev_hash != expected_prev {
-                Some("its link to the previous entry does not match".to_owned())
-            } else if hash_of(&entry) != entry.hash {
-                Some("its content does not match its hash".to_owned())
-            } else if !chains_match(&entry) {
-                Some("its place codes do not match its places".to_owned())
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
+            if let Some(problem) = problem_with(&entry, expected_seq, &expected_prev) {
                 result.first_mismatch = Some((entry, problem));
                 return Ok(result);
             }

@@ -38,7 +38,9 @@ use std::collections::{HashMap, HashSet};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::{
-    buyer, membership,
+    buyer, closed_period,
+    ledger_entry::{self, LedgerEntryKind},
+    membership,
     order::{self, OrderStatus},
     order_event, order_line, price_change, producer,
     product::{self, ProductCategory, ProductStatus},
@@ -81,15 +83,18 @@ pub enum FlagKind {
     DeadlineBunching,
     /// A contractor or canteen link made just before a half-year ends.
     LateLink,
+    /// A refund recorded after the period of the sale it reverses was closed.
+    RefundAfterClose,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 5] = [
+    pub const ALL: [FlagKind; 6] = [
         Self::SharedMember,
         Self::FastReceipt,
         Self::PriceAboveMedian,
         Self::DeadlineBunching,
         Self::LateLink,
+        Self::RefundAfterClose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -99,6 +104,7 @@ impl FlagKind {
             Self::PriceAboveMedian => "PRICE_ABOVE_MEDIAN",
             Self::DeadlineBunching => "DEADLINE_BUNCHING",
             Self::LateLink => "LATE_LINK",
+            Self::RefundAfterClose => "REFUND_AFTER_CLOSE",
         }
     }
 
@@ -198,12 +204,29 @@ pub struct LateLink {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundAfterClose {
+    /// The refund's ledger entry and the sale it reverses.
+    pub refund: Uuid,
+    pub refund_seq: i64,
+    pub refund_on: NaiveDate,
+    pub amount_fen: i64,
+    pub sale_on: NaiveDate,
+    /// The closed period the sale belongs to, and its tip: the refund came after it.
+    pub closed_period: Uuid,
+    pub region_code: String,
+    pub period: String,
+    pub tip_seq: i64,
+    pub closed_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Evidence {
     SharedMember(SharedMember),
     FastReceipt(FastReceipt),
     PriceAboveMedian(PriceAboveMedian),
     DeadlineBunching(DeadlineBunching),
     LateLink(LateLink),
+    RefundAfterClose(RefundAfterClose),
 }
 
 /// A flag: what, about whom, when, why.
@@ -572,6 +595,7 @@ pub async fn flags(caller: Caller<'_>, filter: &FlagFilter) -> AppResult<Vec<Fla
             FlagKind::PriceAboveMedian => out.extend(reader.prices_above_median().await?),
             FlagKind::DeadlineBunching => out.extend(reader.deadline_bunching().await?),
             FlagKind::LateLink => out.extend(reader.late_links().await?),
+            FlagKind::RefundAfterClose => out.extend(reader.refunds_after_close().await?),
         }
     }
     sort(&mut out);
@@ -926,6 +950,92 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                     threshold_minutes: minutes,
                     amount_fen: amount,
                 }),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Refunds dated in the window whose sale lies in a period closed for a region holding
+    /// either side of the sale, recorded after that close (past its tip): the closed report
+    /// stands, and the refund shows as an adjustment later, which an auditor should see.
+    async fn refunds_after_close(&self) -> AppResult<Vec<Flag>> {
+        use ledger_entry::Column as E;
+        let (r, s, p) = (Alias::new("r"), Alias::new("s"), Alias::new("p"));
+        let mut query = Query::select();
+        query
+            .from_as(ledger_entry::Entity, r.clone())
+            .join_as(
+                JoinType::InnerJoin,
+                ledger_entry::Entity,
+                s.clone(),
+                Expr::col((s.clone(), E::Id)).equals((r.clone(), E::RefundOf)),
+            )
+            .join_as(
+                JoinType::InnerJoin,
+                closed_period::Entity,
+                p.clone(),
+                Condition::all()
+                    .add(Expr::cust(
+                        r#""s"."occurred_on" >= "p"."first_day" AND "s"."occurred_on" <= "p"."last_day" AND "r"."seq" > "p"."tip_seq""#,
+                    ))
+                    .add(Expr::cust(
+                        r#"(SUBSTR("r"."region_code", 1, LENGTH("p"."region_code")) = "p"."region_code" OR SUBSTR("r"."buyer_region_code", 1, LENGTH("p"."region_code")) = "p"."region_code")"#,
+                    )),
+            )
+            .expr_as(col(r.clone(), E::Id), Alias::new("refund"))
+            .expr_as(col(r.clone(), E::Seq), Alias::new("refund_seq"))
+            .expr_as(col(r.clone(), E::OccurredOn), Alias::new("refund_on"))
+            .expr_as(col(r.clone(), E::AmountFen), Alias::new("amount_fen"))
+            .expr_as(col(r.clone(), E::BuyerOrgId), Alias::new("buyer"))
+            .expr_as(col(r.clone(), E::ProducerOrgId), Alias::new("producer"))
+            .expr_as(col(r.clone(), E::OrderId), Alias::new("order_id"))
+            .expr_as(col(s.clone(), E::OccurredOn), Alias::new("sale_on"))
+            .expr_as(col(p.clone(), closed_period::Column::Id), Alias::new("closed_period"))
+            .expr_as(col(p.clone(), closed_period::Column::RegionCode), Alias::new("period_region"))
+            .expr_as(col(p.clone(), closed_period::Column::Period), Alias::new("period"))
+            .expr_as(col(p.clone(), closed_period::Column::TipSeq), Alias::new("tip_seq"))
+            .expr_as(col(p.clone(), closed_period::Column::ClosedAt), Alias::new("closed_at"))
+            .and_where(Expr::col((r.clone(), E::Kind)).eq(LedgerEntryKind::Refund))
+            .and_where(Expr::col((r.clone(), E::OccurredOn)).gte(self.window.from))
+            .and_where(Expr::col((r.clone(), E::OccurredOn)).lte(self.window.to))
+            .cond_where(self.regions(&[col(r.clone(), E::RegionCode), col(r.clone(), E::BuyerRegionCode)]))
+            .cond_where(self.parties(
+                &[col(r.clone(), E::BuyerOrgId)],
+                Some(col(r.clone(), E::ProducerOrgId)),
+            ));
+        let mut out = Vec::new();
+        for row in self.rows(&query).await? {
+            let refund: Uuid = row.try_get("", "refund")?;
+            let closed_period: Uuid = row.try_get("", "closed_period")?;
+            let evidence = RefundAfterClose {
+                refund,
+                refund_seq: row.try_get("", "refund_seq")?,
+                refund_on: row.try_get("", "refund_on")?,
+                amount_fen: row.try_get("", "amount_fen")?,
+                sale_on: row.try_get("", "sale_on")?,
+                closed_period,
+                region_code: row.try_get("", "period_region")?,
+                period: row.try_get("", "period")?,
+                tip_seq: row.try_get("", "tip_seq")?,
+                closed_at: row.try_get("", "closed_at")?,
+            };
+            out.push(Flag {
+                kind: FlagKind::RefundAfterClose,
+                on: evidence.refund_on,
+                buyer: Some(row.try_get("", "buyer")?),
+                producer: Some(row.try_get("", "producer")?),
+                order: Some(row.try_get("", "order_id")?),
+                key: format!("{refund}/{closed_period}"),
+                summary: format!(
+                    "{} 的销售在 {} {} 期间关账后退款 {} 元（关账时账本序号 {}，退款序号 {}）",
+                    evidence.sale_on,
+                    evidence.region_code,
+                    evidence.period,
+                    yuan(-evidence.amount_fen),
+                    evidence.tip_seq,
+                    evidence.refund_seq
+                ),
+                evidence: Evidence::RefundAfterClose(evidence),
             });
         }
         Ok(out)

@@ -72,6 +72,24 @@ pub enum AuditFlagEvidence {
     PriceAboveMedian(PriceAboveMedianEvidence),
     DeadlineBunching(DeadlineBunchingEvidence),
     LateLink(LateLinkEvidence),
+    RefundAfterClose(RefundAfterCloseEvidence),
+}
+
+/// REFUND_AFTER_CLOSE: a refund recorded after the period of its sale was closed.
+#[derive(SimpleObject)]
+pub struct RefundAfterCloseEvidence {
+    pub refund_entry_id: ID,
+    pub refund_seq: i64,
+    pub refund_on: Date,
+    /// Negative, as the ledger holds it.
+    pub amount: Money,
+    pub sale_on: Date,
+    pub closed_period_id: ID,
+    pub region_code: String,
+    pub period: String,
+    /// The ledger's tip at closing; the refund's sequence is past it.
+    pub tip_seq: i64,
+    pub closed_at: DateTime,
 }
 
 /// How a person appears on one side.
@@ -277,6 +295,18 @@ impl From<Evidence> for AuditFlagEvidence {
                 days_before: int(e.days_before),
                 by_confirmation: e.by_confirmation,
                 counted: e.counted,
+            }),
+            Evidence::RefundAfterClose(e) => Self::RefundAfterClose(RefundAfterCloseEvidence {
+                refund_entry_id: NodeKind::LedgerEntry.id(e.refund),
+                refund_seq: e.refund_seq,
+                refund_on: Date(e.refund_on),
+                amount: Money(e.amount_fen),
+                sale_on: Date(e.sale_on),
+                closed_period_id: NodeKind::ClosedPeriod.id(e.closed_period),
+                region_code: e.region_code,
+                period: e.period,
+                tip_seq: e.tip_seq,
+                closed_at: DateTime(e.closed_at),
             }),
         }
     }

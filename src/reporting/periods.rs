@@ -1004,17 +1004,11 @@ async fn verify_chain_to(
             ));
         }
         for entry in chunk {
-            let problem = if entry.seq != expected_seq {
-                Some(format!("entry {expected_seq} is missing"))
-            } else if entry.prev_hash != expected_prev {
-                Some("its link to the previous entry does not match".to_owned())
-            } else if entries::hash_of(&entry) != entry.hash {
-                Some("its content does not match its hash".to_owned())
-            } else if entry.seq == tip_seq && entry.hash != tip_hash {
-                Some("its hash is not the tip recorded at closing".to_owned())
-            } else {
-                None
-            };
+            let problem =
+                entries::problem_with(&entry, expected_seq, &expected_prev).or_else(|| {
+                    (entry.seq == tip_seq && entry.hash != tip_hash)
+                        .then(|| "its hash is not the tip recorded at closing".to_owned())
+                });
             if let Some(problem) = problem {
                 return Ok((expected_seq - 1, Some((expected_seq, problem))));
             }

@@ -409,6 +409,29 @@ async fn a_refund_after_closing_adjusts_the_next_open_period_and_verification_ca
             "adjusts": { "period": s.label, "tipSeq": 3 },
         }])
     );
+    // Auditors see it flagged (REFUND_AFTER_CLOSE), with the close it came after; the officer
+    // of another county does not.
+    let flags = |who: &Session| {
+        let app = &s.w.app;
+        let token = who.token().map(str::to_owned);
+        async move {
+            app.gql(
+                token.as_deref(),
+                "{ auditFlags(filter: {kinds: [REFUND_AFTER_CLOSE]}) { totalCount nodes { kind evidence {
+                    ... on RefundAfterCloseEvidence { refundSeq amount period tipSeq saleOn } } } } }",
+                json!({}),
+            )
+            .await["data"]["auditFlags"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        flags(&s.w.auditor).await,
+        json!({ "totalCount": 1, "nodes": [{ "kind": "REFUND_AFTER_CLOSE", "evidence": {
+            "refundSeq": 4, "amount": "-180.00", "period": s.label, "tipSeq": 3,
+            "saleOn": s.month.to_string() } }] })
+    );
+    assert_eq!(flags(&s.w.other_officer).await["totalCount"], 0);
     // The refund still counts live in its own month, which is not the closed report.
     let verified =
         s.w.app
