@@ -39,6 +39,7 @@ pub mod generator;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod ledger;
 pub mod live;
 pub mod loaders;

@@ -10,14 +10,10 @@
 use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::{
-    job_run,
-    red_warning::{self, RedWarningStatus, WarningSubject},
-};
+use entity::red_warning::{self, RedWarningStatus, WarningSubject};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
-    sea_query::{Expr, OnConflict},
+    IntoActiveModel, QueryFilter, Set, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -28,9 +24,9 @@ use super::{
 use crate::{
     error::AppResult,
     ids::new_uuid,
+    jobs,
     live::events::{Event, RedWarningChanged},
     state::Services,
-    unsold::scan::period_of,
 };
 
 pub const JOB: &str = "red-warning-check";
@@ -102,9 +98,9 @@ pub fn warned(figures: &Finding, margin_bp: i32) -> bool {
 /// Checks once for the period containing `now`, unless that period was claimed already.
 pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<CheckOutcome> {
     let settings = &services.settings;
-    let period = period_of(now, settings.red_warning_interval);
+    let period = jobs::period_of(now, settings.red_warning_interval);
     let txn = services.db.begin().await?;
-    if !claim(&txn, &period, now).await? {
+    if !jobs::claim(&txn, JOB, &period, now).await? {
         return Ok(CheckOutcome::default());
     }
     let (year, on) = (now.year(), now.date_naive());
@@ -114,15 +110,7 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<CheckOutc
     let measured = measure(standings, year, on);
     let outcome = apply(&txn, &measured, year, now, settings.red_warning_margin_bp).await?;
     let affected = outcome.opened.len() + outcome.updated.len() + outcome.closed.len();
-    job_run::Entity::update_many()
-        .col_expr(
-            job_run::Column::Affected,
-            Expr::value(i32::try_from(affected).unwrap_or(i32::MAX)),
-        )
-        .filter(job_run::Column::Job.eq(JOB))
-        .filter(job_run::Column::Period.eq(period))
-        .exec(&txn)
-        .await?;
+    jobs::record_affected(&txn, JOB, &period, affected as u64).await?;
     let changed: Vec<Uuid> = outcome
         .opened
         .iter()
@@ -314,25 +302,6 @@ async fn load_many(
         );
     }
     Ok(rows)
-}
-
-/// Claims `period` for this instance; false when another claimed it first.
-async fn claim(txn: &DatabaseTransaction, period: &str, now: DateTime<Utc>) -> AppResult<bool> {
-    let claim = job_run::ActiveModel {
-        job: Set(JOB.to_owned()),
-        period: Set(period.to_owned()),
-        started_at: Set(now),
-        affected: Set(0),
-    };
-    let claimed = job_run::Entity::insert(claim)
-        .on_conflict(
-            OnConflict::columns([job_run::Column::Job, job_run::Column::Period])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    Ok(claimed != 0)
 }
 
 /// Runs the check on every instance, each minute (or each period, if shorter); the claim keeps

@@ -1,25 +1,23 @@
 //! The periodic scan: flag published products in stock that nobody ordered for the configured
-//! number of days, close warnings that no longer hold. Every instance runs the loop; a claim row
-//! per period (its primary key decides the race, in the scan's own transaction) makes the scan
-//! run once per period however many instances there are, and again if a claimed run failed.
+//! number of days, close warnings that no longer hold; once per period across instances
+//! (`crate::jobs`).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    job_run,
     product::{self, ProductStatus},
     unsold_alert::{self, UnsoldKind, UnsoldStatus},
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, Set,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter,
     TransactionTrait,
-    sea_query::{Expr, OnConflict, Query},
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
 use super::alerts::flagged;
-use crate::{error::AppResult, ids::new_uuid, state::Services};
+use crate::{error::AppResult, ids::new_uuid, jobs, state::Services};
 
 pub const JOB: &str = "unsold-scan";
 const INSERT_CHUNK: usize = 500;
@@ -33,18 +31,12 @@ pub struct ScanOutcome {
     pub closed: u64,
 }
 
-/// The period `now` falls in, named by its length and index.
-pub fn period_of(now: DateTime<Utc>, interval: Duration) -> String {
-    let seconds = std::cmp::max(interval.as_secs(), 1) as i64;
-    format!("{seconds}s#{}", now.timestamp().div_euclid(seconds))
-}
-
 /// Scans once for the period containing `now`, unless that period was claimed already.
 pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutcome> {
     let settings = &services.settings;
-    let period = period_of(now, settings.unsold_scan_interval);
+    let period = jobs::period_of(now, settings.unsold_scan_interval);
     let txn = services.db.begin().await?;
-    if !claim(&txn, &period, now).await? {
+    if !jobs::claim(&txn, JOB, &period, now).await? {
         return Ok(ScanOutcome::default());
     }
     let closed = close_stale(&txn, now).await?;
@@ -60,15 +52,7 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
             .exec_without_returning(&txn)
             .await?;
     }
-    job_run::Entity::update_many()
-        .col_expr(
-            job_run::Column::Affected,
-            Expr::value(i32::try_from(alerts.len() as u64 + closed).unwrap_or(i32::MAX)),
-        )
-        .filter(job_run::Column::Job.eq(JOB))
-        .filter(job_run::Column::Period.eq(period))
-        .exec(&txn)
-        .await?;
+    jobs::record_affected(&txn, JOB, &period, alerts.len() as u64 + closed).await?;
     txn.commit().await?;
     services.bus.publish(alerts.iter().map(flagged));
     Ok(ScanOutcome {
@@ -76,25 +60,6 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
         flagged: alerts.iter().map(|a| a.id).collect(),
         closed,
     })
-}
-
-/// Claims `period` for this instance; false when another claimed it first.
-async fn claim(txn: &DatabaseTransaction, period: &str, now: DateTime<Utc>) -> AppResult<bool> {
-    let claim = job_run::ActiveModel {
-        job: Set(JOB.to_owned()),
-        period: Set(period.to_owned()),
-        started_at: Set(now),
-        affected: Set(0),
-    };
-    let claimed = job_run::Entity::insert(claim)
-        .on_conflict(
-            OnConflict::columns([job_run::Column::Job, job_run::Column::Period])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    Ok(claimed != 0)
 }
 
 /// Published products in stock, not ordered since `cutoff`, without an open no-sales warning.
@@ -242,24 +207,4 @@ pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
             }
         }
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods_are_named_by_length_and_index() {
-        let at = DateTime::from_timestamp(7_200, 0).expect("time");
-        let hour = Duration::from_secs(3600);
-        assert_eq!(period_of(at, hour), "3600s#2");
-        assert_eq!(
-            period_of(at + chrono::Duration::seconds(3599), hour),
-            "3600s#2"
-        );
-        assert_eq!(
-            period_of(at + chrono::Duration::seconds(3600), hour),
-            "3600s#3"
-        );
-    }
 }
