@@ -9,7 +9,9 @@
 //! neither (e.g. an admin adding a pairing) have none and are read by nationwide staff only.
 
 use chrono::Utc;
-use entity::{audit_event, certification, membership, organization, product, purchase_drive, user};
+use entity::{
+    audit_event, certification, fair, membership, organization, product, purchase_drive, user,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QuerySelect, RelationTrait, Set,
@@ -126,6 +128,10 @@ async fn region_of(
             .one(conn)
             .await?
             .map(|d| d.region_code),
+        "Fair" => fair::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|f| f.venue_region_code),
         "ProcurementPolicy" | "Region" | "TaskAllocation" | "ClosedPeriod" => {
             from_summary("region").or_else(|| from_summary("code"))
         }

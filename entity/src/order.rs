@@ -11,6 +11,8 @@ pub struct Model {
     pub producer_org_id: Uuid,
     /// The directed procurement agreement it was ordered under, if any.
     pub agreement_id: Option<Uuid>,
+    /// The fair it was placed at, if any: its sales count toward the fair.
+    pub fair_id: Option<Uuid>,
     pub status: OrderStatus,
     pub payment_terms: PaymentTerms,
     pub total_fen: i64,

@@ -1181,6 +1181,7 @@ fn draw_order(
         buyer_org_id: Set(buyer.org),
         producer_org_id: Set(producer.org),
         agreement_id: Set(None),
+        fair_id: Set(None),
         status: Set(status),
         payment_terms: Set(PaymentTerms::PayAfterDelivery),
         total_fen: Set(total),

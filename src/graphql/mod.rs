@@ -37,6 +37,7 @@ use crate::{
         warnings_api::WarningQuery,
     },
     state::Services,
+    trade::fairs_api::{FairMutation, FairQuery},
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
 
@@ -58,6 +59,7 @@ pub struct Query(
     RankingQuery,
     WarningQuery,
     PeriodQuery,
+    FairQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -75,6 +77,7 @@ pub struct Mutation(
     UnsoldMutation,
     TaskMutation,
     PeriodMutation,
+    FairMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

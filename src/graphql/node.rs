@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
 use entity::{
-    buyer, certification, order, organization, pairing, producer, product, purchase_drive,
+    buyer, certification, fair, order, organization, pairing, producer, product, purchase_drive,
     red_warning, unsold_alert, user,
 };
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
@@ -22,6 +22,7 @@ use crate::{
     procurement::orders_api::Order,
     region::regions_api::{Pairing, Region},
     reporting::warnings_api::RedWarning,
+    trade::fairs_api::Fair,
     unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
@@ -41,6 +42,7 @@ pub enum Node {
     UnsoldAlert(UnsoldAlert),
     PurchaseDrive(PurchaseDrive),
     RedWarning(RedWarning),
+    Fair(Fair),
 }
 
 const MAX_NODES: usize = 100;
@@ -207,7 +209,13 @@ async fn visible(
                 .map(|w| (w.id, Node::RedWarning(RedWarning::from(w))))
                 .collect()
         }
+        NodeKind::Fair => rows::<fair::Entity>(db, fair::Column::Id, keys, sight.public())
+            .await?
+            .into_iter()
+            .map(|f| (f.id, Node::Fair(Fair::from(f))))
+            .collect(),
         NodeKind::Region
+        | NodeKind::FairSalesReport
         | NodeKind::OrderLine
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
@@ -268,6 +276,7 @@ impl Node {
             Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert::from(a.row.clone())),
             Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive::from(d.row.clone())),
             Node::RedWarning(w) => Node::RedWarning(RedWarning::from(w.row.clone())),
+            Node::Fair(f) => Node::Fair(Fair::from(f.row.clone())),
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct Basket {
     pub lines: Vec<(Uuid, i64)>,
     /// Order under this directed procurement agreement, at its price.
     pub agreement_id: Option<Uuid>,
+    /// Placed at this fair (产销对接大会): every line's producer is an approved exhibitor.
+    pub fair_id: Option<Uuid>,
     pub payment_terms: PaymentTerms,
     pub note: Option<String>,
     pub idempotency_key: String,
@@ -57,6 +59,7 @@ fn request_hash(basket: &Basket) -> String {
         "terms": basket.payment_terms.api_name(),
         "agreement": basket.agreement_id.map(|a| a.to_string()),
         "note": basket.note,
+        "fair": basket.fair_id.map(|f| f.to_string()),
     });
     Sha256::digest(canonical.to_string().as_bytes())
         .iter()
@@ -141,6 +144,7 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
     let products = products_of(&txn, &basket).await?;
     let mut problems = check_products(&basket, &products);
     let agreement = agreement_for(&txn, &basket, buyer, &mut problems).await?;
+    at_fair(&txn, &basket, &products, now, &mut problems).await?;
     problems.finish()?;
     if let Some(agreement) = &agreement {
         let quantity = basket_quantity(&basket)?;
@@ -261,6 +265,26 @@ async fn agreement_for(
     };
     check_agreement_lines(basket, &agreement, problems);
     Ok(Some(agreement))
+}
+
+/// At a fair, the fair runs today and every known product's producer exhibits there.
+async fn at_fair(
+    conn: &impl ConnectionTrait,
+    basket: &Basket,
+    products: &HashMap<Uuid, product::Model>,
+    now: DateTime<Utc>,
+    problems: &mut Checks,
+) -> AppResult<()> {
+    let Some(fair) = basket.fair_id else {
+        return Ok(());
+    };
+    let lines: Vec<(usize, Uuid)> = basket
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (id, _))| products.get(id).map(|p| (i, p.producer_org_id)))
+        .collect();
+    crate::trade::fairs::check_order_at(conn, fair, &lines, now.date_naive(), problems).await
 }
 
 /// Under an agreement, every line is of the agreed product.
@@ -392,6 +416,7 @@ impl Placing<'_> {
             buyer_org_id: Set(self.buyer),
             producer_org_id: Set(producer),
             agreement_id: Set(self.agreement.map(|a| a.id)),
+            fair_id: Set(self.basket.fair_id),
             status: Set(OrderStatus::Placed),
             payment_terms: Set(self.basket.payment_terms),
             total_fen: Set(total),
@@ -1151,6 +1176,7 @@ mod tests {
             buyer_org_id: Uuid::now_v7(),
             producer_org_id: Uuid::now_v7(),
             agreement_id: None,
+            fair_id: None,
             status,
             payment_terms: PaymentTerms::PayAfterDelivery,
             total_fen: 100,
@@ -1285,6 +1311,7 @@ mod tests {
         let basket = |lines| Basket {
             lines,
             agreement_id: None,
+            fair_id: None,
             payment_terms: PaymentTerms::PayAfterDelivery,
             note: None,
             idempotency_key: "k".repeat(8),
@@ -1297,6 +1324,12 @@ mod tests {
             request_hash(&basket(vec![(a, 1)])),
             request_hash(&basket(vec![(a, 2)]))
         );
+        // The same basket at a fair is another request.
+        let at_fair = Basket {
+            fair_id: Some(b),
+            ..basket(vec![(a, 1)])
+        };
+        assert_ne!(request_hash(&at_fair), request_hash(&basket(vec![(a, 1)])));
     }
 
     fn product(producer: Uuid, listed: bool, min: i32) -> product::Model {
@@ -1331,6 +1364,7 @@ mod tests {
         Basket {
             lines,
             agreement_id: None,
+            fair_id: None,
             payment_terms: PaymentTerms::PayAfterDelivery,
             note: None,
             idempotency_key: "k".repeat(8),

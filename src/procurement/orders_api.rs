@@ -44,6 +44,8 @@ pub struct Order {
     pub rating_comment: Option<String>,
     /// The agreement it was ordered under.
     pub agreement_id: Option<ID>,
+    /// The fair it was placed at.
+    pub fair_id: Option<ID>,
     pub placed_at: DateTime,
     #[graphql(skip)]
     pub row: order::Model,
@@ -62,6 +64,7 @@ impl From<order::Model> for Order {
             rating: row.rating,
             rating_comment: row.rating_comment.clone(),
             agreement_id: row.agreement_id.map(|a| NodeKind::Agreement.id(a)),
+            fair_id: row.fair_id.map(|f| NodeKind::Fair.id(f)),
             placed_at: row.placed_at.into(),
             row,
         }
@@ -303,6 +306,9 @@ pub struct PlaceOrderInput {
     /// Order under this directed procurement agreement: its price applies and the quantity
     /// counts toward its volume.
     pub agreement_id: Option<ID>,
+    /// Placed at this fair, while it runs: every line must be of an approved exhibitor, and the
+    /// orders count toward the fair.
+    pub fair_id: Option<ID>,
     pub note: Option<String>,
     /// Chosen by the client (e.g. a UUID): a retry with the same key returns the first result
     /// and creates nothing more.
@@ -415,9 +421,15 @@ impl OrderMutation {
             .as_ref()
             .map(|id| ids::expect(id, NodeKind::Agreement, "agreementId"))
             .transpose()?;
+        let fair_id = input
+            .fair_id
+            .as_ref()
+            .map(|id| ids::expect(id, NodeKind::Fair, "fairId"))
+            .transpose()?;
         let basket = Basket {
             lines,
             agreement_id,
+            fair_id,
             payment_terms: input.payment_terms,
             note: input.note,
             idempotency_key: input.idempotency_key,

@@ -364,7 +364,17 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
             )
             .await
         }
+        NodeKind::Fair => {
+            ids_in(
+                w,
+                token,
+                "{ fairs(first: 100) { nodes { id } } }",
+                "fairs/nodes/id",
+            )
+            .await
+        }
         NodeKind::OrderLine
+        | NodeKind::FairSalesReport
         | NodeKind::LedgerEntry
         | NodeKind::Agreement
         | NodeKind::UnitLink
