@@ -18,6 +18,7 @@ mod catalogue;
 mod consent;
 mod contract;
 mod exports;
+mod fairs;
 mod flags;
 mod fuzz;
 mod generator;
