@@ -265,3 +265,84 @@ async fn reported_sales_count_in_their_regions_and_toward_no_target() {
     );
     assert_eq!(verified["data"]["verifyLedger"]["checked"], 3);
 }
+
+/// The format before channels has no place for a sale without an order: going down refuses and
+/// leaves the channels in place.
+#[tokio::test]
+async fn the_channels_migration_will_not_go_down_over_reported_sales() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveModelTrait, ConnectionTrait};
+
+    let (conn, _store) = crate::harness::fresh_database().await;
+    Migrator::up(&conn, None).await.expect("up");
+    let entry = entity::ledger_entry::Model {
+        id: Uuid::now_v7(),
+        seq: 1,
+        kind: entity::ledger_entry::LedgerEntryKind::Sale,
+        refund_of: None,
+        channel: entity::ledger_entry::LedgerChannel::Outlet,
+        order_id: None,
+        order_line_id: None,
+        report_line_id: Some(Uuid::now_v7()),
+        outlet_id: Some(Uuid::now_v7()),
+        fair_id: None,
+        purpose: Purpose::Personal,
+        buyer_org_id: Uuid::now_v7(),
+        buyer_kind: entity::buyer::BuyerKind::Supermarket,
+        buyer_region_code: CITY.into(),
+        buyer_province_code: "13".into(),
+        buyer_city_code: Some(CITY.into()),
+        buyer_county_code: None,
+        producer_org_id: Uuid::now_v7(),
+        producer_kind: None,
+        product_id: Uuid::now_v7(),
+        product_name: "灵寿红薯".into(),
+        category: entity::product::ProductCategory::GrainOil,
+        quantity: 1,
+        amount_fen: 100,
+        region_code: "130126".into(),
+        province_code: "13".into(),
+        city_code: "1301".into(),
+        county_code: "130126".into(),
+        township_code: None,
+        village_code: None,
+        province_status: entity::region::PovertyStatus::NotPoor,
+        city_status: entity::region::PovertyStatus::NotPoor,
+        county_status: entity::region::PovertyStatus::Poor,
+        township_status: None,
+        village_status: None,
+        certified: false,
+        poor_households_linked: 0,
+        paired: false,
+        pairing_id: None,
+        pairing_kind: None,
+        reporting_year: 2026,
+        occurred_on: Utc::now().date_naive(),
+        recorded_at: Utc::now(),
+        prev_hash: migration::GENESIS.into(),
+        hash: "0".repeat(64),
+    };
+    entity::ledger_entry::ActiveModel::from(entry)
+        .insert(&conn)
+        .await
+        .expect("insert");
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name() == "m20261204_000014_ledger_channels")
+        .expect("the channels migration");
+    let steps = u32::try_from(migrations.len() - position).unwrap_or(u32::MAX);
+    let refused = Migrator::down(&conn, Some(steps)).await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("reported sales"), "{message}");
+    let channels = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM ledger_entries WHERE channel = 'OUTLET'",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "n").ok());
+    assert_eq!(channels, Some(1));
+}
