@@ -4,9 +4,9 @@
 
 use entity::{fair, ledger_entry, product::ProductCategory};
 use sea_orm::{
-    Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Alias, Expr, Order},
+    sea_query::{Expr, Order},
 };
 use uuid::Uuid;
 
@@ -66,11 +66,11 @@ pub async fn may_read(
 
 /// The ledger entries carrying the fair.
 fn of_fair(fair: Uuid) -> Condition {
-    Condition::all().add(Expr::col((ledger_entry::Entity, Alias::new("fair_id"))).eq(fair))
+    Condition::all().add(ledger_entry::Column::FairId.eq(fair))
 }
 
-/// Entries of on-site sales (no order behind them).
-const ON_SITE: &str = "ledger_entries.order_id IS NULL";
+/// Entries of on-site sales: a report line behind them, no order.
+const ON_SITE: &str = "ledger_entries.report_line_id IS NOT NULL";
 
 fn sum(expr: &str) -> Expr {
     Expr::cust(format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))

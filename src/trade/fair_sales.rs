@@ -9,6 +9,7 @@ use chrono::{NaiveDate, Utc};
 use entity::{
     fair, fair_sales_line,
     fair_sales_report::{self, SalesReportStatus},
+    ledger_entry::{self, Purpose},
     product,
 };
 use sea_orm::{
@@ -24,6 +25,8 @@ use crate::{
     auth::{Caller, Viewer, scope},
     error::{AppError, AppResult, Checks, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
+    ledger::reported::{ReportedSale, Venue, record_reported_sales},
+    live::events::{Event, LedgerAppended},
     org::membership::membership_of,
 };
 
@@ -369,9 +372,10 @@ pub async fn review(
             "this report was already reviewed",
         ));
     }
+    let mut entries = Vec::new();
     if review.accept {
         let lines = lines_of(&txn, report.id).await?;
-        enter_ledger(&txn, &fair, &lines).await?;
+        entries = enter_ledger(&txn, &fair, &lines).await?;
     }
     caller
         .audit(
@@ -380,7 +384,8 @@ pub async fn review(
                 action: "reviewFairSales",
                 target_type: "Fair",
                 target_id: Some(fair.id),
-                summary: json!({ "report": report.id, "accept": review.accept, "reason": reason }),
+                summary: json!({ "report": report.id, "accept": review.accept, "reason": reason,
+                    "entries": entries.len() }),
             },
         )
         .await?;
@@ -389,19 +394,38 @@ pub async fn review(
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("sales report vanished")))?;
     txn.commit().await?;
+    if !entries.is_empty() {
+        // Running tallies (`ledgerTally`) see on-site sales as they see receipts.
+        caller
+            .services
+            .bus
+            .publish([Event::LedgerAppended(LedgerAppended::new(&entries))]);
+    }
     Ok(reviewed)
 }
 
 /// Accepted on-site sales enter the ledger in the review's transaction: one entry per line, the
-/// fair's organiser answering as the buyer side at the venue, for personal consumption.
+/// fair's organiser answering as the buyer side at the venue, sold to visitors for their own use.
 pub async fn enter_ledger(
     txn: &DatabaseTransaction,
     fair: &fair::Model,
     lines: &[fair_sales_line::Model],
-) -> AppResult<()> {
-    // NOT WIRED: waits for `ledger::reported::record_reported_sales` on main.
-    let _ = (txn, fair, lines);
-    Ok(())
+) -> AppResult<Vec<ledger_entry::Model>> {
+    let sales: Vec<ReportedSale> = lines
+        .iter()
+        .map(|line| ReportedSale {
+            venue: Venue::Fair(fair.id),
+            report_line_id: line.id,
+            answering_org_id: fair.organiser_org_id,
+            place_code: fair.venue_region_code.clone(),
+            product_id: line.product_id,
+            quantity: line.quantity,
+            amount_fen: line.amount_fen,
+            sold_on: line.sold_on,
+            purpose: Purpose::Personal,
+        })
+        .collect();
+    record_reported_sales(txn, &sales).await
 }
 
 #[cfg(test)]
