@@ -5,8 +5,12 @@
 //! field, and nothing is written.
 
 use chrono::{Days, NaiveDate, Utc};
-use entity::{fair, fair_exhibitor, fair_sales_line, fair_sales_report, order};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use entity::{
+    fair, fair_exhibitor, fair_sales_line, fair_sales_report,
+    ledger_entry::{self, LedgerChannel, Purpose},
+    order,
+};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::{
@@ -299,6 +303,38 @@ async fn a_fair_tallies_its_orders_and_accepted_on_site_sales_to_the_fen() {
         errors(&again),
         [("input.reportId".to_owned(), "INVALID_STATE".to_owned())]
     );
+
+    // In the ledger: the receipt at the fair and the on-site sale carry the fair (the latter with
+    // the organiser as its buying side, for personal use); the other receipt does not.
+    let entries = ledger_entry::Entity::find()
+        .order_by_asc(ledger_entry::Column::Seq)
+        .all(w.app.db())
+        .await
+        .expect("entries");
+    let fair_uuid = fupin_market::ids::decode(&fair).expect("fair id").1;
+    let organiser = fupin_market::ids::decode(&w.buyer_id).expect("buyer id").1;
+    let summary: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.channel,
+                e.fair_id == Some(fair_uuid),
+                e.report_line_id.is_some(),
+                e.amount_fen,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (LedgerChannel::Fair, true, false, 9000),
+            (LedgerChannel::Order, false, false, 4500),
+            (LedgerChannel::Fair, true, true, 2500),
+        ]
+    );
+    assert_eq!(entries[2].purpose, Purpose::Personal);
+    assert_eq!(entries[2].buyer_org_id, organiser);
+    assert_eq!(entries[2].buyer_region_code, COUNTY);
 
     let body = w
         .app
