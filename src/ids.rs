@@ -29,10 +29,12 @@ pub enum NodeKind {
     TaskAllocation,
     RedWarning,
     ClosedPeriod,
+    Demand,
+    Quote,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 18] = [
+    pub const ALL: [NodeKind; 20] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -51,6 +53,8 @@ impl NodeKind {
         NodeKind::TaskAllocation,
         NodeKind::RedWarning,
         NodeKind::ClosedPeriod,
+        NodeKind::Demand,
+        NodeKind::Quote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +77,8 @@ impl NodeKind {
             Self::TaskAllocation => "TaskAllocation",
             Self::RedWarning => "RedWarning",
             Self::ClosedPeriod => "ClosedPeriod",
+            Self::Demand => "Demand",
+            Self::Quote => "Quote",
         }
     }
 

@@ -37,6 +37,7 @@ use crate::{
         warnings_api::WarningQuery,
     },
     state::Services,
+    trade::demands_api::{DemandMutation, DemandQuery},
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
 
@@ -58,6 +59,7 @@ pub struct Query(
     RankingQuery,
     WarningQuery,
     PeriodQuery,
+    DemandQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -75,6 +77,7 @@ pub struct Mutation(
     UnsoldMutation,
     TaskMutation,
     PeriodMutation,
+    DemandMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -213,7 +213,9 @@ async fn visible(
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => HashMap::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Demand
+        | NodeKind::Quote => HashMap::new(),
     })
 }
 

@@ -17,6 +17,7 @@ mod bad_input;
 mod catalogue;
 mod consent;
 mod contract;
+mod demands;
 mod exports;
 mod flags;
 mod fuzz;
