@@ -94,29 +94,33 @@ impl Demand {
     }
 
     /// The quotes: all of them for the buyer, a producer's own for that producer.
-    #[graphql(complexity = "pagination::complexity(first, None, child_complexity)")]
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Page<Quote>> {
         let db = &services(ctx)?.db;
-        let args = PageArgs::new(first, after, None, None);
+        let args = PageArgs::new(first, after, last, before);
         quotes::page(db, viewer(ctx)?, &self.row, &args, Quote::from).await
     }
 
     /// The best matching published products: the catalogue search with the need's category,
     /// ceiling and certification, in `PRIORITY` order for the need's buyer.
-    #[graphql(complexity = "pagination::complexity(first, None, child_complexity)")]
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn suggestions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Page<Product>> {
         let db = &services(ctx)?.db;
-        let args = PageArgs::new(first, after, None, None);
+        let args = PageArgs::new(first, after, last, before);
         let today = Utc::now().date_naive();
         demands::suggestions(db, &self.row, today, &args, Product::from).await
     }
