@@ -263,7 +263,7 @@ impl Reader {
     }
 
     /// Open needs, and the reader's own in any state (everything for admins).
-    fn visible(&self, day: NaiveDate) -> Condition {
+    pub fn visible(&self, day: NaiveDate) -> Condition {
         if self.admin {
             return Condition::all();
         }
