@@ -141,6 +141,27 @@ write('target_ranking_fresh', [ranking(p) for p in provinces])
 PY
 units_ranked="$(q "SELECT count(*) FROM buyers WHERE substr(region_code, 1, 2) = '$(echo "$buyer_provinces" | head -1)'")"
 
+# Issue 16: best-match suggestions for a need. One open need per category, each from another
+# buyer, its ceiling the category's median listed price, every other one certified only; they
+# replace the last run's (the generator writes none).
+q "DELETE FROM quotes" >/dev/null
+q "DELETE FROM demands" >/dev/null
+q "INSERT INTO demands (id, buyer_org_id, buyer_region_code, category, spec, quantity, unit, rhythm, region_code, starts_on, ends_on, price_ceiling_fen, certified_only, status, accepted_quantity, posted_by, posted_at)
+   SELECT gen_random_uuid(), b.organization_id, b.region_code, c.category, 'bench need', 100, '箱', 'WEEKLY', b.region_code, current_date, current_date + 60, c.median, c.n % 2 = 0, 'OPEN', 0, b.organization_id, now()
+   FROM (SELECT category, percentile_disc(0.5) WITHIN GROUP (ORDER BY price_fen) AS median, row_number() OVER (ORDER BY category) AS n FROM products WHERE listed GROUP BY category) c
+   JOIN (SELECT organization_id, region_code, row_number() OVER (ORDER BY md5(organization_id::text || '$SEED')) AS n FROM buyers) b ON b.n = c.n" >/dev/null
+q "SELECT id FROM demands ORDER BY id" >"$out/demand_ids"
+python3 - "$out" <<'PY'
+import base64, json, sys
+out = sys.argv[1]
+query = ('query($id: ID!) { demand(id: $id) { id suggestions(first: 20) { nodes { id name price stock '
+         'producer { name } certification { status validUntil } } } } }')
+with open(f'{out}/demand_ids') as ids, open(f'{out}/demand_suggestions.ours', 'w') as o:
+    for uuid in filter(None, (l.strip() for l in ids)):
+        gid = base64.urlsafe_b64encode(f"Demand:{uuid.replace('-', '')}".encode()).decode().rstrip('=')
+        o.write(json.dumps({'query': query, 'variables': {'id': gid}}) + '\n')
+PY
+
 # --- Servers -----------------------------------------------------------------------------
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -269,6 +290,11 @@ for kind in ledger_buyer_county ledger_buyer_county_fresh ledger_pairing_month l
   load "$kind" ours "http://$OURS/graphql" "$out/$kind.ours" "$ours_pid" "$token" 1
 done
 record "{\"scenario\":\"ranking_units\",\"units\":$units_ranked}"
+# Issue 16: a need's best-match suggestions (the catalogue search with its filter, in
+# PRIORITY order for its buyer), by one client and by many.
+check "http://$OURS/graphql" "$out/demand_suggestions.ours" "$token"
+load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token" 1
+load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token"
 # Closing a year: the year before this one, for the origin province with the most entries.
 close_year=$((year - 1))
 close_region="$(q "SELECT province_code FROM ledger_entries WHERE reporting_year = $close_year GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"

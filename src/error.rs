@@ -61,6 +61,12 @@ pub enum ErrorCode {
     AlreadyClosed,
     /// The reporting period has not ended yet, so it cannot be closed.
     PeriodNotOver,
+    /// A quoted price above the need's price ceiling.
+    AboveCeiling,
+    /// Dates outside the period they must fall in (a quote's delivery outside its need's).
+    OutsidePeriod,
+    /// The need asks for certified poverty-alleviation products and this one is not.
+    NotCertified,
 }
 
 impl ErrorCode {
@@ -93,6 +99,9 @@ impl ErrorCode {
             Self::NoUnits => "NO_UNITS",
             Self::AlreadyClosed => "ALREADY_CLOSED",
             Self::PeriodNotOver => "PERIOD_NOT_OVER",
+            Self::AboveCeiling => "ABOVE_CEILING",
+            Self::OutsidePeriod => "OUTSIDE_PERIOD",
+            Self::NotCertified => "NOT_CERTIFIED",
         }
     }
 }
@@ -160,6 +169,11 @@ impl Checks {
     pub fn push(&mut self, error: UserError) -> &mut Self {
         self.0.push(error);
         self
+    }
+
+    /// The problems found so far, to merge into another `Checks`.
+    pub fn into_errors(self) -> Vec<UserError> {
+        self.0
     }
 
     pub fn finish(self) -> AppResult<()> {

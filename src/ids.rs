@@ -31,10 +31,12 @@ pub enum NodeKind {
     ClosedPeriod,
     Fair,
     FairSalesReport,
+    Demand,
+    Quote,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 20] = [
+    pub const ALL: [NodeKind; 22] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -55,6 +57,8 @@ impl NodeKind {
         NodeKind::ClosedPeriod,
         NodeKind::Fair,
         NodeKind::FairSalesReport,
+        NodeKind::Demand,
+        NodeKind::Quote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +83,8 @@ impl NodeKind {
             Self::ClosedPeriod => "ClosedPeriod",
             Self::Fair => "Fair",
             Self::FairSalesReport => "FairSalesReport",
+            Self::Demand => "Demand",
+            Self::Quote => "Quote",
         }
     }
 

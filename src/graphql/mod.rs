@@ -37,6 +37,7 @@ use crate::{
         warnings_api::WarningQuery,
     },
     state::Services,
+    trade::demands_api::{DemandMutation, DemandQuery},
     trade::fairs_api::{FairMutation, FairQuery},
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
@@ -60,6 +61,7 @@ pub struct Query(
     WarningQuery,
     PeriodQuery,
     FairQuery,
+    DemandQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -78,6 +80,7 @@ pub struct Mutation(
     TaskMutation,
     PeriodMutation,
     FairMutation,
+    DemandMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
+use chrono::Utc;
 use entity::{
-    buyer, certification, fair, order, organization, pairing, producer, product, purchase_drive,
-    red_warning, unsold_alert, user,
+    buyer, certification, demand, fair, order, organization, pairing, producer, product,
+    purchase_drive, red_warning, unsold_alert, user,
 };
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
 use uuid::Uuid;
@@ -23,6 +24,7 @@ use crate::{
     region::regions_api::{Pairing, Region},
     reporting::warnings_api::RedWarning,
     trade::fairs_api::Fair,
+    trade::{demands::Reader, demands_api::Demand},
     unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
@@ -43,6 +45,7 @@ pub enum Node {
     PurchaseDrive(PurchaseDrive),
     RedWarning(RedWarning),
     Fair(Fair),
+    Demand(Demand),
 }
 
 const MAX_NODES: usize = 100;
@@ -85,7 +88,12 @@ async fn resolve_all(ctx: &Context<'_>, ids: &[ID]) -> Result<Vec<Option<Node>>>
     for kind in NodeKind::ALL {
         let keys = keys_of(&decoded, kind);
         if !keys.is_empty() {
-            found.insert(kind.name(), visible(db, &sight, kind, keys).await?);
+            let rows = if kind == NodeKind::Demand {
+                visible_demands(db, ctx.data_opt::<Viewer>(), keys).await?
+            } else {
+                visible(db, &sight, kind, keys).await?
+            };
+            found.insert(kind.name(), rows);
         }
     }
     let loaders = loaders(ctx)?;
@@ -118,6 +126,26 @@ fn keys_of(decoded: &[Option<(NodeKind, String)>], kind: NodeKind) -> Vec<Uuid> 
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// Needs by the rule `demands` lists them with: open ones, and the viewer's unit's own.
+async fn visible_demands(
+    db: &DatabaseConnection,
+    viewer: Option<&Viewer>,
+    keys: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Node>> {
+    let Some(viewer) = viewer else {
+        return Ok(HashMap::new());
+    };
+    let day = Utc::now().date_naive();
+    let reader = Reader::of(db, viewer, day).await?;
+    Ok(
+        rows::<demand::Entity>(db, demand::Column::Id, keys, reader.visible(day))
+            .await?
+            .into_iter()
+            .map(|d| (d.id, Node::Demand(Demand::from(d))))
+            .collect(),
+    )
 }
 
 /// The objects of one kind among `keys` that the viewer may see, by ID. Kinds that are not
@@ -221,7 +249,9 @@ async fn visible(
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => HashMap::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Demand
+        | NodeKind::Quote => HashMap::new(),
     })
 }
 
@@ -277,6 +307,7 @@ impl Node {
             Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive::from(d.row.clone())),
             Node::RedWarning(w) => Node::RedWarning(RedWarning::from(w.row.clone())),
             Node::Fair(f) => Node::Fair(Fair::from(f.row.clone())),
+            Node::Demand(d) => Node::Demand(Demand::from(d.row.clone())),
         }
     }
 }

@@ -14,6 +14,18 @@ pub enum Event {
     UnsoldFlagged(UnsoldFlagged),
     LedgerAppended(LedgerAppended),
     RedWarningChanged(RedWarningChanged),
+    DemandPosted(DemandPosted),
+}
+
+/// A buyer posted a need: producers with listed products of its category may want to quote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DemandPosted {
+    pub demand_id: Uuid,
+    pub buyer_org_id: Uuid,
+    /// The category's API name (`VEGETABLES`).
+    pub category: String,
+    /// Where to deliver.
+    pub region_code: String,
 }
 
 /// A red warning was opened, had its figures updated, or was closed by the periodic check.

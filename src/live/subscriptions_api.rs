@@ -1,4 +1,4 @@
-//! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `ledgerTally`). Each subscription
+//! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `demandPosted`, `ledgerTally`). Each subscription
 //! checks the viewer's rights once when it starts and filters every event by them; what an
 //! event shows is read fresh from the database.
 
@@ -24,6 +24,7 @@ use crate::{
     procurement::orders_api::OrderEvent,
     region::subtree,
     reporting::{reach::WarningReach, warnings_api::RedWarning},
+    trade::{demands, demands_api::Demand},
     unsold::{reach::AlertReach, unsold_api::UnsoldAlert},
 };
 
@@ -118,6 +119,40 @@ impl LiveSubscription {
                     Ok(found) => found.map(RedWarning::from),
                     Err(error) => {
                         tracing::warn!(%error, "cannot load a red warning");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Needs as buyers post them, for a producer's members: those of a category the producer
+    /// has listed products in, optionally delivered in one region's subtree.
+    async fn demand_posted(
+        &self,
+        ctx: &Context<'_>,
+        region_code: Option<String>,
+    ) -> Result<impl Stream<Item = Demand> + use<>> {
+        let services = services(ctx)?.clone();
+        let producer = demands::watching_producer(&services.db, viewer(ctx)?).await?;
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let services = services.clone();
+            let posted = match &*event {
+                Event::DemandPosted(p)
+                    if region_code
+                        .as_deref()
+                        .is_none_or(|r| p.region_code.starts_with(r)) =>
+                {
+                    Some(p.demand_id)
+                }
+                _ => None,
+            };
+            async move {
+                let id = posted?;
+                match demands::posted_for(&services.db, producer, id).await {
+                    Ok(found) => found.map(Demand::from),
+                    Err(error) => {
+                        tracing::warn!(error = %error.message(), "cannot load a posted need");
                         None
                     }
                 }

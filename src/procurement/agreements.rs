@@ -104,6 +104,46 @@ pub async fn propose(caller: Caller<'_>, proposal: Proposal) -> AppResult<agreem
     Ok(created)
 }
 
+/// An agreement both parties have already consented to (a producer's quote the buyer
+/// accepted): written active, in the caller's transaction. `proposed_by` is who offered the
+/// terms, `accepted_by` who took them.
+#[derive(Clone, Debug)]
+pub struct Agreed {
+    pub buyer_org_id: Uuid,
+    pub producer_org_id: Uuid,
+    pub proposed_by: Uuid,
+    pub accepted_by: Uuid,
+    pub terms: Proposal,
+}
+
+pub async fn create_agreed(
+    conn: &impl ConnectionTrait,
+    agreed: Agreed,
+) -> AppResult<agreement::Model> {
+    let now = Utc::now();
+    let terms = agreed.terms;
+    Ok(agreement::ActiveModel {
+        id: Set(new_uuid()),
+        buyer_org_id: Set(agreed.buyer_org_id),
+        producer_org_id: Set(agreed.producer_org_id),
+        product_id: Set(terms.product_id),
+        price_fen: Set(terms.price_fen),
+        total_quantity: Set(terms.total_quantity),
+        ordered_quantity: Set(0),
+        starts_on: Set(terms.starts_on),
+        ends_on: Set(terms.ends_on),
+        rhythm: Set(terms.rhythm),
+        status: Set(AgreementStatus::Active),
+        proposed_by: Set(agreed.proposed_by),
+        proposed_at: Set(now),
+        accepted_by: Set(Some(agreed.accepted_by)),
+        accepted_at: Set(Some(now)),
+        terminate_reason: Set(None),
+    }
+    .insert(conn)
+    .await?)
+}
+
 /// A proposal's price and volume are positive, its period ordered and not over.
 fn check(proposal: &Proposal, today: NaiveDate) -> AppResult<()> {
     let mut checks = Checks::default();

@@ -149,25 +149,42 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
         }
         return Err(error.into());
     }
-    let products = products_of(&txn, &basket).await?;
-    let mut problems = check_products(&basket, &products);
-    let agreement = agreement_for(&txn, &basket, buyer, &mut problems).await?;
-    at_fair(&txn, &basket, &products, now, &mut problems).await?;
+    let (created, events) = place_in(&txn, caller, &basket, buyer, group, now).await?;
+    txn.commit().await?;
+    caller.services.bus.publish(events);
+    Ok(created)
+}
+
+/// Writes a basket's orders in `txn` (the caller's transaction, which also holds whatever
+/// else must stand or fall with them): products checked, agreement drawn, stock reserved.
+/// Returns the orders and their events, to publish after commit. The idempotency key is the
+/// caller's business.
+pub async fn place_in(
+    txn: &DatabaseTransaction,
+    caller: Caller<'_>,
+    basket: &Basket,
+    buyer: Uuid,
+    group: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<order::Model>, Vec<Event>)> {
+    let products = products_of(txn, basket).await?;
+    let mut problems = check_products(basket, &products);
+    let agreement = agreement_for(txn, basket, buyer, &mut problems).await?;
+    at_fair(txn, basket, &products, now, &mut problems).await?;
     problems.finish()?;
     if let Some(agreement) = &agreement {
-        let quantity = basket_quantity(&basket)?;
-        super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
+        let quantity = basket_quantity(basket)?;
+        super::agreements::draw(txn, agreement, buyer, quantity, now.date_naive()).await?;
     }
     let purpose = match basket.purpose {
         Some(purpose) => purpose,
-        None => Purpose::default_for(buyers::load(&txn, buyer).await?.1.kind),
+        None => Purpose::default_for(buyers::load(txn, buyer).await?.1.kind),
     };
-    reserve(&txn, &basket, &products, now).await?;
-    let drives =
-        crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
+    reserve(txn, basket, &products, now).await?;
+    let drives = crate::unsold::drives::running_for(txn, products.keys(), now.date_naive()).await?;
     let placing = Placing {
         caller,
-        basket: &basket,
+        basket,
         group,
         buyer,
         purpose,
@@ -177,14 +194,12 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
     };
     let mut created = Vec::new();
     let mut events = Vec::new();
-    for (producer, lines) in by_producer(&basket, &products) {
-        let (placed, event) = placing.order_to(&txn, producer, &lines).await?;
+    for (producer, lines) in by_producer(basket, &products) {
+        let (placed, event) = placing.order_to(txn, producer, &lines).await?;
         created.push(placed);
         events.push(event);
     }
-    txn.commit().await?;
-    caller.services.bus.publish(events);
-    Ok(created)
+    Ok((created, events))
 }
 
 /// Claims the basket's idempotency key for `group`, in the order's transaction.

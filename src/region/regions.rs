@@ -481,6 +481,25 @@ pub async fn pairings_helping_buyer(
         .await?)
 }
 
+/// Pairings in force on `day` that help a place: their helped region is the place or one of
+/// its ancestors (a producer in a paired county's village is helped by that pairing).
+pub async fn pairings_helping_place(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    day: NaiveDate,
+) -> AppResult<Vec<pairing::Model>> {
+    Ok(pairing::Entity::find()
+        .filter(pairing::Column::HelpedRegionCode.is_in(chain_codes(code)))
+        .filter(pairing::Column::StartsOn.lte(day))
+        .filter(
+            Condition::any()
+                .add(pairing::Column::EndsOn.is_null())
+                .add(pairing::Column::EndsOn.gte(day)),
+        )
+        .all(conn)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

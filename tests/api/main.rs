@@ -18,6 +18,7 @@ mod catalogue;
 mod channels;
 mod consent;
 mod contract;
+mod demands;
 mod exports;
 mod fairs;
 mod flags;

@@ -400,3 +400,47 @@ async fn a_database_that_goes_away_is_unavailable_then_recovers_without_a_restar
     }
     assert!(recovered, "the server reconnects by itself");
 }
+
+/// Issue 16: a need posted through one instance reaches a producer subscribed on another.
+#[tokio::test]
+async fn a_need_posted_on_one_instance_reaches_a_producer_watching_another() {
+    let w = World::build().await;
+    w.published_product("灵寿小米 5kg装", "45.00").await;
+    let redis = RedisServer::start().await;
+    let a = Instance::start(&w.app, &redis.url(), 0).await;
+    let b = Instance::start(&w.app, &redis.url(), 0).await;
+    a.wait_shared(&w.app).await;
+    b.wait_shared(&w.app).await;
+    let mut on_b = WsClient::signed_in(&b.base, &w.producer_clerk.access_token).await;
+    on_b.subscribe(
+        "needs",
+        "subscription { demandPosted { id spec } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let today = chrono::Utc::now().date_naive();
+    let posted = w
+        .app
+        .pointed_at(&a.base)
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: PostDemandInput!) { postDemand(input: $input) { demand { id } errors { code } } }",
+            json!({ "input": {
+                "category": "GRAIN_OIL", "spec": "小米, 跨实例", "quantity": 10, "unit": "箱",
+                "rhythm": "ONCE", "regionCode": "1301", "startsOn": today.to_string(),
+                "endsOn": (today + chrono::Duration::days(10)).to_string() } }),
+        )
+        .await;
+    assert_eq!(
+        posted["data"]["postDemand"]["errors"],
+        json!([]),
+        "{posted}"
+    );
+    let data = on_b.next_data("needs").await;
+    assert_eq!(
+        data["data"]["demandPosted"]["id"],
+        posted["data"]["postDemand"]["demand"]["id"]
+    );
+    assert_eq!(data["data"]["demandPosted"]["spec"], "小米, 跨实例");
+}

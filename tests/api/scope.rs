@@ -379,7 +379,9 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => BTreeSet::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Demand
+        | NodeKind::Quote => BTreeSet::new(),
         NodeKind::RedWarning => {
             ids_in(
                 w,
