@@ -29,10 +29,13 @@ pub enum NodeKind {
     TaskAllocation,
     RedWarning,
     ClosedPeriod,
+    Outlet,
+    OutletReport,
+    OutletReportLine,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 18] = [
+    pub const ALL: [NodeKind; 21] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -51,6 +54,9 @@ impl NodeKind {
         NodeKind::TaskAllocation,
         NodeKind::RedWarning,
         NodeKind::ClosedPeriod,
+        NodeKind::Outlet,
+        NodeKind::OutletReport,
+        NodeKind::OutletReportLine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +79,9 @@ impl NodeKind {
             Self::TaskAllocation => "TaskAllocation",
             Self::RedWarning => "RedWarning",
             Self::ClosedPeriod => "ClosedPeriod",
+            Self::Outlet => "Outlet",
+            Self::OutletReport => "OutletReport",
+            Self::OutletReportLine => "OutletReportLine",
         }
     }
 

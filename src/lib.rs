@@ -53,4 +53,5 @@ pub mod reporting;
 pub mod server;
 pub mod state;
 pub mod text;
+pub mod trade;
 pub mod unsold;

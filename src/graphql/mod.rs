@@ -37,6 +37,10 @@ use crate::{
         warnings_api::WarningQuery,
     },
     state::Services,
+    trade::{
+        outlet_reports_api::{OutletReportMutation, OutletReportQuery},
+        outlets_api::{OutletMutation, OutletQuery},
+    },
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
 
@@ -58,6 +62,8 @@ pub struct Query(
     RankingQuery,
     WarningQuery,
     PeriodQuery,
+    OutletQuery,
+    OutletReportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -75,6 +81,8 @@ pub struct Mutation(
     UnsoldMutation,
     TaskMutation,
     PeriodMutation,
+    OutletMutation,
+    OutletReportMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -213,7 +213,10 @@ async fn visible(
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => HashMap::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Outlet
+        | NodeKind::OutletReport
+        | NodeKind::OutletReportLine => HashMap::new(),
     })
 }
 

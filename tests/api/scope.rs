@@ -369,7 +369,10 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => BTreeSet::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Outlet
+        | NodeKind::OutletReport
+        | NodeKind::OutletReportLine => BTreeSet::new(),
         NodeKind::RedWarning => {
             ids_in(
                 w,
