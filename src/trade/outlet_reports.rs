@@ -1094,8 +1094,7 @@ pub async fn condition(
         }
         outlets.cond_where(any);
     }
-    let mut all =
-        Condition::all().add(outlet_report::Column::OutletId.in_subquery(outlets));
+    let mut all = Condition::all().add(outlet_report::Column::OutletId.in_subquery(outlets));
     if let Some(id) = filter.outlet_id {
         all = all.add(outlet_report::Column::OutletId.eq(id));
     }

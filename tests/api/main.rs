@@ -31,6 +31,7 @@ mod live;
 mod operations;
 mod orders;
 mod organizations;
+mod outlets;
 mod parts;
 mod periods;
 mod registry;
