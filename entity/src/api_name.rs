@@ -76,6 +76,8 @@ mod tests {
         declared_equals_graphql::<certification_review::ReviewStage>();
         declared_equals_graphql::<certification_review::ReviewDecision>();
         declared_equals_graphql::<ledger_entry::LedgerEntryKind>();
+        declared_equals_graphql::<ledger_entry::LedgerChannel>();
+        declared_equals_graphql::<ledger_entry::Purpose>();
         declared_equals_graphql::<membership::MemberRole>();
         declared_equals_graphql::<order::OrderStatus>();
         declared_equals_graphql::<order::PaymentTerms>();

@@ -1,6 +1,11 @@
 use sea_orm::entity::prelude::*;
 
-use crate::{buyer::BuyerKind, product::ProductCategory, region::PovertyStatus};
+use crate::{
+    buyer::BuyerKind,
+    ledger_entry::{LedgerChannel, Purpose},
+    product::ProductCategory,
+    region::PovertyStatus,
+};
 
 /// A monthly rollup of ledger entries at the finest grain summaries group by.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -27,6 +32,10 @@ pub struct Model {
     pub category: ProductCategory,
     pub certified: bool,
     pub paired: bool,
+    pub channel: LedgerChannel,
+    pub purpose: Purpose,
+    /// Reported sales (an outlet's or a fair's), which count toward no unit's own target.
+    pub reported: bool,
     pub amount_fen: i64,
     pub quantity: i64,
     pub entries: i64,

@@ -13,6 +13,8 @@ pub struct Model {
     pub agreement_id: Option<Uuid>,
     pub status: OrderStatus,
     pub payment_terms: PaymentTerms,
+    /// What the purchase is for; its ledger entries carry it.
+    pub purpose: crate::ledger_entry::Purpose,
     pub total_fen: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,

@@ -15,6 +15,7 @@ mod m20261204_000010_ledger_sides;
 mod m20261204_000011_tasks;
 mod m20261204_000012_closed_periods;
 mod m20261204_000013_audit_flags;
+mod m20261204_000014_ledger_channels;
 mod m20261204_000016_outlets;
 
 pub use m20261123_000004_ledger::GENESIS;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_tasks::Migration),
             Box::new(m20261204_000012_closed_periods::Migration),
             Box::new(m20261204_000013_audit_flags::Migration),
+            Box::new(m20261204_000014_ledger_channels::Migration),
             Box::new(m20261204_000016_outlets::Migration),
         ]
     }

@@ -30,12 +30,23 @@ use crate::{
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The hash formats: before this migration, and with the sale's two sides.
+/// The hash formats: before this migration, with the sale's two sides, and with its channel
+/// and purpose (`m20261204_000014_ledger_channels`, which re-chains with this code).
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-enum Format {
+pub(crate) enum Format {
     Before,
     Sides,
+    Channels,
 }
+
+/// The columns the channels format hashes beyond the sides format's, in pre-image order.
+const CHANNEL_COLUMNS: [&str; 5] = [
+    "channel",
+    "report_line_id",
+    "outlet_id",
+    "fair_id",
+    "purpose",
+];
 
 const CHUNK: i64 = 500;
 
@@ -89,8 +100,9 @@ fn fields(row: &QueryResult, format: Format) -> Result<Vec<String>, DbErr> {
         uuid("id")?,
         text("kind")?,
         opt_uuid("refund_of")?,
-        uuid("order_id")?,
-        uuid("order_line_id")?,
+        // Never NULL before the channels format; an empty field for reported sales after.
+        opt_uuid("order_id")?,
+        opt_uuid("order_line_id")?,
         uuid("buyer_org_id")?,
         text("buyer_kind")?,
         uuid("producer_org_id")?,
@@ -112,12 +124,21 @@ fn fields(row: &QueryResult, format: Format) -> Result<Vec<String>, DbErr> {
         row.try_get::<i32>("", "reporting_year")?.to_string(),
         row.try_get::<Date>("", "occurred_on")?.to_string(),
     ];
-    if format == Format::Sides {
+    if format != Format::Before {
         fields.extend([
             text("buyer_region_code")?,
             opt_text("producer_kind")?,
             opt_uuid("pairing_id")?,
             opt_text("pairing_kind")?,
+        ]);
+    }
+    if format == Format::Channels {
+        fields.extend([
+            text("channel")?,
+            opt_uuid("report_line_id")?,
+            opt_uuid("outlet_id")?,
+            opt_uuid("fair_id")?,
+            text("purpose")?,
         ]);
     }
     Ok(fields)
@@ -139,8 +160,16 @@ fn refuse(seq: i64, why: &str) -> DbErr {
 }
 
 /// Checks every entry's hash and link in `from`, then re-chains the entries and the tip in `to`.
-async fn rechain(db: &SchemaManagerConnection<'_>, from: Format, to: Format) -> Result<(), DbErr> {
+pub(crate) async fn rechain(
+    db: &SchemaManagerConnection<'_>,
+    from: Format,
+    to: Format,
+) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
+    let mut selected = HASHED.to_vec();
+    if from == Format::Channels || to == Format::Channels {
+        selected.extend(CHANNEL_COLUMNS);
+    }
     let mut old_prev = GENESIS.to_owned();
     let mut new_prev = GENESIS.to_owned();
     let mut expected_seq = 1i64;
@@ -153,7 +182,7 @@ async fn rechain(db: &SchemaManagerConnection<'_>, from: Format, to: Format) -> 
                 format!(
                     "SELECT {}, prev_hash, hash FROM ledger_entries WHERE seq >= {expected_seq} \
                      ORDER BY seq LIMIT {CHUNK}",
-                    HASHED.join(", ")
+                    selected.join(", ")
                 ),
             ))
             .await?;
@@ -315,7 +344,10 @@ async fn drop_sides(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
 }
 
 /// Drops and rebuilds both rollups from the entries, with or without the sides.
-async fn rebuild_rollups(db: &SchemaManagerConnection<'_>, format: Format) -> Result<(), DbErr> {
+pub(crate) async fn rebuild_rollups(
+    db: &SchemaManagerConnection<'_>,
+    format: Format,
+) -> Result<(), DbErr> {
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     let (uuid_type, new_id) = if postgres {
         ("UUID", "gen_random_uuid()")

@@ -294,6 +294,8 @@ fn dimension_columns(dimension: LedgerDimension) -> &'static [(&'static str, &'s
         LedgerDimension::Pairing => &[("帮扶关系ID", "pairing ID")],
         LedgerDimension::PairingKind => &[("帮扶类型", "pairing kind")],
         LedgerDimension::OriginStatus => &[("产地贫困状态", "origin status")],
+        LedgerDimension::Channel => &[("销售渠道", "channel")],
+        LedgerDimension::Purpose => &[("采购用途", "purpose")],
     }
 }
 
@@ -303,7 +305,7 @@ const SUM_COLUMNS: [(&str, &str); 3] = [
     ("笔数", "entries"),
 ];
 
-const ENTRY_COLUMNS: [(&str, &str); 20] = [
+const ENTRY_COLUMNS: [(&str, &str); 22] = [
     ("序号", "seq"),
     ("日期", "date"),
     ("类型", "kind"),
@@ -322,6 +324,8 @@ const ENTRY_COLUMNS: [(&str, &str); 20] = [
     ("认定产品", "certified"),
     ("对口帮扶", "paired"),
     ("带动贫困户数", "poor households linked"),
+    ("销售渠道", "channel"),
+    ("采购用途", "purpose"),
     ("年度", "year"),
     ("哈希", "hash"),
 ];
@@ -518,6 +522,8 @@ fn entry_row(
         yes_no(e.certified),
         yes_no(e.paired),
         Cell::Int(e.poor_households_linked.into()),
+        Cell::Text(e.channel.api_name()),
+        Cell::Text(e.purpose.api_name()),
         Cell::Int(e.reporting_year.into()),
         Cell::text(&e.hash),
     ]
@@ -601,6 +607,7 @@ async fn grouped_rows(
         producer_org_id: params.producer,
         certified_only: params.certified_only,
         paired_only: params.paired_only,
+        ..SummaryFilter::default()
     };
     let db = &app.services.db;
     let summaries = &app.services.summaries;

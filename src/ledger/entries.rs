@@ -5,11 +5,11 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::{
     api_name::ApiName,
-    buyer::BuyerKind,
+    buyer::{self, BuyerKind},
     ledger_buyer_tally, ledger_county_tally,
-    ledger_entry::{self, LedgerEntryKind},
+    ledger_entry::{self, LedgerChannel, LedgerEntryKind, Purpose},
     ledger_head, ledger_tally, order, order_line, pairing,
-    producer::ProducerKind,
+    producer::{self, ProducerKind},
     product::{self, ProductCategory},
     region::PovertyStatus,
 };
@@ -48,8 +48,11 @@ pub fn preimage_of(entry: &ledger_entry::Model) -> String {
         entry.id.to_string(),
         entry.kind.api_name(),
         entry.refund_of.map(|r| r.to_string()).unwrap_or_default(),
-        entry.order_id.to_string(),
-        entry.order_line_id.to_string(),
+        entry.order_id.map(|o| o.to_string()).unwrap_or_default(),
+        entry
+            .order_line_id
+            .map(|l| l.to_string())
+            .unwrap_or_default(),
         entry.buyer_org_id.to_string(),
         entry.buyer_kind.api_name(),
         entry.producer_org_id.to_string(),
@@ -85,6 +88,14 @@ pub fn preimage_of(entry: &ledger_entry::Model) -> String {
             .pairing_kind
             .map(ApiName::api_name)
             .unwrap_or_default(),
+        entry.channel.api_name(),
+        entry
+            .report_line_id
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        entry.outlet_id.map(|o| o.to_string()).unwrap_or_default(),
+        entry.fair_id.map(|f| f.to_string()).unwrap_or_default(),
+        entry.purpose.api_name(),
         entry.prev_hash.clone(),
     ];
     fields.join("\u{1f}")
@@ -113,68 +124,132 @@ pub async fn record_receipt(
     if accepted.is_empty() {
         return Ok(Vec::new());
     }
-    let (_, producer) = producers::load(conn, order.producer_org_id).await?;
     let (_, buyer) = buyers::load(conn, order.buyer_org_id).await?;
-    let code = producer.region_code.clone();
-    // The status each level of the chain had on the day of the sale.
-    let statuses = regions::chain_statuses_on(conn, &code, day).await?;
-    let status_at = |length: usize| statuses.get(&length).copied();
-    let pairings = regions::pairings_helping_buyer(conn, &buyer, day).await?;
-    let pairing = counting_pairing(&pairings, &code);
-    let certified: HashSet<Uuid> = product::Entity::find()
-        .filter(product::Column::Id.is_in(accepted.iter().map(|(line, _)| line.product_id)))
-        .all(conn)
-        .await?
+    let products = accepted.iter().map(|(line, _)| line.product_id);
+    let sale = Sale::classify(conn, order.producer_org_id, &buyer, day, products).await?;
+    let entries = accepted
         .into_iter()
-        .filter(|p| p.certified_on(day))
-        .map(|p| p.id)
+        .map(|(line, quantity)| ledger_entry::Model {
+            order_id: Some(order.id),
+            order_line_id: Some(line.id),
+            // fair: set by the fairs migration (an order placed at a fair is a fair's sale).
+            purpose: order.purpose,
+            ..sale.entry(
+                line.product_id,
+                &line.product_name,
+                line.category,
+                quantity,
+                line.price_fen * quantity,
+            )
+        })
         .collect();
-    let mut entries = Vec::with_capacity(accepted.len());
-    for (line, quantity) in accepted {
-        entries.push(ledger_entry::Model {
+    append(conn, entries).await
+}
+
+/// What every entry of one sale records about its two sides on the day: the buyer's place, the
+/// producer's place with each level's poverty status, the pairing it counts toward, and which
+/// products were certified. Orders and reported sales classify the same way.
+pub(crate) struct Sale {
+    buyer: buyer::Model,
+    producer: producer::Model,
+    statuses: HashMap<usize, PovertyStatus>,
+    pairing: Option<(Uuid, entity::pairing::PairingKind)>,
+    certified: HashSet<Uuid>,
+    day: NaiveDate,
+}
+
+impl Sale {
+    /// `buyer` is the buying side as placed on the day (a reported sale's is the outlet's or
+    /// the fair's place).
+    pub(crate) async fn classify(
+        conn: &impl ConnectionTrait,
+        producer: Uuid,
+        buyer: &buyer::Model,
+        day: NaiveDate,
+        products: impl IntoIterator<Item = Uuid>,
+    ) -> AppResult<Self> {
+        let (_, producer) = producers::load(conn, producer).await?;
+        // The status each level of the chain had on the day of the sale.
+        let statuses = regions::chain_statuses_on(conn, &producer.region_code, day).await?;
+        let pairings = regions::pairings_helping_buyer(conn, buyer, day).await?;
+        let pairing = counting_pairing(&pairings, &producer.region_code).map(|p| (p.id, p.kind));
+        let certified = product::Entity::find()
+            .filter(product::Column::Id.is_in(products))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter(|p| p.certified_on(day))
+            .map(|p| p.id)
+            .collect();
+        Ok(Self {
+            buyer: buyer.clone(),
+            producer,
+            statuses,
+            pairing,
+            certified,
+            day,
+        })
+    }
+
+    /// A sale entry of one product through an order (the caller names the order or the report).
+    pub(crate) fn entry(
+        &self,
+        product_id: Uuid,
+        product_name: &str,
+        category: ProductCategory,
+        quantity: i64,
+        amount_fen: i64,
+    ) -> ledger_entry::Model {
+        let (buyer, code) = (&self.buyer, &self.producer.region_code);
+        let status_at = |length: usize| self.statuses.get(&length).copied();
+        ledger_entry::Model {
             id: new_uuid(),
             seq: 0,
             kind: LedgerEntryKind::Sale,
             refund_of: None,
-            order_id: order.id,
-            order_line_id: line.id,
+            channel: LedgerChannel::Order,
+            order_id: None,
+            order_line_id: None,
+            report_line_id: None,
+            outlet_id: None,
+            fair_id: None,
+            purpose: Purpose::default_for(buyer.kind),
             buyer_org_id: buyer.organization_id,
             buyer_kind: buyer.kind,
             buyer_region_code: buyer.region_code.clone(),
             buyer_province_code: prefix(&buyer.region_code, 2).unwrap_or_default(),
             buyer_city_code: prefix(&buyer.region_code, 4),
             buyer_county_code: prefix(&buyer.region_code, 6),
-            producer_org_id: producer.organization_id,
-            producer_kind: Some(producer.kind),
-            product_id: line.product_id,
-            product_name: line.product_name.clone(),
-            category: line.category,
+            producer_org_id: self.producer.organization_id,
+            producer_kind: Some(self.producer.kind),
+            product_id,
+            product_name: product_name.to_owned(),
+            category,
             quantity,
-            amount_fen: line.price_fen * quantity,
+            amount_fen,
             region_code: code.clone(),
-            province_code: prefix(&code, 2).unwrap_or_default(),
-            city_code: prefix(&code, 4).unwrap_or_default(),
-            county_code: prefix(&code, 6).unwrap_or_default(),
-            township_code: prefix(&code, 9),
-            village_code: prefix(&code, 12),
+            province_code: prefix(code, 2).unwrap_or_default(),
+            city_code: prefix(code, 4).unwrap_or_default(),
+            county_code: prefix(code, 6).unwrap_or_default(),
+            township_code: prefix(code, 9),
+            village_code: prefix(code, 12),
             province_status: status_at(2).unwrap_or(PovertyStatus::NotPoor),
             city_status: status_at(4).unwrap_or(PovertyStatus::NotPoor),
             county_status: status_at(6).unwrap_or(PovertyStatus::NotPoor),
             township_status: status_at(9),
             village_status: status_at(12),
-            certified: certified.contains(&line.product_id),
-            poor_households_linked: producer.poor_households_linked,
-            paired: pairing.is_some(),
-            pairing_id: pairing.map(|p| p.id),
-            pairing_kind: pairing.map(|p| p.kind),
-            reporting_year: day.year(),
-            occurred_on: day,
+            certified: self.certified.contains(&product_id),
+            poor_households_linked: self.producer.poor_households_linked,
+            paired: self.pairing.is_some(),
+            pairing_id: self.pairing.map(|p| p.0),
+            pairing_kind: self.pairing.map(|p| p.1),
+            reporting_year: self.day.year(),
+            occurred_on: self.day,
             recorded_at: Utc::now(),
             prev_hash: String::new(),
             hash: String::new(),
-        });
+        }
     }
-    append(conn, entries).await
 }
 
 /// The first `length` characters of a division code, when it is that long: a place's code at a
@@ -228,7 +303,7 @@ async fn lock_head(conn: &impl ConnectionTrait) -> AppResult<ledger_head::Model>
 /// Adds the entries to their rollups, then locks the chain's tip, links the entries to it and
 /// writes them in one statement. Rollups go first and in key order: the tip stays locked only
 /// for the write, and every append takes its row locks in the same order, so none deadlock.
-async fn append(
+pub(crate) async fn append(
     conn: &impl ConnectionTrait,
     mut entries: Vec<ledger_entry::Model>,
 ) -> AppResult<Vec<ledger_entry::Model>> {
@@ -301,6 +376,9 @@ struct TallyKey {
     pairing: Uuid,
     pairing_kind: String,
     origin_status: PovertyStatus,
+    channel: LedgerChannel,
+    purpose: Purpose,
+    reported: bool,
 }
 
 /// A county rollup's grain.
@@ -359,6 +437,9 @@ impl Rollups {
                 pairing: sides.pairing,
                 pairing_kind: sides.pairing_kind.clone(),
                 origin_status: sides.origin_status,
+                channel: entry.channel,
+                purpose: entry.purpose,
+                reported: entry.report_line_id.is_some(),
             })
             .or_default();
         add_to(fine, entry);
@@ -374,6 +455,10 @@ impl Rollups {
             })
             .or_default();
         add_to(by_county, entry);
+        // A unit's purchases: what it answers for at an outlet or a fair is not its own buying.
+        if entry.report_line_id.is_some() {
+            return;
+        }
         let by_buyer = self
             .by_buyer
             .entry((month, entry.buyer_org_id, entry.buyer_region_code.clone()))
@@ -401,6 +486,9 @@ impl Rollups {
                 category: Set(key.category),
                 certified: Set(key.certified),
                 paired: Set(key.paired),
+                channel: Set(key.channel),
+                purpose: Set(key.purpose),
+                reported: Set(key.reported),
                 amount_fen: Set(sums.0),
                 quantity: Set(sums.1),
                 entries: Set(sums.2),
@@ -484,6 +572,9 @@ async fn upsert_tallies(
                 T::OriginStatus,
                 T::ProducerKind,
                 T::PairingId,
+                T::Channel,
+                T::Purpose,
+                T::Reported,
             ])
             .value(T::AmountFen, add(T::AmountFen))
             .value(T::Quantity, add(T::Quantity))
@@ -565,7 +656,7 @@ pub async fn record_refund(
         .all(conn)
         .await?
         .into_iter()
-        .map(|sale| (sale.order_line_id, sale))
+        .filter_map(|sale| Some((sale.order_line_id?, sale)))
         .collect();
     let mut entries = Vec::with_capacity(refunds.len());
     for (line, quantity) in refunds {
@@ -851,8 +942,13 @@ mod tests {
             seq: 1,
             kind: LedgerEntryKind::Sale,
             refund_of: None,
-            order_id: id(2),
-            order_line_id: id(3),
+            channel: LedgerChannel::Fair,
+            order_id: Some(id(2)),
+            order_line_id: Some(id(3)),
+            report_line_id: None,
+            outlet_id: None,
+            fair_id: Some(id(9)),
+            purpose: Purpose::UnionWelfare,
             buyer_org_id: id(4),
             buyer_kind: BuyerKind::Canteen,
             buyer_region_code: "110105".into(),
@@ -924,6 +1020,11 @@ mod tests {
             "COOPERATIVE",
             "00000000-0000-7000-8000-000000000008",
             "EAST_WEST",
+            "FAIR",
+            "",
+            "",
+            "00000000-0000-7000-8000-000000000009",
+            "UNION_WELFARE",
             GENESIS,
         ]
         .join("\u{1f}");
@@ -931,7 +1032,7 @@ mod tests {
         // sha256 of the bytes above, computed outside Rust (Python's hashlib).
         assert_eq!(
             hash_of(&entry()),
-            "a41917648477a0355dcc34fffd524f6aee2ed4263b798cdf68c6f6ede82c6f24"
+            "4b087dc61872027f42607883db7d72caa255b5433a790c53f444862aa5b8f194"
         );
     }
 

@@ -6,7 +6,7 @@ use entity::{
     api_name::ApiName,
     audit_event,
     buyer::BuyerKind,
-    ledger_entry::{self, LedgerEntryKind},
+    ledger_entry::{self, LedgerChannel, LedgerEntryKind, Purpose},
     pairing::PairingKind,
     producer::ProducerKind,
     product::ProductCategory,
@@ -44,7 +44,12 @@ pub struct LedgerEntry {
     /// Position in the hash chain.
     pub seq: i64,
     pub kind: LedgerEntryKind,
-    pub order_id: ID,
+    /// Where the sale happened: an order placed here, an outlet's or a fair's reported sale.
+    pub channel: LedgerChannel,
+    /// What the purchase was for.
+    pub purpose: Purpose,
+    /// The order, for sales through orders (null for reported sales).
+    pub order_id: Option<ID>,
     /// The buyer's kind on the day (agency, school, canteen…).
     pub buyer_kind: BuyerKind,
     pub product_name: String,
@@ -85,7 +90,9 @@ impl From<ledger_entry::Model> for LedgerEntry {
             id: NodeKind::LedgerEntry.id(row.id),
             seq: row.seq,
             kind: row.kind,
-            order_id: NodeKind::Order.id(row.order_id),
+            channel: row.channel,
+            purpose: row.purpose,
+            order_id: row.order_id.map(|o| NodeKind::Order.id(o)),
             buyer_kind: row.buyer_kind,
             product_name: row.product_name.clone(),
             category: row.category,
@@ -148,6 +155,10 @@ pub struct LedgerFilter {
     pub certified_only: bool,
     #[graphql(default)]
     pub paired_only: bool,
+    /// Only sales through these channels (all when absent).
+    pub channels: Option<Vec<LedgerChannel>>,
+    /// Only purchases for these purposes (all when absent).
+    pub purposes: Option<Vec<Purpose>>,
 }
 
 /// Running totals of a region subtree's ledger, as `ledgerTally` sends them.
@@ -195,6 +206,10 @@ pub struct LedgerSummaryFilter {
     pub certified_only: bool,
     #[graphql(default)]
     pub paired_only: bool,
+    /// Only sales through these channels (all when absent).
+    pub channels: Option<Vec<LedgerChannel>>,
+    /// Only purchases for these purposes (all when absent).
+    pub purposes: Option<Vec<Purpose>>,
 }
 
 /// One value of a group's key.
@@ -493,6 +508,12 @@ impl LedgerQuery {
         if filter.paired_only {
             select = select.filter(ledger_entry::Column::Paired.eq(true));
         }
+        if let Some(channels) = filter.channels {
+            select = select.filter(ledger_entry::Column::Channel.is_in(channels));
+        }
+        if let Some(purposes) = filter.purposes {
+            select = select.filter(ledger_entry::Column::Purpose.is_in(purposes));
+        }
         pagination::paginate(
             &services(ctx)?.db,
             select,
@@ -561,6 +582,9 @@ impl LedgerQuery {
                 .transpose()?,
             certified_only: filter.certified_only,
             paired_only: filter.paired_only,
+            channels: filter.channels,
+            purposes: filter.purposes,
+            ..SummaryFilter::default()
         };
         let services = services(ctx)?;
         let reach = entries::Reach::of(&services.db, viewer)

@@ -6,4 +6,5 @@ pub mod cache;
 pub mod entries;
 pub mod ledger_api;
 pub mod progress;
+pub mod reported;
 pub mod summary;

@@ -167,6 +167,7 @@ async fn purchased(
         from_month: Some(from),
         to_month: Some(to),
         buyer_org_ids: Some(buyers),
+        purchases_only: true,
         ..SummaryFilter::default()
     };
     Ok(summary::summarize(db, summaries, &[], &filter, None)

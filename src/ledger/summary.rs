@@ -4,7 +4,10 @@
 use chrono::Datelike;
 use std::{collections::HashMap, sync::Arc};
 
-use entity::{ledger_head, ledger_tally};
+use entity::{
+    ledger_entry::{LedgerChannel, Purpose},
+    ledger_head, ledger_tally,
+};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order,
     QueryResult,
@@ -43,6 +46,9 @@ pub enum LedgerDimension {
     PairingKind,
     /// The origin county's poverty status on the day of the sale.
     OriginStatus,
+    /// Where the sale happened (`LedgerChannel`) and what it was for (`Purpose`).
+    Channel,
+    Purpose,
 }
 
 /// The key of sales that count toward no pairing, for `PAIRING` and `PAIRING_KIND`.
@@ -72,6 +78,8 @@ impl LedgerDimension {
             Self::Pairing => column("pairing_id"),
             Self::PairingKind => column("pairing_kind"),
             Self::OriginStatus => column("origin_status"),
+            Self::Channel => column("channel"),
+            Self::Purpose => column("purpose"),
         }
     }
 
@@ -126,6 +134,11 @@ pub struct SummaryFilter {
     pub producer_org_id: Option<Uuid>,
     pub certified_only: bool,
     pub paired_only: bool,
+    pub channels: Option<Vec<LedgerChannel>>,
+    pub purposes: Option<Vec<Purpose>>,
+    /// Only units' own purchases (orders), not what they answer for at outlets and fairs:
+    /// what counts toward targets.
+    pub purchases_only: bool,
 }
 
 /// At most this many groups come back, largest first.
@@ -177,6 +190,9 @@ impl Grain {
         let coarse = dimensions.iter().all(|d| d.in_county_rollup())
             && filter.buyer_org_ids.is_none()
             && filter.producer_org_id.is_none()
+            && filter.channels.is_none()
+            && filter.purposes.is_none()
+            && !filter.purchases_only
             && filter.region_code.as_ref().is_none_or(|c| c.len() <= 6)
             && reach.is_none_or(Reach::sees_whole_counties);
         if coarse { Self::County } else { Self::Fine }
@@ -217,6 +233,15 @@ fn conditions(grain: Grain, filter: &SummaryFilter, reach: Option<&Reach>) -> Ap
     }
     if filter.paired_only {
         all = all.add(column("paired").eq(true));
+    }
+    if let Some(channels) = &filter.channels {
+        all = all.add(ledger_tally::Column::Channel.is_in(channels.clone()));
+    }
+    if let Some(purposes) = &filter.purposes {
+        all = all.add(ledger_tally::Column::Purpose.is_in(purposes.clone()));
+    }
+    if filter.purchases_only {
+        all = all.add(ledger_tally::Column::Reported.eq(false));
     }
     Ok(all)
 }

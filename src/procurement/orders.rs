@@ -10,7 +10,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entity::{
     agreement,
     api_name::ApiName,
-    idempotency_key, membership, order,
+    idempotency_key,
+    ledger_entry::Purpose,
+    membership, order,
     order::{OrderStatus, PaymentTerms},
     order_event, order_line, product,
 };
@@ -45,6 +47,8 @@ pub struct Basket {
     /// Order under this directed procurement agreement, at its price.
     pub agreement_id: Option<Uuid>,
     pub payment_terms: PaymentTerms,
+    /// What the purchase is for; by default what units of the buyer's kind buy for.
+    pub purpose: Option<Purpose>,
     pub note: Option<String>,
     pub idempotency_key: String,
 }
@@ -52,12 +56,16 @@ pub struct Basket {
 fn request_hash(basket: &Basket) -> String {
     let mut lines = basket.lines.clone();
     lines.sort();
-    let canonical = json!({
+    let mut canonical = json!({
         "lines": lines.iter().map(|(p, q)| (p.to_string(), q)).collect::<Vec<_>>(),
         "terms": basket.payment_terms.api_name(),
         "agreement": basket.agreement_id.map(|a| a.to_string()),
         "note": basket.note,
     });
+    // Added only when stated, so keys stored before purposes existed still match their replay.
+    if let Some(purpose) = basket.purpose {
+        canonical["purpose"] = purpose.api_name().into();
+    }
     Sha256::digest(canonical.to_string().as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -146,6 +154,10 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
         let quantity = basket_quantity(&basket)?;
         super::agreements::draw(&txn, agreement, buyer, quantity, now.date_naive()).await?;
     }
+    let purpose = match basket.purpose {
+        Some(purpose) => purpose,
+        None => Purpose::default_for(buyers::load(&txn, buyer).await?.1.kind),
+    };
     reserve(&txn, &basket, &products, now).await?;
     let drives =
         crate::unsold::drives::running_for(&txn, products.keys(), now.date_naive()).await?;
@@ -154,6 +166,7 @@ pub async fn place(caller: Caller<'_>, basket: Basket) -> AppResult<Vec<order::M
         basket: &basket,
         group,
         buyer,
+        purpose,
         agreement: agreement.as_ref(),
         drives: &drives,
         now,
@@ -366,6 +379,7 @@ struct Placing<'a> {
     basket: &'a Basket,
     group: Uuid,
     buyer: Uuid,
+    purpose: Purpose,
     agreement: Option<&'a agreement::Model>,
     /// The drive running today for each product.
     drives: &'a HashMap<Uuid, Uuid>,
@@ -394,6 +408,7 @@ impl Placing<'_> {
             agreement_id: Set(self.agreement.map(|a| a.id)),
             status: Set(OrderStatus::Placed),
             payment_terms: Set(self.basket.payment_terms),
+            purpose: Set(self.purpose),
             total_fen: Set(total),
             note: Set(self.basket.note.clone()),
             invoice_no: Set(None),
@@ -1153,6 +1168,7 @@ mod tests {
             agreement_id: None,
             status,
             payment_terms: PaymentTerms::PayAfterDelivery,
+            purpose: Purpose::CanteenSupply,
             total_fen: 100,
             note: None,
             invoice_no: None,
@@ -1286,6 +1302,7 @@ mod tests {
             lines,
             agreement_id: None,
             payment_terms: PaymentTerms::PayAfterDelivery,
+            purpose: None,
             note: None,
             idempotency_key: "k".repeat(8),
         };
@@ -1332,6 +1349,7 @@ mod tests {
             lines,
             agreement_id: None,
             payment_terms: PaymentTerms::PayAfterDelivery,
+            purpose: None,
             note: None,
             idempotency_key: "k".repeat(8),
         }

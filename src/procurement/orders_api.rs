@@ -4,6 +4,7 @@
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
+    ledger_entry::Purpose,
     order::{self, OrderStatus, PaymentTerms},
     order_event, order_line,
     product::ProductCategory,
@@ -34,6 +35,8 @@ pub struct Order {
     pub id: ID,
     pub status: OrderStatus,
     pub payment_terms: PaymentTerms,
+    /// What the purchase is for; its ledger entries carry it.
+    pub purpose: Purpose,
     /// The sum of the lines at their frozen prices.
     pub total: Money,
     pub note: Option<String>,
@@ -55,6 +58,7 @@ impl From<order::Model> for Order {
             id: NodeKind::Order.id(row.id),
             status: row.status,
             payment_terms: row.payment_terms,
+            purpose: row.purpose,
             total: Money(row.total_fen),
             note: row.note.clone(),
             invoice_no: row.invoice_no.clone(),
@@ -303,6 +307,9 @@ pub struct PlaceOrderInput {
     /// Order under this directed procurement agreement: its price applies and the quantity
     /// counts toward its volume.
     pub agreement_id: Option<ID>,
+    /// What the purchase is for (以购代捐, 以买代帮…); by default what units of the buyer's
+    /// kind buy for (a canteen's supply, a supermarket's resale, an individual's own use).
+    pub purpose: Option<Purpose>,
     pub note: Option<String>,
     /// Chosen by the client (e.g. a UUID): a retry with the same key returns the first result
     /// and creates nothing more.
@@ -419,6 +426,7 @@ impl OrderMutation {
             lines,
             agreement_id,
             payment_terms: input.payment_terms,
+            purpose: input.purpose,
             note: input.note,
             idempotency_key: input.idempotency_key,
         };

@@ -1024,7 +1024,8 @@ impl<C: ConnectionTrait> Reader<'_, C> {
                 on: evidence.refund_on,
                 buyer: Some(row.try_get("", "buyer")?),
                 producer: Some(row.try_get("", "producer")?),
-                order: Some(row.try_get("", "order_id")?),
+                // A reported sale's correction has no order.
+                order: row.try_get("", "order_id")?,
                 key: format!("{refund}/{closed_period}"),
                 summary: format!(
                     "{} 的销售在 {} {} 期间关账后退款 {} 元（关账时账本序号 {}，退款序号 {}）",

@@ -384,7 +384,9 @@ async fn ranking(
                 )
                 .add(ledger_entry::Column::OccurredOn.gte(period.first_day.with_ordinal(1)))
                 .add(ledger_entry::Column::OccurredOn.lte(period.last_day))
-                .add(ledger_entry::Column::Seq.lte(tip_seq)),
+                .add(ledger_entry::Column::Seq.lte(tip_seq))
+                // Units' own purchases: what they answer for at outlets and fairs is no target's.
+                .add(ledger_entry::Column::ReportLineId.is_null()),
         )
         .add_group_by([Expr::col(ledger_entry::Column::BuyerOrgId)]);
     let mut purchased: HashMap<Uuid, i64> = HashMap::new();

@@ -706,7 +706,7 @@ pub async fn review(
             OutletReportKind::Correction => accept_correction(&txn, &found, &report).await?,
         }
     } else {
-        0
+        Vec::new()
     };
     caller
         .audit(
@@ -717,15 +717,13 @@ pub async fn review(
                 target_id: Some(id),
                 summary: json!({
                     "decision": status.api_name(), "reason": reason, "kind": report.kind.api_name(),
-                    "ledgerEntries": entered,
+                    "ledgerEntries": entered.len(),
                 }),
             },
         )
         .await?;
     txn.commit().await?;
-    if entered > 0 {
-        super::ledger_link::after_commit(caller.services);
-    }
+    super::ledger_link::after_commit(caller.services, &entered);
     let (report, _) = load_visible(db, caller.viewer, id).await?;
     Ok(report)
 }
@@ -742,12 +740,12 @@ async fn lines_of(
 }
 
 /// Recomputes the split against the orders and reports accepted by now, saves it, and records
-/// the counted lines in the ledger. Returns the number of entries written.
+/// the counted lines in the ledger. Returns the entries written.
 async fn accept_sales(
     txn: &DatabaseTransaction,
     found: &outlet::Model,
     report: &outlet_report::Model,
-) -> AppResult<usize> {
+) -> AppResult<Vec<ledger_entry::Model>> {
     let lines = lines_of(txn, report.id).await?;
     let last_day = period_days(&report.period).map_or_else(|| Utc::now().date_naive(), |d| d.1);
     let keys: Vec<(Uuid, i64, i64)> = lines
@@ -777,8 +775,7 @@ async fn accept_sales(
             });
         }
     }
-    super::ledger_link::record(txn, &sales).await?;
-    Ok(sales.len())
+    super::ledger_link::record(txn, &sales).await
 }
 
 async fn save_split(
@@ -818,7 +815,7 @@ async fn accept_correction(
     txn: &DatabaseTransaction,
     found: &outlet::Model,
     report: &outlet_report::Model,
-) -> AppResult<usize> {
+) -> AppResult<Vec<ledger_entry::Model>> {
     let corrections = lines_of(txn, report.id).await?;
     let originals: HashMap<Uuid, outlet_report_line::Model> = outlet_report_line::Entity::find()
         .filter(
@@ -878,7 +875,8 @@ async fn accept_correction(
         if delta_quantity != 0 || delta_amount != 0 {
             sales.push(super::ledger_link::Sale {
                 outlet: found.id,
-                line_id: correction.id,
+                // The ledger finds the sale a correction reverses by the line sold.
+                line_id: original.id,
                 operator: found.operator_org_id,
                 place_code: found.region_code.clone(),
                 product_id: original.product_id,
@@ -888,8 +886,7 @@ async fn accept_correction(
             });
         }
     }
-    super::ledger_link::record(txn, &sales).await?;
-    Ok(sales.len())
+    super::ledger_link::record(txn, &sales).await
 }
 
 /// One line of a correction: the line's corrected figures.
@@ -957,6 +954,26 @@ pub fn check_correction(
                 "amount",
                 ErrorCode::Invalid,
                 "a line withdrawn has quantity and amount zero; otherwise both are positive",
+            ));
+        }
+        let now = corrected(
+            original.already_counted_quantity,
+            line.quantity,
+            line.amount_fen,
+        );
+        let delta_quantity = now.counted_quantity - original.counted_quantity;
+        let delta_amount = now.counted_amount_fen - original.counted_amount_fen;
+        if line.quantity <= original.quantity
+            && line.amount_fen <= original.amount_fen
+            && (delta_quantity == 0) != (delta_amount == 0)
+        {
+            // The ledger's entries move quantity and amount together.
+            errors.push(on(
+                index,
+                "amount",
+                ErrorCode::Invalid,
+                "this would change the counted amount without the counted quantity (or the \
+                 reverse); withdraw the units whose price was wrong instead",
             ));
         }
         if line.quantity == original.quantity && line.amount_fen == original.amount_fen {

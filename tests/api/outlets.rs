@@ -436,6 +436,20 @@ async fn a_report_is_accepted_rejected_with_reason_and_corrected_to_the_fen() {
             err("input/lines/0/amount", "INVALID")
         ]
     );
+    let price_only = s
+        .w
+        .app
+        .gql(
+            s.mart.token(),
+            CORRECT,
+            json!({ "input": { "reportId": id, "lines": [{ "lineId": line_ids[0], "quantity": 10, "amount": "400.00" }] } }),
+        )
+        .await;
+    assert_eq!(
+        errors(payload(&price_only, "correctOutletReport")),
+        [err("input/lines/0/amount", "INVALID")]
+    );
+    assert_eq!(count(&s, "outlet_reports").await, 2);
     let corrected =
         s.w.app
             .gql(
@@ -457,40 +471,68 @@ async fn a_report_is_accepted_rejected_with_reason_and_corrected_to_the_fen() {
     assert_ledger_total(&s, 8, "360.00").await;
 }
 
-/// The ledger's outlet entries sum to `quantity` and `amount` (once the ledger takes them).
+/// Parses a `Money` string into fen.
+fn fen(text: &str) -> i64 {
+    let negative = text.starts_with('-');
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let fen: i64 = digits.parse().unwrap_or(0);
+    if negative { -fen } else { fen }
+}
+
+/// The ledger's OUTLET entries sum to `quantity` and `amount`, and so does the summary's
+/// OUTLET channel group.
 async fn assert_ledger_total(s: &Scene, quantity: i64, amount: &str) {
-    let summary =
-        s.w.app
-            .gql(
-                s.w.officer.token(),
-                "{ ledgerEntries(first: 100) { nodes { quantity amount } } }",
-                json!({}),
-            )
-            .await;
-    let nodes = summary["data"]["ledgerEntries"]["nodes"]
+    let entries = s
+        .w
+        .app
+        .gql(
+            s.w.officer.token(),
+            "{ ledgerEntries(first: 100, filter: {channels: [OUTLET]}) { nodes { quantity amount channel purpose } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = entries["data"]["ledgerEntries"]["nodes"]
         .as_array()
-        .unwrap_or_else(|| panic!("{summary}"))
+        .unwrap_or_else(|| panic!("{entries}"))
         .clone();
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["channel"] == "OUTLET" && n["purpose"] == "PERSONAL"),
+        "{entries}"
+    );
     let total_quantity: i64 = nodes
         .iter()
         .map(|n| n["quantity"].as_i64().unwrap_or(0))
         .sum();
     let total_fen: i64 = nodes
         .iter()
-        .map(|n| {
-            let text = n["amount"].as_str().unwrap_or("0");
-            let negative = text.starts_with('-');
-            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-            let fen: i64 = digits.parse().unwrap_or(0);
-            if negative { -fen } else { fen }
-        })
+        .map(|n| fen(n["amount"].as_str().unwrap_or("0")))
         .sum();
-    let digits: String = amount.chars().filter(char::is_ascii_digit).collect();
     assert_eq!(
         (total_quantity, total_fen),
-        (quantity, digits.parse::<i64>().unwrap_or(0)),
-        "{summary}"
+        (quantity, fen(amount)),
+        "{entries}"
     );
+    let summary = s
+        .w
+        .app
+        .gql(
+            s.w.officer.token(),
+            "{ ledgerSummary(groupBy: [CHANNEL]) { groups { keys { value } amount quantity } } }",
+            json!({}),
+        )
+        .await;
+    let groups = summary["data"]["ledgerSummary"]["groups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{summary}"))
+        .clone();
+    let outlet = groups
+        .iter()
+        .find(|g| g["keys"][0]["value"] == "OUTLET")
+        .unwrap_or_else(|| panic!("no OUTLET group: {summary}"));
+    assert_eq!(outlet["amount"], amount, "{summary}");
+    assert_eq!(outlet["quantity"], quantity, "{summary}");
 }
 
 #[tokio::test]
@@ -585,6 +627,8 @@ async fn units_bought_through_orders_are_not_counted_again() {
     assert_eq!(nodes[1]["alreadyCountedQuantity"], 1);
     assert_eq!(nodes[1]["countedQuantity"], 6);
     assert_eq!(nodes[1]["countedAmount"], "300.00");
+    // The order's entry stays ORDER; the outlet adds only the 6 boxes beyond it.
+    assert_ledger_total(&s, 6, "300.00").await;
 }
 
 const CSV_TYPE: &str = "text/csv";
