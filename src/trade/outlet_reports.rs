@@ -47,6 +47,22 @@ pub const MAX_LINES: usize = 20_000;
 /// Most errors returned for one report: enough to fix a file, not a flood.
 pub const MAX_ERRORS: usize = 100;
 
+/// A spreadsheet's headers (see `report_import`).
+pub const PRODUCT: &str = "商品编号";
+pub const QUANTITY: &str = "数量";
+pub const AMOUNT: &str = "金额(元)";
+pub const SOLD_ON: &str = "销售日期";
+
+/// The header naming a column.
+pub fn header_of(column: Column) -> &'static str {
+    match column {
+        Column::Product => PRODUCT,
+        Column::Quantity => QUANTITY,
+        Column::Amount => AMOUNT,
+        Column::SoldOn => SOLD_ON,
+    }
+}
+
 /// A column of a report line, named in errors.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Column {
@@ -94,7 +110,7 @@ impl Locator {
             Locator::Sheet => {
                 // The header is the sheet's first row, so data row `index` is row `index + 2`.
                 let row = index + 2;
-                let header = super::report_import::header_of(column);
+                let header = header_of(column);
                 UserError {
                     field: Some(vec![
                         "file".into(),

@@ -10,26 +10,12 @@ use std::io::Cursor;
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
+pub use super::outlet_reports::{AMOUNT, PRODUCT, QUANTITY, SOLD_ON, header_of};
 use super::outlet_reports::{Column, LineInput, Locator, MAX_ERRORS, MAX_LINES};
 use crate::{
     error::{ErrorCode, UserError},
     ids::{self, NodeKind},
 };
-
-pub const PRODUCT: &str = "商品编号";
-pub const QUANTITY: &str = "数量";
-pub const AMOUNT: &str = "金额(元)";
-pub const SOLD_ON: &str = "销售日期";
-
-/// The header naming a column.
-pub fn header_of(column: Column) -> &'static str {
-    match column {
-        Column::Product => PRODUCT,
-        Column::Quantity => QUANTITY,
-        Column::Amount => AMOUNT,
-        Column::SoldOn => SOLD_ON,
-    }
-}
 
 /// The downloadable template: the headers and one example row.
 pub fn template_csv() -> String {
