@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
 use entity::{
-    buyer, certification, order, organization, pairing, producer, product, purchase_drive,
-    red_warning, unsold_alert, user,
+    buyer, certification, order, organization, outlet, outlet_report, pairing, producer, product,
+    purchase_drive, red_warning, unsold_alert, user,
 };
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::{
     procurement::orders_api::Order,
     region::regions_api::{Pairing, Region},
     reporting::warnings_api::RedWarning,
+    trade::{outlet_reports_api::OutletReport, outlets_api::Outlet},
     unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
@@ -41,6 +42,8 @@ pub enum Node {
     UnsoldAlert(UnsoldAlert),
     PurchaseDrive(PurchaseDrive),
     RedWarning(RedWarning),
+    Outlet(Outlet),
+    OutletReport(OutletReport),
 }
 
 const MAX_NODES: usize = 100;
@@ -214,9 +217,22 @@ async fn visible(
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod
-        | NodeKind::Outlet
-        | NodeKind::OutletReport
         | NodeKind::OutletReportLine => HashMap::new(),
+        NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, Node::Outlet(Outlet::from(o))))
+            .collect(),
+        NodeKind::OutletReport => rows::<outlet_report::Entity>(
+            db,
+            outlet_report::Column::Id,
+            keys,
+            sight.outlet_reports(),
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.id, Node::OutletReport(OutletReport::from(r))))
+        .collect(),
     })
 }
 
@@ -271,6 +287,8 @@ impl Node {
             Node::UnsoldAlert(a) => Node::UnsoldAlert(UnsoldAlert::from(a.row.clone())),
             Node::PurchaseDrive(d) => Node::PurchaseDrive(PurchaseDrive::from(d.row.clone())),
             Node::RedWarning(w) => Node::RedWarning(RedWarning::from(w.row.clone())),
+            Node::Outlet(o) => Node::Outlet(Outlet::from(o.row.clone())),
+            Node::OutletReport(r) => Node::OutletReport(OutletReport::from(r.row.clone())),
         }
     }
 }

@@ -37,7 +37,7 @@ use uuid::Uuid;
 use super::outlets::{self, operator_of, require_deciding_over};
 use crate::{
     audit::Change,
-    auth::{Caller, Viewer},
+    auth::{Caller, Viewer, visibility::Sight},
     error::{AppError, AppResult, ErrorCode, UserError, is_unique_violation},
     ids::new_uuid,
 };
@@ -286,42 +286,24 @@ pub fn corrected(already_counted: i64, new_quantity: i64, new_amount: i64) -> Sp
     split(new_quantity, new_amount, already_counted.min(new_quantity))
 }
 
-/// The report, if the viewer may see it: the operator's members and staff reading over the
-/// outlet's region.
+/// The report and its outlet, if the viewer may see the report (`Sight::outlet_reports`: the
+/// operator's members and staff reading over the outlet's region).
 pub async fn load_visible(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<(outlet_report::Model, outlet::Model)> {
+    let sight = Sight::of(conn, Some(viewer)).await?;
     let report = outlet_report::Entity::find_by_id(id)
+        .filter(sight.outlet_reports())
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("outlet report"))?;
-    let found = outlets::load_visible(conn, viewer, report.outlet_id)
-        .await
-        .map_err(|_| AppError::NotFound("outlet report"))?;
-    if !may_read_reports(conn, viewer, &found).await? {
-        return Err(AppError::NotFound("outlet report"));
-    }
+    let found = outlet::Entity::find_by_id(report.outlet_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("outlet report"))?;
     Ok((report, found))
-}
-
-/// Reports are the operator's and the staff's over its region, not the public's.
-pub async fn may_read_reports(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    found: &outlet::Model,
-) -> AppResult<bool> {
-    if crate::auth::scope::reading(conn, viewer)
-        .await?
-        .covers(&found.region_code)
-    {
-        return Ok(true);
-    }
-    let own = crate::org::membership::membership_of(conn, viewer.user_id)
-        .await?
-        .is_some_and(|m| m.organization_id == found.operator_org_id);
-    Ok(own)
 }
 
 /// The approved outlet the viewer operates, for a report.
@@ -1104,30 +1086,13 @@ pub struct ReportFilter {
     pub period: Option<String>,
 }
 
-/// The reports the viewer may read matching `filter`: those of outlets it operates or whose
-/// region its reading scope covers.
+/// The reports the viewer may read (`Sight::outlet_reports`) matching `filter`.
 pub async fn condition(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     filter: &ReportFilter,
 ) -> AppResult<Condition> {
-    let reading = crate::auth::scope::reading(conn, viewer).await?;
-    let mut outlets = sea_orm::sea_query::Query::select();
-    outlets.column(outlet::Column::Id).from(outlet::Entity);
-    if !reading.is_nationwide() {
-        let mut any = Condition::any();
-        if let Some(m) = crate::org::membership::membership_of(conn, viewer.user_id).await? {
-            any = any.add(outlet::Column::OperatorOrgId.eq(m.organization_id));
-        }
-        for code in reading.regions() {
-            any = any.add(crate::region::subtree(outlet::Column::RegionCode, code));
-        }
-        if any.is_empty() {
-            any = any.add(Expr::cust("1 = 0"));
-        }
-        outlets.cond_where(any);
-    }
-    let mut all = Condition::all().add(outlet_report::Column::OutletId.in_subquery(outlets));
+    let mut all = Condition::all().add(Sight::of(conn, Some(viewer)).await?.outlet_reports());
     if let Some(id) = filter.outlet_id {
         all = all.add(outlet_report::Column::OutletId.eq(id));
     }

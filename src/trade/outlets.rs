@@ -25,6 +25,7 @@ use crate::{
     auth::{
         Caller, Viewer,
         scope::{self, Scope},
+        visibility::Sight,
     },
     error::{AppError, AppResult, Checks, ErrorCode},
     ids::new_uuid,
@@ -164,20 +165,9 @@ pub fn decision_reason(approve: bool, reason: Option<String>) -> AppResult<Optio
     }
 }
 
-/// Who sees which outlets, as a condition.
+/// Who sees which outlets, as a condition (the rule `node` applies too: `Sight::outlets`).
 pub async fn visible(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Condition> {
-    let reading = scope::reading(conn, viewer).await?;
-    if reading.is_nationwide() {
-        return Ok(Condition::all());
-    }
-    let mut any = Condition::any().add(outlet::Column::Status.eq(OutletStatus::Approved));
-    if let Some(m) = membership_of(conn, viewer.user_id).await? {
-        any = any.add(outlet::Column::OperatorOrgId.eq(m.organization_id));
-    }
-    for code in reading.regions() {
-        any = any.add(subtree(outlet::Column::RegionCode, code));
-    }
-    Ok(any)
+    Ok(Sight::of(conn, Some(viewer)).await?.outlets())
 }
 
 /// The outlet, if the viewer may see it (`NOT_FOUND` otherwise, like an unknown ID).

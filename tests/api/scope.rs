@@ -370,9 +370,25 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod
-        | NodeKind::Outlet
-        | NodeKind::OutletReport
         | NodeKind::OutletReportLine => BTreeSet::new(),
+        NodeKind::Outlet => {
+            ids_in(
+                w,
+                token,
+                "{ outlets(first: 100) { nodes { id } } }",
+                "outlets/nodes/id",
+            )
+            .await
+        }
+        NodeKind::OutletReport => {
+            ids_in(
+                w,
+                token,
+                "{ outletReports(first: 100) { nodes { id } } }",
+                "outletReports/nodes/id",
+            )
+            .await
+        }
         NodeKind::RedWarning => {
             ids_in(
                 w,
