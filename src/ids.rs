@@ -33,10 +33,13 @@ pub enum NodeKind {
     FairSalesReport,
     Demand,
     Quote,
+    Outlet,
+    OutletReport,
+    OutletReportLine,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 22] = [
+    pub const ALL: [NodeKind; 25] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -59,6 +62,9 @@ impl NodeKind {
         NodeKind::FairSalesReport,
         NodeKind::Demand,
         NodeKind::Quote,
+        NodeKind::Outlet,
+        NodeKind::OutletReport,
+        NodeKind::OutletReportLine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +91,9 @@ impl NodeKind {
             Self::FairSalesReport => "FairSalesReport",
             Self::Demand => "Demand",
             Self::Quote => "Quote",
+            Self::Outlet => "Outlet",
+            Self::OutletReport => "OutletReport",
+            Self::OutletReportLine => "OutletReportLine",
         }
     }
 

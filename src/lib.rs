@@ -27,6 +27,9 @@
 //! place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text` (what any
 //! string from a client may hold, and literal text search).
 
+// The merged query and mutation roots nest one level per domain object.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod auth;
 pub mod catalogue;

@@ -17,6 +17,7 @@ mod m20261204_000012_closed_periods;
 mod m20261204_000013_audit_flags;
 mod m20261204_000014_ledger_channels;
 mod m20261204_000015_demands;
+mod m20261204_000016_outlets;
 mod m20261204_000017_fairs;
 
 pub use m20261123_000004_ledger::GENESIS;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_audit_flags::Migration),
             Box::new(m20261204_000014_ledger_channels::Migration),
             Box::new(m20261204_000015_demands::Migration),
+            Box::new(m20261204_000016_outlets::Migration),
             Box::new(m20261204_000017_fairs::Migration),
         ]
     }

@@ -16,11 +16,13 @@
 //! | Agreement | its two parties |
 //! | UnsoldAlert | buyers, the producer's members, staff whose scope covers its region |
 //! | RedWarning | the unit's members, staff whose scope covers the region or the unit's place |
+//! | Outlet | any signed-in viewer once approved; else its operator's members, staff whose scope covers its region |
+//! | OutletReport | its outlet operator's members, staff whose scope covers the outlet's region |
 //!
 //! Platform admins see everything; staff with a nationwide grant see what staff see, everywhere.
 
 use entity::{
-    agreement, buyer, certification, membership, order, organization,
+    agreement, buyer, certification, membership, order, organization, outlet, outlet_report,
     producer::{self, CreditStatus, VerificationStatus},
     product, user,
 };
@@ -267,6 +269,36 @@ impl Sight {
             return Ok(nothing());
         }
         WarningReach::from_parts(&self.scope, self.organization).condition()
+    }
+
+    pub fn outlets(&self) -> Condition {
+        if self.everywhere() {
+            return Condition::all();
+        }
+        let mut any = Condition::any()
+            .add(self.own(outlet::Column::OperatorOrgId))
+            .add(self.in_scope(outlet::Column::RegionCode));
+        if self.is_signed_in() {
+            any = any.add(outlet::Column::Status.eq(outlet::OutletStatus::Approved));
+        }
+        any
+    }
+
+    /// Reports are their operator's and the staff's over the outlet's region, not the public's.
+    pub fn outlet_reports(&self) -> Condition {
+        if self.everywhere() {
+            return Condition::all();
+        }
+        let outlets = Query::select()
+            .column(outlet::Column::Id)
+            .from(outlet::Entity)
+            .cond_where(
+                Condition::any()
+                    .add(self.own(outlet::Column::OperatorOrgId))
+                    .add(self.in_scope(outlet::Column::RegionCode)),
+            )
+            .to_owned();
+        Condition::all().add(outlet_report::Column::OutletId.in_subquery(outlets))
     }
 
     pub fn red_warnings(&self) -> Condition {

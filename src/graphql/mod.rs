@@ -39,6 +39,10 @@ use crate::{
     state::Services,
     trade::demands_api::{DemandMutation, DemandQuery},
     trade::fairs_api::{FairMutation, FairQuery},
+    trade::{
+        outlet_reports_api::{OutletReportMutation, OutletReportQuery},
+        outlets_api::{OutletMutation, OutletQuery},
+    },
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
 };
 
@@ -62,6 +66,8 @@ pub struct Query(
     PeriodQuery,
     FairQuery,
     DemandQuery,
+    OutletQuery,
+    OutletReportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -81,6 +87,8 @@ pub struct Mutation(
     PeriodMutation,
     FairMutation,
     DemandMutation,
+    OutletMutation,
+    OutletReportMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Interface, Object};
 use chrono::Utc;
 use entity::{
-    buyer, certification, demand, fair, order, organization, pairing, producer, product,
-    purchase_drive, red_warning, unsold_alert, user,
+    buyer, certification, demand, fair, order, organization, outlet, outlet_report, pairing,
+    producer, product, purchase_drive, red_warning, unsold_alert, user,
 };
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Related};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::{
     reporting::warnings_api::RedWarning,
     trade::fairs_api::Fair,
     trade::{demands::Reader, demands_api::Demand},
+    trade::{outlet_reports_api::OutletReport, outlets_api::Outlet},
     unsold::unsold_api::{PurchaseDrive, UnsoldAlert},
 };
 
@@ -46,6 +47,8 @@ pub enum Node {
     RedWarning(RedWarning),
     Fair(Fair),
     Demand(Demand),
+    Outlet(Outlet),
+    OutletReport(OutletReport),
 }
 
 const MAX_NODES: usize = 100;
@@ -251,7 +254,23 @@ async fn visible(
         | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod
         | NodeKind::Demand
-        | NodeKind::Quote => HashMap::new(),
+        | NodeKind::Quote
+        | NodeKind::OutletReportLine => HashMap::new(),
+        NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, Node::Outlet(Outlet::from(o))))
+            .collect(),
+        NodeKind::OutletReport => rows::<outlet_report::Entity>(
+            db,
+            outlet_report::Column::Id,
+            keys,
+            sight.outlet_reports(),
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.id, Node::OutletReport(OutletReport::from(r))))
+        .collect(),
     })
 }
 
@@ -308,6 +327,8 @@ impl Node {
             Node::RedWarning(w) => Node::RedWarning(RedWarning::from(w.row.clone())),
             Node::Fair(f) => Node::Fair(Fair::from(f.row.clone())),
             Node::Demand(d) => Node::Demand(Demand::from(d.row.clone())),
+            Node::Outlet(o) => Node::Outlet(Outlet::from(o.row.clone())),
+            Node::OutletReport(r) => Node::OutletReport(OutletReport::from(r.row.clone())),
         }
     }
 }

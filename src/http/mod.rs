@@ -4,6 +4,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod outlet_import;
 pub mod period_export;
 pub mod ws;
 
@@ -11,9 +12,10 @@ use std::sync::Arc;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
@@ -38,6 +40,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/exports/closed-period.xlsx",
             get(period_export::closed_period_xlsx),
+        )
+        .route(
+            "/imports/outlet-sales",
+            post(outlet_import::import).layer(DefaultBodyLimit::max(outlet_import::MAX_FILE)),
+        )
+        .route(
+            "/imports/outlet-sales/template.csv",
+            get(outlet_import::template),
         )
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

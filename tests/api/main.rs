@@ -34,6 +34,7 @@ mod live;
 mod operations;
 mod orders;
 mod organizations;
+mod outlets;
 mod parts;
 mod periods;
 mod registry;

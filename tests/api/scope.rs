@@ -381,7 +381,26 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::TaskAllocation
         | NodeKind::ClosedPeriod
         | NodeKind::Demand
-        | NodeKind::Quote => BTreeSet::new(),
+        | NodeKind::Quote
+        | NodeKind::OutletReportLine => BTreeSet::new(),
+        NodeKind::Outlet => {
+            ids_in(
+                w,
+                token,
+                "{ outlets(first: 100) { nodes { id } } }",
+                "outlets/nodes/id",
+            )
+            .await
+        }
+        NodeKind::OutletReport => {
+            ids_in(
+                w,
+                token,
+                "{ outletReports(first: 100) { nodes { id } } }",
+                "outletReports/nodes/id",
+            )
+            .await
+        }
         NodeKind::RedWarning => {
             ids_in(
                 w,
