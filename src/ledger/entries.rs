@@ -152,6 +152,65 @@ pub async fn record_receipt(
     append(conn, entries).await
 }
 
+/// Looks up what classifying sales takes, each fact once however many sales share it: the
+/// producers, the statuses of a place's chain on a day, and the pairings helping a buyer (as
+/// placed) on a day. A report of thousands of lines costs a query per distinct fact.
+#[derive(Default)]
+pub(crate) struct Classifier {
+    producers: HashMap<Uuid, producer::Model>,
+    statuses: HashMap<(String, NaiveDate), HashMap<usize, PovertyStatus>>,
+    pairings: HashMap<(Uuid, String, NaiveDate), Vec<pairing::Model>>,
+}
+
+impl Classifier {
+    /// The sale of `certified` (and other) products by `producer` to `buyer` on `day`.
+    pub(crate) async fn sale(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        producer: Uuid,
+        buyer: &buyer::Model,
+        day: NaiveDate,
+        certified: HashSet<Uuid>,
+    ) -> AppResult<Sale> {
+        let producer = match self.producers.get(&producer) {
+            Some(known) => known.clone(),
+            None => {
+                let (_, loaded) = producers::load(conn, producer).await?;
+                self.producers.insert(producer, loaded.clone());
+                loaded
+            }
+        };
+        let place = (producer.region_code.clone(), day);
+        let statuses = match self.statuses.get(&place) {
+            Some(known) => known.clone(),
+            // The status each level of the chain had on the day of the sale.
+            None => {
+                let found = regions::chain_statuses_on(conn, &producer.region_code, day).await?;
+                self.statuses.insert(place, found.clone());
+                found
+            }
+        };
+        let helped = (buyer.organization_id, buyer.region_code.clone(), day);
+        if !self.pairings.contains_key(&helped) {
+            let found = regions::pairings_helping_buyer(conn, buyer, day).await?;
+            self.pairings.insert(helped.clone(), found);
+        }
+        let pairing = self
+            .pairings
+            .get(&helped)
+            .and_then(|pairings| counting_pairing(pairings, &producer.region_code))
+            .map(|p| (p.id, p.kind));
+        Ok(Sale {
+            buyer: buyer.clone(),
+            producer,
+            statuses,
+            pairing,
+            certified,
+            day,
+        })
+    }
+}
+
 /// What every entry of one sale records about its two sides on the day: the buyer's place, the
 /// producer's place with each level's poverty status, the pairing it counts toward, and which
 /// products were certified. Orders and reported sales classify the same way.
@@ -174,11 +233,6 @@ impl Sale {
         day: NaiveDate,
         products: impl IntoIterator<Item = Uuid>,
     ) -> AppResult<Self> {
-        let (_, producer) = producers::load(conn, producer).await?;
-        // The status each level of the chain had on the day of the sale.
-        let statuses = regions::chain_statuses_on(conn, &producer.region_code, day).await?;
-        let pairings = regions::pairings_helping_buyer(conn, buyer, day).await?;
-        let pairing = counting_pairing(&pairings, &producer.region_code).map(|p| (p.id, p.kind));
         let certified = product::Entity::find()
             .filter(product::Column::Id.is_in(products))
             .all(conn)
@@ -187,14 +241,9 @@ impl Sale {
             .filter(|p| p.certified_on(day))
             .map(|p| p.id)
             .collect();
-        Ok(Self {
-            buyer: buyer.clone(),
-            producer,
-            statuses,
-            pairing,
-            certified,
-            day,
-        })
+        Classifier::default()
+            .sale(conn, producer, buyer, day, certified)
+            .await
     }
 
     /// A sale entry of one product through an order (the caller names the order or the report).
@@ -306,6 +355,10 @@ async fn lock_head(conn: &impl ConnectionTrait) -> AppResult<ledger_head::Model>
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger head missing")))
 }
 
+/// Rows per statement: ~50 columns a ledger entry stay well under PostgreSQL's 65,535 bind
+/// parameters (a report accepted whole may append thousands of entries at once).
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// Adds the entries to their rollups, then locks the chain's tip, links the entries to it and
 /// writes them in one statement. Rollups go first and in key order: the tip stays locked only
 /// for the write, and every append takes its row locks in the same order, so none deadlock.
@@ -321,9 +374,15 @@ pub(crate) async fn append(
         rollups.add(entry);
     }
     let rows = rollups.into_rows(new_uuid);
-    upsert_tallies(conn, rows.fine).await?;
-    upsert_county_tallies(conn, rows.by_county).await?;
-    upsert_buyer_tallies(conn, rows.by_buyer).await?;
+    for chunk in rows.fine.chunks(ROWS_PER_STATEMENT) {
+        upsert_tallies(conn, chunk.to_vec()).await?;
+    }
+    for chunk in rows.by_county.chunks(ROWS_PER_STATEMENT) {
+        upsert_county_tallies(conn, chunk.to_vec()).await?;
+    }
+    for chunk in rows.by_buyer.chunks(ROWS_PER_STATEMENT) {
+        upsert_buyer_tallies(conn, chunk.to_vec()).await?;
+    }
     let head = lock_head(conn).await?;
     let mut seq = head.seq;
     let mut prev = head.last_hash.clone();
@@ -334,9 +393,13 @@ pub(crate) async fn append(
         entry.hash = hash_of(entry);
         prev = entry.hash.clone();
     }
-    ledger_entry::Entity::insert_many(entries.iter().cloned().map(ledger_entry::ActiveModel::from))
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        ledger_entry::Entity::insert_many(
+            chunk.iter().cloned().map(ledger_entry::ActiveModel::from),
+        )
         .exec_without_returning(conn)
         .await?;
+    }
     let mut tip: ledger_head::ActiveModel = head.into();
     tip.seq = Set(seq);
     tip.last_hash = Set(prev);

@@ -16,7 +16,7 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::entries::{Sale, append};
+use super::entries::{Classifier, append};
 use crate::{
     error::{AppError, AppResult, ErrorCode},
     ids::new_uuid,
@@ -84,12 +84,20 @@ pub async fn record_reported_sales(
     let (new, corrections): (Vec<&ReportedSale>, Vec<&ReportedSale>) =
         sales.iter().partition(|s| s.quantity > 0);
     let products: HashMap<Uuid, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(new.iter().map(|s| s.product_id)))
+        .filter(
+            product::Column::Id.is_in(
+                new.iter()
+                    .map(|s| s.product_id)
+                    .collect::<std::collections::HashSet<_>>(),
+            ),
+        )
         .all(conn)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    let mut classifier = Classifier::default();
+    let mut answering: HashMap<Uuid, entity::buyer::Model> = HashMap::new();
     for sale in new {
         let product = products.get(&sale.product_id).ok_or_else(|| {
             AppError::state(
@@ -97,16 +105,29 @@ pub async fn record_reported_sales(
                 "a reported sale names no known product",
             )
         })?;
-        let (_, mut buyer) = buyers::load(conn, sale.answering_org_id).await?;
+        let mut buyer = match answering.get(&sale.answering_org_id) {
+            Some(known) => known.clone(),
+            None => {
+                let (_, loaded) = buyers::load(conn, sale.answering_org_id).await?;
+                answering.insert(sale.answering_org_id, loaded.clone());
+                loaded
+            }
+        };
         buyer.region_code = sale.place_code.clone();
-        let classified = Sale::classify(
-            conn,
-            product.producer_org_id,
-            &buyer,
-            sale.sold_on,
-            [product.id],
-        )
-        .await?;
+        let certified = product
+            .certified_on(sale.sold_on)
+            .then_some(product.id)
+            .into_iter()
+            .collect();
+        let classified = classifier
+            .sale(
+                conn,
+                product.producer_org_id,
+                &buyer,
+                sale.sold_on,
+                certified,
+            )
+            .await?;
         let (channel, outlet_id, fair_id) = sale.venue.channel();
         entries.push(ledger_entry::Model {
             channel,
