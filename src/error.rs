@@ -61,6 +61,10 @@ pub enum ErrorCode {
     AlreadyClosed,
     /// The reporting period has not ended yet, so it cannot be closed.
     PeriodNotOver,
+    /// More than the order still owes (payments recorded and awaiting confirmation count).
+    Overpaid,
+    /// The order is not paid in full (a pay-first order before shipping, any before settling).
+    Unpaid,
 }
 
 impl ErrorCode {
@@ -93,6 +97,8 @@ impl ErrorCode {
             Self::NoUnits => "NO_UNITS",
             Self::AlreadyClosed => "ALREADY_CLOSED",
             Self::PeriodNotOver => "PERIOD_NOT_OVER",
+            Self::Overpaid => "OVERPAID",
+            Self::Unpaid => "UNPAID",
         }
     }
 }

@@ -29,10 +29,11 @@ pub enum NodeKind {
     TaskAllocation,
     RedWarning,
     ClosedPeriod,
+    Payment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 18] = [
+    pub const ALL: [NodeKind; 19] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -51,6 +52,7 @@ impl NodeKind {
         NodeKind::TaskAllocation,
         NodeKind::RedWarning,
         NodeKind::ClosedPeriod,
+        NodeKind::Payment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +75,7 @@ impl NodeKind {
             Self::TaskAllocation => "TaskAllocation",
             Self::RedWarning => "RedWarning",
             Self::ClosedPeriod => "ClosedPeriod",
+            Self::Payment => "Payment",
         }
     }
 

@@ -24,6 +24,7 @@ pub mod order_event;
 pub mod order_line;
 pub mod organization;
 pub mod pairing;
+pub mod payment;
 pub mod price_change;
 pub mod procurement_declaration;
 pub mod procurement_policy;

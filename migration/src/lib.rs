@@ -16,6 +16,7 @@ mod m20261204_000011_tasks;
 mod m20261204_000012_closed_periods;
 mod m20261204_000013_audit_flags;
 mod m20261204_000014_ledger_channels;
+mod m20261204_000018_payments;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_closed_periods::Migration),
             Box::new(m20261204_000013_audit_flags::Migration),
             Box::new(m20261204_000014_ledger_channels::Migration),
+            Box::new(m20261204_000018_payments::Migration),
         ]
     }
 }

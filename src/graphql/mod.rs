@@ -27,6 +27,7 @@ use crate::{
     procurement::{
         agreements_api::{AgreementMutation, AgreementQuery},
         orders_api::{OrderMutation, OrderQuery},
+        payments_api::{PaymentMutation, PaymentQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
     reporting::flags_api::FlagQuery,
@@ -50,6 +51,7 @@ pub struct Query(
     CatalogueQuery,
     CertificationQuery,
     OrderQuery,
+    PaymentQuery,
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
@@ -71,6 +73,7 @@ pub struct Mutation(
     CatalogueMutation,
     CertificationMutation,
     OrderMutation,
+    PaymentMutation,
     AgreementMutation,
     UnsoldMutation,
     TaskMutation,

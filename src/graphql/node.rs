@@ -213,7 +213,8 @@ async fn visible(
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => HashMap::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Payment => HashMap::new(),
     })
 }
 

@@ -408,6 +408,8 @@ impl Placing<'_> {
             agreement_id: Set(self.agreement.map(|a| a.id)),
             status: Set(OrderStatus::Placed),
             payment_terms: Set(self.basket.payment_terms),
+            due_on: Set(None),
+            due_extended: Set(false),
             purpose: Set(self.purpose),
             total_fen: Set(total),
             note: Set(self.basket.note.clone()),
@@ -588,7 +590,7 @@ fn side_for(order: &order::Model, acting_for: Option<Uuid>) -> Option<Side> {
 }
 
 /// An order and the viewer's side of it, in one round trip (every move of an order starts so).
-async fn load_with_side(
+pub(crate) async fn load_with_side(
     conn: &impl ConnectionTrait,
     id: Uuid,
     viewer: &Viewer,
@@ -818,6 +820,7 @@ pub async fn transition(
     ))?;
     check_step(&current, side, step)?;
     let reason = step_reason(step, reason)?;
+    super::payments::check_paid_before(db, &current, step).await?;
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
     let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?
@@ -888,6 +891,11 @@ async fn write_step(
     if step == Step::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
         moved.cancel_reason = reason.clone();
+    }
+    if step == Step::Receive {
+        let due_on = super::payments::due_on_receipt(current.payment_terms, now.date_naive());
+        update = update.col_expr(order::Column::DueOn, Expr::value(due_on));
+        moved.due_on = due_on;
     }
     if let Some(inspection) = inspection {
         update = update.col_expr(
@@ -1168,6 +1176,8 @@ mod tests {
             agreement_id: None,
             status,
             payment_terms: PaymentTerms::PayAfterDelivery,
+            due_on: None,
+            due_extended: false,
             purpose: Purpose::CanteenSupply,
             total_fen: 100,
             note: None,

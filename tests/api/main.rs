@@ -33,6 +33,7 @@ mod operations;
 mod orders;
 mod organizations;
 mod parts;
+mod payments;
 mod periods;
 mod registry;
 mod scale_out;

@@ -369,7 +369,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Agreement
         | NodeKind::UnitLink
         | NodeKind::TaskAllocation
-        | NodeKind::ClosedPeriod => BTreeSet::new(),
+        | NodeKind::ClosedPeriod
+        | NodeKind::Payment => BTreeSet::new(),
         NodeKind::RedWarning => {
             ids_in(
                 w,
