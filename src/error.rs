@@ -67,6 +67,10 @@ pub enum ErrorCode {
     OutsidePeriod,
     /// The need asks for certified poverty-alleviation products and this one is not.
     NotCertified,
+    /// More than the order still owes (payments recorded and awaiting confirmation count).
+    Overpaid,
+    /// The order is not paid in full (a pay-first order before shipping, any before settling).
+    Unpaid,
 }
 
 impl ErrorCode {
@@ -102,6 +106,8 @@ impl ErrorCode {
             Self::AboveCeiling => "ABOVE_CEILING",
             Self::OutsidePeriod => "OUTSIDE_PERIOD",
             Self::NotCertified => "NOT_CERTIFIED",
+            Self::Overpaid => "OVERPAID",
+            Self::Unpaid => "UNPAID",
         }
     }
 }

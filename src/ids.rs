@@ -36,10 +36,11 @@ pub enum NodeKind {
     Outlet,
     OutletReport,
     OutletReportLine,
+    Payment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 25] = [
+    pub const ALL: [NodeKind; 26] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -65,6 +66,7 @@ impl NodeKind {
         NodeKind::Outlet,
         NodeKind::OutletReport,
         NodeKind::OutletReportLine,
+        NodeKind::Payment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +96,7 @@ impl NodeKind {
             Self::Outlet => "Outlet",
             Self::OutletReport => "OutletReport",
             Self::OutletReportLine => "OutletReportLine",
+            Self::Payment => "Payment",
         }
     }
 

@@ -83,6 +83,8 @@ mod tests {
         declared_equals_graphql::<order::PaymentTerms>();
         declared_equals_graphql::<organization::OrganizationKind>();
         declared_equals_graphql::<pairing::PairingKind>();
+        declared_equals_graphql::<payment::PaymentMethod>();
+        declared_equals_graphql::<payment::PaymentStatus>();
         declared_equals_graphql::<procurement_declaration::CanteenArrangement>();
         declared_equals_graphql::<producer::ProducerKind>();
         declared_equals_graphql::<producer::VerificationStatus>();

@@ -27,6 +27,10 @@ pub struct Model {
     pub rating: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub rating_comment: Option<String>,
+    /// When a pay-after-delivery order must be paid: 30 days after receipt (DOMAIN.md).
+    pub due_on: Option<Date>,
+    /// The one 15-day extension was granted.
+    pub due_extended: bool,
     pub placed_by: Uuid,
     pub placed_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

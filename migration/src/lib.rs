@@ -19,6 +19,7 @@ mod m20261204_000014_ledger_channels;
 mod m20261204_000015_demands;
 mod m20261204_000016_outlets;
 mod m20261204_000017_fairs;
+mod m20261204_000018_payments;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_demands::Migration),
             Box::new(m20261204_000016_outlets::Migration),
             Box::new(m20261204_000017_fairs::Migration),
+            Box::new(m20261204_000018_payments::Migration),
         ]
     }
 }

@@ -232,6 +232,26 @@ impl Sight {
         any
     }
 
+    /// Orders followed up for payment (`overduePayments`): as `orders`, and staff whose scope
+    /// covers either party's place.
+    pub fn payment_follow_up(&self) -> Condition {
+        if self.admin {
+            return Condition::all();
+        }
+        let mut any = self.orders();
+        if !self.scope.is_empty() {
+            let in_scope = Query::select()
+                .column(organization::Column::Id)
+                .from(organization::Entity)
+                .cond_where(self.in_scope(organization::Column::RegionCode))
+                .to_owned();
+            any = any
+                .add(order::Column::BuyerOrgId.in_subquery(in_scope.clone()))
+                .add(order::Column::ProducerOrgId.in_subquery(in_scope));
+        }
+        any
+    }
+
     /// The warnings' reach (`AlertReach`, which subscriptions apply to events too); an error
     /// when the viewer may see none, which `unsoldAlerts` answers with `FORBIDDEN`.
     /// Agreements (not a `Node`): their two parties.

@@ -1184,6 +1184,9 @@ fn draw_order(
         fair_id: Set(None),
         status: Set(status),
         payment_terms: Set(PaymentTerms::PayAfterDelivery),
+        // Generated history is settled or open without a due date: payments are not generated.
+        due_on: Set(None),
+        due_extended: Set(false),
         purpose: Set(Purpose::default_for(buyer.kind)),
         total_fen: Set(total),
         note: Set(None),

@@ -27,6 +27,7 @@ use crate::{
     procurement::{
         agreements_api::{AgreementMutation, AgreementQuery},
         orders_api::{OrderMutation, OrderQuery},
+        payments_api::{PaymentMutation, PaymentQuery},
     },
     region::regions_api::{RegionMutation, RegionQuery},
     reporting::flags_api::FlagQuery,
@@ -56,6 +57,7 @@ pub struct Query(
     CatalogueQuery,
     CertificationQuery,
     OrderQuery,
+    PaymentQuery,
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,
@@ -81,6 +83,7 @@ pub struct Mutation(
     CatalogueMutation,
     CertificationMutation,
     OrderMutation,
+    PaymentMutation,
     AgreementMutation,
     UnsoldMutation,
     TaskMutation,

@@ -255,7 +255,8 @@ async fn visible(
         | NodeKind::ClosedPeriod
         | NodeKind::Demand
         | NodeKind::Quote
-        | NodeKind::OutletReportLine => HashMap::new(),
+        | NodeKind::OutletReportLine
+        | NodeKind::Payment => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

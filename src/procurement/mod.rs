@@ -1,8 +1,11 @@
 //! Procurement: orders from buyers to producers, with stock reserved at ordering and every
 //! transition recorded (`orders`, `orders_api`), and the directed procurement agreements they
-//! may be placed under (`agreements`, `agreements_api`).
+//! may be placed under (`agreements`, `agreements_api`), and paying for them (`payments`,
+//! `payments_api`).
 
 pub mod agreements;
 pub mod agreements_api;
 pub mod orders;
 pub mod orders_api;
+pub mod payments;
+pub mod payments_api;

@@ -448,6 +448,8 @@ impl Placing<'_> {
             fair_id: Set(self.basket.fair_id),
             status: Set(OrderStatus::Placed),
             payment_terms: Set(self.basket.payment_terms),
+            due_on: Set(None),
+            due_extended: Set(false),
             purpose: Set(self.purpose),
             total_fen: Set(total),
             note: Set(self.basket.note.clone()),
@@ -628,7 +630,7 @@ fn side_for(order: &order::Model, acting_for: Option<Uuid>) -> Option<Side> {
 }
 
 /// An order and the viewer's side of it, in one round trip (every move of an order starts so).
-async fn load_with_side(
+pub(crate) async fn load_with_side(
     conn: &impl ConnectionTrait,
     id: Uuid,
     viewer: &Viewer,
@@ -858,6 +860,7 @@ pub async fn transition(
     ))?;
     check_step(&current, side, step)?;
     let reason = step_reason(step, reason)?;
+    super::payments::check_paid_before(db, &current, step).await?;
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
     let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?
@@ -928,6 +931,11 @@ async fn write_step(
     if step == Step::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
         moved.cancel_reason = reason.clone();
+    }
+    if step == Step::Receive {
+        let due_on = super::payments::due_on_receipt(current.payment_terms, now.date_naive());
+        update = update.col_expr(order::Column::DueOn, Expr::value(due_on));
+        moved.due_on = due_on;
     }
     if let Some(inspection) = inspection {
         update = update.col_expr(
@@ -1209,6 +1217,8 @@ mod tests {
             fair_id: None,
             status,
             payment_terms: PaymentTerms::PayAfterDelivery,
+            due_on: None,
+            due_extended: false,
             purpose: Purpose::CanteenSupply,
             total_fen: 100,
             note: None,

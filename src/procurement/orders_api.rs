@@ -96,6 +96,16 @@ impl Order {
             .unwrap_or_default())
     }
 
+    /// What the order owes and what was paid.
+    async fn account(&self, ctx: &Context<'_>) -> Result<super::payments_api::OrderAccount> {
+        super::payments_api::account_of(ctx, &self.row).await
+    }
+
+    /// Its payments, oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments_api::Payment>> {
+        super::payments_api::payments_of(ctx, &self.row).await
+    }
+
     /// The lines, in the order they were placed.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn lines(

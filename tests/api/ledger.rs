@@ -355,7 +355,20 @@ async fn a_refund_is_a_new_negative_entry_pointing_at_the_sale() {
     assert_eq!(verified["data"]["verifyLedger"]["checked"], 3);
     assert_eq!(verified["data"]["verifyLedger"]["intact"], true);
 
-    // Settle and rate, once each.
+    // Everything accepted was refunded: nothing is due, so it settles unpaid. Then settle and
+    // rate, once each.
+    let due = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { account { amountDue } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        due["data"]["order"]["account"]["amountDue"], "0.00",
+        "{due}"
+    );
     let settle = w
         .app
         .gql(w.buyer_admin.token(), "mutation($id: ID!) { settleOrder(input: {orderId: $id}) { order { status availableTransitions } errors { code } } }", json!({ "id": id }))

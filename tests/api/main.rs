@@ -36,6 +36,7 @@ mod orders;
 mod organizations;
 mod outlets;
 mod parts;
+mod payments;
 mod periods;
 mod registry;
 mod scale_out;

@@ -382,7 +382,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::ClosedPeriod
         | NodeKind::Demand
         | NodeKind::Quote
-        | NodeKind::OutletReportLine => BTreeSet::new(),
+        | NodeKind::OutletReportLine
+        | NodeKind::Payment => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,
