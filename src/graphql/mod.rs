@@ -27,7 +27,7 @@ use crate::{
     procurement::{
         agreements_api::{AgreementMutation, AgreementQuery},
         orders_api::{OrderMutation, OrderQuery},
-        payments_api::{PaymentMutation, PaymentQuery},
+        payments_api::PaymentMutation,
     },
     region::regions_api::{RegionMutation, RegionQuery},
     reporting::flags_api::FlagQuery,
@@ -57,7 +57,6 @@ pub struct Query(
     CatalogueQuery,
     CertificationQuery,
     OrderQuery,
-    PaymentQuery,
     AgreementQuery,
     LedgerQuery,
     UnsoldQuery,

@@ -1,8 +1,9 @@
 //! Procurement: orders from buyers to producers, with stock reserved at ordering and every
 //! transition recorded (`orders`, `orders_api`), and the directed procurement agreements they
-//! may be placed under (`agreements`, `agreements_api`), and paying for them (`payments`,
+//! may be placed under (`agreements`, `agreements_api`), and paying for them (`accounts`, `payments`,
 //! `payments_api`).
 
+pub mod accounts;
 pub mod agreements;
 pub mod agreements_api;
 pub mod orders;

@@ -26,6 +26,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::accounts::{self, Stage};
 use crate::{
     audit::Change,
     auth::{Caller, Viewer, visibility::reveal},
@@ -860,7 +861,14 @@ pub async fn transition(
     ))?;
     check_step(&current, side, step)?;
     let reason = step_reason(step, reason)?;
-    super::payments::check_paid_before(db, &current, step).await?;
+    let stage = match step {
+        Step::Ship => Some(Stage::Shipping),
+        Step::Settle => Some(Stage::Settling),
+        _ => None,
+    };
+    if let Some(stage) = stage {
+        accounts::check_paid_before(db, &current, stage).await?;
+    }
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
     let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?
@@ -933,7 +941,7 @@ async fn write_step(
         moved.cancel_reason = reason.clone();
     }
     if step == Step::Receive {
-        let due_on = super::payments::due_on_receipt(current.payment_terms, now.date_naive());
+        let due_on = accounts::due_on_receipt(current.payment_terms, now.date_naive());
         update = update.col_expr(order::Column::DueOn, Expr::value(due_on));
         moved.due_on = due_on;
     }

@@ -12,7 +12,10 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::orders::{self, Basket, Inspection, OrderTransition, Step};
+use super::{
+    accounts,
+    orders::{self, Basket, Inspection, OrderTransition, Step},
+};
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
     error::{AppError, Result, payload},
@@ -242,6 +245,30 @@ pub struct OrderQuery;
 
 #[Object]
 impl OrderQuery {
+    /// Received orders past their due date with money still due: the two parties, the units
+    /// supervising the buyer, and staff whose scope covers either party's place.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn overdue_payments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<Order>> {
+        let services = services(ctx)?;
+        let sight = Sight::of(&services.db, Some(viewer(ctx)?)).await?;
+        pagination::paginate(
+            &services.db,
+            accounts::overdue(sight.payment_follow_up(), chrono::Utc::now().date_naive()),
+            &[SortKey::asc(order::Column::Id)],
+            &PageArgs::new(first, after, last, before),
+            |o| vec![CursorValue::Uuid(o.id)],
+            Order::from,
+        )
+        .await
+    }
+
     /// The orders of the viewer's organisation and of the units it supervises (all orders for
     /// platform admins), newest first.
     #[graphql(
@@ -415,6 +442,16 @@ pub struct OrderMutation;
 
 #[Object]
 impl OrderMutation {
+    /// The buyer's one 15-day extension of a received pay-after-delivery order's due date.
+    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
+    async fn request_payment_extension(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderIdInput,
+    ) -> Result<OrderPayload> {
+        payload(super::payments::extend(caller(ctx)?, order_id(&input.order_id)?).await)
+    }
+
     /// Orders a basket (members of a buyer unit): prices are frozen and stock reserved now.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn place_order(

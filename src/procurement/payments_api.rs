@@ -1,29 +1,27 @@
-//! Payments in the API: `Payment`, the money fields of `Order` (`acceptedAmount`,
-//! `refundedAmount`, `paidAmount`, `amountDue`, `dueOn`, `payments`), `recordPayment`,
-//! `confirmPayment`, `rejectPayment`, `requestPaymentExtension`, and `overduePayments`.
+//! Payments in the API: `Payment`, `OrderAccount` (what `Order.account` answers: ordered,
+//! accepted, refunded, paid, awaiting confirmation, `amountDue`, `dueOn`), `recordPayment`,
+//! `confirmPayment` and `rejectPayment`. `overduePayments` and `requestPaymentExtension` are
+//! orders' (`orders_api`).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::Utc;
 use entity::{
     order,
     payment::{self, PaymentMethod, PaymentStatus},
 };
-use sea_orm::Condition;
 use uuid::Uuid;
 
 use super::{
-    orders_api::{Order, OrderPayload},
-    payments::{self, NewPayment},
+    accounts::{self, NewPayment},
+    payments,
 };
 use crate::{
-    auth::{Role, RoleGuard, viewer, visibility::Sight},
+    auth::{Role, RoleGuard},
     error::{Result, payload},
     graphql::{
         context::{caller, services},
         scalars::{Date, DateTime, Money},
     },
     ids::{self, NodeKind},
-    pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
 /// A payment the buyer recorded against an order; only confirmed ones reduce `amountDue`.
@@ -81,7 +79,7 @@ pub struct OrderAccount {
 
 /// What an order owes and what was paid (`Order.account`).
 pub async fn account_of(ctx: &Context<'_>, row: &order::Model) -> Result<OrderAccount> {
-    let account = payments::account_of(&services(ctx)?.db, row).await?;
+    let account = accounts::account_of(&services(ctx)?.db, row).await?;
     Ok(OrderAccount {
         ordered: Money(account.ordered_fen),
         accepted: account.accepted_fen.map(Money),
@@ -96,7 +94,7 @@ pub async fn account_of(ctx: &Context<'_>, row: &order::Model) -> Result<OrderAc
 
 /// An order's payments, oldest first (`Order.payments`).
 pub async fn payments_of(ctx: &Context<'_>, row: &order::Model) -> Result<Vec<Payment>> {
-    Ok(payments::payments_of(&services(ctx)?.db, row.id)
+    Ok(accounts::payments_of(&services(ctx)?.db, row.id)
         .await?
         .into_iter()
         .map(Payment::from)
@@ -124,48 +122,12 @@ pub struct RejectPaymentInput {
     pub reason: String,
 }
 
-#[derive(InputObject)]
-pub struct OrderDueInput {
-    pub order_id: ID,
-}
-
 crate::payload! {
     PaymentPayload { payment: Option<Payment> } from payment::Model => |m| Some(Payment::from(m))
 }
 
 fn payment_id(id: &ID) -> Result<Uuid> {
     ids::expect(id, NodeKind::Payment, "paymentId")
-}
-
-#[derive(Default)]
-pub struct PaymentQuery;
-
-#[Object]
-impl PaymentQuery {
-    /// Received orders past their due date with money still due: the two parties, the units
-    /// supervising the buyer, and staff whose scope covers either party's place.
-    #[graphql(guard = "RoleGuard::signed_in()")]
-    async fn overdue_payments(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Result<Page<Order>> {
-        let services = services(ctx)?;
-        let sight = Sight::of(&services.db, Some(viewer(ctx)?)).await?;
-        let visible: Condition = sight.payment_follow_up();
-        pagination::paginate(
-            &services.db,
-            payments::overdue(visible, Utc::now().date_naive()),
-            &[SortKey::asc(order::Column::Id)],
-            &PageArgs::new(first, after, last, before),
-            |o| vec![CursorValue::Uuid(o.id)],
-            Order::from,
-        )
-        .await
-    }
 }
 
 #[derive(Default)]
@@ -210,16 +172,5 @@ impl PaymentMutation {
     ) -> Result<PaymentPayload> {
         let id = payment_id(&input.payment_id)?;
         payload(payments::decide(caller(ctx)?, id, false, Some(input.reason)).await)
-    }
-
-    /// The buyer's one 15-day extension of a received pay-after-delivery order's due date.
-    #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
-    async fn request_payment_extension(
-        &self,
-        ctx: &Context<'_>,
-        input: OrderDueInput,
-    ) -> Result<OrderPayload> {
-        let id = ids::expect(&input.order_id, NodeKind::Order, "orderId")?;
-        payload(payments::extend(caller(ctx)?, id).await)
     }
 }
