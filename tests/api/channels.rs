@@ -346,3 +346,49 @@ async fn the_channels_migration_will_not_go_down_over_reported_sales() {
         .and_then(|row| row.try_get::<i64>("", "n").ok());
     assert_eq!(channels, Some(1));
 }
+
+/// A report accepted whole appends its lines in one call: more than a statement's worth of rows
+/// (and of PostgreSQL's bind parameters) lands in order, each fact looked up once.
+#[tokio::test]
+async fn a_report_of_many_lines_enters_the_chain_whole() {
+    let w = World::build().await;
+    let product = w.published_product("灵寿红薯 5kg装", "10.00").await;
+    let today = Utc::now().date_naive();
+    let sales: Vec<ReportedSale> = (0..1_200)
+        .map(|i| ReportedSale {
+            venue: Venue::Fair(Uuid::nil()),
+            report_line_id: Uuid::now_v7(),
+            answering_org_id: uuid_of(&w.buyer_id),
+            place_code: CITY.to_owned(),
+            product_id: uuid_of(&product),
+            quantity: 1,
+            amount_fen: 100 + i % 7,
+            sold_on: today,
+            purpose: Purpose::Personal,
+        })
+        .collect();
+    let expected: i64 = sales.iter().map(|s| s.amount_fen).sum();
+    let recorded = record_reported_sales(w.app.db(), &sales)
+        .await
+        .unwrap_or_default();
+    assert_eq!(recorded.len(), 1_200);
+    assert!(recorded.windows(2).all(|p| p[1].seq == p[0].seq + 1));
+    let by_channel = summary(&w, &["CHANNEL"], json!({})).await;
+    assert_eq!(
+        amounts(&by_channel),
+        pairs(&[("FAIR", &format!("{}.{:02}", expected / 100, expected % 100))])
+    );
+    let verified = w
+        .app
+        .gql(
+            w.auditor.token(),
+            "{ verifyLedger { intact checked } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        verified["data"]["verifyLedger"]["intact"], true,
+        "{verified}"
+    );
+    assert_eq!(verified["data"]["verifyLedger"]["checked"], 1_200);
+}
