@@ -224,6 +224,14 @@ struct Options {
         global = true
     )]
     red_warning_interval_secs: u64,
+    /// Seconds between overdue-payment checks (0: no checks on this instance).
+    #[arg(
+        long,
+        env = "OVERDUE_CHECK_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    overdue_check_interval_secs: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -433,6 +441,7 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     };
     settings.red_warning_margin_bp = options.red_warning_margin_bp;
     settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
+    settings.overdue_check_interval = Duration::from_secs(options.overdue_check_interval_secs);
     Ok(settings)
 }
 

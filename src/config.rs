@@ -66,6 +66,8 @@ pub struct Settings {
     pub red_warning_margin_bp: i32,
     /// How often the red-warning check runs (zero: never).
     pub red_warning_interval: Duration,
+    /// How often the overdue-payment check runs (zero: never).
+    pub overdue_check_interval: Duration,
 }
 
 /// When the auditors' flags (`auditFlags`, 防止数字脱贫) fire. One place for every threshold.
@@ -121,6 +123,7 @@ impl Settings {
             audit_flags: FlagThresholds::default(),
             red_warning_margin_bp: 2000,
             red_warning_interval: Duration::from_secs(3600),
+            overdue_check_interval: Duration::from_secs(3600),
         }
     }
 }

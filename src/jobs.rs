@@ -12,7 +12,39 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
 };
 
-use crate::error::AppResult;
+use crate::{error::AppResult, state::Services};
+
+/// Runs `check` every `interval` (at least once a minute, so a claim missed by one instance is
+/// taken by the next tick) until aborted; `None` when the interval is zero: this instance runs
+/// no such check. `check` reports what it did, or `None` when another instance had the period.
+pub fn spawn_every<F, Fut>(
+    services: Services,
+    interval: Duration,
+    name: &'static str,
+    check: F,
+) -> Option<tokio::task::JoinHandle<()>>
+where
+    F: Fn(Services, DateTime<Utc>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = AppResult<Option<String>>> + Send,
+{
+    if interval.is_zero() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval.min(Duration::from_secs(60)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            match check(services.clone(), Utc::now()).await {
+                Ok(Some(outcome)) => tracing::info!(job = name, %outcome, "periodic check"),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(job = name, error = %error.message(), "periodic check failed");
+                }
+            }
+        }
+    }))
+}
 
 /// The period `now` falls in, named by its length and index.
 pub fn period_of(now: DateTime<Utc>, interval: Duration) -> String {

@@ -44,6 +44,7 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     let jobs = crate::unsold::scan::spawn(state.services.clone());
     let warnings = crate::reporting::warnings::spawn(state.services.clone());
+    let overdue = crate::procurement::overdue::spawn(state.services.clone());
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -51,7 +52,7 @@ pub async fn serve_until(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    for job in [jobs, warnings].into_iter().flatten() {
+    for job in [jobs, warnings, overdue].into_iter().flatten() {
         job.abort();
     }
     served

@@ -13,6 +13,14 @@ use sea_orm::{
 
 use crate::error::{AppError, AppResult};
 
+/// An amount in fen as yuan with two places (`-0.50`, `1234.56`): how messages, exports and the
+/// `Money` scalar write money.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 /// The longest string any argument may hold (the longest field, certification evidence, takes
 /// 4,000 characters).
 pub const MAX_CHARS: usize = 4_000;
@@ -87,6 +95,15 @@ pub fn contains_any_case(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fen_read_as_yuan_with_their_sign() {
+        assert_eq!(yuan(123_456), "1234.56");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(-50), "-0.50");
+        assert_eq!(yuan(-1_205), "-12.05");
+        assert_eq!(yuan(i64::MIN), "-92233720368547758.08");
+    }
 
     #[test]
     fn control_characters_and_long_strings_are_refused() {

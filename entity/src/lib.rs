@@ -33,6 +33,7 @@ pub mod outlet_report;
 pub mod outlet_report_line;
 pub mod pairing;
 pub mod payment;
+pub mod payment_warning;
 pub mod price_change;
 pub mod procurement_declaration;
 pub mod procurement_policy;

@@ -15,6 +15,18 @@ pub enum Event {
     LedgerAppended(LedgerAppended),
     RedWarningChanged(RedWarningChanged),
     DemandPosted(DemandPosted),
+    PaymentOverdue(PaymentOverdue),
+}
+
+/// The periodic check found an order's payment overdue (once per order and due date).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentOverdue {
+    pub order_id: Uuid,
+    pub buyer_org_id: Uuid,
+    pub producer_org_id: Uuid,
+    pub due_on: chrono::NaiveDate,
+    /// What was due when the warning went out.
+    pub due_fen: i64,
 }
 
 /// A buyer posted a need: producers with listed products of its category may want to quote.

@@ -1,4 +1,5 @@
-//! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `demandPosted`, `ledgerTally`). Each subscription
+//! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `demandPosted`,
+//! `paymentOverdue`, `ledgerTally`). Each subscription
 //! checks the viewer's rights once when it starts and filters every event by them; what an
 //! event shows is read fresh from the database.
 
@@ -13,15 +14,18 @@ use sea_orm::{
 
 use super::events::Event;
 use crate::{
-    auth::{scope, viewer},
+    auth::{scope, viewer, visibility::Sight},
     error::{AppError, AppResult, Result},
     graphql::{
         context::services,
-        scalars::{DateTime, Money},
+        scalars::{Date, DateTime, Money},
     },
     ledger::ledger_api::LedgerTally,
     org::membership::membership_of,
-    procurement::orders_api::OrderEvent,
+    procurement::{
+        orders_api::{Order, OrderEvent, PaymentWarning},
+        overdue,
+    },
     region::subtree,
     reporting::{reach::WarningReach, warnings_api::RedWarning},
     trade::{demands, demands_api::Demand},
@@ -153,6 +157,40 @@ impl LiveSubscription {
                     Ok(found) => found.map(Demand::from),
                     Err(error) => {
                         tracing::warn!(error = %error.message(), "cannot load a posted need");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Warnings that an order's payment is overdue, as the periodic check finds them (once
+    /// per due date): for the order's two parties, the units supervising the buyer, and
+    /// officers whose scope covers either party, as `overduePayments` lists them.
+    async fn payment_overdue(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = PaymentWarning> + use<>> {
+        let services = services(ctx)?.clone();
+        let visible = Sight::of(&services.db, Some(viewer(ctx)?))
+            .await?
+            .payment_follow_up();
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let (services, visible) = (services.clone(), visible.clone());
+            let warned = match &*event {
+                Event::PaymentOverdue(w) => Some(w.clone()),
+                _ => None,
+            };
+            async move {
+                let w = warned?;
+                match overdue::warned_order(&services.db, visible, w.order_id).await {
+                    Ok(found) => found.map(|order| PaymentWarning {
+                        order: Order::from(order),
+                        due_on: Date(w.due_on),
+                        amount_due: Money(w.due_fen),
+                    }),
+                    Err(error) => {
+                        tracing::warn!(error = %error.message(), "cannot load an overdue order");
                         None
                     }
                 }

@@ -15,7 +15,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult, Checks, ErrorCode};
+use crate::{
+    error::{AppError, AppResult, Checks, ErrorCode},
+    text::yuan,
+};
 
 /// Days a received pay-after-delivery order has to be paid, and the one extension.
 pub const DAYS_TO_PAY: u64 = 30;
@@ -160,16 +163,17 @@ pub enum Stage {
 }
 
 /// The guard before a step: a pay-first order ships only once paid in full; an order settles
-/// only once nothing is due.
+/// only once nothing is due. Returns the account it checked, if it read one.
 pub async fn check_paid_before(
     conn: &impl ConnectionTrait,
     order: &order::Model,
     stage: Stage,
-) -> AppResult<()> {
+) -> AppResult<Option<Account>> {
     if stage == Stage::Shipping && order.payment_terms != PaymentTerms::PayFirst {
-        return Ok(());
+        return Ok(None);
     }
-    let due = account_of(conn, order).await?.due_fen();
+    let account = account_of(conn, order).await?;
+    let due = account.due_fen();
     if due > 0 {
         return Err(AppError::state(
             ErrorCode::Unpaid,
@@ -181,7 +185,17 @@ pub async fn check_paid_before(
             },
         ));
     }
-    Ok(())
+    Ok(Some(account))
+}
+
+/// What a settlement records in the order's history: the amounts it closed on.
+pub fn settlement_note(account: &Account) -> String {
+    format!(
+        "settled: accepted {}, refunded {}, paid {}",
+        yuan(account.accepted_fen.unwrap_or(0)),
+        yuan(account.refunded_fen),
+        yuan(account.paid_fen)
+    )
 }
 
 /// The due date a receipt sets: pay-after-delivery orders only.

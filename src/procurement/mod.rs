@@ -1,12 +1,13 @@
 //! Procurement: orders from buyers to producers, with stock reserved at ordering and every
 //! transition recorded (`orders`, `orders_api`), and the directed procurement agreements they
 //! may be placed under (`agreements`, `agreements_api`), and paying for them (`accounts`, `payments`,
-//! `payments_api`).
+//! `payments_api`, and the overdue check `overdue`).
 
 pub mod accounts;
 pub mod agreements;
 pub mod agreements_api;
 pub mod orders;
 pub mod orders_api;
+pub mod overdue;
 pub mod payments;
 pub mod payments_api;

@@ -866,9 +866,15 @@ pub async fn transition(
         Step::Settle => Some(Stage::Settling),
         _ => None,
     };
-    if let Some(stage) = stage {
-        accounts::check_paid_before(db, &current, stage).await?;
-    }
+    let checked = match stage {
+        Some(stage) => accounts::check_paid_before(db, &current, stage).await?,
+        None => None,
+    };
+    // A settlement names the amounts it closed on.
+    let reason = match (step, &checked) {
+        (Step::Settle, Some(account)) => Some(accounts::settlement_note(account)),
+        _ => reason,
+    };
     // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
     let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
         lines(db, id).await?

@@ -22,7 +22,7 @@ use crate::{
     graphql::{
         context::services,
         context::{caller, loaders},
-        scalars::{DateTime, Money},
+        scalars::{Date, DateTime, Money},
     },
     ids::{self, NodeKind},
     loaders::UserById,
@@ -40,7 +40,8 @@ pub struct Order {
     pub payment_terms: PaymentTerms,
     /// What the purchase is for; its ledger entries carry it.
     pub purpose: Purpose,
-    /// The sum of the lines at their frozen prices.
+    /// What was ordered: the sum of the lines at their frozen prices. What was accepted,
+    /// refunded and paid, and what is due, is in `account`.
     pub total: Money,
     pub note: Option<String>,
     pub invoice_no: Option<String>,
@@ -571,4 +572,14 @@ impl OrderMutation {
     ) -> Result<OrderPayload> {
         step(ctx, &input.order_id, Step::Cancel, Some(input.reason), None).await
     }
+}
+
+/// A warning from the periodic check: the order's payment is overdue (`paymentOverdue`).
+#[derive(SimpleObject)]
+pub struct PaymentWarning {
+    pub order: Order,
+    /// The due date that passed.
+    pub due_on: Date,
+    /// What was due when the warning went out.
+    pub amount_due: Money,
 }

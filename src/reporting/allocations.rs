@@ -29,6 +29,7 @@ use crate::{
     ledger::cache::SummaryCache,
     org::{buyers, links},
     region::{regions, subtree},
+    text::yuan,
 };
 
 /// Who receives a task.
@@ -52,10 +53,6 @@ pub struct TaskPlan {
 /// Years a task, a ranking or a warning may name.
 pub fn year_allowed(year: i32, this_year: i32) -> bool {
     (2019..=this_year + 1).contains(&year)
-}
-
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 
 /// Checks that need no database.
@@ -462,7 +459,5 @@ mod tests {
         );
         assert!(codes(check(&plan(1, 2027, to.clone()), 2026)).is_empty());
         assert_eq!(codes(check(&plan(1, 2028, to), 2026)).len(), 1);
-        assert_eq!(yuan(123_456), "1234.56");
-        assert_eq!(yuan(5), "0.05");
     }
 }

@@ -62,6 +62,7 @@ use crate::{
     config::FlagThresholds,
     error::{AppError, AppResult},
     region::{regions::is_code, subtree},
+    text::yuan,
 };
 
 /// The longest window one query may cover.
@@ -460,13 +461,6 @@ pub fn bunched(total_fen: i64, late_fen: i64, threshold_percent: i64) -> Option<
     let (total, late) = (i128::from(total_fen), i128::from(late_fen));
     (late * 100 > total * i128::from(threshold_percent))
         .then(|| i64::try_from(late * 100 / total).unwrap_or(i64::MAX))
-}
-
-/// Yuan with two places, for summaries.
-fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", fen / 100, fen % 100)
 }
 
 /// The order flags are listed in: newest day first, then kind, then key.

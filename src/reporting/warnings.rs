@@ -7,7 +7,7 @@
 //!
 //! Warnings of a year close when the year is over (the check judges the current year only).
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::red_warning::{self, RedWarningStatus, WarningSubject};
@@ -308,28 +308,22 @@ async fn load_many(
 /// it to once per period.
 pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
     let interval = services.settings.red_warning_interval;
-    if interval.is_zero() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval.min(Duration::from_secs(60)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            ticker.tick().await;
-            match run(&services, Utc::now()).await {
-                Ok(outcome) if outcome.ran => tracing::info!(
-                    opened = outcome.opened.len(),
-                    updated = outcome.updated.len(),
-                    closed = outcome.closed.len(),
-                    "red-warning check"
-                ),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(error = %error.message(), "red-warning check failed");
-                }
-            }
-        }
-    }))
+    jobs::spawn_every(
+        services,
+        interval,
+        "red-warning check",
+        |services, now| async move {
+            let o = run(&services, now).await?;
+            Ok(o.ran.then(|| {
+                format!(
+                    "opened {}, updated {}, closed {}",
+                    o.opened.len(),
+                    o.updated.len(),
+                    o.closed.len()
+                )
+            }))
+        },
+    )
 }
 
 #[cfg(test)]

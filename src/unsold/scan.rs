@@ -2,8 +2,6 @@
 //! number of days, close warnings that no longer hold; once per period across instances
 //! (`crate::jobs`).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use entity::{
     product::{self, ProductStatus},
@@ -186,25 +184,14 @@ async fn close_stale(txn: &DatabaseTransaction, now: DateTime<Utc>) -> AppResult
 /// claim keeps it to once per period.
 pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
     let interval = services.settings.unsold_scan_interval;
-    if interval.is_zero() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval.min(Duration::from_secs(60)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            ticker.tick().await;
-            match run(&services, Utc::now()).await {
-                Ok(outcome) if outcome.ran => tracing::info!(
-                    flagged = outcome.flagged.len(),
-                    closed = outcome.closed,
-                    "unsold-produce scan"
-                ),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(error = %error.message(), "unsold-produce scan failed");
-                }
-            }
-        }
-    }))
+    jobs::spawn_every(
+        services,
+        interval,
+        "unsold-produce scan",
+        |services, now| async move {
+            let o = run(&services, now).await?;
+            Ok(o.ran
+                .then(|| format!("flagged {}, closed {}", o.flagged.len(), o.closed)))
+        },
+    )
 }

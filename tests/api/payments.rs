@@ -258,6 +258,25 @@ async fn a_partly_accepted_order_is_paid_in_parts_and_settles_once_nothing_is_du
     )
     .await;
     assert_eq!(settled["order"]["status"], "SETTLED", "{settled}");
+    // The history names the amounts the settlement closed on.
+    let history = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { events { toStatus note } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    let last = history["data"]["order"]["events"]
+        .as_array()
+        .and_then(|e| e.last().cloned())
+        .unwrap_or_default();
+    let expected = format!(
+        "settled: accepted {}, refunded {}, paid 10.00",
+        found["account"]["accepted"].as_str().unwrap_or_default(),
+        found["account"]["refunded"].as_str().unwrap_or_default()
+    );
+    assert_eq!(last, json!({ "toStatus": "SETTLED", "note": expected }));
 }
 
 #[tokio::test]
@@ -339,8 +358,6 @@ async fn a_pay_first_order_ships_only_once_paid_and_strangers_cannot_pay_it() {
 
 #[tokio::test]
 async fn overdue_orders_are_listed_for_their_parties_and_officers_and_extended_once() {
-    use sea_orm::{ConnectionTrait, Statement};
-
     let w = World::build().await;
     let product = w.published_product("灵寿红薯 5kg装", "10.00").await;
     let order = place(&w, &product, 1, "PAY_AFTER_DELIVERY", "overdue-order").await;
@@ -378,21 +395,7 @@ async fn overdue_orders_are_listed_for_their_parties_and_officers_and_extended_o
     );
 
     // Time passes: the due date is behind us (set in the database; the clock is not ours).
-    let id = fupin_market::ids::decode(&order)
-        .map(|(_, u)| u)
-        .unwrap_or_default();
-    let backend = w.app.db().get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
-            "UPDATE orders SET due_on = DATE '2026-01-31' WHERE id = $1"
-        }
-        _ => "UPDATE orders SET due_on = '2026-01-31' WHERE id = ?",
-    };
-    w.app
-        .db()
-        .execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
-        .await
-        .expect("backdate");
+    set_due_on(&w, &order, "2026-01-31").await;
     let listed = |body: Value| -> Vec<(String, String)> {
         body["data"]["overduePayments"]["nodes"]
             .as_array()
@@ -432,4 +435,118 @@ async fn overdue_orders_are_listed_for_their_parties_and_officers_and_extended_o
         .await;
     let body = w.app.gql(w.officer.token(), OVERDUE, json!({})).await;
     assert_eq!(listed(body), Vec::new());
+}
+
+/// Moves an order's due date (the clock is not ours to move).
+async fn set_due_on(w: &World, order: &str, day: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let id = fupin_market::ids::decode(order)
+        .map(|(_, u)| u)
+        .unwrap_or_default();
+    let backend = w.app.db().get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE orders SET due_on = CAST($1 AS DATE) WHERE id = $2",
+        _ => "UPDATE orders SET due_on = ? WHERE id = ?",
+    };
+    let changed = w
+        .app
+        .db()
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [day.into(), id.into()],
+        ))
+        .await
+        .expect("due date");
+    assert_eq!(changed.rows_affected(), 1);
+}
+
+#[tokio::test]
+async fn an_overdue_payment_is_warned_once_per_due_date_to_those_who_follow_it_up() {
+    use std::time::Duration;
+
+    use fupin_market::procurement::overdue;
+
+    use crate::ws::WsClient;
+
+    const LIVE: &str = "subscription { paymentOverdue { order { id } dueOn amountDue } }";
+    const QUIET: Duration = Duration::from_millis(700);
+    // No background check: the test runs each period itself, at times of its own.
+    let w = World::build_with(|s| s.overdue_check_interval = Duration::ZERO).await;
+    let services = &w.app.state.services;
+    let product = w.published_product("灵寿红薯 5kg装", "10.00").await;
+    let order = place(&w, &product, 2, "PAY_AFTER_DELIVERY", "warned-order").await;
+    for (who, mutation) in [
+        (&w.producer_clerk, "confirmOrder"),
+        (&w.producer_clerk, "shipOrder"),
+        (&w.buyer_admin, "receiveOrder"),
+    ] {
+        crate::live::step(&w.app, who.token(), mutation, &order).await;
+    }
+    let mut following = Vec::new();
+    for who in [&w.buyer_admin, &w.producer_admin, &w.officer] {
+        let mut socket = WsClient::signed_in(&w.app.base, &who.access_token).await;
+        socket.subscribe("due", LIVE, json!({})).await;
+        following.push(socket);
+    }
+    let mut others = Vec::new();
+    for who in [&w.other_officer, &w.outsider] {
+        let mut socket = WsClient::signed_in(&w.app.base, &who.access_token).await;
+        socket.subscribe("due", LIVE, json!({})).await;
+        others.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let start = Utc::now() + chrono::Duration::days(400);
+    let at = |s: i64| start + chrono::Duration::seconds(s);
+
+    // Not yet due: nothing to warn.
+    let early = overdue::run(services, Utc::now()).await.expect("check");
+    assert_eq!(early.unwrap_or_default(), Vec::<uuid::Uuid>::new());
+
+    set_due_on(&w, &order, "2026-01-31").await;
+    let id = fupin_market::ids::decode(&order).map(|(_, u)| u);
+    let first = overdue::run(services, at(0)).await.expect("check");
+    assert_eq!(first.map(|v| v.into_iter().next()), Some(id));
+    assert_eq!(
+        overdue::run(services, at(0)).await.expect("check"),
+        None,
+        "once per period"
+    );
+    for socket in &mut following {
+        let data = socket.next_data("due").await;
+        assert_eq!(
+            data["data"]["paymentOverdue"],
+            json!({ "order": { "id": order }, "dueOn": "2026-01-31", "amountDue": "20.00" })
+        );
+    }
+    for socket in &mut others {
+        socket.expect_silence(QUIET).await;
+    }
+
+    // A later period warns nothing new for the same due date; a new due date warns again.
+    let later = overdue::run(services, at(1)).await.expect("check");
+    assert_eq!(later, Some(Vec::new()));
+    set_due_on(&w, &order, "2026-02-15").await;
+    let again = overdue::run(services, at(2)).await.expect("check");
+    assert_eq!(again.map(|v| v.len()), Some(1));
+    for socket in &mut following {
+        let data = socket.next_data("due").await;
+        assert_eq!(data["data"]["paymentOverdue"]["dueOn"], "2026-02-15");
+    }
+
+    // Paid in full, there is nothing to warn about.
+    let paid = record(&w, &w.buyer_admin, &order, "20.00", "ICBC-9", &today()).await;
+    w.app
+        .gql(
+            w.producer_clerk.token(),
+            CONFIRM,
+            json!({ "id": paid["payment"]["id"] }),
+        )
+        .await;
+    set_due_on(&w, &order, "2026-03-01").await;
+    let settled = overdue::run(services, at(3)).await.expect("check");
+    assert_eq!(settled, Some(Vec::new()));
+    for socket in &mut following {
+        socket.expect_silence(QUIET).await;
+    }
 }
