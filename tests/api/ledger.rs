@@ -411,7 +411,12 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
     use entity::{ledger_entry, order_line};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    let w = World::build().await;
+    // A long run by two users: no per-user quota in its way.
+    let w = World::build_with(|s| {
+        s.request_quota_user = None;
+        s.request_quota_ip = None;
+    })
+    .await;
     let mut products = Vec::new();
     for (name, price) in [("红薯A", "45.00"), ("红薯B", "12.35"), ("红薯C", "7.99")] {
         let id = w.published_product(name, price).await;
@@ -441,6 +446,7 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
     };
     let buyer = || w.buyer_admin.token().map(str::to_owned);
     let producer = || w.producer_clerk.token().map(str::to_owned);
+    let mut received = Vec::new();
     for n in 0..200 {
         let mut lines = Vec::new();
         for product in &products {
@@ -508,6 +514,12 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
                     )
                     .await;
                 }
+                // Nothing, part or all of what is due is paid and confirmed.
+                let share = rng.below(3);
+                if share > 0 {
+                    pay(&w, &id, share, n).await;
+                }
+                received.push(id);
             }
         }
     }
@@ -569,6 +581,106 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
     let verified = w.app.gql(w.auditor.token(), VERIFY, json!({})).await;
     assert_eq!(verified["data"]["verifyLedger"]["intact"], true);
     assert_eq!(verified["data"]["verifyLedger"]["checked"], entries.len());
+    amounts_due_agree(&w, &received).await;
+}
+
+/// Pays `share` halves (1: half, 2: all) of what the order owes, and confirms it.
+async fn pay(w: &World, order: &Value, share: u64, n: u64) {
+    let due = due_of(w, order).await["amountDue"]
+        .as_str()
+        .and_then(fupin_market::graphql::scalars::Money::parse)
+        .map(fupin_market::graphql::scalars::Money::fen)
+        .unwrap_or(0);
+    let amount = due * i64::try_from(share).unwrap_or(0) / 2;
+    if amount <= 0 {
+        return;
+    }
+    let recorded = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { payment { id } errors { code } } }",
+            json!({ "input": { "orderId": order, "amount": fupin_market::text::yuan(amount),
+                               "method": "BANK_TRANSFER", "reference": format!("RUN-{n:05}"),
+                               "paidOn": chrono::Utc::now().date_naive().to_string() } }),
+        )
+        .await;
+    assert_eq!(
+        recorded["data"]["recordPayment"]["errors"],
+        json!([]),
+        "{recorded}"
+    );
+    let confirmed = w
+        .app
+        .gql(
+            w.producer_clerk.token(),
+            "mutation($id: ID!) { confirmPayment(input: {paymentId: $id}) { errors { code } } }",
+            json!({ "id": recorded["data"]["recordPayment"]["payment"]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        confirmed["data"]["confirmPayment"]["errors"],
+        json!([]),
+        "{confirmed}"
+    );
+}
+
+async fn due_of(w: &World, order: &Value) -> Value {
+    let body = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { account { accepted refunded paid amountDue } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    body["data"]["order"]["account"].clone()
+}
+
+/// Every received order's `amountDue` is what it accepted, less refunds, less confirmed
+/// payments, to the fen, counted from the stored lines and payments.
+async fn amounts_due_agree(w: &World, orders: &[Value]) {
+    use entity::{order_line, payment};
+    use fupin_market::{graphql::scalars::Money, ids};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let fen = |v: &Value| v.as_str().and_then(Money::parse).map(Money::fen);
+    let mut paid_orders = 0;
+    for order in orders {
+        let id = ids::decode(order.as_str().unwrap_or_default())
+            .map(|(_, u)| u)
+            .expect("an order ID");
+        let lines = order_line::Entity::find()
+            .filter(order_line::Column::OrderId.eq(id))
+            .all(w.app.db())
+            .await
+            .expect("lines");
+        let accepted: i64 = lines
+            .iter()
+            .map(|l| (l.accepted_quantity.unwrap_or(0) - l.refunded_quantity) * l.price_fen)
+            .sum();
+        let paid: i64 = payment::Entity::find()
+            .filter(payment::Column::OrderId.eq(id))
+            .filter(payment::Column::Status.eq(payment::PaymentStatus::Confirmed))
+            .all(w.app.db())
+            .await
+            .expect("payments")
+            .iter()
+            .map(|p| p.amount_fen)
+            .sum();
+        paid_orders += usize::from(paid > 0);
+        let account = due_of(w, order).await;
+        assert_eq!(fen(&account["paid"]), Some(paid), "{order}");
+        assert_eq!(
+            fen(&account["amountDue"]),
+            Some(accepted - paid),
+            "{order}: {account}"
+        );
+    }
+    assert!(
+        paid_orders > 20,
+        "a run of substance: {paid_orders} orders paid"
+    );
 }
 
 fn input_type(mutation: &str) -> &'static str {
