@@ -589,8 +589,7 @@ async fn pay(w: &World, order: &Value, share: u64, n: u64) {
     let due = due_of(w, order).await["amountDue"]
         .as_str()
         .and_then(fupin_market::graphql::scalars::Money::parse)
-        .map(fupin_market::graphql::scalars::Money::fen)
-        .unwrap_or(0);
+        .map_or(0, fupin_market::graphql::scalars::Money::fen);
     let amount = due * i64::try_from(share).unwrap_or(0) / 2;
     if amount <= 0 {
         return;
