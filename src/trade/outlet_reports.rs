@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Months, NaiveDate, Utc};
 use entity::{
     api_name::ApiName,
-    ledger_entry, outlet,
+    ledger_entry, organization, outlet,
     outlet::OutletStatus,
     outlet_report::{self, OutletReportKind, OutletReportStatus, ReportSource},
     outlet_report_line, producer, product,
@@ -744,6 +744,12 @@ async fn accept_sales(
     found: &outlet::Model,
     report: &outlet_report::Model,
 ) -> AppResult<Vec<ledger_entry::Model>> {
+    // One operator's acceptances run one after another, so each sees the allowance the one
+    // before it used (PostgreSQL; SQLite serialises writers already).
+    organization::Entity::find_by_id(found.operator_org_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
     let lines = lines_of(txn, report.id).await?;
     let last_day = period_days(&report.period).map_or_else(|| Utc::now().date_naive(), |d| d.1);
     let keys: Vec<(Uuid, i64, i64)> = lines

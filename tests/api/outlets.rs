@@ -631,6 +631,44 @@ async fn units_bought_through_orders_are_not_counted_again() {
     assert_ledger_total(&s, 6, "300.00").await;
 }
 
+#[tokio::test]
+async fn two_reports_accepted_at_once_do_not_both_use_the_same_ordered_units() {
+    let s = scene().await;
+    let first = approved_outlet(&s).await;
+    let second = register(&s, "北国超市扶贫馆", COUNTY).await;
+    review(&s, s.w.officer.token(), &second, "APPROVE", None).await;
+    // 4 boxes bought through the platform: only one of the two reports may net them out.
+    crate::tallies::buy(&s.w, &s.mart, &s.certified, 4, "mart-order-both").await;
+    let today = chrono::Utc::now().date_naive();
+    let period = today.format("%Y-%m").to_string();
+    let sold_on = today.format("%Y-%m-%d").to_string();
+    let mut ids = Vec::new();
+    for outlet in [&first, &second] {
+        let lines = json!([{ "productId": s.certified, "quantity": 4, "amount": "200.00", "soldOn": sold_on }]);
+        let submitted = report(&s, outlet, &period, lines).await;
+        ids.push(
+            submitted["report"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{submitted}"))
+                .to_owned(),
+        );
+    }
+    let (a, b) = tokio::join!(
+        review_report(&s, s.w.officer.token(), &ids[0], "ACCEPT", None),
+        review_report(&s, s.w.officer.token(), &ids[1], "ACCEPT", None)
+    );
+    let counted: Vec<i64> = [&a, &b]
+        .iter()
+        .map(|r| {
+            r["report"]["lines"]["nodes"][0]["countedQuantity"]
+                .as_i64()
+                .unwrap_or(-1)
+        })
+        .collect();
+    assert_eq!(counted.iter().sum::<i64>(), 4, "{a} {b}");
+    assert_ledger_total(&s, 4, "200.00").await;
+}
+
 const CSV_TYPE: &str = "text/csv";
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
