@@ -352,6 +352,16 @@ impl From<AppError> for async_graphql::Error {
                             async_graphql::Name::new("message"),
                             async_graphql::Value::from(e.message.as_str()),
                         );
+                        if let Some(path) = &e.field {
+                            fields.insert(
+                                async_graphql::Name::new("field"),
+                                async_graphql::Value::List(
+                                    path.iter()
+                                        .map(|p| async_graphql::Value::from(p.as_str()))
+                                        .collect(),
+                                ),
+                            );
+                        }
                         async_graphql::Value::Object(fields)
                     })
                     .collect();

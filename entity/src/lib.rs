@@ -23,6 +23,7 @@ pub mod ledger_county_tally;
 pub mod ledger_entry;
 pub mod ledger_head;
 pub mod ledger_tally;
+pub mod lot;
 pub mod membership;
 pub mod order;
 pub mod order_event;

@@ -103,7 +103,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<product::M
 }
 
 /// Producers edit only their own organisation's products.
-async fn load_managed(
+pub async fn load_managed(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     id: Uuid,

@@ -13,6 +13,7 @@ use crate::{
     auth::accounts_api::{AuthMutation, AuthQuery},
     catalogue::{
         certification_api::{CertificationMutation, CertificationQuery},
+        lots_api::{LotMutation, LotQuery},
         products_api::{CatalogueMutation, CatalogueQuery},
     },
     config::QueryLimits,
@@ -69,6 +70,7 @@ pub struct Query(
     DemandQuery,
     OutletQuery,
     OutletReportQuery,
+    LotQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -91,6 +93,7 @@ pub struct Mutation(
     DemandMutation,
     OutletMutation,
     OutletReportMutation,
+    LotMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

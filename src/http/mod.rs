@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`, `/metrics`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`, `/metrics`, the
+//! exports and imports, and the public trace pages (`/trace/{code}`).
 
 pub mod exports;
 pub mod graphql;
@@ -6,6 +7,7 @@ pub mod health;
 pub mod metrics;
 pub mod outlet_import;
 pub mod period_export;
+pub mod trace;
 pub mod ws;
 
 use std::sync::Arc;
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             "/imports/outlet-sales",
             post(outlet_import::import).layer(DefaultBodyLimit::max(outlet_import::MAX_FILE)),
         )
+        .route("/trace/{file}", get(trace::trace))
         .route(
             "/imports/outlet-sales/template.csv",
             get(outlet_import::template),

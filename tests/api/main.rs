@@ -31,6 +31,7 @@ mod ledger;
 mod ledger_values;
 mod limits;
 mod live;
+mod lots;
 mod operations;
 mod orders;
 mod organizations;
