@@ -20,6 +20,7 @@ mod m20261204_000015_demands;
 mod m20261204_000016_outlets;
 mod m20261204_000017_fairs;
 mod m20261204_000018_payments;
+mod m20261205_000001_files;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_outlets::Migration),
             Box::new(m20261204_000017_fairs::Migration),
             Box::new(m20261204_000018_payments::Migration),
+            Box::new(m20261205_000001_files::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use crate::{
         products_api::{CatalogueMutation, CatalogueQuery},
     },
     config::QueryLimits,
+    files::files_api::FileMutation,
     ledger::ledger_api::LedgerQuery,
     live::subscriptions_api::LiveSubscription,
     org::{
@@ -83,6 +84,7 @@ pub struct Mutation(
     CertificationMutation,
     OrderMutation,
     PaymentMutation,
+    FileMutation,
     AgreementMutation,
     UnsoldMutation,
     TaskMutation,

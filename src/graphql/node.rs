@@ -256,7 +256,8 @@ async fn visible(
         | NodeKind::Demand
         | NodeKind::Quote
         | NodeKind::OutletReportLine
-        | NodeKind::Payment => HashMap::new(),
+        | NodeKind::Payment
+        | NodeKind::File => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

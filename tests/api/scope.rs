@@ -383,7 +383,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Demand
         | NodeKind::Quote
         | NodeKind::OutletReportLine
-        | NodeKind::Payment => BTreeSet::new(),
+        | NodeKind::Payment
+        | NodeKind::File => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,
