@@ -51,9 +51,8 @@ async fn serve(
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
-    let id = match ids::decode(id) {
-        Some((NodeKind::File, id)) => id,
-        _ => return app_error(AppError::NotFound("file")),
+    let Some((NodeKind::File, id)) = ids::decode(id) else {
+        return app_error(AppError::NotFound("file"));
     };
     let found = match files::download(&app.services, Some(&viewer), id, thumbnail).await {
         Ok(found) => found,
