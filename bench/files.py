@@ -184,10 +184,14 @@ def main():
     sampler = threading.Thread(target=sample)
     sampler.start()
     big, upload_s = upload(token, subject, data, "big.pdf")
+    hwm_upload = status_kb(pid, "VmHWM")
+    rss_between = status_kb(pid, "VmRSS")
+    reset_peak(pid)
     digest, total, download_s = download(token, big["url"])
     done.set()
     sampler.join()
-    hwm_after = status_kb(pid, "VmHWM")
+    hwm_download = status_kb(pid, "VmHWM")
+    hwm_after = max(hwm_upload, hwm_download)
     rss_after = status_kb(pid, "VmRSS")
     if digest != expected or total != size or big["sha256"] != expected:
         raise SystemExit("the download differs from the upload")
@@ -202,6 +206,8 @@ def main():
         "peak_reset": peak_reset,
         # Peak during the transfer over the RSS before it (VmHWM reset just before).
         "peak_growth_kb": hwm_after - rss_before if peak_reset else hwm_after - hwm_before,
+        "upload_peak_growth_kb": hwm_upload - rss_before,
+        "download_peak_growth_kb": hwm_download - rss_between,
         "sampled_max_growth_kb": max(sampled) - rss_before,
         "target_kb": 2048,
     }
