@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
 use crate::{
-    config::{FlagThresholds, Settings},
+    config::{FlagThresholds, S3Config, Settings},
     db, demo,
     error::AppError,
     generator, graphql,
@@ -232,6 +232,27 @@ struct Options {
         global = true
     )]
     overdue_check_interval_secs: u64,
+    /// The largest file an upload may be, in bytes.
+    #[arg(long, env = "FILE_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
+    file_max_bytes: u64,
+    /// S3-compatible object storage for files (with `S3_BUCKET`); unset keeps them in the
+    /// database. E.g. `http://127.0.0.1:9000`; leave it unset for AWS itself.
+    #[arg(long, env = "S3_ENDPOINT", global = true)]
+    s3_endpoint: Option<String>,
+    /// The bucket files go to: setting it turns object storage on.
+    #[arg(long, env = "S3_BUCKET", global = true)]
+    s3_bucket: Option<String>,
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1", global = true)]
+    s3_region: String,
+    #[arg(long, env = "S3_ACCESS_KEY_ID", global = true, hide_env_values = true)]
+    s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    s3_secret_access_key: Option<String>,
 }
 
 pub fn main() -> ExitCode {
@@ -442,6 +463,22 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     settings.red_warning_margin_bp = options.red_warning_margin_bp;
     settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
     settings.overdue_check_interval = Duration::from_secs(options.overdue_check_interval_secs);
+    settings.file_max_bytes = options.file_max_bytes.max(1);
+    if let Some(bucket) = &options.s3_bucket {
+        let (Some(key), Some(secret)) = (&options.s3_access_key_id, &options.s3_secret_access_key)
+        else {
+            bail!("S3_BUCKET needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
+        };
+        let config = S3Config {
+            endpoint: options.s3_endpoint.clone(),
+            bucket: bucket.clone(),
+            region: options.s3_region.clone(),
+            access_key_id: key.clone(),
+            secret_access_key: secret.clone(),
+        };
+        crate::files::storage::Storage::s3(&config).context("S3 settings")?;
+        settings.s3 = Some(config);
+    }
     Ok(settings)
 }
 

@@ -68,6 +68,31 @@ pub struct Settings {
     pub red_warning_interval: Duration,
     /// How often the overdue-payment check runs (zero: never).
     pub overdue_check_interval: Duration,
+    /// The largest file `uploadFile` takes, in bytes (`FILE_MAX_BYTES`).
+    pub file_max_bytes: u64,
+    /// S3-compatible object storage for files; `None` keeps them in the database.
+    pub s3: Option<S3Config>,
+}
+
+/// Where files go when they go to S3-compatible object storage (`S3_*`).
+#[derive(Clone)]
+pub struct S3Config {
+    /// `http://127.0.0.1:9000` for a local server; unset for AWS itself.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 /// When the auditors' flags (`auditFlags`, 防止数字脱贫) fire. One place for every threshold.
@@ -124,6 +149,8 @@ impl Settings {
             red_warning_margin_bp: 2000,
             red_warning_interval: Duration::from_secs(3600),
             overdue_check_interval: Duration::from_secs(3600),
+            file_max_bytes: 20 * 1024 * 1024,
+            s3: None,
         }
     }
 }

@@ -71,6 +71,12 @@ pub enum ErrorCode {
     Overpaid,
     /// The order is not paid in full (a pay-first order before shipping, any before settling).
     Unpaid,
+    /// A file over the size cap (`FILE_MAX_BYTES`), or an image over the pixel limit.
+    FileTooLarge,
+    /// A file whose content is not of an allowed type (JPEG, PNG, WebP, PDF, XLSX, CSV).
+    ForbiddenFileType,
+    /// A file whose declared `Content-Type` is not what its content is.
+    FileTypeMismatch,
 }
 
 impl ErrorCode {
@@ -108,6 +114,9 @@ impl ErrorCode {
             Self::NotCertified => "NOT_CERTIFIED",
             Self::Overpaid => "OVERPAID",
             Self::Unpaid => "UNPAID",
+            Self::FileTooLarge => "FILE_TOO_LARGE",
+            Self::ForbiddenFileType => "FORBIDDEN_FILE_TYPE",
+            Self::FileTypeMismatch => "FILE_TYPE_MISMATCH",
         }
     }
 }

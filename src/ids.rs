@@ -38,10 +38,11 @@ pub enum NodeKind {
     OutletReportLine,
     Payment,
     Lot,
+    File,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 27] = [
+    pub const ALL: [NodeKind; 28] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -69,6 +70,7 @@ impl NodeKind {
         NodeKind::OutletReportLine,
         NodeKind::Payment,
         NodeKind::Lot,
+        NodeKind::File,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +102,7 @@ impl NodeKind {
             Self::OutletReportLine => "OutletReportLine",
             Self::Payment => "Payment",
             Self::Lot => "Lot",
+            Self::File => "File",
         }
     }
 

@@ -38,6 +38,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod generator;
 pub mod graphql;
 pub mod http;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::tokens::TokenIssuer, config::Settings, ledger::cache::SummaryCache, live::EventBus,
-    rate_limit::RateLimiter, redis_link::RedisLink,
+    auth::tokens::TokenIssuer, config::Settings, files::storage::Storage,
+    ledger::cache::SummaryCache, live::EventBus, rate_limit::RateLimiter, redis_link::RedisLink,
 };
 
 /// The service layer's handles, shared by resolvers (as schema data) and HTTP handlers.
@@ -21,6 +21,8 @@ pub struct Services {
     /// Ledger summaries at the current tip.
     pub summaries: SummaryCache,
     pub settings: Arc<Settings>,
+    /// Where files' bytes are stored.
+    pub files: Storage,
 }
 
 impl Services {
@@ -43,6 +45,7 @@ impl Services {
             redis: manager,
             bus,
             summaries: SummaryCache::default(),
+            files: Storage::configured(settings.s3.as_ref()),
             settings: Arc::new(settings),
         }
     }

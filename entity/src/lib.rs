@@ -5,6 +5,8 @@
 pub mod agreement;
 pub mod api_name;
 pub mod audit_event;
+pub mod blob;
+pub mod blob_chunk;
 pub mod buyer;
 pub mod certification;
 pub mod certification_review;
@@ -16,6 +18,7 @@ pub mod fair;
 pub mod fair_exhibitor;
 pub mod fair_sales_line;
 pub mod fair_sales_report;
+pub mod file;
 pub mod idempotency_key;
 pub mod job_run;
 pub mod ledger_buyer_tally;

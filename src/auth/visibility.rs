@@ -12,6 +12,7 @@
 //! | Organization | whoever sees its producer or buyer profile, its members, staff whose scope covers its region |
 //! | User | themself, members of the same organisation, staff whose scope covers their organisation's region |
 //! | Certification | the producer's members, staff whose scope covers its county |
+//! | File | whoever may read its subject's records (`files::subjects`): a producer's members and staff over its region; a certification's readers |
 //! | Order | its two parties, and members of the units supervising its buyer (read only) |
 //! | Agreement | its two parties |
 //! | UnsoldAlert | buyers, the producer's members, staff whose scope covers its region |
@@ -120,6 +121,17 @@ impl Sight {
                     .add(producer::Column::VerificationStatus.eq(VerificationStatus::Verified))
                     .add(producer::Column::CreditStatus.eq(CreditStatus::Good)),
             )
+            .add(self.own(producer::Column::OrganizationId))
+            .add(self.in_scope(producer::Column::RegionCode))
+    }
+
+    /// A producer's own records (its files): its members and staff whose scope covers its
+    /// region, whatever its standing.
+    pub fn producer_records(&self) -> Condition {
+        if self.everywhere() {
+            return Condition::all();
+        }
+        Condition::any()
             .add(self.own(producer::Column::OrganizationId))
             .add(self.in_scope(producer::Column::RegionCode))
     }

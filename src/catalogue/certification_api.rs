@@ -70,6 +70,11 @@ impl From<certification::Model> for Certification {
 
 #[ComplexObject]
 impl Certification {
+    /// Its evidence files, oldest first, for whoever may read it.
+    async fn files(&self, ctx: &Context<'_>) -> Result<Vec<crate::files::files_api::File>> {
+        crate::files::files_api::files_of(ctx, NodeKind::Certification, self.row.id).await
+    }
+
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let loaders = loaders(ctx)?;
         let Some(product) = loaders.load_one(ProductById(self.row.product_id)).await? else {

@@ -17,6 +17,7 @@ use crate::{
         products_api::{CatalogueMutation, CatalogueQuery},
     },
     config::QueryLimits,
+    files::files_api::FileMutation,
     ledger::ledger_api::LedgerQuery,
     live::subscriptions_api::LiveSubscription,
     org::{
@@ -85,6 +86,7 @@ pub struct Mutation(
     CertificationMutation,
     OrderMutation,
     PaymentMutation,
+    FileMutation,
     AgreementMutation,
     UnsoldMutation,
     TaskMutation,

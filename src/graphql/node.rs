@@ -257,7 +257,8 @@ async fn visible(
         | NodeKind::Quote
         | NodeKind::OutletReportLine
         | NodeKind::Payment
-        | NodeKind::Lot => HashMap::new(),
+        | NodeKind::Lot
+        | NodeKind::File => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

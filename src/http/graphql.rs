@@ -2,6 +2,8 @@
 //! negotiation between `application/graphql-response+json` and `application/json`, 400 for
 //! requests that never reach execution, 405 for mutations over GET, 415 for a body that is not
 //! JSON, 401 for a bad token, 429 with `Retry-After`, 413 past the body limit, and no batching.
+//! File uploads come as `multipart/form-data` by the GraphQL multipart request spec, signed in
+//! only, each file spooled to a temporary file as it arrives (`multipart`).
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -175,6 +177,9 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
         Ok(media) => media,
         Err(refusal) => return refusal.into_response(Media::Json),
     };
+    if is_multipart(&parts.headers) {
+        return multipart(app, parts, body, media, started).await;
+    }
     if let Err(refusal) = check_content_type(&parts.headers) {
         return refusal.into_response(media);
     }
@@ -254,6 +259,83 @@ pub(crate) async fn admit(
     Ok(())
 }
 
+/// At most this many files in one request.
+const MAX_FILES: usize = 5;
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == "multipart/form-data")
+}
+
+/// A GraphQL multipart request (file uploads). A web page may post a form cross-site without a
+/// preflight, but not with an `Authorization` header: uploads are for signed-in callers only,
+/// checked (and counted against the quotas) before anything is read. Each file is spooled to a
+/// temporary file as it arrives; one over twice `FILE_MAX_BYTES` is cut off with 413
+/// `FILE_TOO_LARGE` (up to that, `uploadFile` refuses it on its field).
+async fn multipart(
+    app: AppState,
+    parts: Parts,
+    body: axum::body::Body,
+    media: Media,
+    started: Instant,
+) -> Response {
+    use futures_util::TryStreamExt;
+    let response = async {
+        let viewer = match authenticate(&app, &parts.headers) {
+            Ok(Some(viewer)) => viewer,
+            Ok(None) => {
+                return Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    "file uploads need `Authorization: Bearer <access token>`",
+                )
+                .into_response(media);
+            }
+            Err(refusal) => return refusal.into_response(media),
+        };
+        let client = client_info(&parts, app.services.settings.trust_forwarded_for);
+        if let Err(refusal) = admit(&app.services, Some(&viewer), &client).await {
+            return refusal.into_response(media);
+        }
+        let cap = app.services.settings.file_max_bytes;
+        let per_file = usize::try_from(cap.saturating_mul(2)).unwrap_or(usize::MAX);
+        let options = async_graphql::http::MultipartOptions::default()
+            .max_file_size(per_file)
+            .max_num_files(MAX_FILES);
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let reader = body
+            .into_data_stream()
+            .map_err(std::io::Error::other)
+            .into_async_read();
+        match async_graphql::http::receive_body(content_type, reader, options).await {
+            Ok(request) => run_request(&app, client, request, Some(viewer), media).await,
+            Err(async_graphql::ParseRequestError::PayloadTooLarge) => Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::FileTooLarge,
+                format!("a file exceeds {cap} bytes"),
+            )
+            .into_response(media),
+            Err(error) => {
+                Refusal::bad_request(format!("the multipart request cannot be read: {error}"))
+                    .into_response(media)
+            }
+        }
+    }
+    .await;
+    app.metrics.observe_request(
+        app.metrics.operation_label(None),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 async fn run(
     app: &AppState,
     client: ClientInfo,
@@ -261,16 +343,27 @@ async fn run(
     viewer: Option<Viewer>,
     media: Media,
 ) -> Response {
-    let services = &app.services;
-    let mut request = async_graphql::Request::new(params.query)
-        .data(client)
-        .data(loaders::loaders(services.db.clone()));
+    let mut request = async_graphql::Request::new(params.query);
     if let Some(variables) = params.variables {
         request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
     }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
+    run_request(app, client, request, viewer, media).await
+}
+
+async fn run_request(
+    app: &AppState,
+    client: ClientInfo,
+    request: async_graphql::Request,
+    viewer: Option<Viewer>,
+    media: Media,
+) -> Response {
+    let services = &app.services;
+    let mut request = request
+        .data(client)
+        .data(loaders::loaders(services.db.clone()));
     if let Some(viewer) = viewer {
         request = request.data(viewer);
     }

@@ -1,7 +1,8 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`, `/metrics`, the
-//! exports and imports, and the public trace pages (`/trace/{code}`).
+//! exports and imports, `/files/{id}` (downloads), and the public trace pages (`/trace/{code}`).
 
 pub mod exports;
+pub mod files;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -37,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/files/{id}", get(files::download))
+        .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/exports/ledger.csv", get(exports::ledger_csv))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .route(

@@ -115,6 +115,12 @@ impl Producer {
         Organization::from(self.org.clone())
     }
 
+    /// Its licences, commitment letters and other files, oldest first: for its members and
+    /// staff over its region (empty for others).
+    async fn files(&self, ctx: &Context<'_>) -> Result<Vec<crate::files::files_api::File>> {
+        crate::files::files_api::files_of(ctx, NodeKind::Producer, self.org.id).await
+    }
+
     /// Its products: listed ones for everyone; with `includeUnlisted`, drafts too (its members
     /// and platform staff).
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]

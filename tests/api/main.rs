@@ -21,6 +21,7 @@ mod contract;
 mod demands;
 mod exports;
 mod fairs;
+mod files;
 mod flags;
 mod fuzz;
 mod generator;

@@ -384,7 +384,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Quote
         | NodeKind::OutletReportLine
         | NodeKind::Payment
-        | NodeKind::Lot => BTreeSet::new(),
+        | NodeKind::Lot
+        | NodeKind::File => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,
