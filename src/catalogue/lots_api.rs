@@ -2,7 +2,7 @@
 //! `traceCode(code)` (`TraceRecord`). The QR image and the page a scanned code opens are served
 //! by `http::trace`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{
     lot::{self, InspectionResult},
@@ -23,6 +23,7 @@ use crate::{
 
 /// A lot of a product and its trace code.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Lot {
     pub id: ID,
     pub product_id: ID,
@@ -35,6 +36,16 @@ pub struct Lot {
     pub origin_village_code: String,
     pub inspection: LotInspection,
     pub recorded_at: DateTime,
+    #[graphql(skip)]
+    pub row_id: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl Lot {
+    /// Its inspection reports and other files, for whoever may see the product.
+    async fn files(&self, ctx: &Context<'_>) -> Result<Vec<crate::files::files_api::File>> {
+        crate::files::files_api::files_of(ctx, NodeKind::Lot, self.row_id).await
+    }
 }
 
 /// A lot's origin inspection (产地准出).
@@ -62,6 +73,7 @@ impl From<lot::Model> for Lot {
     fn from(row: lot::Model) -> Self {
         Self {
             id: NodeKind::Lot.id(row.id),
+            row_id: row.id,
             product_id: NodeKind::Product.id(row.product_id),
             qr_code_url: format!("/trace/{}.svg", row.trace_code),
             inspection: LotInspection::from(&row),

@@ -12,7 +12,7 @@
 //! Then `uploadFile(subjectId:)` takes its IDs, and its API type gets a `files` field calling
 //! `files_api::files_of`.
 
-use entity::{certification, file::FilePurpose, producer};
+use entity::{certification, file::FilePurpose, lot, producer, product};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -27,16 +27,22 @@ use crate::{
 pub enum SubjectKind {
     Producer,
     Certification,
+    Lot,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 2] = [SubjectKind::Producer, SubjectKind::Certification];
+    pub const ALL: [SubjectKind; 3] = [
+        SubjectKind::Producer,
+        SubjectKind::Certification,
+        SubjectKind::Lot,
+    ];
 
     /// As stored in `files.subject_kind`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Producer => "PRODUCER",
             Self::Certification => "CERTIFICATION",
+            Self::Lot => "LOT",
         }
     }
 
@@ -44,6 +50,7 @@ impl SubjectKind {
         match self {
             Self::Producer => "producer",
             Self::Certification => "certification",
+            Self::Lot => "lot",
         }
     }
 
@@ -51,6 +58,7 @@ impl SubjectKind {
         match self {
             Self::Producer => NodeKind::Producer,
             Self::Certification => NodeKind::Certification,
+            Self::Lot => NodeKind::Lot,
         }
     }
 }
@@ -84,6 +92,7 @@ impl SubjectRef {
 pub enum Subject {
     Producer(producer::Model),
     Certification(certification::Model),
+    Lot(lot::Model),
 }
 
 impl Subject {
@@ -103,6 +112,10 @@ impl Subject {
                 .one(conn)
                 .await?
                 .map(Self::Certification),
+            SubjectKind::Lot => lot::Entity::find_by_id(subject.id)
+                .one(conn)
+                .await?
+                .map(Self::Lot),
         };
         match loaded {
             Some(found) if found.may_read(conn, viewer).await? => Ok(found),
@@ -114,6 +127,7 @@ impl Subject {
         match self {
             Self::Producer(_) => SubjectKind::Producer,
             Self::Certification(_) => SubjectKind::Certification,
+            Self::Lot(_) => SubjectKind::Lot,
         }
     }
 
@@ -121,6 +135,7 @@ impl Subject {
         match self {
             Self::Producer(p) => p.organization_id,
             Self::Certification(c) => c.id,
+            Self::Lot(l) => l.id,
         }
     }
 
@@ -150,6 +165,13 @@ impl Subject {
                     .count(conn)
                     .await?
             }
+            // A lot's inspection report: whoever may see its product.
+            Self::Lot(l) => {
+                product::Entity::find_by_id(l.product_id)
+                    .filter(sight.products())
+                    .count(conn)
+                    .await?
+            }
         };
         Ok(count > 0)
     }
@@ -170,6 +192,7 @@ impl Subject {
                     || scope::acting(conn, viewer).await?.covers(&p.region_code)
             }
             Self::Certification(c) => member_of == Some(c.producer_org_id),
+            Self::Lot(l) => member_of == Some(l.producer_org_id),
         })
     }
 
@@ -186,6 +209,7 @@ impl Subject {
                 FilePurpose::Licence,
                 FilePurpose::Other,
             ],
+            Self::Lot(_) => &[FilePurpose::InspectionReport, FilePurpose::Other],
         }
     }
 }
