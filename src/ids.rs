@@ -37,10 +37,11 @@ pub enum NodeKind {
     OutletReport,
     OutletReportLine,
     Payment,
+    Shipment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 26] = [
+    pub const ALL: [NodeKind; 27] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -67,6 +68,7 @@ impl NodeKind {
         NodeKind::OutletReport,
         NodeKind::OutletReportLine,
         NodeKind::Payment,
+        NodeKind::Shipment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +99,7 @@ impl NodeKind {
             Self::OutletReport => "OutletReport",
             Self::OutletReportLine => "OutletReportLine",
             Self::Payment => "Payment",
+            Self::Shipment => "Shipment",
         }
     }
 

@@ -20,6 +20,7 @@ mod m20261204_000015_demands;
 mod m20261204_000016_outlets;
 mod m20261204_000017_fairs;
 mod m20261204_000018_payments;
+mod m20261205_000002_shipments;
 mod m20261205_000004_overdue_warnings;
 
 pub use m20261123_000004_ledger::GENESIS;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_outlets::Migration),
             Box::new(m20261204_000017_fairs::Migration),
             Box::new(m20261204_000018_payments::Migration),
+            Box::new(m20261205_000002_shipments::Migration),
             Box::new(m20261205_000004_overdue_warnings::Migration),
         ]
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     accounts,
-    orders::{self, Basket, Inspection, OrderTransition, Step},
+    orders::{self, Basket, OrderTransition, Step},
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
@@ -105,6 +105,11 @@ impl Order {
         super::payments_api::account_of(ctx, &self.row).await
     }
 
+    /// Its shipments, first first.
+    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<super::shipments_api::Shipment>> {
+        super::shipments_api::shipments_of(ctx, &self.row).await
+    }
+
     /// Its payments, oldest first.
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments_api::Payment>> {
         super::payments_api::payments_of(ctx, &self.row).await
@@ -156,7 +161,11 @@ pub struct OrderLine {
     /// The price when ordered.
     pub price: Money,
     pub quantity: i64,
-    /// What the buyer accepted at inspection.
+    /// Shipped so far, over its shipments.
+    pub shipped_quantity: i64,
+    /// Ordered less shipped: what is still to ship.
+    pub outstanding_quantity: i64,
+    /// What the buyer accepted at inspection, over the shipments received so far.
     pub accepted_quantity: Option<i64>,
     /// Refunded after receipt.
     pub refunded_quantity: i64,
@@ -176,6 +185,8 @@ impl From<order_line::Model> for OrderLine {
             unit: row.unit.clone(),
             price: Money(row.price_fen),
             quantity: row.quantity,
+            shipped_quantity: row.shipped_quantity,
+            outstanding_quantity: row.quantity - row.shipped_quantity,
             accepted_quantity: row.accepted_quantity,
             refunded_quantity: row.refunded_quantity,
             amount: Money(row.price_fen * row.quantity),
@@ -432,10 +443,9 @@ async fn step(
     id: &ID,
     step: Step,
     reason: Option<String>,
-    inspection: Option<Inspection>,
 ) -> Result<OrderPayload> {
     let id = order_id(id)?;
-    payload(orders::transition(caller(ctx)?, id, step, reason, inspection).await)
+    payload(orders::transition(caller(ctx)?, id, step, reason, None).await)
 }
 
 #[derive(Default)]
@@ -496,43 +506,31 @@ impl OrderMutation {
     /// The producer accepts an order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Confirm, None, None).await
+        step(ctx, &input.order_id, Step::Confirm, None).await
     }
 
-    /// The producer ships a confirmed order.
-    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn ship_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Ship, None, None).await
-    }
-
-    /// The buyer inspects (验货) and accepts a shipped order, line by line.
+    /// The buyer inspects (验货) and accepts an order shipped whole, line by line: it receives
+    /// the order's one shipment. An order shipped in parts is received shipment by shipment
+    /// (`receiveShipment`).
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn receive_order(
         &self,
         ctx: &Context<'_>,
         input: ReceiveOrderInput,
     ) -> Result<OrderPayload> {
-        let accepted = input
-            .accepted
-            .iter()
-            .enumerate()
-            .map(|(index, line)| {
-                let field = format!("accepted.{index}.lineId");
-                ids::expect(&line.line_id, NodeKind::OrderLine, &field)
-                    .map(|id| (id, line.accepted_quantity))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let inspection = Inspection {
-            accepted,
+        let receipt = super::shipments::Receipt {
+            accepted: super::shipments_api::accepted_lines(&input.accepted)?,
+            report: None,
             invoice_no: input.invoice_no,
         };
-        step(ctx, &input.order_id, Step::Receive, None, Some(inspection)).await
+        let id = order_id(&input.order_id)?;
+        payload(super::shipments::receive_order(caller(ctx)?, id, receipt).await)
     }
 
     /// The buyer records payment of a received order.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn settle_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Settle, None, None).await
+        step(ctx, &input.order_id, Step::Settle, None).await
     }
 
     /// The producer refunds accepted goods, whole or in part, with a reason: each refunded line
@@ -570,7 +568,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: CancelOrderInput,
     ) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Cancel, Some(input.reason), None).await
+        step(ctx, &input.order_id, Step::Cancel, Some(input.reason)).await
     }
 }
 
