@@ -1,4 +1,4 @@
-//! Orders in the API: the `Order`, `OrderLine` and `OrderEvent` types, the `orders` and `order`
+//! Orders in the API: the `Order` (with its `shipments`), `OrderLine` and `OrderEvent` types, the `orders` and `order`
 //! queries, and `placeOrder`, `confirmOrder`, `shipOrder`, `receiveOrder`, `settleOrder`,
 //! `refundOrder`, `rateOrder`, `cancelOrder`.
 
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{
     accounts,
     orders::{self, Basket, OrderTransition, Step},
+    shipments_api::{AcceptedLineInput, ShipOrderInput},
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
@@ -383,13 +384,6 @@ pub struct CancelOrderInput {
 }
 
 #[derive(InputObject)]
-pub struct AcceptedLineInput {
-    pub line_id: ID,
-    /// Between 0 and the quantity shipped.
-    pub accepted_quantity: i64,
-}
-
-#[derive(InputObject)]
 pub struct ReceiveOrderInput {
     pub order_id: ID,
     /// The inspection, line by line: it names every line of this order exactly once (accept 0
@@ -507,6 +501,34 @@ impl OrderMutation {
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
         step(ctx, &input.order_id, Step::Confirm, None).await
+    }
+
+    /// The producer ships a confirmed order, whole or in parts (the order is SHIPPED from its
+    /// first shipment; more ship while anything is outstanding).
+    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
+    async fn ship_order(&self, ctx: &Context<'_>, input: ShipOrderInput) -> Result<OrderPayload> {
+        let lines = match &input.lines {
+            Some(lines) => Some(
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(index, line)| {
+                        let field = format!("lines.{index}.lineId");
+                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
+                            .map(|id| (id, line.quantity))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let dispatch = super::shipments::Dispatch {
+            order_id: ids::expect(&input.order_id, NodeKind::Order, "orderId")?,
+            carrier: input.carrier,
+            waybill_no: input.waybill_no,
+            expected_arrival: input.expected_arrival.map(|d| d.0),
+            lines,
+        };
+        payload(super::shipments::ship(caller(ctx)?, dispatch).await)
     }
 
     /// The buyer inspects (验货) and accepts an order shipped whole, line by line: it receives

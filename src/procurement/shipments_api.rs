@@ -1,16 +1,12 @@
-//! Shipments in the API: the `Shipment` type (a `Node`), `Order.shipments`, `shipOrder` (a part
-//! or the rest of an order), `receiveShipment` (receipt and inspection, 验货) and
-//! `confirmRejectedGoodsReturned`. `receiveOrder` stays orders' (`orders_api`).
+//! Shipments in the API: the `Shipment` type (a `Node`), `receiveShipment` (receipt and
+//! inspection, 验货) and `confirmRejectedGoodsReturned`. `Order.shipments`, `shipOrder` (a part
+//! or the rest of an order, `ShipOrderInput`) and `receiveOrder` are orders' (`orders_api`).
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
-use entity::{order, order_line};
-use sea_orm::EntityTrait;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::order;
 use uuid::Uuid;
 
-use super::{
-    orders_api::{AcceptedLineInput, Order, OrderLine, OrderPayload},
-    shipments::{self, Dispatch, InspectionResult, Loaded, Receipt},
-};
+use super::shipments::{self, InspectionResult, Loaded, Receipt};
 use crate::{
     auth::{Role, RoleGuard},
     error::{Result, payload},
@@ -23,10 +19,11 @@ use crate::{
 
 /// One part of an order on its way, then received and inspected (验货) by the buyer.
 #[derive(SimpleObject)]
-#[graphql(complex)]
 pub struct Shipment {
     #[graphql(owned)]
     pub id: ID,
+    /// The order it is part of.
+    pub order_id: ID,
     /// 1, 2, … within the order.
     pub number: i32,
     /// None for self-delivery.
@@ -53,17 +50,14 @@ pub struct ShipmentInspection {
 
 /// How much of one order line a shipment carries, and what inspection accepted.
 #[derive(SimpleObject)]
-#[graphql(complex)]
 pub struct ShipmentLine {
-    /// The order line.
+    /// The order line (`Order.lines`).
     pub line_id: ID,
     pub quantity: i64,
     /// Null before receipt.
     pub accepted_quantity: Option<i64>,
     /// Shipped less accepted; null before receipt.
     pub rejected_quantity: Option<i64>,
-    #[graphql(skip)]
-    pub order_line_id: Uuid,
 }
 
 impl From<Loaded> for Shipment {
@@ -71,6 +65,7 @@ impl From<Loaded> for Shipment {
         let row = &loaded.shipment;
         Self {
             id: NodeKind::Shipment.id(row.id),
+            order_id: NodeKind::Order.id(row.order_id),
             number: row.number,
             carrier: row.carrier.clone(),
             waybill_no: row.waybill_no.clone(),
@@ -90,33 +85,10 @@ impl From<Loaded> for Shipment {
                     quantity: l.quantity,
                     accepted_quantity: l.accepted_quantity,
                     rejected_quantity: shipments::rejected(l),
-                    order_line_id: l.order_line_id,
                 })
                 .collect(),
             loaded,
         }
-    }
-}
-
-#[ComplexObject]
-impl Shipment {
-    /// The order it is part of.
-    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        Ok(order::Entity::find_by_id(self.loaded.shipment.order_id)
-            .one(&services(ctx)?.db)
-            .await?
-            .map(Order::from))
-    }
-}
-
-#[ComplexObject]
-impl ShipmentLine {
-    /// The order line, as it stands now.
-    async fn line(&self, ctx: &Context<'_>) -> Result<Option<OrderLine>> {
-        Ok(order_line::Entity::find_by_id(self.order_line_id)
-            .one(&services(ctx)?.db)
-            .await?
-            .map(OrderLine::from))
     }
 }
 
@@ -145,6 +117,13 @@ pub struct ShipOrderInput {
     /// What this shipment carries, each line of the order once, within what is outstanding;
     /// leave out to ship everything outstanding.
     pub lines: Option<Vec<ShipmentLineInput>>,
+}
+
+#[derive(InputObject)]
+pub struct AcceptedLineInput {
+    pub line_id: ID,
+    /// Between 0 and the quantity shipped.
+    pub accepted_quantity: i64,
 }
 
 #[derive(InputObject)]
@@ -189,34 +168,6 @@ pub struct ShipmentMutation;
 
 #[Object]
 impl ShipmentMutation {
-    /// The producer ships a confirmed order, whole or in parts (the order is SHIPPED from its
-    /// first shipment; more ship while anything is outstanding).
-    #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn ship_order(&self, ctx: &Context<'_>, input: ShipOrderInput) -> Result<OrderPayload> {
-        let lines = match &input.lines {
-            Some(lines) => Some(
-                lines
-                    .iter()
-                    .enumerate()
-                    .map(|(index, line)| {
-                        let field = format!("lines.{index}.lineId");
-                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
-                            .map(|id| (id, line.quantity))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
-        let dispatch = Dispatch {
-            order_id: ids::expect(&input.order_id, NodeKind::Order, "orderId")?,
-            carrier: input.carrier,
-            waybill_no: input.waybill_no,
-            expected_arrival: input.expected_arrival.map(|d| d.0),
-            lines,
-        };
-        payload(shipments::ship(caller(ctx)?, dispatch).await)
-    }
-
     /// The buyer receives and inspects (验货) one shipment: what it accepts enters the ledger.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn receive_shipment(
