@@ -95,10 +95,11 @@ impl Order {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
-        let side = orders::side_of(&services(ctx)?.db, viewer, &self.row).await?;
-        Ok(side
-            .map(|s| orders::available(&self.row, s))
-            .unwrap_or_default())
+        let db = &services(ctx)?.db;
+        match orders::side_of(db, viewer, &self.row).await? {
+            Some(side) => Ok(super::shipments::available(db, &self.row, side).await?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// What the order owes and what was paid.

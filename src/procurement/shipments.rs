@@ -177,6 +177,26 @@ pub fn outstanding(line: &order_line::Model) -> i64 {
     line.quantity - line.shipped_quantity
 }
 
+/// What `side` may do to an order now, its shipments counted: while a SHIPPED order has
+/// anything outstanding, the producer ships again.
+pub async fn available(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    side: Side,
+) -> AppResult<Vec<OrderTransition>> {
+    let mut moves = orders::available(order, side);
+    if side == Side::Producer
+        && order.status == OrderStatus::Shipped
+        && orders::lines(conn, order.id)
+            .await?
+            .iter()
+            .any(|l| outstanding(l) > 0)
+    {
+        moves.push(OrderTransition::Ship);
+    }
+    Ok(moves)
+}
+
 /// A shipment's plan: the input index of each line (when named), the line, and the quantity.
 type Plan = Vec<(Option<usize>, order_line::Model, i64)>;
 
@@ -444,11 +464,7 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!(
-                "the producer ships a CONFIRMED order, then the rest of a SHIPPED one; the {} cannot ship a {} order",
-                side_name(side),
-                current.status.api_name()
-            ),
+            refusal(side, OrderTransition::Ship, &current),
         ));
     }
     accounts::check_paid_before(db, &current, Stage::Shipping).await?;
@@ -513,11 +529,17 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     orders::load(db, id).await
 }
 
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Buyer => "buyer",
-        Side::Producer => "producer",
-    }
+/// Why `side` may not make `step` now, in the words `transition` uses.
+fn refusal(side: Side, step: OrderTransition, order: &order::Model) -> String {
+    format!(
+        "the {} cannot {} a {} order",
+        match side {
+            Side::Buyer => "buyer",
+            Side::Producer => "producer",
+        },
+        entity::api_name::graphql_name(step),
+        order.status.api_name()
+    )
 }
 
 /// Writes a shipment and its lines, each line's shipped quantity growing only up to what was
@@ -682,11 +704,7 @@ pub async fn receive_order(
     if !orders::available(&current, side).contains(&OrderTransition::Receive) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!(
-                "the {} cannot receive a {} order",
-                side_name(side),
-                current.status.api_name()
-            ),
+            refusal(side, OrderTransition::Receive, &current),
         ));
     }
     let order_lines = orders::lines(db, id).await?;

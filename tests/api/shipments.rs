@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::{harness::Session, world::World};
 
 const SHIP: &str = "mutation($input: ShipOrderInput!) { shipOrder(input: $input) {
-    order { status } errors { field code message } } }";
+    order { status availableTransitions } errors { field code message } } }";
 const RECEIVE: &str = "mutation($input: ReceiveShipmentInput!) { receiveShipment(input: $input) {
     shipment { number orderId receivedAt inspection { result report }
         lines { lineId quantity acceptedQuantity rejectedQuantity } }
@@ -156,6 +156,11 @@ async fn shipped_in_two(w: &World, key: &str) -> (String, Vec<String>, Vec<Strin
     .await;
     assert_eq!(first["errors"], json!([]), "{first}");
     assert_eq!(first["order"]["status"], "SHIPPED");
+    assert_eq!(
+        first["order"]["availableTransitions"],
+        json!(["SHIP"]),
+        "the rest is outstanding: {first}"
+    );
     let second = ship(
         w,
         json!({ "orderId": order, "carrier": "EMS", "waybillNo": "EMS-0000001",
@@ -163,6 +168,7 @@ async fn shipped_in_two(w: &World, key: &str) -> (String, Vec<String>, Vec<Strin
     )
     .await;
     assert_eq!(second["errors"], json!([]), "the rest: {second}");
+    assert_eq!(second["order"]["availableTransitions"], json!([]));
     (order, lines, vec![potatoes, noodles])
 }
 
@@ -610,5 +616,74 @@ async fn a_refund_after_two_shipments_splits_over_their_sales() {
     assert_eq!(
         verified["data"]["verifyLedger"]["intact"], true,
         "{verified}"
+    );
+}
+
+/// Orders shipped before shipments existed get one shipment covering every line when the
+/// migration runs (received ones marked received, with what was accepted); others get none.
+#[tokio::test]
+async fn the_migration_gives_shipped_orders_one_shipment_each() {
+    use migration::{Migrator, MigratorTrait};
+
+    let w = World::build().await;
+    let potatoes = w.published_product("灵寿红薯 5kg装", "10.00").await;
+    let (shipped, _) = confirmed(&w, &[(&potatoes, 4)], "ship-legacy-1").await;
+    assert_eq!(
+        ship(&w, json!({ "orderId": shipped })).await["errors"],
+        json!([])
+    );
+    let (received, lines) = confirmed(&w, &[(&potatoes, 5)], "ship-legacy-2").await;
+    assert_eq!(
+        ship(&w, json!({ "orderId": received })).await["errors"],
+        json!([])
+    );
+    let body = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: ReceiveOrderInput!) { receiveOrder(input: $input) { errors { code } } }",
+            json!({ "input": { "orderId": received, "accepted": [{ "lineId": lines[0], "acceptedQuantity": 3 }] } }),
+        )
+        .await;
+    assert_eq!(body["data"]["receiveOrder"]["errors"], json!([]), "{body}");
+    let (open, _) = confirmed(&w, &[(&potatoes, 2)], "ship-legacy-3").await;
+    // Back to before shipments, and up again over these orders.
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name() == "m20261205_000002_shipments")
+        .expect("the shipments migration");
+    let steps = u32::try_from(migrations.len() - position).unwrap_or(u32::MAX);
+    Migrator::down(w.app.db(), Some(steps)).await.expect("down");
+    Migrator::up(w.app.db(), None).await.expect("up");
+
+    let one = order_of(&w, &shipped).await;
+    assert_eq!(column(&one["lines"], "shippedQuantity"), [json!(4)]);
+    assert_eq!(one["shipments"].as_array().map(Vec::len), Some(1), "{one}");
+    assert_eq!(one["shipments"][0]["number"], 1);
+    assert_eq!(one["shipments"][0]["receivedAt"], Value::Null);
+    assert_eq!(one["shipments"][0]["lines"][0]["quantity"], 4);
+    let two = order_of(&w, &received).await;
+    assert!(two["shipments"][0]["receivedAt"].is_string(), "{two}");
+    assert_eq!(
+        two["shipments"][0]["lines"][0],
+        json!({ "lineId": lines[0], "quantity": 5, "acceptedQuantity": 3, "rejectedQuantity": 2 })
+    );
+    assert_eq!(two["shipments"][0]["inspection"]["result"], "PARTIAL");
+    let none = order_of(&w, &open).await;
+    assert_eq!(none["shipments"], json!([]));
+    assert_eq!(column(&none["lines"], "outstandingQuantity"), [json!(2)]);
+    // The migrated shipment is received like any other.
+    let whole = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: ReceiveOrderInput!) { receiveOrder(input: $input) { order { status } errors { code } } }",
+            json!({ "input": { "orderId": shipped, "accepted": [{ "lineId": one["lines"]["nodes"][0]["id"], "acceptedQuantity": 4 }] } }),
+        )
+        .await;
+    assert_eq!(
+        whole["data"]["receiveOrder"]["order"]["status"], "RECEIVED",
+        "{whole}"
     );
 }
