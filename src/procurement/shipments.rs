@@ -477,7 +477,7 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
         now,
     )
     .await?;
-    let shipment = insert_shipment(&txn, caller, &claimed, &dispatch, &plan, now).await?;
+    let shipment = insert_shipment(&txn, caller, &claimed, (&dispatch, &plan), false, now).await?;
     if claimed.status == OrderStatus::Confirmed {
         order::Entity::update_many()
             .col_expr(order::Column::Status, Expr::value(OrderStatus::Shipped))
@@ -543,13 +543,15 @@ fn refusal(side: Side, step: OrderTransition, order: &order::Model) -> String {
 }
 
 /// Writes a shipment and its lines, each line's shipped quantity growing only up to what was
-/// ordered (a concurrent shipment that took it first refuses this one, naming the line).
+/// ordered (a concurrent shipment that took it first refuses this one, naming the line). The
+/// one shipment of an order shipped `whole` before shipments were recorded sets each line's
+/// shipped quantity to what was ordered.
 async fn insert_shipment(
     txn: &DatabaseTransaction,
     caller: Caller<'_>,
     order: &order::Model,
-    dispatch: &Dispatch,
-    plan: &Plan,
+    (dispatch, plan): (&Dispatch, &Plan),
+    whole: bool,
     now: DateTime<Utc>,
 ) -> AppResult<shipment::Model> {
     let count = shipment::Entity::find()
@@ -576,19 +578,19 @@ async fn insert_shipment(
     .insert(txn)
     .await?;
     for (index, line, quantity) in plan {
-        let taken = order_line::Entity::update_many()
-            .col_expr(
+        let shipped = Expr::col(order_line::Column::ShippedQuantity).add(*quantity);
+        let update = order_line::Entity::update_many().filter(order_line::Column::Id.eq(line.id));
+        let update = if whole {
+            update.col_expr(
                 order_line::Column::ShippedQuantity,
-                Expr::col(order_line::Column::ShippedQuantity).add(*quantity),
+                Expr::col(order_line::Column::Quantity),
             )
-            .filter(order_line::Column::Id.eq(line.id))
-            .filter(
-                Expr::col(order_line::Column::ShippedQuantity)
-                    .add(*quantity)
-                    .lte(Expr::col(order_line::Column::Quantity)),
-            )
-            .exec(txn)
-            .await?;
+        } else {
+            update
+                .col_expr(order_line::Column::ShippedQuantity, shipped.clone())
+                .filter(shipped.lte(Expr::col(order_line::Column::Quantity)))
+        };
+        let taken = update.exec(txn).await?;
         if taken.rows_affected == 0 {
             // Dropping the transaction undoes the shipment.
             let message = format!(
@@ -712,12 +714,13 @@ pub async fn receive_order(
     let whole = order_lines.iter().all(|l| outstanding(l) == 0);
     let (existing, shipped): (Option<&Loaded>, Vec<(order_line::Model, i64)>) =
         match shipments.as_slice() {
+            // Shipped before shipments were recorded (generated history): whole.
             [] => (
                 None,
                 order_lines
                     .iter()
-                    .filter(|l| outstanding(l) > 0)
-                    .map(|l| (l.clone(), outstanding(l)))
+                    .filter(|l| l.quantity > 0)
+                    .map(|l| (l.clone(), l.quantity))
                     .collect(),
             ),
             [only] if whole && only.shipment.received_at.is_none() => (
@@ -749,7 +752,7 @@ pub async fn receive_order(
                 ..Dispatch::default()
             };
             let now = Utc::now().trunc_subsecs(6);
-            insert_shipment(&txn, caller, &claimed, &dispatch, &whole, now).await?
+            insert_shipment(&txn, caller, &claimed, (&dispatch, &whole), true, now).await?
         }
     };
     let published = receive_in(

@@ -687,3 +687,36 @@ async fn the_migration_gives_shipped_orders_one_shipment_each() {
         "{whole}"
     );
 }
+
+/// An order shipped with no shipment recorded (generated history) is received whole: it gets
+/// its one shipment then.
+#[tokio::test]
+async fn an_order_shipped_without_shipment_rows_is_received_whole() {
+    use sea_orm::ConnectionTrait;
+
+    let w = World::build().await;
+    let potatoes = w.published_product("灵寿红薯 5kg装", "10.00").await;
+    let (order, lines) = confirmed(&w, &[(&potatoes, 3)], "ship-generated-1").await;
+    assert_eq!(ship(&w, json!({ "orderId": order })).await["errors"], json!([]));
+    let db = w.app.db();
+    for statement in ["DELETE FROM shipment_lines", "DELETE FROM shipments"] {
+        db.execute_unprepared(statement).await.expect("as generated");
+    }
+    assert_eq!(order_of(&w, &order).await["shipments"], json!([]));
+    let body = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: ReceiveOrderInput!) { receiveOrder(input: $input) { order { status } errors { code } } }",
+            json!({ "input": { "orderId": order, "accepted": [{ "lineId": lines[0], "acceptedQuantity": 3 }] } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["receiveOrder"]["order"]["status"], "RECEIVED",
+        "{body}"
+    );
+    let shown = order_of(&w, &order).await;
+    assert_eq!(column(&shown["lines"], "shippedQuantity"), [json!(3)]);
+    assert_eq!(shown["shipments"][0]["lines"][0]["acceptedQuantity"], 3);
+    assert_eq!(ledger_total(&w).await, (1, "30.00".to_owned()));
+}
