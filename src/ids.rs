@@ -39,10 +39,11 @@ pub enum NodeKind {
     Payment,
     Lot,
     File,
+    Shipment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 28] = [
+    pub const ALL: [NodeKind; 29] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -71,6 +72,7 @@ impl NodeKind {
         NodeKind::Payment,
         NodeKind::Lot,
         NodeKind::File,
+        NodeKind::Shipment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +105,7 @@ impl NodeKind {
             Self::Payment => "Payment",
             Self::Lot => "Lot",
             Self::File => "File",
+            Self::Shipment => "Shipment",
         }
     }
 

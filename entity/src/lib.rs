@@ -51,6 +51,8 @@ pub mod refresh_token;
 pub mod region;
 pub mod region_status;
 pub mod role_grant;
+pub mod shipment;
+pub mod shipment_line;
 pub mod stock_adjustment;
 pub mod task_allocation;
 pub mod unit_link;

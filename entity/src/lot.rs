@@ -29,6 +29,7 @@ pub struct Model {
     Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[graphql(name = "LotInspectionResult")]
 pub enum InspectionResult {
     /// 合格.
     #[sea_orm(string_value = "QUALIFIED")]

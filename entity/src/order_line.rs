@@ -17,7 +17,10 @@ pub struct Model {
     pub unit: String,
     pub price_fen: i64,
     pub quantity: i64,
-    /// What the buyer accepted at inspection (may be less than shipped).
+    /// Shipped so far, over all its shipments (never more than `quantity`).
+    pub shipped_quantity: i64,
+    /// What the buyer accepted at inspection (may be less than shipped), over the shipments
+    /// received so far.
     pub accepted_quantity: Option<i64>,
     /// Refunded after receipt (never more than accepted).
     pub refunded_quantity: i64,

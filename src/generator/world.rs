@@ -1138,6 +1138,8 @@ fn draw_order(
         timeline.status,
         OrderStatus::Received | OrderStatus::Settled
     );
+    // Generated history has no shipment rows: what shipped shows on its lines only.
+    let shipped = received || timeline.status == OrderStatus::Shipped;
     let mut total = 0;
     for (position, &p) in offer.iter().enumerate() {
         let product = &world.products[p];
@@ -1154,7 +1156,7 @@ fn draw_order(
             line_id,
             position,
             product,
-            quantity,
+            (quantity, shipped),
             received.then_some(accepted),
         ));
         if received {
@@ -1216,7 +1218,7 @@ fn line_row(
     line_id: Uuid,
     position: usize,
     product: &product::Model,
-    quantity: i64,
+    (quantity, shipped): (i64, bool),
     accepted: Option<i64>,
 ) -> order_line::ActiveModel {
     order_line::ActiveModel {
@@ -1230,6 +1232,7 @@ fn line_row(
         unit: Set(product.unit.clone()),
         price_fen: Set(product.price_fen),
         quantity: Set(quantity),
+        shipped_quantity: Set(if shipped { quantity } else { 0 }),
         accepted_quantity: Set(accepted),
         refunded_quantity: Set(0),
         purchase_drive_id: Set(None),

@@ -20,7 +20,7 @@ use crate::{
     ids::{self, NodeKind},
     loaders::RegionByCode,
     org::{buyers_api::Buyer, organizations_api::Organization, producers_api::Producer},
-    procurement::orders_api::Order,
+    procurement::{orders_api::Order, shipments, shipments_api::Shipment},
     region::regions_api::{Pairing, Region},
     reporting::warnings_api::RedWarning,
     trade::fairs_api::Fair,
@@ -49,6 +49,7 @@ pub enum Node {
     Demand(Demand),
     Outlet(Outlet),
     OutletReport(OutletReport),
+    Shipment(Shipment),
 }
 
 const MAX_NODES: usize = 100;
@@ -245,6 +246,11 @@ async fn visible(
             .into_iter()
             .map(|f| (f.id, Node::Fair(Fair::from(f))))
             .collect(),
+        NodeKind::Shipment => shipments::visible(db, keys, sight.orders())
+            .await?
+            .into_iter()
+            .map(|s| (s.shipment.id, Node::Shipment(Shipment::from(s))))
+            .collect(),
         NodeKind::Region
         | NodeKind::FairSalesReport
         | NodeKind::OrderLine
@@ -332,6 +338,7 @@ impl Node {
             Node::Demand(d) => Node::Demand(Demand::from(d.row.clone())),
             Node::Outlet(o) => Node::Outlet(Outlet::from(o.row.clone())),
             Node::OutletReport(r) => Node::OutletReport(OutletReport::from(r.row.clone())),
+            Node::Shipment(s) => Node::Shipment(Shipment::from(s.loaded.clone())),
         }
     }
 }

@@ -116,10 +116,23 @@ pub async fn record_receipt(
 ) -> AppResult<Vec<ledger_entry::Model>> {
     let accepted: Vec<(&order_line::Model, i64)> = lines
         .iter()
-        .filter_map(|line| {
-            let quantity = line.accepted_quantity.unwrap_or(0);
-            (quantity > 0).then_some((line, quantity))
-        })
+        .map(|line| (line, line.accepted_quantity.unwrap_or(0)))
+        .collect();
+    record_sales(conn, order, &accepted, day).await
+}
+
+/// Writes one sale entry per line of `accepted` with a positive quantity (what one receipt,
+/// such as one shipment's, accepted of each line), in the caller's transaction.
+pub async fn record_sales(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    accepted: &[(&order_line::Model, i64)],
+    day: NaiveDate,
+) -> AppResult<Vec<ledger_entry::Model>> {
+    let accepted: Vec<(&order_line::Model, i64)> = accepted
+        .iter()
+        .copied()
+        .filter(|(_, quantity)| *quantity > 0)
         .collect();
     if accepted.is_empty() {
         return Ok(Vec::new());
@@ -719,32 +732,75 @@ pub async fn record_refund(
     refunds: &[(order_line::Model, i64)],
     day: NaiveDate,
 ) -> AppResult<Vec<ledger_entry::Model>> {
-    let sales: HashMap<Uuid, ledger_entry::Model> = ledger_entry::Entity::find()
+    // A line has a sale per receipt that accepted some of it (one per shipment): each refund
+    // entry points at one sale and takes no more of it than it sold less its earlier refunds.
+    let recorded = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::OrderLineId.is_in(refunds.iter().map(|(line, _)| line.id)))
-        .filter(ledger_entry::Column::Kind.eq(LedgerEntryKind::Sale))
+        .order_by_asc(ledger_entry::Column::Seq)
         .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|sale| Some((sale.order_line_id?, sale)))
-        .collect();
+        .await?;
+    let mut refunded: HashMap<Uuid, i64> = HashMap::new();
+    for entry in recorded
+        .iter()
+        .filter(|e| e.kind == LedgerEntryKind::Refund)
+    {
+        if let Some(sale) = entry.refund_of {
+            *refunded.entry(sale).or_default() -= entry.quantity;
+        }
+    }
     let mut entries = Vec::with_capacity(refunds.len());
     for (line, quantity) in refunds {
-        let sale = sales.get(&line.id).cloned().ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("no sale recorded for line {}", line.id))
+        let sales: Vec<&ledger_entry::Model> = recorded
+            .iter()
+            .filter(|e| e.kind == LedgerEntryKind::Sale && e.order_line_id == Some(line.id))
+            .collect();
+        let left: Vec<(Uuid, i64)> = sales
+            .iter()
+            .map(|s| (s.id, s.quantity - refunded.get(&s.id).copied().unwrap_or(0)))
+            .collect();
+        let parts = split_refund(&left, *quantity).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "the sales of line {} cannot take a refund of {quantity}",
+                line.id
+            ))
         })?;
-        entries.push(ledger_entry::Model {
-            id: new_uuid(),
-            kind: LedgerEntryKind::Refund,
-            refund_of: Some(sale.id),
-            quantity: -quantity,
-            amount_fen: -(line.price_fen * quantity),
-            reporting_year: day.year(),
-            occurred_on: day,
-            recorded_at: Utc::now(),
-            ..sale
-        });
+        for (sale_id, part) in parts {
+            let Some(sale) = sales.iter().find(|s| s.id == sale_id) else {
+                continue;
+            };
+            *refunded.entry(sale_id).or_default() += part;
+            entries.push(ledger_entry::Model {
+                id: new_uuid(),
+                kind: LedgerEntryKind::Refund,
+                refund_of: Some(sale.id),
+                quantity: -part,
+                amount_fen: -(line.price_fen * part),
+                reporting_year: day.year(),
+                occurred_on: day,
+                recorded_at: Utc::now(),
+                ..(*sale).clone()
+            });
+        }
     }
     append(conn, entries).await
+}
+
+/// Splits a refund of `quantity` over sales (ID and what is left of each, oldest first): the
+/// oldest sales first, never more of one than is left of it. `None` when they hold too little.
+pub fn split_refund(sales: &[(Uuid, i64)], quantity: i64) -> Option<Vec<(Uuid, i64)>> {
+    let mut wanted = quantity;
+    let mut parts = Vec::new();
+    for (sale, left) in sales {
+        if wanted == 0 {
+            break;
+        }
+        let part = std::cmp::min(wanted, *left);
+        if part > 0 {
+            parts.push((*sale, part));
+            wanted -= part;
+        }
+    }
+    (wanted == 0).then_some(parts)
 }
 
 /// Which side of a sale puts it in a region's figures. The origin side (central and western
@@ -998,6 +1054,23 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_splits_over_sales_never_past_what_is_left_of_one() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        // Oldest first, and what an earlier refund took of a sale is not taken again.
+        assert_eq!(
+            split_refund(&[(a, 2), (b, 5)], 4),
+            Some(vec![(a, 2), (b, 2)])
+        );
+        assert_eq!(split_refund(&[(a, 0), (b, 5)], 5), Some(vec![(b, 5)]));
+        assert_eq!(
+            split_refund(&[(a, 3), (b, 5), (c, 1)], 3),
+            Some(vec![(a, 3)])
+        );
+        assert_eq!(split_refund(&[(a, 2), (b, 1)], 4), None);
+        assert_eq!(split_refund(&[], 1), None);
+    }
     use entity::pairing::PairingKind;
 
     fn id(n: u128) -> Uuid {

@@ -501,6 +501,7 @@ impl Placing<'_> {
                 unit: Set(p.unit.clone()),
                 price_fen: Set(self.price(p)),
                 quantity: Set(*quantity),
+                shipped_quantity: Set(0),
                 accepted_quantity: Set(None),
                 refunded_quantity: Set(0),
                 purchase_drive_id: Set(self.drives.get(&p.id).copied()),
@@ -541,7 +542,7 @@ async fn replay(
     orders_of_group(conn, previous.group_id).await
 }
 
-async fn record_event(
+pub(crate) async fn record_event(
     conn: &impl ConnectionTrait,
     order: Uuid,
     from: Option<OrderStatus>,
@@ -1290,6 +1291,7 @@ mod tests {
             unit: "箱".into(),
             price_fen: 100,
             quantity: 5,
+            shipped_quantity: 0,
             accepted_quantity: None,
             refunded_quantity: 0,
             purchase_drive_id: None,

@@ -1,4 +1,4 @@
-//! Orders in the API: the `Order`, `OrderLine` and `OrderEvent` types, the `orders` and `order`
+//! Orders in the API: the `Order` (with its `shipments`), `OrderLine` and `OrderEvent` types, the `orders` and `order`
 //! queries, and `placeOrder`, `confirmOrder`, `shipOrder`, `receiveOrder`, `settleOrder`,
 //! `refundOrder`, `rateOrder`, `cancelOrder`.
 
@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::{
     accounts,
-    orders::{self, Basket, Inspection, OrderTransition, Step},
+    orders::{self, Basket, OrderTransition, Step},
+    shipments_api::{AcceptedLineInput, ShipOrderInput},
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, accounts_api::User, viewer, visibility::Sight},
@@ -94,15 +95,21 @@ impl Order {
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(Vec::new());
         };
-        let side = orders::side_of(&services(ctx)?.db, viewer, &self.row).await?;
-        Ok(side
-            .map(|s| orders::available(&self.row, s))
-            .unwrap_or_default())
+        let db = &services(ctx)?.db;
+        match orders::side_of(db, viewer, &self.row).await? {
+            Some(side) => Ok(super::shipments::available(db, &self.row, side).await?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// What the order owes and what was paid.
     async fn account(&self, ctx: &Context<'_>) -> Result<super::payments_api::OrderAccount> {
         super::payments_api::account_of(ctx, &self.row).await
+    }
+
+    /// Its shipments, first first.
+    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<super::shipments_api::Shipment>> {
+        super::shipments_api::shipments_of(ctx, &self.row).await
     }
 
     /// Its payments, oldest first.
@@ -156,7 +163,11 @@ pub struct OrderLine {
     /// The price when ordered.
     pub price: Money,
     pub quantity: i64,
-    /// What the buyer accepted at inspection.
+    /// Shipped so far, over its shipments.
+    pub shipped_quantity: i64,
+    /// Ordered less shipped: what is still to ship.
+    pub outstanding_quantity: i64,
+    /// What the buyer accepted at inspection, over the shipments received so far.
     pub accepted_quantity: Option<i64>,
     /// Refunded after receipt.
     pub refunded_quantity: i64,
@@ -176,6 +187,8 @@ impl From<order_line::Model> for OrderLine {
             unit: row.unit.clone(),
             price: Money(row.price_fen),
             quantity: row.quantity,
+            shipped_quantity: row.shipped_quantity,
+            outstanding_quantity: row.quantity - row.shipped_quantity,
             accepted_quantity: row.accepted_quantity,
             refunded_quantity: row.refunded_quantity,
             amount: Money(row.price_fen * row.quantity),
@@ -372,13 +385,6 @@ pub struct CancelOrderInput {
 }
 
 #[derive(InputObject)]
-pub struct AcceptedLineInput {
-    pub line_id: ID,
-    /// Between 0 and the quantity shipped.
-    pub accepted_quantity: i64,
-}
-
-#[derive(InputObject)]
 pub struct ReceiveOrderInput {
     pub order_id: ID,
     /// The inspection, line by line: it names every line of this order exactly once (accept 0
@@ -432,10 +438,9 @@ async fn step(
     id: &ID,
     step: Step,
     reason: Option<String>,
-    inspection: Option<Inspection>,
 ) -> Result<OrderPayload> {
     let id = order_id(id)?;
-    payload(orders::transition(caller(ctx)?, id, step, reason, inspection).await)
+    payload(orders::transition(caller(ctx)?, id, step, reason, None).await)
 }
 
 #[derive(Default)]
@@ -496,43 +501,59 @@ impl OrderMutation {
     /// The producer accepts an order.
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Confirm, None, None).await
+        step(ctx, &input.order_id, Step::Confirm, None).await
     }
 
-    /// The producer ships a confirmed order.
+    /// The producer ships a confirmed order, whole or in parts (the order is SHIPPED from its
+    /// first shipment; more ship while anything is outstanding).
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
-    async fn ship_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Ship, None, None).await
+    async fn ship_order(&self, ctx: &Context<'_>, input: ShipOrderInput) -> Result<OrderPayload> {
+        let lines = match &input.lines {
+            Some(lines) => Some(
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(index, line)| {
+                        let field = format!("lines.{index}.lineId");
+                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
+                            .map(|id| (id, line.quantity))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let dispatch = super::shipments::Dispatch {
+            order_id: ids::expect(&input.order_id, NodeKind::Order, "orderId")?,
+            carrier: input.carrier,
+            waybill_no: input.waybill_no,
+            expected_arrival: input.expected_arrival.map(|d| d.0),
+            lines,
+        };
+        payload(super::shipments::ship(caller(ctx)?, dispatch).await)
     }
 
-    /// The buyer inspects (验货) and accepts a shipped order, line by line.
+    /// The buyer inspects (验货) and accepts an order shipped whole, line by line: it receives
+    /// the order's one shipment. An order shipped in parts is received shipment by shipment
+    /// (`receiveShipment`).
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn receive_order(
         &self,
         ctx: &Context<'_>,
         input: ReceiveOrderInput,
     ) -> Result<OrderPayload> {
-        let accepted = input
-            .accepted
-            .iter()
-            .enumerate()
-            .map(|(index, line)| {
-                let field = format!("accepted.{index}.lineId");
-                ids::expect(&line.line_id, NodeKind::OrderLine, &field)
-                    .map(|id| (id, line.accepted_quantity))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let inspection = Inspection {
-            accepted,
+        let receipt = super::shipments::Receipt {
+            accepted: super::shipments_api::accepted_lines(&input.accepted)?,
+            report: None,
             invoice_no: input.invoice_no,
         };
-        step(ctx, &input.order_id, Step::Receive, None, Some(inspection)).await
+        let id = order_id(&input.order_id)?;
+        payload(super::shipments::receive_order(caller(ctx)?, id, receipt).await)
     }
 
     /// The buyer records payment of a received order.
     #[graphql(guard = "RoleGuard::any(&[Role::Buyer])")]
     async fn settle_order(&self, ctx: &Context<'_>, input: OrderIdInput) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Settle, None, None).await
+        step(ctx, &input.order_id, Step::Settle, None).await
     }
 
     /// The producer refunds accepted goods, whole or in part, with a reason: each refunded line
@@ -570,7 +591,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: CancelOrderInput,
     ) -> Result<OrderPayload> {
-        step(ctx, &input.order_id, Step::Cancel, Some(input.reason), None).await
+        step(ctx, &input.order_id, Step::Cancel, Some(input.reason)).await
     }
 }
 

@@ -686,6 +686,7 @@ fn input_type(mutation: &str) -> &'static str {
     match mutation {
         "cancelOrder" => "CancelOrder",
         "receiveOrder" => "ReceiveOrder",
+        "shipOrder" => "ShipOrder",
         "refundOrder" => "RefundOrder",
         _ => "OrderId",
     }

@@ -46,6 +46,8 @@ pub async fn place(
 pub async fn step(app: &TestApp, token: Option<&str>, mutation: &str, order: &str) -> Value {
     let input = if mutation == "receiveOrder" {
         "ReceiveOrderInput"
+    } else if mutation == "shipOrder" {
+        "ShipOrderInput"
     } else {
         "OrderIdInput"
     };

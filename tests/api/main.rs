@@ -44,6 +44,7 @@ mod registry;
 mod scale_out;
 mod schema;
 mod scope;
+mod shipments;
 mod sides;
 mod supervision;
 mod tallies;

@@ -32,6 +32,7 @@ async fn transition(w: &World, token: Option<&str>, mutation: &str, input: Value
         match mutation {
             "cancelOrder" => "CancelOrder",
             "receiveOrder" => "ReceiveOrder",
+            "shipOrder" => "ShipOrder",
             _ => "OrderId",
         }
     );

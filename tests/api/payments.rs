@@ -103,6 +103,8 @@ fn today() -> String {
 async fn step(w: &World, who: &Session, mutation: &str, order: &str, input: Value) -> Value {
     let input_type = if mutation == "receiveOrder" {
         "ReceiveOrderInput"
+    } else if mutation == "shipOrder" {
+        "ShipOrderInput"
     } else {
         "OrderIdInput"
     };

@@ -346,6 +346,15 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
             )
             .await
         }
+        NodeKind::Shipment => {
+            ids_in(
+                w,
+                token,
+                "{ orders(first: 100) { nodes { shipments { id } } } }",
+                "orders/nodes/shipments/id",
+            )
+            .await
+        }
         NodeKind::UnsoldAlert => {
             ids_in(
                 w,
