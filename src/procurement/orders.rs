@@ -678,15 +678,6 @@ pub async fn lines(conn: &impl ConnectionTrait, order: Uuid) -> AppResult<Vec<or
         .await?)
 }
 
-/// What a receipt says: the accepted quantity of every line, and the invoice. Nothing is
-/// accepted by default: a line the receipt does not name refuses the receipt.
-#[derive(Clone, Debug, Default)]
-pub struct Inspection {
-    /// Line and accepted quantity, in the order the client named them.
-    pub accepted: Vec<(Uuid, i64)>,
-    pub invoice_no: Option<String>,
-}
-
 /// Matches the lines a receipt or refund names (`input.<field>[i].lineId`) to the order's own:
 /// each must be a line of this order and named once; with `every_line`, each of the order's
 /// lines must be named. A line of another order answers exactly like an unknown one, so the
@@ -738,44 +729,12 @@ pub fn match_lines(
     Ok(matched)
 }
 
-/// The accepted quantity of each line, checked before anything is written.
-fn accepted_quantities(
-    order_lines: &[order_line::Model],
-    inspection: &Inspection,
-) -> AppResult<Vec<i64>> {
-    let named = &inspection.accepted;
-    let matched = match_lines(order_lines, named, "accepted", true)?;
-    let mut problems = Checks::default();
-    for (index, (id, accepted)) in named.iter().enumerate() {
-        if let Some(line) = order_lines.iter().find(|l| l.id == *id)
-            && !(0..=line.quantity).contains(accepted)
-        {
-            problems.push(UserError {
-                field: Some(vec![
-                    "input".into(),
-                    "accepted".into(),
-                    index.to_string(),
-                    "acceptedQuantity".into(),
-                ]),
-                code: ErrorCode::Invalid,
-                message: format!(
-                    "accept between 0 and {} of {}",
-                    line.quantity, line.product_name
-                ),
-            });
-        }
-    }
-    problems.finish()?;
-    Ok(order_lines.iter().map(|l| matched[&l.id]).collect())
-}
-
-/// A move `transition` makes: an `OrderTransition` other than a refund or a rating, which have
-/// their own rules (`refund`, `rate`), so they cannot reach this one.
+/// A move `transition` makes: an `OrderTransition` other than shipping and receiving
+/// (`shipments`), a refund or a rating, which have their own rules (`refund`, `rate`), so they
+/// cannot reach this one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     Confirm,
-    Ship,
-    Receive,
     Cancel,
     Settle,
 }
@@ -784,8 +743,6 @@ impl Step {
     fn transition(self) -> OrderTransition {
         match self {
             Step::Confirm => OrderTransition::Confirm,
-            Step::Ship => OrderTransition::Ship,
-            Step::Receive => OrderTransition::Receive,
             Step::Cancel => OrderTransition::Cancel,
             Step::Settle => OrderTransition::Settle,
         }
@@ -794,8 +751,6 @@ impl Step {
     fn next(self) -> OrderStatus {
         match self {
             Step::Confirm => OrderStatus::Confirmed,
-            Step::Ship => OrderStatus::Shipped,
-            Step::Receive => OrderStatus::Received,
             Step::Cancel => OrderStatus::Cancelled,
             Step::Settle => OrderStatus::Settled,
         }
@@ -805,8 +760,6 @@ impl Step {
     fn action(self) -> &'static str {
         match self {
             Step::Confirm => "confirmOrder",
-            Step::Ship => "shipOrder",
-            Step::Receive => "receiveOrder",
             Step::Cancel => "cancelOrder",
             Step::Settle => "settleOrder",
         }
@@ -853,7 +806,6 @@ pub async fn transition(
     id: Uuid,
     step: Step,
     reason: Option<String>,
-    inspection: Option<Inspection>,
 ) -> AppResult<order::Model> {
     let db = caller.db();
     let (current, side) = load_with_side(db, id, caller.viewer).await?;
@@ -862,36 +814,23 @@ pub async fn transition(
     ))?;
     check_step(&current, side, step)?;
     let reason = step_reason(step, reason)?;
-    let stage = match step {
-        Step::Ship => Some(Stage::Shipping),
-        Step::Settle => Some(Stage::Settling),
+    let checked = match step {
+        Step::Settle => accounts::check_paid_before(db, &current, Stage::Settling).await?,
         _ => None,
-    };
-    let checked = match stage {
-        Some(stage) => accounts::check_paid_before(db, &current, stage).await?,
-        None => None,
     };
     // A settlement names the amounts it closed on.
     let reason = match (step, &checked) {
         (Step::Settle, Some(account)) => Some(accounts::settlement_note(account)),
         _ => reason,
     };
-    // Only a cancel (stock back) and a receipt (inspection, ledger) touch the lines.
-    let order_lines = if matches!(step, Step::Cancel | Step::Receive) {
+    // Only a cancel (stock back) touches the lines; shipping and receiving are shipments'.
+    let order_lines = if step == Step::Cancel {
         lines(db, id).await?
     } else {
         Vec::new()
     };
-    // A receipt's lines are checked before the transaction: a refusal writes nothing.
-    let accepted = match (step, &inspection) {
-        (Step::Receive, Some(inspection)) => accepted_quantities(&order_lines, inspection)?,
-        (Step::Receive, None) => order_lines.iter().map(|l| l.quantity).collect(),
-        _ => Vec::new(),
-    };
     let txn = db.begin().await?;
-    let moved = write_step(&txn, &current, step, &reason, inspection.as_ref()).await?;
-    // The history and audit rows go first: a receipt then holds the ledger's locks only for
-    // its own writes and the commit.
+    let moved = write_step(&txn, &current, step, &reason).await?;
     let (from, next) = (current.status, moved.status);
     let row = record_event(&txn, id, Some(from), next, caller.viewer, reason.clone()).await?;
     let summary = json!({ "from": from.api_name(), "to": next.api_name(), "reason": reason });
@@ -906,29 +845,24 @@ pub async fn transition(
             },
         )
         .await?;
-    let appended = match step {
-        Step::Cancel => {
-            restock(&txn, &current, &order_lines).await?;
-            None
-        }
-        Step::Receive => Some(receive_lines(&txn, &current, &order_lines, &accepted).await?),
-        Step::Confirm | Step::Ship | Step::Settle => None,
-    };
+    if step == Step::Cancel {
+        restock(&txn, &current, &order_lines).await?;
+    }
     txn.commit().await?;
     let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
-    caller.services.bus.publish(
-        std::iter::once(Event::OrderChanged(changed)).chain(appended.map(Event::LedgerAppended)),
-    );
+    caller
+        .services
+        .bus
+        .publish([Event::OrderChanged(changed)]);
     Ok(moved)
 }
 
-/// Moves the order's status (with the cancel reason or the invoice), unless it moved meanwhile.
+/// Moves the order's status (with the cancel reason), unless it moved meanwhile.
 async fn write_step(
     txn: &DatabaseTransaction,
     current: &order::Model,
     step: Step,
     reason: &Option<String>,
-    inspection: Option<&Inspection>,
 ) -> AppResult<order::Model> {
     let next = step.next();
     // Microseconds, as the database keeps them: the order returned equals the one stored.
@@ -946,18 +880,6 @@ async fn write_step(
     if step == Step::Cancel {
         update = update.col_expr(order::Column::CancelReason, Expr::value(reason.clone()));
         moved.cancel_reason = reason.clone();
-    }
-    if step == Step::Receive {
-        let due_on = accounts::due_on_receipt(current.payment_terms, now.date_naive());
-        update = update.col_expr(order::Column::DueOn, Expr::value(due_on));
-        moved.due_on = due_on;
-    }
-    if let Some(inspection) = inspection {
-        update = update.col_expr(
-            order::Column::InvoiceNo,
-            Expr::value(inspection.invoice_no.clone()),
-        );
-        moved.invoice_no = inspection.invoice_no.clone();
     }
     // The status in the WHERE clause makes a concurrent move of the same order lose cleanly.
     if update.exec(txn).await?.rows_affected == 0 {
@@ -990,25 +912,6 @@ async fn restock(
         super::agreements::release(txn, agreement, drawn).await?;
     }
     Ok(())
-}
-
-/// Stores each line's accepted quantity and records the receipt in the ledger.
-async fn receive_lines(
-    txn: &DatabaseTransaction,
-    current: &order::Model,
-    order_lines: &[order_line::Model],
-    accepted: &[i64],
-) -> AppResult<LedgerAppended> {
-    let mut inspected = Vec::with_capacity(order_lines.len());
-    for (line, accepted) in order_lines.iter().zip(accepted) {
-        let mut active: order_line::ActiveModel = line.clone().into();
-        active.accepted_quantity = Set(Some(*accepted));
-        inspected.push(active.update(txn).await?);
-    }
-    // The ledger entries land in the receipt's own transaction: both or neither.
-    let entries =
-        ledger::entries::record_receipt(txn, current, &inspected, Utc::now().date_naive()).await?;
-    Ok(LedgerAppended::new(&entries))
 }
 
 /// Refunds accepted goods (the producer, after receipt): each refunded line becomes a new,
@@ -1564,8 +1467,8 @@ mod tests {
             Some(Some("late".into()))
         );
         assert!(step_reason(Step::Cancel, Some("   ".into())).is_err());
-        assert_eq!(step_reason(Step::Ship, None).ok(), Some(None));
-        assert_eq!(Step::Receive.next(), OrderStatus::Received);
+        assert_eq!(step_reason(Step::Confirm, None).ok(), Some(None));
+        assert_eq!(Step::Settle.next(), OrderStatus::Settled);
     }
 
     #[test]

@@ -440,7 +440,7 @@ async fn step(
     reason: Option<String>,
 ) -> Result<OrderPayload> {
     let id = order_id(id)?;
-    payload(orders::transition(caller(ctx)?, id, step, reason, None).await)
+    payload(orders::transition(caller(ctx)?, id, step, reason).await)
 }
 
 #[derive(Default)]
