@@ -12,7 +12,7 @@
 //! Then `uploadFile(subjectId:)` takes its IDs, and its API type gets a `files` field calling
 //! `files_api::files_of`.
 
-use entity::{certification, file::FilePurpose, lot, producer, product};
+use entity::{certification, file::FilePurpose, lot, order, producer, product, shipment};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -28,13 +28,15 @@ pub enum SubjectKind {
     Producer,
     Certification,
     Lot,
+    Shipment,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 3] = [
+    pub const ALL: [SubjectKind; 4] = [
         SubjectKind::Producer,
         SubjectKind::Certification,
         SubjectKind::Lot,
+        SubjectKind::Shipment,
     ];
 
     /// As stored in `files.subject_kind`.
@@ -43,6 +45,7 @@ impl SubjectKind {
             Self::Producer => "PRODUCER",
             Self::Certification => "CERTIFICATION",
             Self::Lot => "LOT",
+            Self::Shipment => "SHIPMENT",
         }
     }
 
@@ -51,6 +54,7 @@ impl SubjectKind {
             Self::Producer => "producer",
             Self::Certification => "certification",
             Self::Lot => "lot",
+            Self::Shipment => "shipment",
         }
     }
 
@@ -59,6 +63,7 @@ impl SubjectKind {
             Self::Producer => NodeKind::Producer,
             Self::Certification => NodeKind::Certification,
             Self::Lot => NodeKind::Lot,
+            Self::Shipment => NodeKind::Shipment,
         }
     }
 }
@@ -93,6 +98,7 @@ pub enum Subject {
     Producer(producer::Model),
     Certification(certification::Model),
     Lot(lot::Model),
+    Shipment(shipment::Model),
 }
 
 impl Subject {
@@ -116,6 +122,10 @@ impl Subject {
                 .one(conn)
                 .await?
                 .map(Self::Lot),
+            SubjectKind::Shipment => shipment::Entity::find_by_id(subject.id)
+                .one(conn)
+                .await?
+                .map(Self::Shipment),
         };
         match loaded {
             Some(found) if found.may_read(conn, viewer).await? => Ok(found),
@@ -128,6 +138,7 @@ impl Subject {
             Self::Producer(_) => SubjectKind::Producer,
             Self::Certification(_) => SubjectKind::Certification,
             Self::Lot(_) => SubjectKind::Lot,
+            Self::Shipment(_) => SubjectKind::Shipment,
         }
     }
 
@@ -136,6 +147,7 @@ impl Subject {
             Self::Producer(p) => p.organization_id,
             Self::Certification(c) => c.id,
             Self::Lot(l) => l.id,
+            Self::Shipment(s) => s.id,
         }
     }
 
@@ -172,6 +184,13 @@ impl Subject {
                     .count(conn)
                     .await?
             }
+            // A shipment's inspection photos and reports: whoever may read its order.
+            Self::Shipment(s) => {
+                order::Entity::find_by_id(s.order_id)
+                    .filter(sight.orders())
+                    .count(conn)
+                    .await?
+            }
         };
         Ok(count > 0)
     }
@@ -193,6 +212,13 @@ impl Subject {
             }
             Self::Certification(c) => member_of == Some(c.producer_org_id),
             Self::Lot(l) => member_of == Some(l.producer_org_id),
+            // Either party: the buyer inspects, the producer adds its delivery papers.
+            Self::Shipment(s) => {
+                let order = order::Entity::find_by_id(s.order_id).one(conn).await?;
+                order.is_some_and(|o| {
+                    member_of == Some(o.buyer_org_id) || member_of == Some(o.producer_org_id)
+                })
+            }
         })
     }
 
@@ -210,6 +236,11 @@ impl Subject {
                 FilePurpose::Other,
             ],
             Self::Lot(_) => &[FilePurpose::InspectionReport, FilePurpose::Other],
+            Self::Shipment(_) => &[
+                FilePurpose::InspectionReport,
+                FilePurpose::InspectionPhoto,
+                FilePurpose::Other,
+            ],
         }
     }
 }

@@ -850,10 +850,7 @@ pub async fn transition(
     }
     txn.commit().await?;
     let changed = OrderChanged::new(&row, current.buyer_org_id, current.producer_org_id);
-    caller
-        .services
-        .bus
-        .publish([Event::OrderChanged(changed)]);
+    caller.services.bus.publish([Event::OrderChanged(changed)]);
     Ok(moved)
 }
 

@@ -19,6 +19,7 @@ use crate::{
 
 /// One part of an order on its way, then received and inspected (验货) by the buyer.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Shipment {
     #[graphql(owned)]
     pub id: ID,
@@ -39,6 +40,17 @@ pub struct Shipment {
     pub lines: Vec<ShipmentLine>,
     #[graphql(skip)]
     pub loaded: Loaded,
+}
+
+#[async_graphql::ComplexObject]
+impl Shipment {
+    /// Inspection photos and reports, delivery papers: for whoever may read the order.
+    async fn files(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::Result<Vec<crate::files::files_api::File>> {
+        crate::files::files_api::files_of(ctx, NodeKind::Shipment, self.loaded.shipment.id).await
+    }
 }
 
 /// The buyer's inspection of a shipment.

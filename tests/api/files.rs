@@ -638,3 +638,118 @@ async fn files_round_trip_through_s3_when_configured() {
     assert_eq!(again["errors"], json!([]), "{again}");
     assert_eq!(stored(app).await, (2, 1, 0));
 }
+
+/// Inspection photos go on a shipment (either party attaches, whoever may read the order sees
+/// them) and inspection reports on a lot (its producer attaches).
+#[tokio::test]
+async fn inspection_photos_attach_to_shipments_and_reports_to_lots() {
+    let w = World::build().await;
+    let app = &w.app;
+    let product = w.published_product("灵寿红薯 5kg装", "45.00").await;
+    let placed = app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($p: ID!) { placeOrder(input: {lines: [{productId: $p, quantity: 2}], idempotencyKey: \"files-ship\"}) { orders { id } } }",
+            json!({ "p": product }),
+        )
+        .await;
+    let order = placed["data"]["placeOrder"]["orders"][0]["id"].clone();
+    for (who, mutation) in [
+        (&w.producer_clerk, "confirmOrder"),
+        (&w.producer_clerk, "shipOrder"),
+    ] {
+        crate::live::step(
+            app,
+            who.token(),
+            mutation,
+            order.as_str().unwrap_or_default(),
+        )
+        .await;
+    }
+    let shipments = app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { shipments { id } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    let shipment = shipments["data"]["order"]["shipments"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{shipments}"))
+        .to_owned();
+    let photo = upload(
+        app,
+        w.buyer_admin.token(),
+        &shipment,
+        "INSPECTION_PHOTO",
+        "破损.png",
+        Some("image/png"),
+        &png(64, 48),
+    )
+    .await;
+    assert_eq!(photo["errors"], json!([]), "{photo}");
+    let id = uploaded_id(&photo);
+    let listed = "query($id: ID!) { node(id: $id) { ... on Shipment { files { id purpose } } } }";
+    let seen = app
+        .gql(w.producer_admin.token(), listed, json!({ "id": shipment }))
+        .await;
+    assert_eq!(
+        seen["data"]["node"]["files"],
+        json!([{ "id": id, "purpose": "INSPECTION_PHOTO" }])
+    );
+    let path = format!("/files/{}", id);
+    assert_eq!(
+        get(app, w.producer_admin.token(), &path).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(app, w.outsider.token(), &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let stranger = upload(
+        app,
+        w.outsider.token(),
+        &shipment,
+        "INSPECTION_PHOTO",
+        "x.png",
+        Some("image/png"),
+        &png(8, 8),
+    )
+    .await;
+    assert_eq!(stranger["file"], Value::Null, "{stranger}");
+
+    let recorded = app
+        .gql(
+            w.producer_clerk.token(),
+            "mutation($p: ID!) { recordLot(input: {productId: $p, producedOn: \"2026-10-20\", quantity: 10,
+                originVillageCode: \"130126204207\", inspectionResult: NOT_INSPECTED}) { lot { id } errors { code } } }",
+            json!({ "p": product }),
+        )
+        .await;
+    let lot = recorded["data"]["recordLot"]["lot"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{recorded}"))
+        .to_owned();
+    let report = upload(
+        app,
+        w.producer_clerk.token(),
+        &lot,
+        "INSPECTION_REPORT",
+        "检测报告.pdf",
+        Some("application/pdf"),
+        &pdf(2048, 3),
+    )
+    .await;
+    assert_eq!(report["errors"], json!([]), "{report}");
+    let wrong = upload(
+        app,
+        w.producer_clerk.token(),
+        &lot,
+        "INVOICE",
+        "发票.pdf",
+        Some("application/pdf"),
+        &pdf(2048, 4),
+    )
+    .await;
+    assert_eq!(wrong["errors"][0]["code"], "INVALID", "{wrong}");
+}
