@@ -697,7 +697,7 @@ async fn inspection_photos_attach_to_shipments_and_reports_to_lots() {
         seen["data"]["node"]["files"],
         json!([{ "id": id, "purpose": "INSPECTION_PHOTO" }])
     );
-    let path = format!("/files/{}", id);
+    let path = format!("/files/{id}");
     assert_eq!(
         get(app, w.producer_admin.token(), &path).await.status(),
         StatusCode::OK
