@@ -18,7 +18,8 @@ use entity::{blob, blob_chunk};
 use futures_util::{StreamExt, TryStreamExt, stream::BoxStream};
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart, aws::AmazonS3Builder, path::Path};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, TransactionTrait, sea_query::OnConflict,
 };
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -160,25 +161,47 @@ impl Storage {
                 .map_err(s3_error)?;
             return Ok(found.into_stream().map_err(io::Error::other).boxed());
         }
-        let db = db.clone();
+        // On PostgreSQL one connection reads every chunk (a read-only transaction, rolled back
+        // when the stream ends or is dropped): its buffers serve chunk after chunk, where a
+        // query per chunk through the pool grows a buffer on every pooled connection in turn.
+        // SQLite's few connections are not held for a download's duration.
+        let reader = if db.get_database_backend() == DbBackend::Postgres {
+            Reader::Held(db.begin().await?)
+        } else {
+            Reader::Pooled(db.clone())
+        };
         let sha256 = blob.sha256.clone();
         let chunks = blob.chunks;
-        Ok(futures_util::stream::try_unfold(0, move |seq| {
-            let (db, sha256) = (db.clone(), sha256.clone());
+        Ok(futures_util::stream::try_unfold((reader, 0), move |(reader, seq)| {
+            let sha256 = sha256.clone();
             async move {
                 if seq >= chunks {
                     return Ok(None);
                 }
-                let chunk = blob_chunk::Entity::find_by_id((sha256, seq))
-                    .one(&db)
-                    .await
-                    .map_err(io::Error::other)?
-                    .ok_or_else(|| io::Error::other(format!("chunk {seq} is missing")))?;
-                Ok(Some((Bytes::from(chunk.data), seq + 1)))
+                let chunk = match &reader {
+                    Reader::Held(txn) => read_chunk(txn, sha256, seq).await?,
+                    Reader::Pooled(db) => read_chunk(db, sha256, seq).await?,
+                };
+                Ok(Some((chunk, (reader, seq + 1))))
             }
         })
         .boxed())
     }
+}
+
+/// Where a download's chunks are read from.
+enum Reader {
+    Held(DatabaseTransaction),
+    Pooled(DatabaseConnection),
+}
+
+async fn read_chunk(conn: &impl ConnectionTrait, sha256: String, seq: i32) -> io::Result<Bytes> {
+    let chunk = blob_chunk::Entity::find_by_id((sha256, seq))
+        .one(conn)
+        .await
+        .map_err(io::Error::other)?
+        .ok_or_else(|| io::Error::other(format!("chunk {seq} is missing")))?;
+    Ok(Bytes::from(chunk.data))
 }
 
 /// Inserts the blob's row unless it is there; true when this call inserted it.
