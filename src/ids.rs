@@ -40,10 +40,12 @@ pub enum NodeKind {
     Lot,
     File,
     Shipment,
+    ReturnRequest,
+    Invoice,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 29] = [
+    pub const ALL: [NodeKind; 31] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -73,6 +75,8 @@ impl NodeKind {
         NodeKind::Lot,
         NodeKind::File,
         NodeKind::Shipment,
+        NodeKind::ReturnRequest,
+        NodeKind::Invoice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -106,6 +110,8 @@ impl NodeKind {
             Self::Lot => "Lot",
             Self::File => "File",
             Self::Shipment => "Shipment",
+            Self::ReturnRequest => "ReturnRequest",
+            Self::Invoice => "Invoice",
         }
     }
 

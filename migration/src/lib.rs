@@ -22,6 +22,7 @@ mod m20261204_000017_fairs;
 mod m20261204_000018_payments;
 mod m20261205_000001_files;
 mod m20261205_000002_shipments;
+mod m20261205_000003_after_sales;
 mod m20261205_000004_overdue_warnings;
 mod m20261205_000005_lots;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_payments::Migration),
             Box::new(m20261205_000001_files::Migration),
             Box::new(m20261205_000002_shipments::Migration),
+            Box::new(m20261205_000003_after_sales::Migration),
             Box::new(m20261205_000004_overdue_warnings::Migration),
             Box::new(m20261205_000005_lots::Migration),
         ]

@@ -26,6 +26,16 @@ impl Scope {
         self.nationwide || self.regions.iter().any(|r| code.starts_with(r.as_str()))
     }
 
+    /// Covers `code` from a county or above: the level that decides disputes and approvals
+    /// (a township officer reviews, the county decides).
+    pub fn covers_from_county(&self, code: &str) -> bool {
+        self.nationwide
+            || self
+                .regions
+                .iter()
+                .any(|r| r.len() <= 6 && code.starts_with(r.as_str()))
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.nationwide && self.regions.is_empty()
     }

@@ -172,20 +172,22 @@ impl Storage {
         };
         let sha256 = blob.sha256.clone();
         let chunks = blob.chunks;
-        Ok(futures_util::stream::try_unfold((reader, 0), move |(reader, seq)| {
-            let sha256 = sha256.clone();
-            async move {
-                if seq >= chunks {
-                    return Ok(None);
+        Ok(
+            futures_util::stream::try_unfold((reader, 0), move |(reader, seq)| {
+                let sha256 = sha256.clone();
+                async move {
+                    if seq >= chunks {
+                        return Ok(None);
+                    }
+                    let chunk = match &reader {
+                        Reader::Held(txn) => read_chunk(txn, sha256, seq).await?,
+                        Reader::Pooled(db) => read_chunk(db, sha256, seq).await?,
+                    };
+                    Ok(Some((chunk, (reader, seq + 1))))
                 }
-                let chunk = match &reader {
-                    Reader::Held(txn) => read_chunk(txn, sha256, seq).await?,
-                    Reader::Pooled(db) => read_chunk(db, sha256, seq).await?,
-                };
-                Ok(Some((chunk, (reader, seq + 1))))
-            }
-        })
-        .boxed())
+            })
+            .boxed(),
+        )
     }
 }
 

@@ -12,7 +12,10 @@
 //! Then `uploadFile(subjectId:)` takes its IDs, and its API type gets a `files` field calling
 //! `files_api::files_of`.
 
-use entity::{certification, file::FilePurpose, lot, order, producer, product, shipment};
+use entity::{
+    certification, file::FilePurpose, invoice, lot, order, producer, product, return_request,
+    shipment,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -29,14 +32,18 @@ pub enum SubjectKind {
     Certification,
     Lot,
     Shipment,
+    ReturnRequest,
+    Invoice,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 4] = [
+    pub const ALL: [SubjectKind; 6] = [
         SubjectKind::Producer,
         SubjectKind::Certification,
         SubjectKind::Lot,
         SubjectKind::Shipment,
+        SubjectKind::ReturnRequest,
+        SubjectKind::Invoice,
     ];
 
     /// As stored in `files.subject_kind`.
@@ -46,6 +53,8 @@ impl SubjectKind {
             Self::Certification => "CERTIFICATION",
             Self::Lot => "LOT",
             Self::Shipment => "SHIPMENT",
+            Self::ReturnRequest => "RETURN_REQUEST",
+            Self::Invoice => "INVOICE",
         }
     }
 
@@ -55,6 +64,8 @@ impl SubjectKind {
             Self::Certification => "certification",
             Self::Lot => "lot",
             Self::Shipment => "shipment",
+            Self::ReturnRequest => "return request",
+            Self::Invoice => "invoice",
         }
     }
 
@@ -64,6 +75,8 @@ impl SubjectKind {
             Self::Certification => NodeKind::Certification,
             Self::Lot => NodeKind::Lot,
             Self::Shipment => NodeKind::Shipment,
+            Self::ReturnRequest => NodeKind::ReturnRequest,
+            Self::Invoice => NodeKind::Invoice,
         }
     }
 }
@@ -99,6 +112,8 @@ pub enum Subject {
     Certification(certification::Model),
     Lot(lot::Model),
     Shipment(shipment::Model),
+    ReturnRequest(return_request::Model),
+    Invoice(invoice::Model),
 }
 
 impl Subject {
@@ -126,6 +141,14 @@ impl Subject {
                 .one(conn)
                 .await?
                 .map(Self::Shipment),
+            SubjectKind::ReturnRequest => return_request::Entity::find_by_id(subject.id)
+                .one(conn)
+                .await?
+                .map(Self::ReturnRequest),
+            SubjectKind::Invoice => invoice::Entity::find_by_id(subject.id)
+                .one(conn)
+                .await?
+                .map(Self::Invoice),
         };
         match loaded {
             Some(found) if found.may_read(conn, viewer).await? => Ok(found),
@@ -139,6 +162,8 @@ impl Subject {
             Self::Certification(_) => SubjectKind::Certification,
             Self::Lot(_) => SubjectKind::Lot,
             Self::Shipment(_) => SubjectKind::Shipment,
+            Self::ReturnRequest(_) => SubjectKind::ReturnRequest,
+            Self::Invoice(_) => SubjectKind::Invoice,
         }
     }
 
@@ -148,6 +173,8 @@ impl Subject {
             Self::Certification(c) => c.id,
             Self::Lot(l) => l.id,
             Self::Shipment(s) => s.id,
+            Self::ReturnRequest(r) => r.id,
+            Self::Invoice(i) => i.id,
         }
     }
 
@@ -191,6 +218,20 @@ impl Subject {
                     .count(conn)
                     .await?
             }
+            // After-sales photos and invoices: the parties and the officers over either side
+            // (who decide escalated requests), as the order's money is followed up.
+            Self::ReturnRequest(r) => {
+                order::Entity::find_by_id(r.order_id)
+                    .filter(sight.payment_follow_up())
+                    .count(conn)
+                    .await?
+            }
+            Self::Invoice(i) => {
+                order::Entity::find_by_id(i.order_id)
+                    .filter(sight.payment_follow_up())
+                    .count(conn)
+                    .await?
+            }
         };
         Ok(count > 0)
     }
@@ -219,6 +260,12 @@ impl Subject {
                     member_of == Some(o.buyer_org_id) || member_of == Some(o.producer_org_id)
                 })
             }
+            // The buyer shows what is wrong; the producer files its invoices.
+            Self::ReturnRequest(r) => {
+                let order = order::Entity::find_by_id(r.order_id).one(conn).await?;
+                order.is_some_and(|o| member_of == Some(o.buyer_org_id))
+            }
+            Self::Invoice(i) => member_of == Some(i.producer_org_id),
         })
     }
 
@@ -241,6 +288,8 @@ impl Subject {
                 FilePurpose::InspectionPhoto,
                 FilePurpose::Other,
             ],
+            Self::ReturnRequest(_) => &[FilePurpose::ReturnPhoto, FilePurpose::Other],
+            Self::Invoice(_) => &[FilePurpose::Invoice],
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::{
         producers_api::{ProducerMutation, ProducerQuery},
     },
     procurement::{
+        after_sales_api::{AfterSalesMutation, AfterSalesQuery},
         agreements_api::{AgreementMutation, AgreementQuery},
         orders_api::{OrderMutation, OrderQuery},
         payments_api::PaymentMutation,
@@ -73,6 +74,7 @@ pub struct Query(
     OutletQuery,
     OutletReportQuery,
     LotQuery,
+    AfterSalesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -98,6 +100,7 @@ pub struct Mutation(
     OutletMutation,
     OutletReportMutation,
     LotMutation,
+    AfterSalesMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -264,7 +264,9 @@ async fn visible(
         | NodeKind::OutletReportLine
         | NodeKind::Payment
         | NodeKind::Lot
-        | NodeKind::File => HashMap::new(),
+        | NodeKind::File
+        | NodeKind::ReturnRequest
+        | NodeKind::Invoice => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

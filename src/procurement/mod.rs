@@ -5,8 +5,11 @@
 //! part by part (`shipments`, `shipments_api`).
 
 pub mod accounts;
+pub mod after_sales;
+pub mod after_sales_api;
 pub mod agreements;
 pub mod agreements_api;
+pub mod invoices;
 pub mod orders;
 pub mod orders_api;
 pub mod overdue;

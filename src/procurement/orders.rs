@@ -937,45 +937,82 @@ pub async fn refund(
     }
     let plan = refund_plan(&lines(db, id).await?, &requested)?;
     let txn = db.begin().await?;
-    take_refunds(&txn, &plan).await?;
-    let entries = ledger::entries::record_refund(&txn, &plan, Utc::now().date_naive()).await?;
     let note = format!("refund: {}", reason.trim());
-    let status = Some(current.status);
-    let row = record_event(&txn, id, status, current.status, caller.viewer, Some(note)).await?;
-    caller
-        .audit(
-            &txn,
-            Change {
-                action: "refundOrder",
-                target_type: "Order",
-                target_id: Some(id),
-                summary: json!({
-                    "reason": reason.trim(),
-                    "lines": plan.iter().map(|(l, q)| json!({ "line": l.id, "quantity": q })).collect::<Vec<_>>(),
-                }),
-            },
-        )
-        .await?;
+    let summary = json!({ "reason": reason.trim() });
+    let refunded = refund_in(&txn, caller, &current, &plan, note, "refundOrder", summary).await?;
     txn.commit().await?;
-    caller.services.bus.publish([
-        Event::OrderChanged(OrderChanged::new(
-            &row,
-            current.buyer_org_id,
-            current.producer_org_id,
-        )),
-        Event::LedgerAppended(LedgerAppended::new(&entries)),
-    ]);
+    publish_refund(caller, &current, &refunded);
     load(db, id).await
 }
 
+/// What a refund wrote: the order's history row and the negative ledger entries.
+pub struct Refunded {
+    pub event: order_event::Model,
+    pub entries: Vec<entity::ledger_entry::Model>,
+}
+
+/// Refunds `plan` in `txn`: each line's refunded total grows (never past what was accepted),
+/// each becomes a new negative ledger entry pointing at its sale, and the order's history and
+/// the audit record it under `action` (`summary` gains the lines). Publish after the commit.
+pub(crate) async fn refund_in(
+    txn: &DatabaseTransaction,
+    caller: Caller<'_>,
+    current: &order::Model,
+    plan: &[(order_line::Model, i64)],
+    note: String,
+    action: &'static str,
+    mut summary: serde_json::Value,
+) -> AppResult<Refunded> {
+    take_refunds(txn, plan).await?;
+    let entries = ledger::entries::record_refund(txn, plan, Utc::now().date_naive()).await?;
+    let status = Some(current.status);
+    let event = record_event(
+        txn,
+        current.id,
+        status,
+        current.status,
+        caller.viewer,
+        Some(note),
+    )
+    .await?;
+    summary["lines"] = plan
+        .iter()
+        .map(|(l, q)| json!({ "line": l.id, "quantity": q }))
+        .collect();
+    caller
+        .audit(
+            txn,
+            Change {
+                action,
+                target_type: "Order",
+                target_id: Some(current.id),
+                summary,
+            },
+        )
+        .await?;
+    Ok(Refunded { event, entries })
+}
+
+/// Tells subscribers about a committed refund.
+pub(crate) fn publish_refund(caller: Caller<'_>, current: &order::Model, refunded: &Refunded) {
+    caller.services.bus.publish([
+        Event::OrderChanged(OrderChanged::new(
+            &refunded.event,
+            current.buyer_org_id,
+            current.producer_org_id,
+        )),
+        Event::LedgerAppended(LedgerAppended::new(&refunded.entries)),
+    ]);
+}
+
 /// What is still refundable of a line: accepted, less refunded already.
-fn refundable(line: &order_line::Model) -> i64 {
+pub(crate) fn refundable(line: &order_line::Model) -> i64 {
     line.accepted_quantity.unwrap_or(0) - line.refunded_quantity
 }
 
 /// The lines to refund and how much of each. Nothing named: everything still refundable.
 /// Named lines must be this order's, each within what is refundable.
-fn refund_plan(
+pub(crate) fn refund_plan(
     order_lines: &[order_line::Model],
     requested: &[(Uuid, i64)],
 ) -> AppResult<Vec<(order_line::Model, i64)>> {

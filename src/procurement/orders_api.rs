@@ -112,6 +112,19 @@ impl Order {
         super::shipments_api::shipments_of(ctx, &self.row).await
     }
 
+    /// Its after-sales requests, newest first.
+    async fn return_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::after_sales_api::ReturnRequest>> {
+        super::after_sales_api::requests_of(ctx, self.row.id).await
+    }
+
+    /// The invoices the producer recorded, oldest first.
+    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<super::after_sales_api::Invoice>> {
+        super::after_sales_api::invoices_of(ctx, self.row.id).await
+    }
+
     /// Its payments, oldest first.
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments_api::Payment>> {
         super::payments_api::payments_of(ctx, &self.row).await

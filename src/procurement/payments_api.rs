@@ -75,11 +75,15 @@ pub struct OrderAccount {
     pub due_on: Option<Date>,
     /// The one 15-day extension was granted.
     pub due_extended: bool,
+    /// What the producer's invoices add up to (at most accepted less refunded).
+    pub invoiced: Money,
 }
 
 /// What an order owes and what was paid (`Order.account`).
 pub async fn account_of(ctx: &Context<'_>, row: &order::Model) -> Result<OrderAccount> {
-    let account = accounts::account_of(&services(ctx)?.db, row).await?;
+    let db = &services(ctx)?.db;
+    let account = accounts::account_of(db, row).await?;
+    let invoiced = super::invoices::invoiced_fen(db, row.id).await?;
     Ok(OrderAccount {
         ordered: Money(account.ordered_fen),
         accepted: account.accepted_fen.map(Money),
@@ -89,6 +93,7 @@ pub async fn account_of(ctx: &Context<'_>, row: &order::Model) -> Result<OrderAc
         amount_due: Money(account.due_fen()),
         due_on: row.due_on.map(Date),
         due_extended: row.due_extended,
+        invoiced: Money(invoiced),
     })
 }
 

@@ -122,11 +122,7 @@ pub async fn register(caller: Caller<'_>, input: NewOutlet) -> AppResult<outlet:
 /// Whether an officer's acting scope lets them decide for a place: a grant at county level or
 /// above (a county or city office) whose subtree holds it; nationwide staff everywhere.
 pub fn may_decide(acting: &Scope, region_code: &str) -> bool {
-    acting.is_nationwide()
-        || acting
-            .regions()
-            .iter()
-            .any(|r| r.len() <= 6 && region_code.starts_with(r.as_str()))
+    acting.covers_from_county(region_code)
 }
 
 /// Refuses unless the viewer is a county or city officer over the outlet's region.

@@ -77,7 +77,7 @@ async fn send_upload(
 }
 
 /// The `uploadFile` payload of an upload answered with 200.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: Option<&str>,
     subject: &str,
@@ -119,7 +119,7 @@ fn pdf(size: usize, seed: u8) -> Vec<u8> {
     bytes
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])

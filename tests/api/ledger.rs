@@ -4,7 +4,10 @@
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::{Value, json};
 
-use crate::{harness::error_code, world::World};
+use crate::{
+    harness::{Session, error_code},
+    world::World,
+};
 
 /// Places, confirms, ships and receives an order of `quantity`, accepting `accepted`.
 async fn received_order(
@@ -491,13 +494,17 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
             _ => {
                 step("confirmOrder", producer(), json!({ "orderId": id })).await;
                 ship_and_receive(&w, &order, &mut rng).await;
-                if rng.below(3) == 0 {
-                    step(
-                        "refundOrder",
-                        producer(),
-                        json!({ "orderId": id, "reason": "售后退货" }),
-                    )
-                    .await;
+                match rng.below(6) {
+                    0 => {
+                        step(
+                            "refundOrder",
+                            producer(),
+                            json!({ "orderId": id, "reason": "售后退货" }),
+                        )
+                        .await;
+                    }
+                    1 | 2 => after_sales(&w, &id, &mut rng).await,
+                    _ => {}
                 }
                 // Nothing, part or all of what is due is paid and confirmed.
                 let share = rng.below(3);
@@ -572,6 +579,18 @@ async fn the_ledger_equals_accepted_goods_minus_refunds_after_a_random_run() {
     assert_eq!(verified["data"]["verifyLedger"]["intact"], true);
     assert_eq!(verified["data"]["verifyLedger"]["checked"], entries.len());
     amounts_due_agree(&w, &received).await;
+    let returns = entity::return_request::Entity::find()
+        .all(db)
+        .await
+        .expect("requests");
+    assert!(
+        returns.iter().filter(|r| r.status.refunded()).count() > 10
+            && returns
+                .iter()
+                .any(|r| r.status == entity::return_request::ReturnStatus::Dismissed),
+        "after-sales of substance: {} requests",
+        returns.len()
+    );
 }
 
 /// Ships the order whole or, when a line allows, in two parts (half of each line of two or
@@ -640,6 +659,78 @@ async fn ship_and_receive(w: &World, order: &Value, rng: &mut Lcg) {
         )
         .await;
     }
+}
+
+/// The buyer asks for part of a line back; the producer accepts, or rejects and the county
+/// officer decides either way after the buyer escalates.
+async fn after_sales(w: &World, order: &Value, rng: &mut Lcg) {
+    let body = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { lines { nodes { id acceptedQuantity refundedQuantity } } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    let open: Vec<(Value, u64)> = body["data"]["order"]["lines"]["nodes"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| {
+            let left = l["acceptedQuantity"]
+                .as_u64()
+                .unwrap_or(0)
+                .saturating_sub(l["refundedQuantity"].as_u64().unwrap_or(0));
+            (left > 0).then(|| (l["id"].clone(), left))
+        })
+        .collect();
+    let Some((line, left)) = open.first().cloned() else {
+        return;
+    };
+    let kind = if rng.below(2) == 0 {
+        "RETURN"
+    } else {
+        "REFUND_ONLY"
+    };
+    let asked = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "mutation($input: RequestReturnInput!) { requestReturn(input: $input) { request { id } errors { code } } }",
+            json!({ "input": { "orderId": order, "kind": kind, "reason": "质量问题",
+                               "lines": [{ "lineId": line, "quantity": 1 + rng.below(left) }] } }),
+        )
+        .await;
+    let id = asked["data"]["requestReturn"]["request"]["id"].clone();
+    assert!(id.is_string(), "{asked}");
+    let run = |who: &Session, query: &'static str, variables: Value| {
+        let token = who.token().map(str::to_owned);
+        async move {
+            let body = w.app.gql(token.as_deref(), query, variables).await;
+            let payload = body["data"]
+                .as_object()
+                .and_then(|d| d.values().next().cloned())
+                .unwrap_or_default();
+            assert_eq!(payload["errors"], json!([]), "{body}");
+        }
+    };
+    if rng.below(2) == 0 {
+        run(
+            &w.producer_clerk,
+            "mutation($id: ID!) { acceptReturn(input: {requestId: $id}) { errors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        return;
+    }
+    run(&w.producer_clerk, "mutation($id: ID!) { rejectReturn(input: {requestId: $id, reason: \"不同意\"}) { errors { code } } }", json!({ "id": id })).await;
+    run(&w.buyer_admin, "mutation($id: ID!) { escalateReturn(input: {requestId: $id, reason: \"申请裁决\"}) { errors { code } } }", json!({ "id": id })).await;
+    run(
+        &w.officer,
+        "mutation($id: ID!, $f: Boolean!) { decideReturn(input: {requestId: $id, inFavourOfBuyer: $f, reason: \"核实\"}) { errors { code } } }",
+        json!({ "id": id, "f": rng.below(2) == 0 }),
+    )
+    .await;
 }
 
 /// Pays `share` halves (1: half, 2: all) of what the order owes, and confirms it.

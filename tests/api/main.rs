@@ -11,6 +11,7 @@
 )]
 
 mod accounts;
+mod after_sales;
 mod agreements;
 mod authorization;
 mod bad_input;

@@ -394,7 +394,9 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::OutletReportLine
         | NodeKind::Payment
         | NodeKind::Lot
-        | NodeKind::File => BTreeSet::new(),
+        | NodeKind::File
+        | NodeKind::ReturnRequest
+        | NodeKind::Invoice => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,
