@@ -24,6 +24,7 @@ mod m20261205_000001_files;
 mod m20261205_000002_shipments;
 mod m20261205_000004_overdue_warnings;
 mod m20261205_000005_lots;
+mod m20261205_000006_product_sku;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_shipments::Migration),
             Box::new(m20261205_000004_overdue_warnings::Migration),
             Box::new(m20261205_000005_lots::Migration),
+            Box::new(m20261205_000006_product_sku::Migration),
         ]
     }
 }
