@@ -55,8 +55,11 @@ async fn csv(w: &World, who: &Session, dry_run: bool, text: &str) -> (u16, Value
     import(w, who, dry_run, "text/csv", text.as_bytes().to_vec()).await
 }
 
+/// (row, column, code) of an error.
+type Place = (i64, String, String);
+
 /// (row, column, code) of each error.
-fn places(body: &Value) -> Vec<(i64, String, String)> {
+fn places(body: &Value) -> Vec<Place> {
     body["errors"]
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
@@ -71,7 +74,7 @@ fn places(body: &Value) -> Vec<(i64, String, String)> {
         .collect()
 }
 
-fn place(row: i64, column: &str, code: &str) -> (i64, String, String) {
+fn place(row: i64, column: &str, code: &str) -> Place {
     (row, column.to_owned(), code.to_owned())
 }
 
@@ -227,7 +230,7 @@ async fn a_dry_run_writes_nothing_the_import_is_idempotent_and_prices_keep_their
 async fn every_bad_file_names_row_and_column_and_writes_nothing() {
     let w = World::build().await;
     let products = count(&w, "products").await;
-    let cases: Vec<(String, Vec<(i64, String, String)>)> = vec![
+    let cases: Vec<(String, Vec<Place>)> = vec![
         (
             "商品编码,商品名,品类,规格,单位,单价(元),库存,起订量\nA1,苹果,水果,5kg,箱,1,1,1\n"
                 .into(),
