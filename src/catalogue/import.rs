@@ -667,7 +667,19 @@ pub async fn import(
         }
         product::Entity::insert_many(new_rows)
             .exec_without_returning(&txn)
-            .await?;
+            .await
+            .map_err(|e| {
+                // Only a concurrent import or edit can have taken one of these SKUs since.
+                if crate::error::is_unique_violation(&e) {
+                    AppError::field(
+                        "sku",
+                        crate::error::ErrorCode::Duplicate,
+                        "a SKU of this file was taken meanwhile; run the import again",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
         price_change::Entity::insert_many(prices)
             .exec_without_returning(&txn)
             .await?;

@@ -152,6 +152,24 @@ pub async fn import(
     };
     match import::import(caller, producer_id, rows, dry_run).await {
         Ok(outcome) => answer(StatusCode::OK, dry_run, &outcome, &[]),
+        // A rule refusing a product (a SKU taken by a concurrent import): refused like a file.
+        Err(AppError::User(errors)) => {
+            let errors: Vec<RowError> = errors
+                .into_iter()
+                .map(|e| RowError {
+                    row: 0,
+                    column: e.field.map(|f| f.join(".")).unwrap_or_default(),
+                    code: e.code.as_str(),
+                    message: e.message,
+                })
+                .collect();
+            answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                dry_run,
+                &Outcome::default(),
+                &errors,
+            )
+        }
         Err(other) => app_error(other),
     }
 }
