@@ -420,6 +420,7 @@ async fn seed_products(
                     .collect::<AppResult<Vec<QualityMark>>>()?,
             )),
             trace_code: Set(row.trace_code.clone()),
+            sku: Set(None),
             status: Set(if published {
                 ProductStatus::Published
             } else {

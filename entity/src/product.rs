@@ -23,6 +23,8 @@ pub struct Model {
     /// Bit set of `QualityMark`s.
     pub quality_marks: i32,
     pub trace_code: Option<String>,
+    /// The producer's own code for the product, unique per producer.
+    pub sku: Option<String>,
     pub status: ProductStatus,
     pub region_code: String,
     pub poverty_rank: i16,

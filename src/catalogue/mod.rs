@@ -5,6 +5,7 @@
 
 pub mod certification;
 pub mod certification_api;
+pub mod import;
 pub mod lots;
 pub mod lots_api;
 pub mod products;

@@ -47,9 +47,24 @@ pub struct ProductInput {
     pub images: Vec<String>,
     pub quality_marks: Vec<QualityMark>,
     pub trace_code: Option<String>,
+    /// The producer's own code (1–40 letters, digits, `-`, `_` or `.`), unique per producer.
+    pub sku: Option<String>,
 }
 
-fn check(input: &ProductInput) -> AppResult<()> {
+/// The most a price may be, in fen.
+pub const MAX_PRICE: i64 = MAX_PRICE_FEN;
+/// The most stock a product may hold.
+pub const MAX_STOCK: i64 = MAX_QUANTITY;
+
+/// Whether `sku` is a valid producer's code: 1–40 ASCII letters, digits, `-`, `_` or `.`.
+pub fn is_sku(sku: &str) -> bool {
+    (1..=40).contains(&sku.len())
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub fn check(input: &ProductInput) -> AppResult<()> {
     let mut checks = Checks::default();
     checks
         .length(&input.name, "name", 1, 100)
@@ -91,6 +106,12 @@ fn check(input: &ProductInput) -> AppResult<()> {
             "traceCode",
             ErrorCode::Invalid,
             "a trace code has 1 to 64 characters",
+        )
+        .require(
+            input.sku.as_deref().is_none_or(is_sku),
+            "sku",
+            ErrorCode::Invalid,
+            "a SKU has 1 to 40 letters, digits, `-`, `_` or `.`",
         );
     checks.finish()
 }
@@ -139,35 +160,19 @@ pub async fn create(
     let (_, producer) = producers::load(db, producer_org_id).await?;
     require_member(db, caller.viewer, producer_org_id, false).await?;
     let rank = region::regions::poverty_rank(db, &producer.region_code).await?;
-    let now = Utc::now();
     let txn = db.begin().await?;
-    let created = product::ActiveModel {
-        id: Set(new_uuid()),
-        producer_org_id: Set(producer_org_id),
-        name: Set(input.name.trim().to_owned()),
-        category: Set(input.category),
-        spec: Set(input.spec.trim().to_owned()),
-        unit: Set(input.unit.trim().to_owned()),
-        price_fen: Set(input.price_fen),
-        min_order_quantity: Set(input.min_order_quantity),
-        stock: Set(input.stock),
-        origin_statement: Set(input.origin_statement.trim().to_owned()),
-        images: Set(serde_json::to_string(&input.images).map_err(AppError::internal)?),
-        quality_marks: Set(QualityMark::mask(&input.quality_marks)),
-        trace_code: Set(input.trace_code.clone()),
-        status: Set(ProductStatus::Draft),
-        region_code: Set(producer.region_code.clone()),
-        poverty_rank: Set(rank),
-        listed: Set(false),
-        price_flag_median_fen: Set(None),
-        certified_from: Set(None),
-        certified_until: Set(None),
-        last_ordered_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let place = Placement {
+        producer_org_id,
+        region_code: producer.region_code.clone(),
+        poverty_rank: rank,
+    };
+    if let Some(sku) = &input.sku {
+        require_free_sku(&txn, producer_org_id, sku, None).await?;
     }
-    .insert(&txn)
-    .await?;
+    let created = new_row(&place, &input, Utc::now())?
+        .insert(&txn)
+        .await
+        .map_err(sku_taken)?;
     record_price(&txn, caller.viewer, created.id, created.price_fen).await?;
     refresh_price_flags(&txn, created.category, &created.unit, &created.spec).await?;
     let summary =
@@ -187,12 +192,87 @@ pub async fn create(
     load(db, created.id).await
 }
 
-async fn record_price(
+/// Where new products of one producer are listed (copied onto each product row).
+#[derive(Clone, Debug)]
+pub struct Placement {
+    pub producer_org_id: Uuid,
+    pub region_code: String,
+    pub poverty_rank: i16,
+}
+
+/// Refuses a SKU another product of the producer already carries.
+pub async fn require_free_sku(
     conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    product_id: Uuid,
-    price_fen: i64,
+    producer_org_id: Uuid,
+    sku: &str,
+    except: Option<Uuid>,
 ) -> AppResult<()> {
+    let mut query = product::Entity::find()
+        .filter(product::Column::ProducerOrgId.eq(producer_org_id))
+        .filter(product::Column::Sku.eq(sku));
+    if let Some(id) = except {
+        query = query.filter(product::Column::Id.ne(id));
+    }
+    if query.one(conn).await?.is_some() {
+        return Err(sku_duplicate());
+    }
+    Ok(())
+}
+
+fn sku_duplicate() -> AppError {
+    AppError::field(
+        "sku",
+        ErrorCode::Duplicate,
+        "another product of this producer has this SKU",
+    )
+}
+
+/// A unique violation on insert or update is the SKU (the only unique column a caller sets).
+fn sku_taken(error: sea_orm::DbErr) -> AppError {
+    if crate::error::is_unique_violation(&error) {
+        sku_duplicate()
+    } else {
+        error.into()
+    }
+}
+
+/// The row a new product is inserted as: a draft, unlisted, with the input trimmed. The caller
+/// has checked the input.
+pub fn new_row(
+    place: &Placement,
+    input: &ProductInput,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<product::ActiveModel> {
+    Ok(product::ActiveModel {
+        id: Set(new_uuid()),
+        producer_org_id: Set(place.producer_org_id),
+        name: Set(input.name.trim().to_owned()),
+        category: Set(input.category),
+        spec: Set(input.spec.trim().to_owned()),
+        unit: Set(input.unit.trim().to_owned()),
+        price_fen: Set(input.price_fen),
+        min_order_quantity: Set(input.min_order_quantity),
+        stock: Set(input.stock),
+        origin_statement: Set(input.origin_statement.trim().to_owned()),
+        images: Set(serde_json::to_string(&input.images).map_err(AppError::internal)?),
+        quality_marks: Set(QualityMark::mask(&input.quality_marks)),
+        trace_code: Set(input.trace_code.clone()),
+        sku: Set(input.sku.clone()),
+        status: Set(ProductStatus::Draft),
+        region_code: Set(place.region_code.clone()),
+        poverty_rank: Set(place.poverty_rank),
+        listed: Set(false),
+        price_flag_median_fen: Set(None),
+        certified_from: Set(None),
+        certified_until: Set(None),
+        last_ordered_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+/// The price history row for a product's new price.
+pub fn price_row(viewer: &Viewer, product_id: Uuid, price_fen: i64) -> price_change::ActiveModel {
     price_change::ActiveModel {
         id: Set(new_uuid()),
         product_id: Set(product_id),
@@ -200,8 +280,17 @@ async fn record_price(
         changed_by: Set(Some(viewer.user_id)),
         changed_at: Set(Utc::now()),
     }
-    .insert(conn)
-    .await?;
+}
+
+async fn record_price(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    product_id: Uuid,
+    price_fen: i64,
+) -> AppResult<()> {
+    price_row(viewer, product_id, price_fen)
+        .insert(conn)
+        .await?;
     Ok(())
 }
 
@@ -217,10 +306,11 @@ pub struct ProductChanges {
     pub images: Option<Vec<String>>,
     pub quality_marks: Option<Vec<QualityMark>>,
     pub trace_code: Option<Option<String>>,
+    pub sku: Option<Option<String>>,
 }
 
 /// The listing as it will read: each change over what is on record.
-fn merged(changes: ProductChanges, current: &product::Model) -> ProductInput {
+pub fn merged(changes: ProductChanges, current: &product::Model) -> ProductInput {
     let images: Vec<String> = serde_json::from_str(&current.images).unwrap_or_default();
     ProductInput {
         name: changes.name.unwrap_or_else(|| current.name.clone()),
@@ -242,6 +332,7 @@ fn merged(changes: ProductChanges, current: &product::Model) -> ProductInput {
         trace_code: changes
             .trace_code
             .unwrap_or_else(|| current.trace_code.clone()),
+        sku: changes.sku.unwrap_or_else(|| current.sku.clone()),
     }
 }
 
@@ -258,6 +349,7 @@ fn with_changes(current: product::Model, merged: &ProductInput) -> AppResult<pro
     active.images = Set(serde_json::to_string(&merged.images).map_err(AppError::internal)?);
     active.quality_marks = Set(QualityMark::mask(&merged.quality_marks));
     active.trace_code = Set(merged.trace_code.clone());
+    active.sku = Set(merged.sku.clone());
     active.updated_at = Set(Utc::now());
     Ok(active)
 }
@@ -271,12 +363,8 @@ pub async fn update(
     let db = caller.db();
     let current = load_managed(db, caller.viewer, id).await?;
     let merged = merged(changes, &current);
-    check(&merged)?;
     let txn = db.begin().await?;
-    let updated = with_changes(current.clone(), &merged)?.update(&txn).await?;
-    if updated.price_fen != current.price_fen {
-        record_price(&txn, caller.viewer, id, updated.price_fen).await?;
-    }
+    let updated = apply_update(&txn, caller.viewer, current.clone(), &merged).await?;
     refresh_price_flags(&txn, updated.category, &updated.unit, &updated.spec).await?;
     let group = |p: &product::Model| (p.category, p.unit.clone(), p.spec.clone());
     if group(&current) != group(&updated) {
@@ -299,6 +387,32 @@ pub async fn update(
         .await?;
     txn.commit().await?;
     load(db, id).await
+}
+
+/// Writes a product's merged listing inside the caller's transaction: checked, the SKU kept
+/// unique, a new price kept in the price history. The caller refreshes the price flags of the
+/// product's old and new groups (once per group when it updates many).
+pub async fn apply_update(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    current: product::Model,
+    merged: &ProductInput,
+) -> AppResult<product::Model> {
+    check(merged)?;
+    if let Some(sku) = &merged.sku
+        && current.sku.as_deref() != Some(sku.as_str())
+    {
+        require_free_sku(conn, current.producer_org_id, sku, Some(current.id)).await?;
+    }
+    let before = current.price_fen;
+    let updated = with_changes(current, merged)?
+        .update(conn)
+        .await
+        .map_err(sku_taken)?;
+    if updated.price_fen != before {
+        record_price(conn, viewer, updated.id, updated.price_fen).await?;
+    }
+    Ok(updated)
 }
 
 /// A stock adjustment is a non-zero quantity within bounds, with its reason.
@@ -344,6 +458,32 @@ async fn add_stock(conn: &impl ConnectionTrait, id: Uuid, delta: i64) -> AppResu
     Ok(())
 }
 
+/// Adds `delta` to a product's stock inside the caller's transaction and records the
+/// adjustment with its reason.
+pub async fn apply_stock(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    delta: i64,
+    reason: &str,
+) -> AppResult<product::Model> {
+    check_adjustment(delta, reason)?;
+    add_stock(conn, id, delta).await?;
+    let after = load(conn, id).await?;
+    stock_adjustment::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(id),
+        delta: Set(delta),
+        stock_after: Set(after.stock),
+        reason: Set(reason.trim().to_owned()),
+        adjusted_by: Set(Some(viewer.user_id)),
+        adjusted_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(after)
+}
+
 /// Adds or removes stock with a reason; the change is refused if stock would go below zero.
 pub async fn adjust_stock(
     caller: Caller<'_>,
@@ -355,19 +495,7 @@ pub async fn adjust_stock(
     let db = caller.db();
     load_managed(db, caller.viewer, id).await?;
     let txn = db.begin().await?;
-    add_stock(&txn, id, delta).await?;
-    let after = load(&txn, id).await?;
-    stock_adjustment::ActiveModel {
-        id: Set(new_uuid()),
-        product_id: Set(id),
-        delta: Set(delta),
-        stock_after: Set(after.stock),
-        reason: Set(reason.trim().to_owned()),
-        adjusted_by: Set(Some(caller.viewer.user_id)),
-        adjusted_at: Set(Utc::now()),
-    }
-    .insert(&txn)
-    .await?;
+    let after = apply_stock(&txn, caller.viewer, id, delta, reason).await?;
     let summary = json!({ "delta": delta, "stockAfter": after.stock, "reason": reason.trim() });
     caller
         .audit(

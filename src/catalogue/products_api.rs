@@ -52,6 +52,9 @@ pub struct Product {
     pub quality_marks: Vec<QualityMark>,
     /// Traceability code (产品追溯).
     pub trace_code: Option<String>,
+    /// The producer's own code for the product (set by `createProduct`, `updateProduct` or a
+    /// catalogue import), unique per producer.
+    pub sku: Option<String>,
     pub status: ProductStatus,
     /// Published, by a verified producer in good standing: visible to everyone and orderable.
     pub listed: bool,
@@ -78,6 +81,7 @@ impl From<product::Model> for Product {
             images: serde_json::from_str(&row.images).unwrap_or_default(),
             quality_marks: QualityMark::from_mask(row.quality_marks),
             trace_code: row.trace_code.clone(),
+            sku: row.sku.clone(),
             status: row.status,
             listed: row.listed,
             certified: row.certified_on(Utc::now().date_naive()),
@@ -416,6 +420,8 @@ pub struct CreateProductInput {
     #[graphql(default)]
     pub quality_marks: Vec<QualityMark>,
     pub trace_code: Option<String>,
+    /// The producer's own code (1–40 letters, digits, `-`, `_`, `.`), unique per producer.
+    pub sku: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -432,6 +438,8 @@ pub struct UpdateProductInput {
     pub images: Option<Vec<String>>,
     pub quality_marks: Option<Vec<QualityMark>>,
     pub trace_code: Option<String>,
+    /// A new SKU for the product (unique per producer).
+    pub sku: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -482,6 +490,7 @@ impl CatalogueMutation {
             images: input.images,
             quality_marks: input.quality_marks,
             trace_code: input.trace_code,
+            sku: input.sku.map(|s| s.trim().to_owned()),
         };
         payload(products::create(caller(ctx)?, producer, product).await)
     }
@@ -505,6 +514,7 @@ impl CatalogueMutation {
             images: input.images,
             quality_marks: input.quality_marks,
             trace_code: input.trace_code.map(Some),
+            sku: input.sku.map(|s| Some(s.trim().to_owned())),
         };
         payload(products::update(caller(ctx)?, id, changes).await)
     }

@@ -638,6 +638,7 @@ fn draw_product(
         images: "[]".into(),
         quality_marks: QualityMark::mask(&marks),
         trace_code: None,
+        sku: None,
         status: if published {
             ProductStatus::Published
         } else {

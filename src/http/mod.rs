@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`, `/metrics`, the
 //! exports and imports, `/files/{id}` (downloads), and the public trace pages (`/trace/{code}`).
 
+pub mod catalogue_import;
 pub mod exports;
 pub mod files;
 pub mod graphql;
@@ -49,6 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/imports/outlet-sales",
             post(outlet_import::import).layer(DefaultBodyLimit::max(outlet_import::MAX_FILE)),
+        )
+        .route(
+            "/imports/catalogue",
+            post(catalogue_import::import).layer(DefaultBodyLimit::max(catalogue_import::MAX_FILE)),
+        )
+        .route(
+            "/imports/catalogue/template.csv",
+            get(catalogue_import::template),
         )
         .route("/trace/{file}", get(trace::trace))
         .route(

@@ -1342,6 +1342,7 @@ mod tests {
             images: "[]".into(),
             quality_marks: 0,
             trace_code: None,
+            sku: None,
             status: entity::product::ProductStatus::Published,
             region_code: "110101".into(),
             poverty_rank: 0,

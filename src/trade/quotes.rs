@@ -712,6 +712,7 @@ mod tests {
             images: "[]".into(),
             quality_marks: 0,
             trace_code: None,
+            sku: None,
             status: ProductStatus::Published,
             region_code: "130126".into(),
             poverty_rank: 1,

@@ -280,7 +280,7 @@ pub fn csv_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<UserError>> {
 /// shortest exact form (so a float that is not a whole number of fen is refused, not rounded),
 /// dates as `YYYY-MM-DD`.
 pub fn xlsx_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<UserError>> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{Reader, Xlsx};
     let mut book = Xlsx::new(Cursor::new(bytes.to_vec()))
         .map_err(|e| unreadable(format!("not a readable XLSX workbook ({e})")))?;
     let range = match book.worksheet_range_at(0) {
@@ -294,23 +294,30 @@ pub fn xlsx_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<UserError>> {
     let mut table = vec![blank_row; first_row as usize];
     for row in range.rows() {
         let mut cells = vec![String::new(); first_col as usize];
-        cells.extend(row.iter().map(|c| match c {
-            Data::Empty => String::new(),
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::Int(i) => i.to_string(),
-            Data::Float(f) => f.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(d) => {
-                excel_day(d.as_f64()).map_or_else(|| d.as_f64().to_string(), |d| d.to_string())
-            }
-            Data::Error(e) => format!("#{e:?}"),
-        }));
+        cells.extend(row.iter().map(cell_text));
         table.push(cells);
         if table.len() > MAX_LINES + 1 {
             break;
         }
     }
     Ok(table)
+}
+
+/// A spreadsheet cell as the text it would be typed as: numbers in their shortest exact form,
+/// dates as `YYYY-MM-DD`.
+pub fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            excel_day(d.as_f64()).map_or_else(|| d.as_f64().to_string(), |d| d.to_string())
+        }
+        Data::Error(e) => format!("#{e:?}"),
+    }
 }
 
 /// A day from an Excel serial date (the 1900 system, counting from 1899-12-30).

@@ -16,6 +16,7 @@ mod agreements;
 mod authorization;
 mod bad_input;
 mod catalogue;
+mod catalogue_import;
 mod channels;
 mod consent;
 mod contract;
