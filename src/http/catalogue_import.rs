@@ -36,25 +36,7 @@ use crate::{
 pub const MAX_FILE: usize = 16 * 1024 * 1024;
 
 fn params(pairs: &[(String, String)]) -> Result<(uuid::Uuid, bool), AppError> {
-    let mut producer = None;
-    let mut dry_run = None;
-    for (name, value) in pairs {
-        let slot = match name.as_str() {
-            "producerId" => &mut producer,
-            "dryRun" => &mut dry_run,
-            _ => {
-                return Err(AppError::BadInput(
-                    "the parameters are `producerId` and `dryRun`".into(),
-                ));
-            }
-        };
-        if slot
-            .replace(value.chars().take(200).collect::<String>())
-            .is_some()
-        {
-            return Err(AppError::BadInput(format!("`{name}` is given twice")));
-        }
-    }
+    let [producer, dry_run] = super::named_params(pairs, ["producerId", "dryRun"])?;
     let Some(producer) = producer else {
         return Err(AppError::BadInput(
             "give `producerId` (a Producer ID)".into(),

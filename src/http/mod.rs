@@ -79,3 +79,30 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
         .into_response()
 }
+
+/// The query parameters an import takes, by name: each at most once (a value cut at 200
+/// characters), no other; `BAD_USER_INPUT` otherwise. Absent ones are `None`.
+pub(crate) fn named_params<const N: usize>(
+    pairs: &[(String, String)],
+    names: [&str; N],
+) -> Result<[Option<String>; N], crate::error::AppError> {
+    let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (name, value) in pairs {
+        let Some(slot) = names.iter().position(|n| n == name) else {
+            let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            return Err(crate::error::AppError::BadInput(format!(
+                "the parameters are {}",
+                listed.join(" and ")
+            )));
+        };
+        if found[slot]
+            .replace(value.chars().take(200).collect())
+            .is_some()
+        {
+            return Err(crate::error::AppError::BadInput(format!(
+                "`{name}` is given twice"
+            )));
+        }
+    }
+    Ok(found)
+}

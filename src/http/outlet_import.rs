@@ -40,25 +40,7 @@ use crate::{
 pub const MAX_FILE: usize = 8 * 1024 * 1024;
 
 fn params(pairs: &[(String, String)]) -> Result<(uuid::Uuid, String), AppError> {
-    let mut outlet = None;
-    let mut period = None;
-    for (name, value) in pairs {
-        let slot = match name.as_str() {
-            "outletId" => &mut outlet,
-            "period" => &mut period,
-            _ => {
-                return Err(AppError::BadInput(
-                    "the parameters are `outletId` and `period`".into(),
-                ));
-            }
-        };
-        if slot
-            .replace(value.chars().take(200).collect::<String>())
-            .is_some()
-        {
-            return Err(AppError::BadInput(format!("`{name}` is given twice")));
-        }
-    }
+    let [outlet, period] = super::named_params(pairs, ["outletId", "period"])?;
     let (Some(outlet), Some(period)) = (outlet, period) else {
         return Err(AppError::BadInput(
             "give `outletId` (an Outlet ID) and `period` (YYYY-MM)".into(),
