@@ -134,6 +134,11 @@ for (scenario, server, connections), f in figures.items():
         products = f"{data['counts']['products']:,}" if data else "?"
         targets.append((f"Best-match suggestions for a need over {products} products ({clients}): p99 < 50 ms",
                         f"{f['p99_ms']:.2f} ms at {f['rps']:,.0f} req/s", f["p99_ms"] < 50 and f["errors"] == 0))
+for (scenario, server, connections), f in figures.items():
+    if scenario == "trace_code" and server == "ours":
+        clients = "1 client" if connections == 1 else f"{connections} clients"
+        targets.append((f"Public traceCode lookup of 1,000 lots ({clients}): p99 < 5 ms",
+                        f"{f['p99_ms']:.2f} ms at {f['rps']:,.0f} req/s", f["p99_ms"] < 5 and f["errors"] == 0))
 if closing:
     r = closing["result"]
     targets.append((f"closePeriod {closing['region']} {closing['year']} ({closing['entries']:,} entries in reach) < 5 s, recomputation matches",

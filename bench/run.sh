@@ -10,6 +10,7 @@
 #
 # Settings: SCALE=large|small|tiny  SEED=2026  DURATION=15 (s per run)  CONNECTIONS=32
 #           ROUNDS=2  BUYERS=32  CYCLE_SECONDS=20  REGENERATE=1 (rebuild the data set)
+#           ONLY=trace (just the traceCode lookups; prints the figures, leaves RESULTS.md alone)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
@@ -23,6 +24,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 ROUNDS="${ROUNDS:-2}"
 BUYERS="${BUYERS:-32}"
 CYCLE_SECONDS="${CYCLE_SECONDS:-20}"
+ONLY="${ONLY:-}"
 OURS=127.0.0.1:18090
 PEER=127.0.0.1:18091
 out="$root/bench/out"
@@ -162,6 +164,25 @@ with open(f'{out}/demand_ids') as ids, open(f'{out}/demand_suggestions.ours', 'w
         o.write(json.dumps({'query': query, 'variables': {'id': gid}}) + '\n')
 PY
 
+# Issue 18: public traceCode lookups. The generator records no lots, so 1,000 listed products
+# get one each here (codes from md5, hex being Crockford-safe), replacing the last run's.
+q "DELETE FROM lots WHERE inspection_report_no = 'bench-lot'" >/dev/null
+q "INSERT INTO lots (id, trace_code, product_id, producer_org_id, produced_on, quantity, origin_village_code, inspection_result, inspected_on, inspection_body, inspection_report_no, recorded_by, recorded_at)
+   SELECT gen_random_uuid(), 'FP' || upper(substr(md5(p.id::text || '$SEED'), 1, 16)), p.id, p.producer_org_id, current_date - 10, 500, p.region_code, 'QUALIFIED', current_date - 9, '县农产品质量安全检测站', 'bench-lot', p.producer_org_id, now()
+   FROM products p JOIN regions r ON r.code = p.region_code AND length(r.code) = 12
+   WHERE p.listed ORDER BY md5(p.id::text || 'lots') LIMIT 1000" >/dev/null
+q "SELECT trace_code FROM lots WHERE inspection_report_no = 'bench-lot' ORDER BY trace_code" >"$out/trace_codes"
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+query = ('query($code: String!) { traceCode(code: $code) { traceCode productName spec producerName '
+         'producerRegion { code name } originVillage { code name povertyStatus } certified certificateNo '
+         'certifiedUntil qualityMarks producedOn quantity inspection { result inspectedOn body } } }')
+with open(f'{out}/trace_codes') as codes, open(f'{out}/trace_code.ours', 'w') as o:
+    for code in filter(None, (l.strip() for l in codes)):
+        o.write(json.dumps({'query': query, 'variables': {'code': code}}) + '\n')
+PY
+
 # --- Servers -----------------------------------------------------------------------------
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -212,6 +233,20 @@ load() {
   log "$scenario/$server: $figures peak RSS ${peak} KiB"
   record "{\"scenario\":\"$scenario\",\"server\":\"$server\",\"connections\":$conns,\"peak_rss_kib\":${peak:-0},\"wrk\":$figures}"
 }
+
+# traceCode: anonymous, by one client and by many (target: p99 < 5 ms at 32 connections).
+trace_code_load() {
+  check "http://$OURS/graphql" "$out/trace_code.ours"
+  load trace_code ours "http://$OURS/graphql" "$out/trace_code.ours" "$ours_pid" "" 1
+  load trace_code ours "http://$OURS/graphql" "$out/trace_code.ours" "$ours_pid"
+}
+if [ "$ONLY" = trace ]; then
+  start_ours
+  wrk -t2 -c"$CONNECTIONS" -d5s -s bench/wrk/bodies.lua "http://$OURS/graphql" -- "$out/trace_code.ours" >/dev/null
+  trace_code_load
+  cat "$results"
+  exit 0
+fi
 
 log "starting our server and PostGraphile"
 start_ours
@@ -295,6 +330,8 @@ record "{\"scenario\":\"ranking_units\",\"units\":$units_ranked}"
 check "http://$OURS/graphql" "$out/demand_suggestions.ours" "$token"
 load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token" 1
 load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token"
+# Issue 18: public trace-code lookups.
+trace_code_load
 # Closing a year: the year before this one, for the origin province with the most entries.
 close_year=$((year - 1))
 close_region="$(q "SELECT province_code FROM ledger_entries WHERE reporting_year = $close_year GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"

@@ -232,6 +232,15 @@ struct Options {
         global = true
     )]
     overdue_check_interval_secs: u64,
+    /// Seconds between checks of quality-mark certificates near or past their expiry (0: no
+    /// checks on this instance).
+    #[arg(
+        long,
+        env = "QUALITY_MARK_CHECK_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    quality_mark_check_interval_secs: u64,
     /// The largest file an upload may be, in bytes.
     #[arg(long, env = "FILE_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     file_max_bytes: u64,
@@ -463,6 +472,8 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     settings.red_warning_margin_bp = options.red_warning_margin_bp;
     settings.red_warning_interval = Duration::from_secs(options.red_warning_interval_secs);
     settings.overdue_check_interval = Duration::from_secs(options.overdue_check_interval_secs);
+    settings.quality_mark_check_interval =
+        Duration::from_secs(options.quality_mark_check_interval_secs);
     settings.file_max_bytes = options.file_max_bytes.max(1);
     if let Some(bucket) = &options.s3_bucket {
         let (Some(key), Some(secret)) = (&options.s3_access_key_id, &options.s3_secret_access_key)

@@ -68,6 +68,8 @@ pub struct Settings {
     pub red_warning_interval: Duration,
     /// How often the overdue-payment check runs (zero: never).
     pub overdue_check_interval: Duration,
+    /// How often quality-mark certificates are checked for expiry (zero: never).
+    pub quality_mark_check_interval: Duration,
     /// The largest file `uploadFile` takes, in bytes (`FILE_MAX_BYTES`).
     pub file_max_bytes: u64,
     /// S3-compatible object storage for files; `None` keeps them in the database.
@@ -149,6 +151,7 @@ impl Settings {
             red_warning_margin_bp: 2000,
             red_warning_interval: Duration::from_secs(3600),
             overdue_check_interval: Duration::from_secs(3600),
+            quality_mark_check_interval: Duration::from_secs(3600),
             file_max_bytes: 20 * 1024 * 1024,
             s3: None,
         }

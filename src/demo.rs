@@ -14,6 +14,7 @@ use entity::{
     membership::{self, MemberRole},
     price_change,
     product::{self, ProductStatus, QualityMark},
+    quality_mark_certificate::{self, CertificateStatus},
     role_grant::PlatformRole,
     user,
 };
@@ -393,6 +394,11 @@ async fn seed_products(
         let producer = &producers_by_id[&org];
         let now = Utc::now();
         let id = new_uuid();
+        let marks = row
+            .quality_marks
+            .iter()
+            .map(|m| parse(m))
+            .collect::<AppResult<Vec<QualityMark>>>()?;
         let certified = row.certified && producer.in_good_standing();
         let valid_from = today
             .checked_sub_days(Days::new(30 + index as u64))
@@ -413,12 +419,7 @@ async fn seed_products(
             stock: Set(row.stock),
             origin_statement: Set(row.origin_statement.clone()),
             images: Set("[]".into()),
-            quality_marks: Set(QualityMark::mask(
-                &row.quality_marks
-                    .iter()
-                    .map(|m| parse(m))
-                    .collect::<AppResult<Vec<QualityMark>>>()?,
-            )),
+            quality_marks: Set(QualityMark::mask(&marks)),
             trace_code: Set(row.trace_code.clone()),
             sku: Set(None),
             status: Set(if published {
@@ -450,6 +451,9 @@ async fn seed_products(
         if certified {
             certify(&txn, id, producer, officers, admin, valid_from, valid_until).await?;
         }
+        for mark in marks {
+            mark_certificate(&txn, id, producer, mark, officers, admin).await?;
+        }
         groups.push((parse(&row.category)?, row.unit.clone(), row.spec.clone()));
     }
     groups.sort();
@@ -458,6 +462,58 @@ async fn seed_products(
         refresh_price_flags(&txn, category, &unit, &spec).await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+fn issuer_of(mark: QualityMark) -> &'static str {
+    match mark {
+        QualityMark::GreenFood => "中国绿色食品发展中心",
+        QualityMark::Organic => "中绿华夏有机产品认证中心",
+        QualityMark::GeographicalIndication => "国家知识产权局",
+        QualityMark::RegionalBrand => "县农业农村局",
+    }
+}
+
+/// The verified certificate behind a demo product's quality mark (numbers marked as demo data).
+async fn mark_certificate(
+    conn: &impl ConnectionTrait,
+    product_id: Uuid,
+    producer: &entity::producer::Model,
+    mark: QualityMark,
+    officers: &HashMap<String, Uuid>,
+    admin: Uuid,
+) -> AppResult<()> {
+    let reviewer = officers
+        .get(&county_of(&producer.region_code))
+        .copied()
+        .unwrap_or(admin);
+    let today = Utc::now().date_naive();
+    let issued_on = today.checked_sub_days(Days::new(200)).unwrap_or(today);
+    let valid_until = issued_on
+        .checked_add_days(Days::new(3 * 365))
+        .unwrap_or(today);
+    let submitted = Utc::now() - chrono::Duration::days(190);
+    quality_mark_certificate::ActiveModel {
+        id: Set(new_uuid()),
+        product_id: Set(product_id),
+        producer_org_id: Set(producer.organization_id),
+        region_code: Set(producer.region_code.clone()),
+        mark: Set(mark),
+        issuing_body: Set(format!("{} (演示数据)", issuer_of(mark))),
+        certificate_no: Set(format!("DEMO-{}", &product_id.simple().to_string()[20..])),
+        issued_on: Set(issued_on),
+        valid_until: Set(valid_until),
+        status: Set(CertificateStatus::Verified),
+        submitted_by: Set(admin),
+        submitted_at: Set(submitted),
+        reviewed_by: Set(Some(reviewer)),
+        reviewed_at: Set(Some(submitted + chrono::Duration::days(3))),
+        rejection_reason: Set(None),
+        expiry_warned_at: Set(None),
+        expired_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
     Ok(())
 }
 

@@ -42,10 +42,11 @@ pub enum NodeKind {
     Shipment,
     ReturnRequest,
     Invoice,
+    QualityMarkCertificate,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 31] = [
+    pub const ALL: [NodeKind; 32] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -77,6 +78,7 @@ impl NodeKind {
         NodeKind::Shipment,
         NodeKind::ReturnRequest,
         NodeKind::Invoice,
+        NodeKind::QualityMarkCertificate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +114,7 @@ impl NodeKind {
             Self::Shipment => "Shipment",
             Self::ReturnRequest => "ReturnRequest",
             Self::Invoice => "Invoice",
+            Self::QualityMarkCertificate => "QualityMarkCertificate",
         }
     }
 

@@ -45,6 +45,7 @@ pub async fn serve_until(
     let jobs = crate::unsold::scan::spawn(state.services.clone());
     let warnings = crate::reporting::warnings::spawn(state.services.clone());
     let overdue = crate::procurement::overdue::spawn(state.services.clone());
+    let marks = crate::catalogue::quality_marks::spawn(state.services.clone());
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -52,7 +53,7 @@ pub async fn serve_until(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    for job in [jobs, warnings, overdue].into_iter().flatten() {
+    for job in [jobs, warnings, overdue, marks].into_iter().flatten() {
         job.abort();
     }
     served

@@ -91,6 +91,7 @@ mod tests {
         declared_equals_graphql::<producer::CreditStatus>();
         declared_equals_graphql::<product::ProductCategory>();
         declared_equals_graphql::<product::ProductStatus>();
+        declared_equals_graphql::<product::QualityMark>();
         declared_equals_graphql::<region::RegionLevel>();
         declared_equals_graphql::<region::PovertyStatus>();
         declared_equals_graphql::<role_grant::PlatformRole>();

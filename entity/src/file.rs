@@ -45,6 +45,9 @@ pub enum FilePurpose {
     Invoice,
     #[sea_orm(string_value = "RETURN_PHOTO")]
     ReturnPhoto,
+    /// The scan of a quality mark's certificate (绿色食品证书, 有机产品认证证书 …).
+    #[sea_orm(string_value = "CERTIFICATE")]
+    Certificate,
     #[sea_orm(string_value = "OTHER")]
     Other,
 }

@@ -46,6 +46,7 @@ pub mod producer;
 pub mod product;
 pub mod purchase_drive;
 pub mod purchase_drive_product;
+pub mod quality_mark_certificate;
 pub mod quote;
 pub mod red_warning;
 pub mod refresh_token;

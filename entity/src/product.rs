@@ -112,16 +112,24 @@ pub enum ProductStatus {
     Unpublished,
 }
 
-/// Quality marks, stored as bits.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+/// Quality marks: a product's verified, unexpired ones stored as bits (`quality_marks`), each
+/// certificate by name (`quality_mark_certificates.mark`).
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum QualityMark {
     /// 绿色食品
+    #[sea_orm(string_value = "GREEN_FOOD")]
     GreenFood,
     /// 有机
+    #[sea_orm(string_value = "ORGANIC")]
     Organic,
     /// 地理标志
+    #[sea_orm(string_value = "GEOGRAPHICAL_INDICATION")]
     GeographicalIndication,
     /// 区域性扶贫产品标识
+    #[sea_orm(string_value = "REGIONAL_BRAND")]
     RegionalBrand,
 }
 

@@ -26,6 +26,7 @@ mod m20261205_000003_after_sales;
 mod m20261205_000004_overdue_warnings;
 mod m20261205_000005_lots;
 mod m20261205_000006_product_sku;
+mod m20261205_000007_quality_mark_certificates;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000004_overdue_warnings::Migration),
             Box::new(m20261205_000005_lots::Migration),
             Box::new(m20261205_000006_product_sku::Migration),
+            Box::new(m20261205_000007_quality_mark_certificates::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@
 //! | Organization | whoever sees its producer or buyer profile, its members, staff whose scope covers its region |
 //! | User | themself, members of the same organisation, staff whose scope covers their organisation's region |
 //! | Certification | the producer's members, staff whose scope covers its county |
+//! | QualityMarkCertificate | the producer's members, staff whose scope covers the product's place |
 //! | File | whoever may read its subject's records (`files::subjects`): a producer's members and staff over its region; a certification's readers |
 //! | Order | its two parties, and members of the units supervising its buyer (read only) |
 //! | Agreement | its two parties |
@@ -25,7 +26,7 @@
 use entity::{
     agreement, buyer, certification, membership, order, organization, outlet, outlet_report,
     producer::{self, CreditStatus, VerificationStatus},
-    product, user,
+    product, quality_mark_certificate, user,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, Select,
@@ -213,6 +214,17 @@ impl Sight {
             );
         }
         any
+    }
+
+    /// A quality mark's certificate: its producer's members and staff whose scope covers the
+    /// product's place.
+    pub fn quality_mark_certificates(&self) -> Condition {
+        if self.everywhere() {
+            return Condition::all();
+        }
+        Condition::any()
+            .add(self.own(quality_mark_certificate::Column::ProducerOrgId))
+            .add(self.in_scope(quality_mark_certificate::Column::RegionCode))
     }
 
     pub fn certifications(&self) -> Condition {

@@ -572,9 +572,6 @@ fn input_of(row: &ImportRow, current: Option<&product::Model>) -> ProductInput {
         images: current
             .and_then(|c| serde_json::from_str(&c.images).ok())
             .unwrap_or_default(),
-        quality_marks: current
-            .map(|c| product::QualityMark::from_mask(c.quality_marks))
-            .unwrap_or_default(),
         trace_code: current.and_then(|c| c.trace_code.clone()),
         sku: Some(row.sku.clone()),
     }

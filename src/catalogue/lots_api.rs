@@ -6,7 +6,7 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObjec
 use chrono::Utc;
 use entity::{
     lot::{self, InspectionResult},
-    product::ProductCategory,
+    product::{ProductCategory, QualityMark},
 };
 
 use super::lots::{self, LotInput, Trace};
@@ -104,6 +104,9 @@ pub struct TraceRecord {
     pub certified: bool,
     pub certificate_no: Option<String>,
     pub certified_until: Option<Date>,
+    /// Quality marks (绿色食品, 有机, 地理标志 …) whose certificates an officer verified and
+    /// that have not expired.
+    pub quality_marks: Vec<QualityMark>,
     pub produced_on: Date,
     pub quantity: i64,
     pub inspection: LotInspection,
@@ -127,6 +130,7 @@ impl From<Trace> for TraceRecord {
                 .as_ref()
                 .and_then(|c| c.certificate_no.clone()),
             certified_until: certification.and_then(|c| c.valid_until).map(Date),
+            quality_marks: QualityMark::from_mask(trace.product.quality_marks),
             produced_on: Date(trace.lot.produced_on),
             quantity: trace.lot.quantity,
             inspection: LotInspection::from(&trace.lot),

@@ -10,4 +10,6 @@ pub mod lots;
 pub mod lots_api;
 pub mod products;
 pub mod products_api;
+pub mod quality_marks;
+pub mod quality_marks_api;
 pub mod search;

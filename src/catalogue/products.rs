@@ -5,7 +5,7 @@
 use chrono::Utc;
 use entity::{
     price_change,
-    product::{self, ProductCategory, ProductStatus, QualityMark},
+    product::{self, ProductCategory, ProductStatus},
     stock_adjustment,
 };
 use sea_orm::{
@@ -45,7 +45,6 @@ pub struct ProductInput {
     pub stock: i64,
     pub origin_statement: String,
     pub images: Vec<String>,
-    pub quality_marks: Vec<QualityMark>,
     pub trace_code: Option<String>,
     /// The producer's own code (1–40 letters, digits, `-`, `_` or `.`), unique per producer.
     pub sku: Option<String>,
@@ -255,7 +254,8 @@ pub fn new_row(
         stock: Set(input.stock),
         origin_statement: Set(input.origin_statement.trim().to_owned()),
         images: Set(serde_json::to_string(&input.images).map_err(AppError::internal)?),
-        quality_marks: Set(QualityMark::mask(&input.quality_marks)),
+        // Marks come from verified certificates only (`quality_marks`).
+        quality_marks: Set(0),
         trace_code: Set(input.trace_code.clone()),
         sku: Set(input.sku.clone()),
         status: Set(ProductStatus::Draft),
@@ -304,7 +304,6 @@ pub struct ProductChanges {
     pub min_order_quantity: Option<i32>,
     pub origin_statement: Option<String>,
     pub images: Option<Vec<String>>,
-    pub quality_marks: Option<Vec<QualityMark>>,
     pub trace_code: Option<Option<String>>,
     pub sku: Option<Option<String>>,
 }
@@ -326,9 +325,6 @@ pub fn merged(changes: ProductChanges, current: &product::Model) -> ProductInput
             .origin_statement
             .unwrap_or_else(|| current.origin_statement.clone()),
         images: changes.images.unwrap_or(images),
-        quality_marks: changes
-            .quality_marks
-            .unwrap_or_else(|| QualityMark::from_mask(current.quality_marks)),
         trace_code: changes
             .trace_code
             .unwrap_or_else(|| current.trace_code.clone()),
@@ -347,7 +343,6 @@ fn with_changes(current: product::Model, merged: &ProductInput) -> AppResult<pro
     active.min_order_quantity = Set(merged.min_order_quantity);
     active.origin_statement = Set(merged.origin_statement.trim().to_owned());
     active.images = Set(serde_json::to_string(&merged.images).map_err(AppError::internal)?);
-    active.quality_marks = Set(QualityMark::mask(&merged.quality_marks));
     active.trace_code = Set(merged.trace_code.clone());
     active.sku = Set(merged.sku.clone());
     active.updated_at = Set(Utc::now());

@@ -49,6 +49,8 @@ pub struct Product {
     /// Which farmers, villages and purchase agreements the product comes from.
     pub origin_statement: String,
     pub images: Vec<String>,
+    /// Quality marks whose certificates an officer verified and that have not expired
+    /// (`qualityMarkCertificates` has the certificates).
     pub quality_marks: Vec<QualityMark>,
     /// Traceability code (产品追溯).
     pub trace_code: Option<String>,
@@ -137,6 +139,15 @@ impl Product {
     }
 
     /// The latest certification application, in force or not.
+    /// The certificates behind its quality marks, in any state (its producer's members and
+    /// the officers over it; empty for others). `qualityMarks` shows the verified ones in force.
+    async fn quality_mark_certificates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::quality_marks_api::QualityMarkCertificate>> {
+        super::quality_marks_api::of_product(ctx, self.row.id).await
+    }
+
     async fn certification(&self, ctx: &Context<'_>) -> Result<Option<Certification>> {
         let loaders = loaders(ctx)?;
         Ok(loaders
@@ -417,8 +428,6 @@ pub struct CreateProductInput {
     pub origin_statement: String,
     #[graphql(default)]
     pub images: Vec<String>,
-    #[graphql(default)]
-    pub quality_marks: Vec<QualityMark>,
     pub trace_code: Option<String>,
     /// The producer's own code (1–40 letters, digits, `-`, `_`, `.`), unique per producer.
     pub sku: Option<String>,
@@ -436,7 +445,6 @@ pub struct UpdateProductInput {
     pub min_order_quantity: Option<i32>,
     pub origin_statement: Option<String>,
     pub images: Option<Vec<String>>,
-    pub quality_marks: Option<Vec<QualityMark>>,
     pub trace_code: Option<String>,
     /// A new SKU for the product (unique per producer).
     pub sku: Option<String>,
@@ -488,7 +496,6 @@ impl CatalogueMutation {
             stock: input.stock,
             origin_statement: input.origin_statement,
             images: input.images,
-            quality_marks: input.quality_marks,
             trace_code: input.trace_code,
             sku: input.sku.map(|s| s.trim().to_owned()),
         };
@@ -512,7 +519,6 @@ impl CatalogueMutation {
             min_order_quantity: input.min_order_quantity,
             origin_statement: input.origin_statement,
             images: input.images,
-            quality_marks: input.quality_marks,
             trace_code: input.trace_code.map(Some),
             sku: input.sku.map(|s| Some(s.trim().to_owned())),
         };

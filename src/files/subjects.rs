@@ -13,8 +13,8 @@
 //! `files_api::files_of`.
 
 use entity::{
-    certification, file::FilePurpose, invoice, lot, order, producer, product, return_request,
-    shipment,
+    certification, file::FilePurpose, invoice, lot, order, producer, product,
+    quality_mark_certificate, return_request, shipment,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -34,16 +34,18 @@ pub enum SubjectKind {
     Shipment,
     ReturnRequest,
     Invoice,
+    QualityMarkCertificate,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 6] = [
+    pub const ALL: [SubjectKind; 7] = [
         SubjectKind::Producer,
         SubjectKind::Certification,
         SubjectKind::Lot,
         SubjectKind::Shipment,
         SubjectKind::ReturnRequest,
         SubjectKind::Invoice,
+        SubjectKind::QualityMarkCertificate,
     ];
 
     /// As stored in `files.subject_kind`.
@@ -55,6 +57,7 @@ impl SubjectKind {
             Self::Shipment => "SHIPMENT",
             Self::ReturnRequest => "RETURN_REQUEST",
             Self::Invoice => "INVOICE",
+            Self::QualityMarkCertificate => "QUALITY_MARK_CERTIFICATE",
         }
     }
 
@@ -66,6 +69,7 @@ impl SubjectKind {
             Self::Shipment => "shipment",
             Self::ReturnRequest => "return request",
             Self::Invoice => "invoice",
+            Self::QualityMarkCertificate => "quality mark certificate",
         }
     }
 
@@ -77,6 +81,7 @@ impl SubjectKind {
             Self::Shipment => NodeKind::Shipment,
             Self::ReturnRequest => NodeKind::ReturnRequest,
             Self::Invoice => NodeKind::Invoice,
+            Self::QualityMarkCertificate => NodeKind::QualityMarkCertificate,
         }
     }
 }
@@ -114,6 +119,7 @@ pub enum Subject {
     Shipment(shipment::Model),
     ReturnRequest(return_request::Model),
     Invoice(invoice::Model),
+    QualityMarkCertificate(quality_mark_certificate::Model),
 }
 
 impl Subject {
@@ -149,6 +155,12 @@ impl Subject {
                 .one(conn)
                 .await?
                 .map(Self::Invoice),
+            SubjectKind::QualityMarkCertificate => {
+                quality_mark_certificate::Entity::find_by_id(subject.id)
+                    .one(conn)
+                    .await?
+                    .map(Self::QualityMarkCertificate)
+            }
         };
         match loaded {
             Some(found) if found.may_read(conn, viewer).await? => Ok(found),
@@ -164,6 +176,7 @@ impl Subject {
             Self::Shipment(_) => SubjectKind::Shipment,
             Self::ReturnRequest(_) => SubjectKind::ReturnRequest,
             Self::Invoice(_) => SubjectKind::Invoice,
+            Self::QualityMarkCertificate(_) => SubjectKind::QualityMarkCertificate,
         }
     }
 
@@ -175,6 +188,7 @@ impl Subject {
             Self::Shipment(s) => s.id,
             Self::ReturnRequest(r) => r.id,
             Self::Invoice(i) => i.id,
+            Self::QualityMarkCertificate(c) => c.id,
         }
     }
 
@@ -232,6 +246,13 @@ impl Subject {
                     .count(conn)
                     .await?
             }
+            // The certificate's scan: its producer and the officers who check it.
+            Self::QualityMarkCertificate(c) => {
+                quality_mark_certificate::Entity::find_by_id(c.id)
+                    .filter(sight.quality_mark_certificates())
+                    .count(conn)
+                    .await?
+            }
         };
         Ok(count > 0)
     }
@@ -266,6 +287,7 @@ impl Subject {
                 order.is_some_and(|o| member_of == Some(o.buyer_org_id))
             }
             Self::Invoice(i) => member_of == Some(i.producer_org_id),
+            Self::QualityMarkCertificate(c) => member_of == Some(c.producer_org_id),
         })
     }
 
@@ -290,6 +312,7 @@ impl Subject {
             ],
             Self::ReturnRequest(_) => &[FilePurpose::ReturnPhoto, FilePurpose::Other],
             Self::Invoice(_) => &[FilePurpose::Invoice],
+            Self::QualityMarkCertificate(_) => &[FilePurpose::Certificate, FilePurpose::Other],
         }
     }
 }

@@ -18,6 +18,7 @@ use entity::{
     procurement_declaration::{self, CanteenArrangement},
     producer::{self, CreditStatus, LinkageMode, VerificationStatus},
     product::{self, ProductStatus, QualityMark},
+    quality_mark_certificate::{self, CertificateStatus},
     region::{self, PovertyStatus, RegionLevel},
     region_status,
     role_grant::{self, PlatformRole},
@@ -437,6 +438,8 @@ struct Catalogue {
     products: Vec<product::Model>,
     price_changes: Vec<price_change::ActiveModel>,
     certifications: Vec<certification::ActiveModel>,
+    /// The verified certificates behind the products' quality marks.
+    mark_certificates: Vec<quality_mark_certificate::ActiveModel>,
 }
 
 /// A producer as its products need it.
@@ -541,6 +544,7 @@ async fn producers(
     .await?;
     insert_all(conn, catalogue.price_changes).await?;
     insert_all(conn, catalogue.certifications).await?;
+    insert_all(conn, catalogue.mark_certificates).await?;
     Ok((producers, catalogue.products))
 }
 
@@ -624,6 +628,10 @@ fn draw_product(
     .filter(|_| b.rng.random_bool(0.15))
     .collect();
     let (county, village) = (seller.county, seller.village);
+    for mark in &marks {
+        let certificate = mark_certificate(b, id, seller, *mark, listed_at);
+        catalogue.mark_certificates.push(certificate);
+    }
     catalogue.products.push(product::Model {
         id,
         producer_org_id: seller.org,
@@ -687,6 +695,37 @@ fn price_history(
 
 /// Certification: most products of verified producers certified by their county for two
 /// years, some applications pending or rejected. Answers the validity.
+/// A verified certificate of `mark` for a product, issued when it was listed, valid 3 years.
+fn mark_certificate(
+    b: &mut Builder,
+    product: Uuid,
+    seller: &Seller<'_>,
+    mark: QualityMark,
+    listed_at: DateTime<Utc>,
+) -> quality_mark_certificate::ActiveModel {
+    let issued_on = listed_at.date_naive();
+    quality_mark_certificate::ActiveModel {
+        id: Set(b.id_at(listed_at)),
+        product_id: Set(product),
+        producer_org_id: Set(seller.org),
+        region_code: Set(seller.village.code.clone()),
+        mark: Set(mark),
+        issuing_body: Set("generated certification body".into()),
+        certificate_no: Set(format!("GEN-{}", &product.simple().to_string()[20..])),
+        issued_on: Set(issued_on),
+        valid_until: Set(issued_on + Days::new(3 * 365)),
+        status: Set(CertificateStatus::Verified),
+        submitted_by: Set(seller.user),
+        submitted_at: Set(listed_at),
+        // Generated load data: verified with no reviewer on record.
+        reviewed_by: Set(None),
+        reviewed_at: Set(Some(listed_at)),
+        rejection_reason: Set(None),
+        expiry_warned_at: Set(None),
+        expired_at: Set(None),
+    }
+}
+
 fn certify(
     b: &mut Builder,
     catalogue: &mut Catalogue,

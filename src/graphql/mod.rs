@@ -15,6 +15,7 @@ use crate::{
         certification_api::{CertificationMutation, CertificationQuery},
         lots_api::{LotMutation, LotQuery},
         products_api::{CatalogueMutation, CatalogueQuery},
+        quality_marks_api::{QualityMarkMutation, QualityMarkQuery},
     },
     config::QueryLimits,
     files::files_api::FileMutation,
@@ -74,6 +75,7 @@ pub struct Query(
     OutletQuery,
     OutletReportQuery,
     LotQuery,
+    QualityMarkQuery,
     AfterSalesQuery,
 );
 
@@ -100,6 +102,7 @@ pub struct Mutation(
     OutletMutation,
     OutletReportMutation,
     LotMutation,
+    QualityMarkMutation,
     AfterSalesMutation,
 );
 

@@ -266,7 +266,8 @@ async fn visible(
         | NodeKind::Lot
         | NodeKind::File
         | NodeKind::ReturnRequest
-        | NodeKind::Invoice => HashMap::new(),
+        | NodeKind::Invoice
+        | NodeKind::QualityMarkCertificate => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

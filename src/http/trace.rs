@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
-use entity::{lot::InspectionResult, region::PovertyStatus};
+use entity::{lot::InspectionResult, product::QualityMark, region::PovertyStatus};
 use image::{ImageFormat, Luma};
 use qrcode::{QrCode, render::svg};
 
@@ -165,6 +165,15 @@ fn poverty_label(status: PovertyStatus) -> &'static str {
     }
 }
 
+fn mark_label(mark: QualityMark) -> &'static str {
+    match mark {
+        QualityMark::GreenFood => "绿色食品",
+        QualityMark::Organic => "有机产品",
+        QualityMark::GeographicalIndication => "地理标志",
+        QualityMark::RegionalBrand => "区域公用品牌",
+    }
+}
+
 /// The page: each fact a row of a table, in Chinese.
 fn page(found: &Trace, address: &str) -> String {
     let lot = &found.lot;
@@ -199,6 +208,11 @@ fn page(found: &Trace, address: &str) -> String {
             inspection_label(lot.inspection_result).to_owned(),
         ),
     ];
+    let marks = QualityMark::from_mask(found.product.quality_marks);
+    if !marks.is_empty() {
+        let labels: Vec<&str> = marks.into_iter().map(mark_label).collect();
+        rows.push(("质量标志", labels.join("、")));
+    }
     if let Some(on) = lot.inspected_on {
         rows.push(("检测日期", on.to_string()));
     }

@@ -16,6 +16,17 @@ pub enum Event {
     RedWarningChanged(RedWarningChanged),
     DemandPosted(DemandPosted),
     PaymentOverdue(PaymentOverdue),
+    QualityMarkExpiring(QualityMarkExpiring),
+}
+
+/// The periodic check found a verified quality-mark certificate expiring within 30 days
+/// (`expired: false`, once) or past its validity, its mark dropped (`expired: true`, once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QualityMarkExpiring {
+    pub certificate_id: Uuid,
+    pub producer_org_id: Uuid,
+    pub valid_until: chrono::NaiveDate,
+    pub expired: bool,
 }
 
 /// The periodic check found an order's payment overdue (once per order and due date).

@@ -1,5 +1,5 @@
 //! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `demandPosted`,
-//! `paymentOverdue`, `ledgerTally`). Each subscription
+//! `paymentOverdue`, `qualityMarkExpiring`, `ledgerTally`). Each subscription
 //! checks the viewer's rights once when it starts and filters every event by them; what an
 //! event shows is read fresh from the database.
 
@@ -15,6 +15,10 @@ use sea_orm::{
 use super::events::Event;
 use crate::{
     auth::{scope, viewer, visibility::Sight},
+    catalogue::{
+        quality_marks,
+        quality_marks_api::{QualityMarkCertificate, QualityMarkWarning},
+    },
     error::{AppError, AppResult, Result},
     graphql::{
         context::services,
@@ -191,6 +195,43 @@ impl LiveSubscription {
                     }),
                     Err(error) => {
                         tracing::warn!(error = %error.message(), "cannot load an overdue order");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Warnings that a verified quality-mark certificate expires within 30 days, and then that
+    /// it expired and its mark was taken off the product (once each): for the producer's
+    /// members and officers whose scope covers the product's place.
+    async fn quality_mark_expiring(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = QualityMarkWarning> + use<>> {
+        let services = services(ctx)?.clone();
+        let visible = Sight::of(&services.db, Some(viewer(ctx)?))
+            .await?
+            .quality_mark_certificates();
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let (services, visible) = (services.clone(), visible.clone());
+            let warned = match &*event {
+                Event::QualityMarkExpiring(w) => Some(w.clone()),
+                _ => None,
+            };
+            async move {
+                let w = warned?;
+                let found =
+                    quality_marks::warned_certificate(&services.db, visible, w.certificate_id)
+                        .await;
+                match found {
+                    Ok(found) => found.map(|row| QualityMarkWarning {
+                        certificate: QualityMarkCertificate::from(row),
+                        valid_until: Date(w.valid_until),
+                        expired: w.expired,
+                    }),
+                    Err(error) => {
+                        tracing::warn!(error = %error.message(), "cannot load a warned certificate");
                         None
                     }
                 }

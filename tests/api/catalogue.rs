@@ -259,7 +259,7 @@ async fn a_suspended_producer_leaves_the_catalogue_until_reinstated() {
 }
 
 /// Registers a user who creates, and so administers, a producer in `region`, verified by the admin.
-async fn producer_in(w: &World, username: &str, region: &str) -> (Session, String) {
+pub(crate) async fn producer_in(w: &World, username: &str, region: &str) -> (Session, String) {
     let app = &w.app;
     let session = app.register(username, None).await;
     let created = mutate(
@@ -422,9 +422,11 @@ async fn buyers_see_paired_then_poorer_then_certified_offers_first() {
 async fn the_catalogue_filters_by_what_buyers_ask() {
     let w = World::build().await;
     let (yangyuan, yangyuan_id) = producer_in(&w, "yangyuan", "130727").await;
-    let mut millet = product_input(&yangyuan_id, "阳原小米", "35.00");
-    millet["qualityMarks"] = json!(["ORGANIC", "GEOGRAPHICAL_INDICATION"]);
-    publish(&w, &yangyuan, millet).await;
+    let millet = product_input(&yangyuan_id, "阳原小米", "35.00");
+    let millet = publish(&w, &yangyuan, millet).await;
+    for mark in ["ORGANIC", "GEOGRAPHICAL_INDICATION"] {
+        crate::quality_marks::verified_mark(&w, &yangyuan, &w.other_officer, &millet, mark).await;
+    }
     let mut donkey = product_input(&yangyuan_id, "阳原驴肉", "120.00");
     donkey["category"] = json!("MEAT");
     publish(&w, &yangyuan, donkey).await;

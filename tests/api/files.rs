@@ -11,7 +11,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::{harness::TestApp, world::World};
+use crate::{
+    harness::TestApp,
+    world::{CREATE_PRODUCER, VILLAGE, World, producer_input},
+};
 
 const UPLOAD: &str = "mutation($input: UploadFileInput!) { uploadFile(input: $input) {
     file { id name contentType size sha256 purpose url thumbnailUrl uploadedBy { username } }
@@ -109,7 +112,7 @@ async fn get(app: &TestApp, token: Option<&str>, path: &str) -> reqwest::Respons
 }
 
 /// A PDF-looking file of `size` bytes (the type is sniffed from its first bytes).
-fn pdf(size: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn pdf(size: usize, seed: u8) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut x = u32::from(seed) + 1;
     while bytes.len() < size {
@@ -752,4 +755,90 @@ async fn inspection_photos_attach_to_shipments_and_reports_to_lots() {
     )
     .await;
     assert_eq!(wrong["errors"][0]["code"], "INVALID", "{wrong}");
+}
+
+/// Issue 18, item 2: a producer awaiting verification brings its licence and commitment letter,
+/// and the county officer reviewing it sees them in the list of producers to verify, downloads
+/// them, then verifies; an officer of another county sees neither producer nor files.
+#[tokio::test]
+async fn a_producer_awaiting_verification_shows_its_documents_to_the_reviewer() {
+    let w = World::build().await;
+    let app = &w.app;
+    let applicant = app.register("new.coop", None).await;
+    let created = app
+        .gql(
+            applicant.token(),
+            CREATE_PRODUCER,
+            json!({ "input": producer_input(None, "灵寿县新兴杂粮合作社", VILLAGE) }),
+        )
+        .await;
+    let producer = created["data"]["createProducer"]["producer"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let applicant = app.login("new.coop", crate::harness::PASSWORD).await;
+    for (purpose, name, seed) in [
+        ("LICENCE", "营业执照.pdf", 21),
+        ("COMMITMENT_LETTER", "承诺书.pdf", 22),
+    ] {
+        let uploaded = upload(
+            app,
+            applicant.token(),
+            &producer,
+            purpose,
+            name,
+            None,
+            &pdf(2500, seed),
+        )
+        .await;
+        assert_eq!(uploaded["errors"], json!([]), "{uploaded}");
+    }
+    let pending = "{ producers(filter: {verificationStatus: PENDING}, first: 20) {
+        nodes { id name files { name purpose url } } } }";
+    let listed = app.gql(w.officer.token(), pending, json!({})).await;
+    let nodes = listed["data"]["producers"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"));
+    let entry = nodes
+        .iter()
+        .find(|n| n["id"] == producer.as_str())
+        .unwrap_or_else(|| panic!("{listed}"));
+    let purposes: Vec<&str> = entry["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["purpose"].as_str().expect("purpose"))
+        .collect();
+    assert_eq!(purposes, ["LICENCE", "COMMITMENT_LETTER"], "{entry}");
+    let url = entry["files"][0]["url"].as_str().expect("url");
+    let licence = get(app, w.officer.token(), url).await;
+    assert_eq!(licence.status(), StatusCode::OK);
+    assert_eq!(
+        licence.bytes().await.expect("bytes").as_ref(),
+        pdf(2500, 21).as_slice()
+    );
+    // Another county's officer neither lists this producer nor downloads its licence.
+    let elsewhere = app.gql(w.other_officer.token(), pending, json!({})).await;
+    let other_nodes = elsewhere["data"]["producers"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{elsewhere}"));
+    assert!(
+        other_nodes.iter().all(|n| n["id"] != producer.as_str()),
+        "{elsewhere}"
+    );
+    assert_eq!(
+        get(app, w.other_officer.token(), url).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let verified = app
+        .gql(
+            w.officer.token(),
+            "mutation($id: ID!) { verifyProducer(input: {producerId: $id}) { producer { verificationStatus } errors { code } } }",
+            json!({ "id": producer }),
+        )
+        .await;
+    assert_eq!(
+        verified["data"]["verifyProducer"]["producer"]["verificationStatus"], "VERIFIED",
+        "{verified}"
+    );
 }

@@ -12,7 +12,7 @@ const RECORD: &str = "mutation($input: RecordLotInput!) { recordLot(input: $inpu
     errors { field code message } } }";
 const TRACE: &str = "query($code: String!) { traceCode(code: $code) {
     traceCode productName category spec unit producerName producerRegion { code }
-    originVillage { code name povertyStatus } certified certificateNo producedOn quantity
+    originVillage { code name povertyStatus } certified certificateNo qualityMarks producedOn quantity
     inspection { result inspectedOn body } } }";
 
 fn lot(product: &str, village: &str) -> Value {
@@ -83,7 +83,7 @@ async fn a_recorded_lot_is_traced_by_anyone_with_public_facts_only() {
             "spec": "5kg/箱", "unit": "箱", "producerName": "灵寿县青廉红薯种植专业合作社",
             "producerRegion": { "code": VILLAGE },
             "originVillage": { "code": VILLAGE, "name": "青廉村民委员会", "povertyStatus": "NOT_POOR" },
-            "certified": false, "certificateNo": null, "producedOn": "2026-10-20", "quantity": 800,
+            "certified": false, "certificateNo": null, "qualityMarks": [], "producedOn": "2026-10-20", "quantity": 800,
             "inspection": { "result": "QUALIFIED", "inspectedOn": "2026-10-22",
                             "body": "灵寿县农产品质量安全检测站" }
         }),

@@ -42,6 +42,7 @@ mod outlets;
 mod parts;
 mod payments;
 mod periods;
+mod quality_marks;
 mod registry;
 mod scale_out;
 mod schema;

@@ -396,7 +396,8 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::Lot
         | NodeKind::File
         | NodeKind::ReturnRequest
-        | NodeKind::Invoice => BTreeSet::new(),
+        | NodeKind::Invoice
+        | NodeKind::QualityMarkCertificate => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,

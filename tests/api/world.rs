@@ -212,6 +212,6 @@ pub fn product_input(producer_id: &str, name: &str, price: &str) -> Value {
     json!({
         "producerId": producer_id, "name": name, "category": "GRAIN_OIL", "spec": "5kg/箱", "unit": "箱",
         "price": price, "minOrderQuantity": 1, "stock": 100,
-        "originStatement": "青廉村社员种植, 合作社按订单保护价收购", "qualityMarks": ["REGIONAL_BRAND"]
+        "originStatement": "青廉村社员种植, 合作社按订单保护价收购"
     })
 }
