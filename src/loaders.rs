@@ -5,7 +5,8 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    buyer, certification, membership, organization, producer, product, region, role_grant, user,
+    buyer, certification, lot, membership, organization, producer, product, region, role_grant,
+    user,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -74,6 +75,7 @@ row_by_key!(
 row_by_key!(RegionByCode(String) => region::Code, |r| r.code.clone());
 row_by_key!(ProductById(Uuid) => product::Id, |r| r.id);
 row_by_key!(CertificationById(Uuid) => certification::Id, |r| r.id);
+row_by_key!(LotById(Uuid) => lot::Id, |r| r.id);
 
 /// Declares a key type and its loader for a registry profile (`$profile` keyed by
 /// organisation) together with its organisation row.

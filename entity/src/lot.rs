@@ -14,6 +14,8 @@ pub struct Model {
     /// Harvest or production date.
     pub produced_on: Date,
     pub quantity: i64,
+    /// How much of it shipments have named (never more than `quantity`).
+    pub shipped_quantity: i64,
     pub origin_village_code: String,
     pub inspection_result: InspectionResult,
     pub inspected_on: Option<Date>,

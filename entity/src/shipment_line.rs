@@ -9,6 +9,8 @@ pub struct Model {
     pub shipment_id: Uuid,
     pub order_line_id: Uuid,
     pub quantity: i64,
+    /// The lot the goods come from, when the producer named it.
+    pub lot_id: Option<Uuid>,
     /// Set when the shipment is received (0 to `quantity`); the rest was rejected.
     pub accepted_quantity: Option<i64>,
 }

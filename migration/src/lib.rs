@@ -27,6 +27,7 @@ mod m20261205_000004_overdue_warnings;
 mod m20261205_000005_lots;
 mod m20261205_000006_product_sku;
 mod m20261205_000007_quality_mark_certificates;
+mod m20261205_000008_shipment_lots;
 
 pub use m20261123_000004_ledger::GENESIS;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000005_lots::Migration),
             Box::new(m20261205_000006_product_sku::Migration),
             Box::new(m20261205_000007_quality_mark_certificates::Migration),
+            Box::new(m20261205_000008_shipment_lots::Migration),
         ]
     }
 }

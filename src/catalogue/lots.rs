@@ -189,6 +189,7 @@ pub async fn record(caller: Caller<'_>, input: LotInput) -> AppResult<lot::Model
         producer_org_id: product.producer_org_id,
         produced_on: input.produced_on,
         quantity: input.quantity,
+        shipped_quantity: 0,
         origin_village_code: input.origin_village_code.clone(),
         inspection_result: input.inspection_result,
         inspected_on: input.inspected_on,

@@ -33,6 +33,8 @@ pub struct Lot {
     pub qr_code_url: String,
     pub produced_on: Date,
     pub quantity: i64,
+    /// How much of it shipments have named so far (at most `quantity`).
+    pub shipped_quantity: i64,
     pub origin_village_code: String,
     pub inspection: LotInspection,
     pub recorded_at: DateTime,
@@ -80,6 +82,7 @@ impl From<lot::Model> for Lot {
             trace_code: row.trace_code,
             produced_on: Date(row.produced_on),
             quantity: row.quantity,
+            shipped_quantity: row.shipped_quantity,
             origin_village_code: row.origin_village_code,
             recorded_at: row.recorded_at.into(),
         }

@@ -521,27 +521,7 @@ impl OrderMutation {
     /// first shipment; more ship while anything is outstanding).
     #[graphql(guard = "RoleGuard::any(&[Role::Producer])")]
     async fn ship_order(&self, ctx: &Context<'_>, input: ShipOrderInput) -> Result<OrderPayload> {
-        let lines = match &input.lines {
-            Some(lines) => Some(
-                lines
-                    .iter()
-                    .enumerate()
-                    .map(|(index, line)| {
-                        let field = format!("lines.{index}.lineId");
-                        ids::expect(&line.line_id, NodeKind::OrderLine, &field)
-                            .map(|id| (id, line.quantity))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
-        let dispatch = super::shipments::Dispatch {
-            order_id: ids::expect(&input.order_id, NodeKind::Order, "orderId")?,
-            carrier: input.carrier,
-            waybill_no: input.waybill_no,
-            expected_arrival: input.expected_arrival.map(|d| d.0),
-            lines,
-        };
+        let dispatch = super::shipments_api::dispatch_of(input)?;
         payload(super::shipments::ship(caller(ctx)?, dispatch).await)
     }
 

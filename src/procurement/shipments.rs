@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Days, NaiveDate, SubsecRound, Utc};
 use entity::{
     api_name::ApiName,
+    lot::{self, InspectionResult as LotInspection},
     order::{self, OrderStatus},
     order_line, product, shipment, shipment_line, stock_adjustment,
 };
@@ -55,7 +56,20 @@ pub struct Dispatch {
     pub expected_arrival: Option<NaiveDate>,
     /// Order line and quantity, in the order the client named them.
     pub lines: Option<Vec<(Uuid, i64)>>,
+    /// The lots named for lines, so the buyer can trace what arrives.
+    pub lots: Vec<NamedLot>,
 }
+
+/// A lot named for a line of a dispatch (`lines[index].lotId`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NamedLot {
+    pub index: usize,
+    pub line_id: Uuid,
+    pub lot_id: Uuid,
+}
+
+/// The lot each planned line ships from, by order line, with its input index.
+type LotsByLine = HashMap<Uuid, (usize, lot::Model)>;
 
 /// What the buyer found on inspecting a shipment: the accepted quantity of each of its lines
 /// (by order line), the report, and the invoice that came with it.
@@ -469,6 +483,7 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     }
     accounts::check_paid_before(db, &current, Stage::Shipping).await?;
     let plan = planned_lines(&orders::lines(db, id).await?, dispatch.lines.as_deref())?;
+    let lots = named_lots(db, &current, &plan, &dispatch.lots).await?;
     let txn = db.begin().await?;
     let claimed = claim_order(
         &txn,
@@ -477,7 +492,15 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
         now,
     )
     .await?;
-    let shipment = insert_shipment(&txn, caller, &claimed, (&dispatch, &plan), false, now).await?;
+    let shipment = insert_shipment(
+        &txn,
+        caller,
+        &claimed,
+        (&dispatch, &plan, &lots),
+        false,
+        now,
+    )
+    .await?;
     if claimed.status == OrderStatus::Confirmed {
         order::Entity::update_many()
             .col_expr(order::Column::Status, Expr::value(OrderStatus::Shipped))
@@ -550,7 +573,7 @@ async fn insert_shipment(
     txn: &DatabaseTransaction,
     caller: Caller<'_>,
     order: &order::Model,
-    (dispatch, plan): (&Dispatch, &Plan),
+    (dispatch, plan, lots): (&Dispatch, &Plan, &LotsByLine),
     whole: bool,
     now: DateTime<Utc>,
 ) -> AppResult<shipment::Model> {
@@ -606,17 +629,107 @@ async fn insert_shipment(
                 None => AppError::state(ErrorCode::InvalidState, message),
             });
         }
+        let lot = lots.get(&line.id);
+        if let Some((index, lot)) = lot {
+            take_from_lot(txn, lot, *index, *quantity).await?;
+        }
         shipment_line::ActiveModel {
             id: Set(new_uuid()),
             shipment_id: Set(shipment.id),
             order_line_id: Set(line.id),
             quantity: Set(*quantity),
+            lot_id: Set(lot.map(|(_, l)| l.id)),
             accepted_quantity: Set(None),
         }
         .insert(txn)
         .await?;
     }
     Ok(shipment)
+}
+
+/// The lots a dispatch names, checked against the lines they ship: each of the order's producer
+/// (another's answers like an unknown lot), of the line's product, and not failed at its origin
+/// inspection.
+async fn named_lots(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    plan: &Plan,
+    named: &[NamedLot],
+) -> AppResult<LotsByLine> {
+    let mut by_line = LotsByLine::new();
+    if named.is_empty() {
+        return Ok(by_line);
+    }
+    let found = lot::Entity::find()
+        .filter(lot::Column::Id.is_in(named.iter().map(|n| n.lot_id)))
+        .filter(lot::Column::ProducerOrgId.eq(order.producer_org_id))
+        .all(conn)
+        .await?;
+    let mut problems = Checks::default();
+    for n in named {
+        let field = at("lines", n.index, "lotId");
+        let Some(lot) = found.iter().find(|l| l.id == n.lot_id) else {
+            problems.push(UserError {
+                field,
+                code: ErrorCode::NotFound,
+                message: "no lot of this producer has this ID".into(),
+            });
+            continue;
+        };
+        // A line not in the plan was refused by `planned_lines` already.
+        let Some((_, line, _)) = plan.iter().find(|(_, l, _)| l.id == n.line_id) else {
+            continue;
+        };
+        if lot.product_id != line.product_id {
+            problems.push(UserError {
+                field,
+                code: ErrorCode::Invalid,
+                message: format!("lot {} is not of {}", lot.trace_code, line.product_name),
+            });
+        } else if lot.inspection_result == LotInspection::Unqualified {
+            problems.push(UserError {
+                field,
+                code: ErrorCode::Invalid,
+                message: format!(
+                    "lot {} failed its origin inspection: it may not ship",
+                    lot.trace_code
+                ),
+            });
+        } else {
+            by_line.insert(line.id, (n.index, lot.clone()));
+        }
+    }
+    problems.finish()?;
+    Ok(by_line)
+}
+
+/// Counts `quantity` shipped from `lot`, never past what it holds (in the UPDATE's WHERE, so
+/// two shipments at once cannot both take its last units).
+async fn take_from_lot(
+    txn: &DatabaseTransaction,
+    lot: &lot::Model,
+    index: usize,
+    quantity: i64,
+) -> AppResult<()> {
+    let shipped = Expr::col(lot::Column::ShippedQuantity).add(quantity);
+    let taken = lot::Entity::update_many()
+        .col_expr(lot::Column::ShippedQuantity, shipped.clone())
+        .filter(lot::Column::Id.eq(lot.id))
+        .filter(shipped.lte(Expr::col(lot::Column::Quantity)))
+        .exec(txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        let left = lot::Entity::find_by_id(lot.id)
+            .one(txn)
+            .await?
+            .map_or(0, |l| l.quantity - l.shipped_quantity);
+        return Err(AppError::user(UserError {
+            field: at("lines", index, "quantity"),
+            code: ErrorCode::Invalid,
+            message: format!("lot {} has {left} left to ship", lot.trace_code),
+        }));
+    }
+    Ok(())
 }
 
 /// A shipment and the viewer's side of its order; another party's shipment answers like an
@@ -752,7 +865,16 @@ pub async fn receive_order(
                 ..Dispatch::default()
             };
             let now = Utc::now().trunc_subsecs(6);
-            insert_shipment(&txn, caller, &claimed, (&dispatch, &whole), true, now).await?
+            let lots = LotsByLine::new();
+            insert_shipment(
+                &txn,
+                caller,
+                &claimed,
+                (&dispatch, &whole, &lots),
+                true,
+                now,
+            )
+            .await?
         }
     };
     let published = receive_in(
@@ -1194,6 +1316,7 @@ mod tests {
             shipment_id: Uuid::nil(),
             order_line_id: Uuid::nil(),
             quantity,
+            lot_id: None,
             accepted_quantity: accepted,
         };
         let loaded = |received, lines| Loaded {

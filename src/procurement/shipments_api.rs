@@ -6,15 +6,17 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::order;
 use uuid::Uuid;
 
-use super::shipments::{self, InspectionResult, Loaded, Receipt};
+use super::shipments::{self, Dispatch, InspectionResult, Loaded, NamedLot, Receipt};
 use crate::{
     auth::{Role, RoleGuard},
+    catalogue::lots_api::Lot,
     error::{Result, payload},
     graphql::{
-        context::{caller, services},
+        context::{caller, loaders, services},
         scalars::{Date, DateTime},
     },
     ids::{self, NodeKind},
+    loaders::LotById,
 };
 
 /// One part of an order on its way, then received and inspected (验货) by the buyer.
@@ -60,8 +62,9 @@ pub struct ShipmentInspection {
     pub report: Option<String>,
 }
 
-/// How much of one order line a shipment carries, and what inspection accepted.
+/// How much of one order line a shipment carries, from which lot, and what inspection accepted.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ShipmentLine {
     /// The order line (`Order.lines`).
     pub line_id: ID,
@@ -70,6 +73,20 @@ pub struct ShipmentLine {
     pub accepted_quantity: Option<i64>,
     /// Shipped less accepted; null before receipt.
     pub rejected_quantity: Option<i64>,
+    #[graphql(skip)]
+    pub lot_id: Option<Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl ShipmentLine {
+    /// The lot the goods come from, when the producer named it; its `traceCode` answers
+    /// `traceCode(code)` for anyone.
+    async fn lot(&self, ctx: &Context<'_>) -> Result<Option<Lot>> {
+        let Some(id) = self.lot_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(LotById(id)).await?.map(Lot::from))
+    }
 }
 
 impl From<Loaded> for Shipment {
@@ -97,6 +114,7 @@ impl From<Loaded> for Shipment {
                     quantity: l.quantity,
                     accepted_quantity: l.accepted_quantity,
                     rejected_quantity: shipments::rejected(l),
+                    lot_id: l.lot_id,
                 })
                 .collect(),
             loaded,
@@ -117,6 +135,43 @@ pub async fn shipments_of(ctx: &Context<'_>, row: &order::Model) -> Result<Vec<S
 pub struct ShipmentLineInput {
     pub line_id: ID,
     pub quantity: i64,
+    /// The lot the goods come from (`recordLot`), of the line's product: the buyer can then
+    /// trace what arrived. A lot ships at most what it holds.
+    pub lot_id: Option<ID>,
+}
+
+/// A `shipOrder` input as the rules take it.
+pub fn dispatch_of(input: ShipOrderInput) -> Result<Dispatch> {
+    let mut lots = Vec::new();
+    let lines = match &input.lines {
+        Some(lines) => {
+            let mut named = Vec::with_capacity(lines.len());
+            for (index, line) in lines.iter().enumerate() {
+                let field = format!("lines.{index}.lineId");
+                let line_id = ids::expect(&line.line_id, NodeKind::OrderLine, &field)?;
+                if let Some(lot) = &line.lot_id {
+                    let field = format!("lines.{index}.lotId");
+                    let lot_id = ids::expect(lot, NodeKind::Lot, &field)?;
+                    lots.push(NamedLot {
+                        index,
+                        line_id,
+                        lot_id,
+                    });
+                }
+                named.push((line_id, line.quantity));
+            }
+            Some(named)
+        }
+        None => None,
+    };
+    Ok(Dispatch {
+        order_id: ids::expect(&input.order_id, NodeKind::Order, "orderId")?,
+        carrier: input.carrier,
+        waybill_no: input.waybill_no,
+        expected_arrival: input.expected_arrival.map(|d| d.0),
+        lines,
+        lots,
+    })
 }
 
 #[derive(InputObject)]

@@ -725,3 +725,130 @@ async fn an_order_shipped_without_shipment_rows_is_received_whole() {
     assert_eq!(shown["shipments"][0]["lines"][0]["acceptedQuantity"], 3);
     assert_eq!(ledger_total(&w).await, (1, "30.00".to_owned()));
 }
+
+/// Issue 18, item 3: a shipment line names the lot its goods come from; the buyer reads the
+/// lot's trace code on the shipment and anyone traces it. A lot of another product, of another
+/// producer, failed at inspection, or with too little left is refused on its field, nothing
+/// written.
+#[tokio::test]
+async fn a_shipment_names_its_lot_and_the_buyer_traces_what_arrived() {
+    let w = World::build().await;
+    let potatoes = w.published_product("灵寿红薯 5kg装", "10.00").await;
+    let noodles = w.published_product("灵寿红薯粉条", "20.00").await;
+    let record = |product: &str, quantity: i64, result: &str| {
+        let inspected = if result == "NOT_INSPECTED" {
+            json!({})
+        } else {
+            json!({ "inspectedOn": "2026-10-22", "inspectionBody": "灵寿县农产品质量安全检测站" })
+        };
+        let mut input = json!({ "productId": product, "producedOn": "2026-10-20", "quantity": quantity,
+                                "originVillageCode": crate::world::VILLAGE, "inspectionResult": result });
+        for (k, v) in inspected.as_object().expect("object") {
+            input[k] = v.clone();
+        }
+        input
+    };
+    let mut lots = Vec::new();
+    for input in [
+        record(&potatoes, 5, "QUALIFIED"),
+        record(&noodles, 50, "QUALIFIED"),
+        record(&potatoes, 50, "UNQUALIFIED"),
+    ] {
+        let body = w
+            .app
+            .gql(
+                w.producer_clerk.token(),
+                "mutation($input: RecordLotInput!) { recordLot(input: $input) { lot { id traceCode } errors { code message } } }",
+                json!({ "input": input }),
+            )
+            .await;
+        let lot = body["data"]["recordLot"]["lot"].clone();
+        assert!(lot.is_object(), "{body}");
+        lots.push(lot);
+    }
+    let (small, other_product, unfit) = (&lots[0], &lots[1], &lots[2]);
+    let (order, lines) = confirmed(&w, &[(&potatoes, 8)], "lot-order").await;
+    let unknown_lot = fupin_market::ids::NodeKind::Lot.id(uuid::Uuid::now_v7()).0;
+    let line = |lot: &Value, quantity: i64| json!({ "lineId": lines[0], "quantity": quantity, "lotId": lot });
+    for (lot, quantity, field, code) in [
+        (other_product["id"].clone(), 3, "lotId", "INVALID"),
+        (unfit["id"].clone(), 3, "lotId", "INVALID"),
+        (json!(unknown_lot), 3, "lotId", "NOT_FOUND"),
+        (small["id"].clone(), 6, "quantity", "INVALID"),
+    ] {
+        let body = ship(
+            &w,
+            json!({ "orderId": order, "lines": [line(&lot, quantity)] }),
+        )
+        .await;
+        assert_eq!(
+            body["errors"],
+            json!([{ "field": ["input", "lines", "0", field], "code": code,
+                     "message": body["errors"][0]["message"] }]),
+            "{lot}: {body}"
+        );
+    }
+    assert_eq!(
+        order_of(&w, &order).await["shipments"],
+        json!([]),
+        "nothing written"
+    );
+
+    // Five from the lot, then three more without one.
+    let shipped = ship(
+        &w,
+        json!({ "orderId": order, "lines": [line(&small["id"], 5)] }),
+    )
+    .await;
+    assert_eq!(shipped["errors"], json!([]), "{shipped}");
+    let shipped = ship(
+        &w,
+        json!({ "orderId": order, "lines": [{ "lineId": lines[0], "quantity": 3 }] }),
+    )
+    .await;
+    assert_eq!(shipped["errors"], json!([]), "{shipped}");
+    let seen = w
+        .app
+        .gql(
+            w.buyer_admin.token(),
+            "query($id: ID!) { order(id: $id) { shipments { lines { quantity lot { traceCode shippedQuantity } } } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    let code = small["traceCode"].as_str().expect("code");
+    assert_eq!(
+        seen["data"]["order"]["shipments"],
+        json!([
+            { "lines": [{ "quantity": 5, "lot": { "traceCode": code, "shippedQuantity": 5 } }] },
+            { "lines": [{ "quantity": 3, "lot": null }] }
+        ]),
+        "{seen}"
+    );
+    let traced = w
+        .app
+        .gql(
+            None,
+            "query($c: String!) { traceCode(code: $c) { productName inspection { result } } }",
+            json!({ "c": code }),
+        )
+        .await;
+    assert_eq!(
+        traced["data"]["traceCode"],
+        json!({ "productName": "灵寿红薯 5kg装", "inspection": { "result": "QUALIFIED" } })
+    );
+    // The lot is spent: another order cannot ship from it.
+    let (again, again_lines) = confirmed(&w, &[(&potatoes, 1)], "lot-order-2").await;
+    let body = ship(&w, json!({ "orderId": again, "lines": [{ "lineId": again_lines[0], "quantity": 1, "lotId": small["id"] }] })).await;
+    assert_eq!(
+        body["errors"][0]["field"],
+        json!(["input", "lines", "0", "quantity"]),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("0 left"),
+        "{body}"
+    );
+}
