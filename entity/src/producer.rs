@@ -21,6 +21,15 @@ pub struct Model {
     pub verified_at: Option<DateTimeUtc>,
     pub credit_status: CreditStatus,
     pub credit_reason: Option<String>,
+    /// The track record's tallies (`org::reputation`), kept with the orders that move them.
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    /// Orders shipped, and of those the ones whose first shipment left on time.
+    pub shipped_orders: i64,
+    pub shipped_on_time: i64,
+    /// Orders received, and of those the ones with an after-sales request escalated.
+    pub received_orders: i64,
+    pub disputed_orders: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

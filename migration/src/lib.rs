@@ -28,8 +28,10 @@ mod m20261205_000005_lots;
 mod m20261205_000006_product_sku;
 mod m20261205_000007_quality_mark_certificates;
 mod m20261205_000008_shipment_lots;
+mod m20261205_000009_producer_reputation;
 
 pub use m20261123_000004_ledger::GENESIS;
+pub use m20261205_000009_producer_reputation::{SHIP_WITHIN_DAYS, backfill_reputation};
 
 pub struct Migrator;
 
@@ -63,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000006_product_sku::Migration),
             Box::new(m20261205_000007_quality_mark_certificates::Migration),
             Box::new(m20261205_000008_shipment_lots::Migration),
+            Box::new(m20261205_000009_producer_reputation::Migration),
         ]
     }
 }

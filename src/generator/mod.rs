@@ -76,6 +76,7 @@ pub async fn generate(
         .map_err(crate::error::AppError::into_anyhow)?;
     let txn = db.begin().await?;
     let report = world::build(&txn, options, password_hash).await?;
+    migration::backfill_reputation(&txn).await?;
     txn.commit().await?;
     if db.get_database_backend() == DbBackend::Postgres {
         db.execute_unprepared("ANALYZE").await?;

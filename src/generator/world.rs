@@ -594,6 +594,13 @@ fn producer_row(
             CreditStatus::Good
         }),
         credit_reason: Set(suspended.then(|| "质量抽检不合格".to_owned())),
+        // Filled from the generated orders at the end (`migration::backfill_reputation`).
+        rating_sum: Set(0),
+        rating_count: Set(0),
+        shipped_orders: Set(0),
+        shipped_on_time: Set(0),
+        received_orders: Set(0),
+        disputed_orders: Set(0),
         created_at: Set(created),
         updated_at: Set(created),
     }

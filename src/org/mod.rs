@@ -11,3 +11,4 @@ pub mod membership;
 pub mod organizations_api;
 pub mod producers;
 pub mod producers_api;
+pub mod reputation;

@@ -169,6 +169,12 @@ pub async fn create(
         verified_at: Set(None),
         credit_status: Set(CreditStatus::Good),
         credit_reason: Set(None),
+        rating_sum: Set(0),
+        rating_count: Set(0),
+        shipped_orders: Set(0),
+        shipped_on_time: Set(0),
+        received_orders: Set(0),
+        disputed_orders: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

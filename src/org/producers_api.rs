@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{
     organizations_api::Organization,
     producers::{self, ProducerChanges, ProducerInput, ProducerRecord, StandingAction},
+    reputation::{self as rules_reputation, ProducerOrder},
 };
 use crate::{
     auth::{Role, RoleGuard, Viewer, visibility::Sight},
@@ -27,7 +28,7 @@ use crate::{
     },
     ids::{self, NodeKind},
     loaders::{ProducerById, RegionByCode},
-    pagination::{self, CursorValue, Page, PageArgs, SortKey},
+    pagination::{self, Page, PageArgs},
     region::{regions_api::Region, subtree},
 };
 
@@ -49,10 +50,42 @@ pub struct Producer {
     pub credit_reason: Option<String>,
     /// Verified and in good standing: its products are listed and may be ordered.
     pub in_good_standing: bool,
+    /// Its public track record with buyers.
+    pub reputation: Reputation,
     #[graphql(skip)]
     pub org: organization::Model,
     #[graphql(skip)]
     pub profile: producer::Model,
+}
+
+/// A producer's track record with buyers, for anyone who can see the producer. Rates are
+/// between 0 and 1, null while there is nothing to count.
+#[derive(SimpleObject)]
+pub struct Reputation {
+    /// The average of buyers' ratings (1–5, `rateOrder`).
+    pub rating_average: Option<f64>,
+    pub rating_count: i64,
+    /// Of the orders it shipped, the share whose first shipment left within 3 days of
+    /// confirmation.
+    pub on_time_shipment_rate: Option<f64>,
+    pub shipped_orders: i64,
+    /// Of the orders received, the share with an after-sales request escalated to an officer
+    /// (`escalateReturn`).
+    pub dispute_rate: Option<f64>,
+    pub received_orders: i64,
+}
+
+impl From<&rules_reputation::Reputation> for Reputation {
+    fn from(r: &rules_reputation::Reputation) -> Self {
+        Self {
+            rating_average: r.rating_average,
+            rating_count: r.rating_count,
+            on_time_shipment_rate: r.on_time_rate,
+            shipped_orders: r.shipped_orders,
+            dispute_rate: r.dispute_rate,
+            received_orders: r.received_orders,
+        }
+    }
 }
 
 impl From<ProducerRecord> for Producer {
@@ -72,6 +105,7 @@ impl From<ProducerRecord> for Producer {
             credit_status: profile.credit_status,
             credit_reason: profile.credit_reason.clone(),
             in_good_standing: profile.in_good_standing(),
+            reputation: Reputation::from(&rules_reputation::Reputation::from(&profile)),
             org,
             profile,
         }
@@ -186,12 +220,15 @@ impl ProducerQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<ProducerFilter>,
+        #[graphql(desc = "By ID unless asked: by rating, on-time shipment or fewest disputes.")]
+        sort: Option<ProducerOrder>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<Producer>> {
         let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
         let viewer = ctx.data_opt::<Viewer>();
         let sight = Sight::of(&services(ctx)?.db, viewer).await?;
         // The same rule as `node`: verified producers in good standing, plus the viewer's own
@@ -219,9 +256,9 @@ impl ProducerQuery {
         let page = pagination::paginate_pairs(
             &services(ctx)?.db,
             select,
-            &[SortKey::asc(producer::Column::OrganizationId)],
+            &rules_reputation::sort_keys(sort),
             &PageArgs::new(first, after, last, before),
-            |(p, _)| vec![CursorValue::Uuid(p.organization_id)],
+            |(p, _)| rules_reputation::sort_values(sort, p),
             |(profile, org)| org.map(|org| Producer::from((org, profile))),
         )
         .await?;

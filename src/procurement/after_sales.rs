@@ -365,7 +365,7 @@ pub async fn escalate(
     }
     reason_checks(&reason, "reason").finish()?;
     let txn = db.begin().await?;
-    lock_order(&txn, order.id).await?;
+    let order = lock_order(&txn, order.id).await?;
     let now = Utc::now();
     let moved = move_status(&txn, id, ReturnStatus::Rejected, |a| {
         a.status = Set(ReturnStatus::Escalated);
@@ -373,6 +373,7 @@ pub async fn escalate(
         a.escalated_at = Set(Some(now));
     })
     .await?;
+    crate::org::reputation::escalated(&txn, &order).await?;
     audit(
         &txn,
         caller,

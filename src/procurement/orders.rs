@@ -1140,6 +1140,7 @@ pub async fn rate(
             "the order is rated already",
         ));
     }
+    crate::org::reputation::rated(&txn, current.producer_org_id, rating).await?;
     caller
         .audit(
             &txn,

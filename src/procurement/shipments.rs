@@ -37,6 +37,7 @@ use crate::{
     ids::new_uuid,
     ledger,
     live::events::{Event, LedgerAppended, OrderChanged},
+    org::reputation,
 };
 
 const MAX_CARRIER: usize = 40;
@@ -502,6 +503,7 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     )
     .await?;
     if claimed.status == OrderStatus::Confirmed {
+        reputation::first_shipment(&txn, &claimed, now).await?;
         order::Entity::update_many()
             .col_expr(order::Column::Status, Expr::value(OrderStatus::Shipped))
             .filter(order::Column::Id.eq(id))
@@ -970,6 +972,7 @@ async fn receive_in(
         .col_expr(order::Column::Status, Expr::value(next))
         .filter(order::Column::Id.eq(order.id));
     if complete {
+        reputation::received(txn, order.producer_org_id).await?;
         let due_on = accounts::due_on_receipt(order.payment_terms, now.date_naive());
         update = update.col_expr(order::Column::DueOn, Expr::value(due_on));
     }

@@ -286,7 +286,7 @@ pub(crate) async fn producer_in(w: &World, username: &str, region: &str) -> (Ses
     (app.login(username, PASSWORD).await, id)
 }
 
-async fn publish(w: &World, session: &Session, input: Value) -> String {
+pub(crate) async fn publish(w: &World, session: &Session, input: Value) -> String {
     let created = mutate(
         &w.app,
         session.token(),

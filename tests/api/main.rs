@@ -44,6 +44,7 @@ mod payments;
 mod periods;
 mod quality_marks;
 mod registry;
+mod reputation;
 mod scale_out;
 mod schema;
 mod scope;
