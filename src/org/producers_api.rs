@@ -216,6 +216,7 @@ impl ProducerQuery {
     /// The producer registry: verified producers in good standing for everyone; the others only
     /// for their own members and for staff whose region covers them (as `node` does).
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn producers(
         &self,
         ctx: &Context<'_>,
