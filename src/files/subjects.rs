@@ -302,6 +302,7 @@ impl Subject {
             Self::Certification(_) => &[
                 FilePurpose::CertificationEvidence,
                 FilePurpose::Licence,
+                FilePurpose::InspectionReport,
                 FilePurpose::Other,
             ],
             Self::Lot(_) => &[FilePurpose::InspectionReport, FilePurpose::Other],
