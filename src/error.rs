@@ -77,6 +77,11 @@ pub enum ErrorCode {
     ForbiddenFileType,
     /// A file whose declared `Content-Type` is not what its content is.
     FileTypeMismatch,
+    /// A persisted query's hash this server has not been sent the text of: send it again with
+    /// `query` (Apollo's automatic persisted queries).
+    PersistedQueryNotFound,
+    /// `extensions.persistedQuery.sha256Hash` is not the SHA-256 of the `query` sent with it.
+    PersistedQueryHashMismatch,
 }
 
 impl ErrorCode {
@@ -117,6 +122,8 @@ impl ErrorCode {
             Self::FileTooLarge => "FILE_TOO_LARGE",
             Self::ForbiddenFileType => "FORBIDDEN_FILE_TYPE",
             Self::FileTypeMismatch => "FILE_TYPE_MISMATCH",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn build_state(
         services,
         schema,
         metrics,
+        persisted: crate::http::persisted::PersistedQueries::default(),
     }
 }
 

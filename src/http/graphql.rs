@@ -20,7 +20,7 @@ use axum::{
 };
 use serde_json::{Map, json};
 
-use super::AppState;
+use super::{AppState, persisted::Lookup};
 use crate::{
     auth::{ClientInfo, Viewer},
     error::ErrorCode,
@@ -51,9 +51,105 @@ impl Media {
 
 /// The parameters of a GraphQL request, checked for type.
 struct Params {
+    /// Absent only when a persisted query's hash stands for it.
+    query: Option<String>,
+    variables: Option<Map<String, serde_json::Value>>,
+    operation_name: Option<String>,
+    /// `extensions.persistedQuery.sha256Hash`.
+    persisted: Option<String>,
+}
+
+/// Parameters with their query text, sent or found by its hash.
+struct Resolved {
     query: String,
     variables: Option<Map<String, serde_json::Value>>,
     operation_name: Option<String>,
+}
+
+/// How long a shared cache may keep an anonymous GET answer.
+const PUBLIC_MAX_AGE_SECS: u32 = 60;
+
+/// The query text of `params`: sent, or kept from an earlier request by its hash (Apollo's
+/// automatic persisted queries). A hash that is not the text's is refused, nothing kept.
+fn resolve(app: &AppState, params: Params, media: Media) -> Result<Resolved, Refusal> {
+    let query = match params.persisted {
+        None => params
+            .query
+            .ok_or_else(|| Refusal::bad_request("the request has no `query`"))?,
+        Some(hash) => match app.persisted.resolve(&hash, params.query) {
+            Lookup::Query(query) => query,
+            Lookup::Mismatch => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::PersistedQueryHashMismatch,
+                    "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`",
+                ));
+            }
+            // Apollo clients look for this message, then send the text with the hash.
+            Lookup::NotFound => {
+                let status = match media {
+                    Media::Json => StatusCode::OK,
+                    Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+                };
+                return Err(Refusal::new(
+                    status,
+                    ErrorCode::PersistedQueryNotFound,
+                    "PersistedQueryNotFound",
+                ));
+            }
+        },
+    };
+    Ok(Resolved {
+        query,
+        variables: params.variables,
+        operation_name: params.operation_name,
+    })
+}
+
+/// Cache headers: an anonymous GET answered in full may be kept by shared caches for a minute,
+/// with a strong `ETag` (`If-None-Match` then answers 304); everything else is `no-store`, so no
+/// cache ever keeps an authenticated answer.
+async fn with_cache_headers(
+    response: Response,
+    public: bool,
+    if_none_match: Option<HeaderValue>,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    if !public || parts.status != StatusCode::OK {
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // `shape` writes `errors` only when there are some; an answer with errors is not kept.
+    let cacheable = !bytes.windows(9).any(|w| w == b"\"errors\":");
+    let headers = &mut parts.headers;
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let etag = format!("\"{}\"", super::persisted::hash_of_bytes(&bytes));
+    let control = format!("public, max-age={PUBLIC_MAX_AGE_SECS}");
+    if let (Ok(etag), Ok(control)) = (
+        HeaderValue::from_str(&etag),
+        HeaderValue::from_str(&control),
+    ) {
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert(header::CACHE_CONTROL, control);
+        if if_none_match.is_some_and(|wanted| wanted == etag) {
+            parts.status = StatusCode::NOT_MODIFIED;
+            headers.remove(header::CONTENT_TYPE);
+            return Response::from_parts(parts, axum::body::Body::empty());
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A request refused before execution.
@@ -140,7 +236,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
         Ok(media) => media,
         Err(refusal) => return refusal.into_response(Media::Json),
     };
-    let params = match params_from_query(&parts) {
+    let params = match params_from_query(&parts).and_then(|p| resolve(&app, p, media)) {
         Ok(params) => params,
         Err(refusal) => return refusal.into_response(media),
     };
@@ -166,7 +262,10 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
             .into_response(media);
         }
     }
-    execute(app, parts, params, media, started).await
+    let public = !parts.headers.contains_key(header::AUTHORIZATION);
+    let if_none_match = parts.headers.get(header::IF_NONE_MATCH).cloned();
+    let response = execute(app, parts, params, media, started).await;
+    with_cache_headers(response, public, if_none_match).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -202,17 +301,18 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return too_large().into_response(media);
     };
-    let params = match params_from_body(&bytes) {
+    let params = match params_from_body(&bytes).and_then(|p| resolve(&app, p, media)) {
         Ok(params) => params,
         Err(refusal) => return refusal.into_response(media),
     };
-    execute(app, parts, params, media, started).await
+    let response = execute(app, parts, params, media, started).await;
+    with_cache_headers(response, false, None).await
 }
 
 async fn execute(
     app: AppState,
     parts: Parts,
-    params: Params,
+    params: Resolved,
     media: Media,
     started: Instant,
 ) -> Response {
@@ -339,7 +439,7 @@ async fn multipart(
 async fn run(
     app: &AppState,
     client: ClientInfo,
-    params: Params,
+    params: Resolved,
     viewer: Option<Viewer>,
     media: Media,
 ) -> Response {
@@ -632,8 +732,8 @@ fn params_from_query(parts: &Parts) -> Result<Params, Refusal> {
 fn params_from_map(mut map: Map<String, serde_json::Value>) -> Result<Params, Refusal> {
     use serde_json::Value as J;
     let query = match map.remove("query") {
-        Some(J::String(query)) => query,
-        None | Some(J::Null) => return Err(Refusal::bad_request("the request has no `query`")),
+        Some(J::String(query)) => Some(query),
+        None | Some(J::Null) => None,
         Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
     };
     let variables = match map.remove("variables") {
@@ -646,15 +746,35 @@ fn params_from_map(mut map: Map<String, serde_json::Value>) -> Result<Params, Re
         Some(J::String(name)) => Some(name),
         Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
     };
-    match map.remove("extensions") {
-        None | Some(J::Null | J::Object(_)) => {}
+    let persisted = match map.remove("extensions") {
+        None | Some(J::Null) => None,
+        Some(J::Object(mut extensions)) => persisted_hash(extensions.remove("persistedQuery"))?,
         Some(_) => return Err(Refusal::bad_request("`extensions` must be an object")),
+    };
+    if query.is_none() && persisted.is_none() {
+        return Err(Refusal::bad_request("the request has no `query`"));
     }
     Ok(Params {
         query,
         variables,
         operation_name,
+        persisted,
     })
+}
+
+/// `extensions.persistedQuery`: `{version: 1, sha256Hash: <64 lowercase hex>}`.
+fn persisted_hash(value: Option<serde_json::Value>) -> Result<Option<String>, Refusal> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let version = value.get("version").and_then(serde_json::Value::as_i64);
+    let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
+    match (version, hash) {
+        (Some(1), Some(hash)) if super::persisted::is_hash(hash) => Ok(Some(hash.to_owned())),
+        _ => Err(Refusal::bad_request(
+            "`extensions.persistedQuery` must be {\"version\": 1, \"sha256Hash\": the query's SHA-256 in lowercase hex}",
+        )),
+    }
 }
 
 #[cfg(test)]

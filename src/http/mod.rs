@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod outlet_import;
 pub mod period_export;
+pub mod persisted;
 pub mod trace;
 pub mod ws;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub services: Services,
     pub schema: AppSchema,
     pub metrics: Arc<metrics::Metrics>,
+    /// Query texts by hash (automatic persisted queries), this instance's.
+    pub persisted: persisted::PersistedQueries,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -212,3 +212,167 @@ async fn a_request_over_the_time_limit_gets_a_timeout_code() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(error_code(&body), "TIMEOUT");
 }
+
+/// Issue 19, item 4: automatic persisted queries (Apollo's protocol). A hash alone is unknown
+/// until the text comes with it once; a hash that is not the text's is refused and keeps
+/// nothing; a mutation sent by hash over GET is still refused; malformed extensions are 400.
+#[tokio::test]
+async fn persisted_queries_are_kept_by_hash_once_the_text_matches() {
+    let app = TestApp::spawn().await;
+    let query = "query Kinds { __type(name: \"ProductCategory\") { name } }";
+    let hash = fupin_market::http::persisted::hash_of(query);
+    let extensions = |hash: &str| json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let by_get = |hash: &str| {
+        let ext = extensions(hash).to_string();
+        app.client
+            .get(app.url("/graphql"))
+            .query(&[("extensions", ext.as_str())])
+            .send()
+    };
+    let (status, _, unknown) = body(by_get(&hash).await.expect("get")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        error_code(&unknown),
+        "PERSISTED_QUERY_NOT_FOUND",
+        "{unknown}"
+    );
+    assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound");
+
+    // The wrong text for the hash: refused, nothing kept.
+    let wrong = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ __typename }", "extensions": extensions(&hash) }))
+        .send()
+        .await
+        .expect("post");
+    let (status, _, refused) = body(wrong).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&refused), "PERSISTED_QUERY_HASH_MISMATCH");
+    let (_, _, still) = body(by_get(&hash).await.expect("get")).await;
+    assert_eq!(error_code(&still), "PERSISTED_QUERY_NOT_FOUND");
+
+    // The text with its hash, then the hash alone, by GET.
+    let sent = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "extensions": extensions(&hash) }))
+        .send()
+        .await
+        .expect("post");
+    let (_, _, answered) = body(sent).await;
+    let expected = json!({ "data": { "__type": { "name": "ProductCategory" } } });
+    assert_eq!(answered, expected);
+    let (status, _, again) = body(by_get(&hash).await.expect("get")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, expected);
+
+    // A mutation kept by hash is still not for GET.
+    let mutation = "mutation { logout(input: {refreshToken: \"x\"}) { errors { code } } }";
+    let mutation_hash = fupin_market::http::persisted::hash_of(mutation);
+    app.client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": mutation, "extensions": extensions(&mutation_hash) }))
+        .send()
+        .await
+        .expect("post");
+    let refused = by_get(&mutation_hash).await.expect("get");
+    assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    for bad in [
+        json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } }),
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": "abc" } }),
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": hash.to_uppercase() } }),
+        json!({ "persistedQuery": "yes" }),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "extensions": bad }))
+            .send()
+            .await
+            .expect("post");
+        let (status, _, refused) = body(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{bad}");
+    }
+}
+
+/// Issue 19, item 4: an anonymous GET answered in full may be cached (public, a minute, a
+/// strong ETag that `If-None-Match` turns into 304); an answer with errors, any POST and any
+/// authenticated answer is `no-store`.
+#[tokio::test]
+async fn anonymous_gets_are_cacheable_and_nothing_authenticated_is() {
+    let app = TestApp::spawn().await;
+    let get = |query: &str, token: Option<&str>, etag: Option<&str>| {
+        let mut request = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", query)]);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let query = "{ products(first: 5) { totalCount } }";
+    let first = get(query, None, None).await.expect("get");
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(
+        header(&first, "cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
+    let etag = header(&first, "etag").expect("an ETag");
+    assert!(header(&first, "vary").is_some_and(|v| v.contains("Authorization")));
+    let same = get(query, None, None).await.expect("get");
+    assert_eq!(
+        header(&same, "etag").as_deref(),
+        Some(etag.as_str()),
+        "stable"
+    );
+    let unchanged = get(query, None, Some(&etag)).await.expect("get");
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.bytes().await.expect("body").len(), 0);
+    let stale = get(query, None, Some("\"other\"")).await.expect("get");
+    assert_eq!(stale.status(), StatusCode::OK);
+
+    // Errors are not kept.
+    let unknown = get(
+        "{ traceCode(code: \"FP0000000000000000\") { productName } }",
+        None,
+        None,
+    )
+    .await
+    .expect("get");
+    assert_eq!(
+        header(&unknown, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    assert!(header(&unknown, "etag").is_none());
+
+    // Signed in: never cacheable, by GET or POST.
+    let session = app.register("cache.user", None).await;
+    let mine = get(query, session.token(), None).await.expect("get");
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert_eq!(header(&mine, "cache-control").as_deref(), Some("no-store"));
+    assert!(header(&mine, "etag").is_none());
+    let posted = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        header(&posted, "cache-control").as_deref(),
+        Some("no-store")
+    );
+}
