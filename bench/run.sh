@@ -10,7 +10,8 @@
 #
 # Settings: SCALE=large|small|tiny  SEED=2026  DURATION=15 (s per run)  CONNECTIONS=32
 #           ROUNDS=2  BUYERS=32  CYCLE_SECONDS=20  REGENERATE=1 (rebuild the data set)
-#           ONLY=trace (just the traceCode lookups; prints the figures, leaves RESULTS.md alone)
+#           ONLY=trace|nginx (just the traceCode lookups, or just the anonymous reads through
+#           nginx's cache; prints the figures, leaves RESULTS.md alone)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
@@ -27,6 +28,7 @@ CYCLE_SECONDS="${CYCLE_SECONDS:-20}"
 ONLY="${ONLY:-}"
 OURS=127.0.0.1:18090
 PEER=127.0.0.1:18091
+CACHE=127.0.0.1:18092
 out="$root/bench/out"
 mkdir -p "$out"
 results="$out/results.jsonl"
@@ -39,6 +41,7 @@ need_apt=()
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v pgbench >/dev/null || need_apt+=(postgresql-contrib)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
+command -v nginx >/dev/null || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   (apt-get update -qq && apt-get install -y -qq "${need_apt[@]}") >/dev/null
@@ -183,6 +186,18 @@ with open(f'{out}/trace_codes') as codes, open(f'{out}/trace_code.ours', 'w') as
         o.write(json.dumps({'query': query, 'variables': {'code': code}}) + '\n')
 PY
 
+# Issue 19: the same anonymous reads as GETs (the query in the URL), for nginx's cache.
+python3 - "$out" <<'PY'
+import json, sys, urllib.parse
+out = sys.argv[1]
+for kind in ('catalogue', 'trace_code'):
+    with open(f'{out}/{kind}.ours') as bodies, open(f'{out}/{kind}.get', 'w') as paths:
+        for line in filter(None, (l.strip() for l in bodies)):
+            body = json.loads(line)
+            query = {'query': body['query'], 'variables': json.dumps(body.get('variables', {}), ensure_ascii=False)}
+            paths.write('/graphql?' + urllib.parse.urlencode(query) + '\n')
+PY
+
 # --- Servers -----------------------------------------------------------------------------
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -234,12 +249,41 @@ load() {
   record "{\"scenario\":\"$scenario\",\"server\":\"$server\",\"connections\":$conns,\"peak_rss_kib\":${peak:-0},\"wrk\":$figures}"
 }
 
+# nginx in front of ours (bench/nginx.conf.in): anonymous GETs cached as their headers say.
+start_cache() {
+  rm -rf "$out/nginx-cache"; mkdir -p "$out/nginx-cache"
+  sed -e "s#@OUT@#$out#g" -e "s#@LISTEN@#$CACHE#g" -e "s#@UPSTREAM@#$OURS#g" bench/nginx.conf.in >"$out/nginx.conf"
+  nginx -c "$out/nginx.conf" &
+  pids+=("$!")
+  for _ in $(seq 1 50); do curl -fsS "http://$CACHE/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  log "nginx did not start"; cat "$out/nginx-error.log" >&2; exit 1
+}
+# Issue 19: the catalogue pages and trace lookups as anonymous GETs, straight to us and through
+# nginx's cache (each URL is fetched from us once a minute at most).
+cached_reads() {
+  start_cache
+  for kind in catalogue trace_code; do
+    local first; first="$(head -1 "$out/$kind.get")"
+    curl -fsS "http://$CACHE$first" >/dev/null
+    local status; status="$(curl -sS -o /dev/null -D - "http://$CACHE$first" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache-status" {print $2}')"
+    [ "$status" = HIT ] || { log "nginx did not cache $kind (X-Cache-Status: $status)"; exit 1; }
+    load "${kind}_get" ours "http://$OURS" "$out/$kind.get" "$ours_pid"
+    load "${kind}_get" nginx "http://$CACHE" "$out/$kind.get" "$ours_pid"
+  done
+}
+
 # traceCode: anonymous, by one client and by many (target: p99 < 5 ms at 32 connections).
 trace_code_load() {
   check "http://$OURS/graphql" "$out/trace_code.ours"
   load trace_code ours "http://$OURS/graphql" "$out/trace_code.ours" "$ours_pid" "" 1
   load trace_code ours "http://$OURS/graphql" "$out/trace_code.ours" "$ours_pid"
 }
+if [ "$ONLY" = nginx ]; then
+  start_ours
+  cached_reads
+  cat "$results"
+  exit 0
+fi
 if [ "$ONLY" = trace ]; then
   start_ours
   wrk -t2 -c"$CONNECTIONS" -d5s -s bench/wrk/bodies.lua "http://$OURS/graphql" -- "$out/trace_code.ours" >/dev/null
@@ -330,8 +374,9 @@ record "{\"scenario\":\"ranking_units\",\"units\":$units_ranked}"
 check "http://$OURS/graphql" "$out/demand_suggestions.ours" "$token"
 load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token" 1
 load demand_suggestions ours "http://$OURS/graphql" "$out/demand_suggestions.ours" "$ours_pid" "$token"
-# Issue 18: public trace-code lookups.
+# Issue 18: public trace-code lookups; issue 19: the anonymous reads through nginx's cache.
 trace_code_load
+cached_reads
 # Closing a year: the year before this one, for the origin province with the most entries.
 close_year=$((year - 1))
 close_region="$(q "SELECT province_code FROM ledger_entries WHERE reporting_year = $close_year GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"

@@ -1,5 +1,6 @@
 -- wrk script: POSTs GraphQL bodies in turn, one per line of the file named by the first
--- argument after `--`; an optional second argument is a bearer token. Prints one JSON line of
+-- argument after `--` (a line starting with `/` is a path to GET instead, e.g. a query in the
+-- URL through a cache); an optional second argument is a bearer token. Prints one JSON line of
 -- figures at the end (bench/report.py reads it). Errors count transport errors, statuses
 -- other than 2xx/3xx, and 200 responses whose body carries GraphQL "errors".
 local threads = {}
@@ -26,7 +27,11 @@ end
 
 function request()
   at = at % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[at])
+  local line = bodies[at]
+  if string.sub(line, 1, 1) == "/" then
+    return wrk.format("GET", line, nil, nil)
+  end
+  return wrk.format(nil, nil, nil, line)
 end
 
 function response(status, headers, body)
