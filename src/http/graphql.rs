@@ -9,14 +9,13 @@ use std::{net::SocketAddr, time::Instant};
 
 use async_graphql::{
     ServerError, Value, Variables,
-    http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
 };
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, Query, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::{Map, json};
 
@@ -224,13 +223,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
     let wants_html = accepts(&parts.headers, "text/html");
     let raw = parts.uri.query().unwrap_or_default();
     if wants_html && raw.is_empty() {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
+        return super::explorer::page();
     }
     let media = match negotiate(&parts.headers) {
         Ok(media) => media,

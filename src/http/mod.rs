@@ -2,6 +2,7 @@
 //! exports and imports, `/files/{id}` (downloads), and the public trace pages (`/trace/{code}`).
 
 pub mod catalogue_import;
+pub mod explorer;
 pub mod exports;
 pub mod files;
 pub mod graphql;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(crate::http::ws::upgrade))
+        .route("/graphiql/{version}/{file}", get(explorer::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

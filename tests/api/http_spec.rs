@@ -172,9 +172,69 @@ async fn a_browser_gets_graphiql() {
         .await
         .expect("request");
     assert_eq!(page.status(), StatusCode::OK);
+    // Issue 19, item 1: everything from this origin, nothing inline, a strict policy.
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("CSP")
+        .to_owned();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(
+        !policy.contains("unsafe-eval") && !policy.contains("script-src 'self' 'unsafe-inline'")
+    );
     let html = page.text().await.expect("html");
     assert!(html.contains("graphiql"), "GraphiQL page expected");
-    assert!(html.contains("/graphql/ws"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside host: {html}"
+    );
+    assert!(!html.contains("<script>"), "no inline script");
+    let sources: Vec<&str> = html
+        .split("src=\"")
+        .skip(1)
+        .chain(html.split("href=\"").skip(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(sources.len(), 6, "{sources:?}");
+    for source in &sources {
+        assert!(source.starts_with("/graphiql/"), "{source}");
+        let asset = app
+            .client
+            .get(app.url(source))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(asset.status(), StatusCode::OK, "{source}");
+        let content_type = asset.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/javascript") || content_type.starts_with("text/css"),
+            "{source}: {content_type}"
+        );
+        assert!(!asset.bytes().await.expect("bytes").is_empty());
+    }
+    // The subscription endpoint is wired in our script.
+    let init = sources
+        .iter()
+        .find(|s| s.ends_with("init.js"))
+        .expect("init.js");
+    let script = app.client.get(app.url(init)).send().await.expect("init");
+    assert!(script.text().await.expect("text").contains("/graphql/ws"));
+    let missing = app
+        .client
+        .get(app.url("/graphiql/0.0.0/graphiql.min.js"))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
