@@ -15,15 +15,31 @@
     }
   }
 
-  var fetcher = GraphiQL.createFetcher({
+  // The placeholder `Bearer ` (no token yet) is as good as no header: it is not sent.
+  function token(value) {
+    return typeof value === 'string' && /^Bearer\s+\S/.test(value.trim()) ? value.trim() : null;
+  }
+
+  var send = GraphiQL.createFetcher({
     url: '/graphql',
     subscriptionUrl: wsUrl,
     // The socket signs in once, when it connects, with the headers editor's token.
     wsConnectionParams: function () {
-      var auth = editorHeaders().Authorization || editorHeaders().authorization;
+      var headers = editorHeaders();
+      var auth = token(headers.Authorization || headers.authorization);
       return auth ? { authorization: auth } : {};
     },
   });
+
+  function fetcher(params, options) {
+    var headers = Object.assign({}, (options && options.headers) || {});
+    Object.keys(headers).forEach(function (name) {
+      if (name.toLowerCase() === 'authorization' && !token(headers[name])) {
+        delete headers[name];
+      }
+    });
+    return send(params, Object.assign({}, options, { headers: headers }));
+  }
 
   var defaultQuery = [
     '# 演示账号的密码都是 fupin-demo-2026（仅限本地）。先登录，',

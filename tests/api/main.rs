@@ -21,6 +21,7 @@ mod channels;
 mod consent;
 mod contract;
 mod demands;
+mod explorer;
 mod exports;
 mod fairs;
 mod files;
