@@ -20,6 +20,7 @@ mod catalogue_import;
 mod channels;
 mod consent;
 mod contract;
+mod cookbook;
 mod demands;
 mod explorer;
 mod exports;
