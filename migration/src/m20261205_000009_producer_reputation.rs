@@ -64,18 +64,21 @@ impl MigrationTrait for Migration {
 /// shipped orders with those whose first shipment left within [`SHIP_WITHIN_DAYS`] of
 /// confirmation.
 pub async fn backfill_reputation(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    // One pass over the orders (UPDATE … FROM: PostgreSQL, and SQLite since 3.33).
     db.execute_unprepared(
-        "UPDATE producers SET \
-         rating_sum = (SELECT COALESCE(SUM(o.rating), 0) FROM orders o \
-           WHERE o.producer_org_id = producers.organization_id AND o.rating IS NOT NULL), \
-         rating_count = (SELECT COUNT(o.rating) FROM orders o \
-           WHERE o.producer_org_id = producers.organization_id), \
-         received_orders = (SELECT COUNT(*) FROM orders o \
-           WHERE o.producer_org_id = producers.organization_id AND EXISTS \
-           (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.to_status = 'RECEIVED')), \
-         disputed_orders = (SELECT COUNT(*) FROM orders o \
-           WHERE o.producer_org_id = producers.organization_id AND EXISTS \
-           (SELECT 1 FROM return_requests r WHERE r.order_id = o.id AND r.escalated_at IS NOT NULL))",
+        "UPDATE producers SET rating_sum = a.rating_sum, rating_count = a.rating_count, \
+         received_orders = a.received, disputed_orders = a.disputed \
+         FROM (SELECT o.producer_org_id AS producer, \
+           COALESCE(SUM(o.rating), 0) AS rating_sum, COUNT(o.rating) AS rating_count, \
+           SUM(CASE WHEN r.order_id IS NULL THEN 0 ELSE 1 END) AS received, \
+           SUM(CASE WHEN d.order_id IS NULL THEN 0 ELSE 1 END) AS disputed \
+           FROM orders o \
+           LEFT JOIN (SELECT DISTINCT order_id FROM order_events WHERE to_status = 'RECEIVED') r \
+             ON r.order_id = o.id \
+           LEFT JOIN (SELECT DISTINCT order_id FROM return_requests \
+             WHERE escalated_at IS NOT NULL) d ON d.order_id = o.id \
+           GROUP BY o.producer_org_id) AS a \
+         WHERE producers.organization_id = a.producer",
     )
     .await?;
     // Times compared in Rust: date arithmetic differs between SQLite and PostgreSQL.
