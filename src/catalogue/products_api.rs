@@ -53,7 +53,9 @@ pub struct Product {
     /// (`qualityMarkCertificates` has the certificates).
     pub quality_marks: Vec<QualityMark>,
     /// A traceability code as the producer typed it.
-    #[graphql(deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)")]
+    #[graphql(
+        deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)"
+    )]
     pub trace_code: Option<String>,
     /// The producer's own code for the product (set by `createProduct`, `updateProduct` or a
     /// catalogue import), unique per producer.
@@ -429,7 +431,9 @@ pub struct CreateProductInput {
     pub origin_statement: String,
     #[graphql(default)]
     pub images: Vec<String>,
-    #[graphql(deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)")]
+    #[graphql(
+        deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)"
+    )]
     pub trace_code: Option<String>,
     /// The producer's own code (1–40 letters, digits, `-`, `_`, `.`), unique per producer.
     pub sku: Option<String>,
@@ -447,7 +451,9 @@ pub struct UpdateProductInput {
     pub min_order_quantity: Option<i32>,
     pub origin_statement: Option<String>,
     pub images: Option<Vec<String>>,
-    #[graphql(deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)")]
+    #[graphql(
+        deprecation = "free text nobody can look up: record lots (`recordLot`) and print their trace codes (`Lot.traceCode`, answered by `traceCode(code)`)"
+    )]
     pub trace_code: Option<String>,
     /// A new SKU for the product (unique per producer).
     pub sku: Option<String>,

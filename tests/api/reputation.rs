@@ -3,7 +3,7 @@
 //! the order disputed; the registry sorts by each, across pages, ties by ID.
 
 use entity::{order::OrderStatus, order_event, producer};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::{harness::Session, world::World};
@@ -196,6 +196,7 @@ async fn ratings_punctuality_and_disputes_make_a_public_record_the_registry_sort
     // The tallies kept as orders moved equal those recomputed from the orders (the migration's
     // and the generator's backfill).
     let kept = producer::Entity::find()
+        .order_by_asc(producer::Column::OrganizationId)
         .all(w.app.db())
         .await
         .expect("producers");
@@ -213,6 +214,7 @@ async fn ratings_punctuality_and_disputes_make_a_public_record_the_registry_sort
         .await
         .expect("backfill");
     let recomputed = producer::Entity::find()
+        .order_by_asc(producer::Column::OrganizationId)
         .all(w.app.db())
         .await
         .expect("producers");
