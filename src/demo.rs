@@ -146,12 +146,16 @@ struct UserRow {
 /// Parses an API enum from its GraphQL name.
 fn parse<T: InputType>(text: &str) -> AppResult<T> {
     T::parse(Some(Value::Enum(Name::new(text))))
-        .map_err(|_| AppError::BadInput(format!("demo data: unknown value {text}")))
+        .map_err(|_| AppError::BadInput(msg!("demo.demo_data_unknown_value", text = text)))
 }
 
 fn demo_error(what: &str) -> impl Fn(AppError) -> AppError + '_ {
     move |error| match error {
-        AppError::User(errors) => AppError::BadInput(format!("demo data, {what}: {errors:?}")),
+        AppError::User(errors) => AppError::BadInput(msg!(
+            "demo.demo_data",
+            what = what,
+            errors = format!("{:?}", errors)
+        )),
         other => other,
     }
 }
@@ -304,7 +308,7 @@ async fn seed_buyers(
         let unit = organizations
             .get(&row.key)
             .copied()
-            .ok_or_else(|| AppError::BadInput(format!("demo data: no buyer {}", row.key)))?;
+            .ok_or_else(|| AppError::BadInput(msg!("demo.demo_data_no_buyer", key = row.key)))?;
         buyers::set_target(caller, unit, declaration)
             .await
             .map_err(demo_error(&row.name))?;

@@ -184,7 +184,12 @@ impl Checks {
             (min..=max).contains(&n),
             field,
             ErrorCode::Invalid,
-            format!("`{field}` needs {min} to {max} characters"),
+            msg!(
+                "error.needs_characters",
+                field = field,
+                min = min,
+                max = max
+            ),
         )
     }
 
@@ -210,7 +215,9 @@ impl Checks {
 #[derive(Debug)]
 pub enum AppError {
     Unauthenticated,
+    /// Why, as a key of the message catalogue (`forbidden.…`).
     Forbidden(&'static str),
+    /// What, as a key of the message catalogue (`not_found.…`).
     NotFound(&'static str),
     BadInput(String),
     RateLimited {
@@ -253,23 +260,22 @@ impl AppError {
         Self::Internal(error.into())
     }
 
-    /// What the client is told.
+    /// What the client is told, in the request's language.
     pub fn message(&self) -> String {
         match self {
-            Self::Unauthenticated => "sign in first".to_owned(),
-            Self::Forbidden(why) => (*why).to_owned(),
-            Self::NotFound(what) => format!("{what} not found"),
+            Self::Unauthenticated => msg!("error.sign_in_first"),
+            Self::Forbidden(key) | Self::NotFound(key) => crate::i18n::text(key),
             Self::BadInput(why) => why.clone(),
             Self::RateLimited { retry_after } => {
-                format!("too many requests: retry in {retry_after} s")
+                msg!("error.too_many_requests", retry_after = retry_after)
             }
             Self::User(errors) => errors
                 .iter()
                 .map(|e| e.message.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
-            Self::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
-            Self::Internal(_) => "internal error".to_owned(),
+            Self::Unavailable(_) => msg!("error.database_unavailable"),
+            Self::Internal(_) => msg!("error.internal"),
         }
     }
 
@@ -449,7 +455,8 @@ mod tests {
     fn internal_errors_hide_their_detail() {
         let error: async_graphql::Error =
             AppError::internal(anyhow::anyhow!("relation \"users\" does not exist")).into();
-        assert_eq!(error.message, "internal error");
+        assert_eq!(error.message, crate::i18n::text("error.internal"));
+        assert!(!error.message.contains("relation"));
         let ext = error.extensions.expect("extensions");
         assert_eq!(
             ext.get("code"),

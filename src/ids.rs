@@ -154,8 +154,9 @@ pub fn decode(id: &str) -> Option<(NodeKind, Uuid)> {
 pub fn expect_region(id: &ID, field: &str) -> AppResult<String> {
     match decode_key(id) {
         Some((NodeKind::Region, code)) => Ok(code),
-        _ => Err(AppError::BadInput(format!(
-            "`{field}` is not a valid Region ID"
+        _ => Err(AppError::BadInput(msg!(
+            "ids.not_valid_region_id",
+            field = field
         ))),
     }
 }
@@ -164,9 +165,10 @@ pub fn expect_region(id: &ID, field: &str) -> AppResult<String> {
 pub fn expect(id: &ID, kind: NodeKind, field: &str) -> AppResult<Uuid> {
     match decode(id) {
         Some((found, uuid)) if found == kind => Ok(uuid),
-        _ => Err(AppError::BadInput(format!(
-            "`{field}` is not a valid {} ID",
-            kind.name()
+        _ => Err(AppError::BadInput(msg!(
+            "ids.not_valid_id",
+            field = field,
+            kind = kind.name()
         ))),
     }
 }

@@ -24,11 +24,18 @@
 //!
 //! The edges: `graphql` (schema root, request context, node lookup, limits, scalars) and `http`
 //! (the GraphQL endpoint, websocket, exports, health, metrics). Cross-cutting pieces live in one
-//! place each: `error`, `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text` (what any
+//! place each: `error`, `i18n` (messages in Chinese and English), `ids`, `pagination`, `rate_limit`, `audit`, `loaders`, `text` (what any
 //! string from a client may hold, and literal text search).
 
 // The merged query and mutation roots nest one level per domain object.
 #![recursion_limit = "256"]
+
+// The message catalogue (`locales/messages.yml`), compiled in; read through `i18n`.
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+// First, so that `msg!` is in scope in every module below.
+#[macro_use]
+pub mod i18n;
 
 pub mod audit;
 pub mod auth;

@@ -142,7 +142,7 @@ impl CursorValue {
 /// A cursor's sort values, refused unless they are what `keys` hold, value by value: a cursor is
 /// checked as strictly as any argument.
 pub fn decode_cursor(cursor: &str, keys: &[SortKey]) -> AppResult<Vec<CursorValue>> {
-    let bad = || AppError::BadInput("the cursor is not one this connection issued".into());
+    let bad = || AppError::BadInput(msg!("pagination.cursor_not_one_connection_issued"));
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| bad())?;
     let fits = values.len() == keys.len()
@@ -198,14 +198,16 @@ struct Window {
 
 fn window(args: &PageArgs, keys: &[SortKey]) -> AppResult<Window> {
     if args.first.is_some() && args.last.is_some() {
-        return Err(AppError::BadInput(
-            "pass `first` or `last`, not both".into(),
-        ));
+        return Err(AppError::BadInput(msg!(
+            "pagination.pass_first_last_not_both"
+        )));
     }
     let size = |n: i32, name: &str| match usize::try_from(n) {
         Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),
-        _ => Err(AppError::BadInput(format!(
-            "`{name}` must be between 0 and {MAX_PAGE_SIZE}"
+        _ => Err(AppError::BadInput(msg!(
+            "pagination.must_between_0",
+            name = name,
+            max_page_size = MAX_PAGE_SIZE
         ))),
     };
     let forward = args.last.is_none();

@@ -31,14 +31,17 @@ pub const MAX_FILTER_CHARS: usize = 100;
 /// Why a client's string is refused, if it is.
 pub fn problem(text: &str) -> Option<String> {
     if text.len() > MAX_CHARS && text.chars().count() > MAX_CHARS {
-        return Some(format!("a string has at most {MAX_CHARS} characters"));
+        return Some(msg!(
+            "text.string_has_most_characters",
+            max_chars = MAX_CHARS
+        ));
     }
     text.chars()
         .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         .map(|c| {
-            format!(
-                "control character U+{:04X} is not allowed in text",
-                u32::from(c)
+            msg!(
+                "text.control_character_u_not_allowed_text",
+                value0 = format!("{:04X}", u32::from(c))
             )
         })
 }
@@ -49,8 +52,9 @@ pub fn filter_text(text: Option<&str>) -> AppResult<Option<&str>> {
         return Ok(None);
     };
     if text.chars().count() > MAX_FILTER_CHARS {
-        return Err(AppError::BadInput(format!(
-            "`filter.text` has at most {MAX_FILTER_CHARS} characters"
+        return Err(AppError::BadInput(msg!(
+            "text.filter_text_has_most_characters",
+            max_filter_chars = MAX_FILTER_CHARS
         )));
     }
     Ok(Some(text))

@@ -65,7 +65,7 @@ fn validate_registration(r: &Registration) -> AppResult<()> {
         errors.push(UserError::on(
             "username",
             ErrorCode::Invalid,
-            "a username has 3 to 32 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            msg!("accounts.username_has_3_32_letters_digits"),
         ));
     }
     if let Some(reason) = password::weakness(&r.password, &username) {
@@ -75,7 +75,7 @@ fn validate_registration(r: &Registration) -> AppResult<()> {
         errors.push(UserError::on(
             "displayName",
             ErrorCode::Invalid,
-            "the display name has 1 to 50 characters",
+            msg!("accounts.display_name_has_1_50_characters"),
         ));
     }
     if let Some(phone) = &r.phone {
@@ -87,7 +87,7 @@ fn validate_registration(r: &Registration) -> AppResult<()> {
             errors.push(UserError::on(
                 "phone",
                 ErrorCode::Invalid,
-                "not a phone number",
+                msg!("accounts.not_phone_number"),
             ));
         }
     }
@@ -97,7 +97,7 @@ fn validate_registration(r: &Registration) -> AppResult<()> {
         errors.push(UserError {
             field: Some(vec!["input".into(), "organization".into(), "name".into()]),
             code: ErrorCode::Invalid,
-            message: "an organisation name has 2 to 100 characters".into(),
+            message: msg!("accounts.organisation_name_has_2_100_characters"),
         });
     }
     if errors.is_empty() {
@@ -111,7 +111,7 @@ fn duplicate_username() -> AppError {
     AppError::user(UserError::on(
         "username",
         ErrorCode::Duplicate,
-        "this username is taken",
+        msg!("accounts.username_taken"),
     ))
 }
 
@@ -250,7 +250,7 @@ pub async fn login(
         record_failed_login(db, client, &username, found.as_ref(), reason).await?;
         return Err(AppError::user(UserError::new(
             ErrorCode::InvalidCredentials,
-            "wrong username or password",
+            msg!("accounts.wrong_username_password"),
         )));
     }
     let user = found.ok_or(AppError::Unauthenticated)?;
@@ -258,7 +258,7 @@ pub async fn login(
         record_failed_login(db, client, &username, Some(&user), "ACCOUNT_DISABLED").await?;
         return Err(AppError::user(UserError::new(
             ErrorCode::AccountDisabled,
-            "this account is disabled",
+            msg!("accounts.account_disabled"),
         )));
     }
     let roles = roles_of(db, user.id).await?;
@@ -325,7 +325,7 @@ fn invalid_refresh_token() -> AppError {
     AppError::user(UserError::on(
         "refreshToken",
         ErrorCode::InvalidToken,
-        "the refresh token is not valid; sign in again",
+        msg!("accounts.refresh_token_not_valid_sign_again"),
     ))
 }
 
@@ -489,14 +489,14 @@ fn grant_region(role: PlatformRole, region_code: Option<String>) -> AppResult<St
         return Err(AppError::user(UserError::on(
             "regionCode",
             ErrorCode::Invalid,
-            "not a division code (2, 4, 6, 9 or 12 digits)",
+            msg!("accounts.not_division_code_2_4_6"),
         )));
     }
     if role == PlatformRole::Officer && region_code.is_empty() {
         return Err(AppError::user(UserError::on(
             "regionCode",
             ErrorCode::Invalid,
-            "an officer is scoped to a region",
+            msg!("accounts.officer_scoped_region"),
         )));
     }
     Ok(region_code)
@@ -511,14 +511,16 @@ pub async fn grant_role(
     region_code: Option<String>,
 ) -> AppResult<role_grant::Model> {
     if !caller.viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins grant roles"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_platform_admins_grant_roles",
+        ));
     }
     let region_code = grant_region(role, region_code)?;
     let db = caller.db();
     user::Entity::find_by_id(user_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("user"))?;
+        .ok_or(AppError::NotFound("not_found.user"))?;
     let txn = db.begin().await?;
     let grant = role_grant::ActiveModel {
         id: Set(new_uuid()),
@@ -534,7 +536,7 @@ pub async fn grant_role(
         if is_unique_violation(&e) {
             AppError::user(UserError::new(
                 ErrorCode::Duplicate,
-                "the user already holds this role here",
+                msg!("accounts.user_already_holds_role_here"),
             ))
         } else {
             e.into()
@@ -564,12 +566,14 @@ pub async fn revoke_role(
     region_code: Option<String>,
 ) -> AppResult<()> {
     if !caller.viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins revoke roles"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_platform_admins_revoke_roles",
+        ));
     }
     if user_id == caller.viewer.user_id && role == PlatformRole::Admin {
         return Err(AppError::user(UserError::new(
             ErrorCode::Invalid,
-            "you cannot revoke your own admin role",
+            msg!("accounts.you_cannot_revoke_your_own_admin"),
         )));
     }
     let region_code = region_code.unwrap_or_default();
@@ -583,7 +587,7 @@ pub async fn revoke_role(
     if removed.rows_affected == 0 {
         return Err(AppError::user(UserError::new(
             ErrorCode::Invalid,
-            "the user does not hold this role here",
+            msg!("accounts.user_does_not_hold_role_here"),
         )));
     }
     caller

@@ -364,5 +364,5 @@ async fn find_user(
         .filter(user::Column::Id.eq(user_id))
         .one(&services.db)
         .await?
-        .ok_or(AppError::NotFound("user"))
+        .ok_or(AppError::NotFound("not_found.user"))
 }

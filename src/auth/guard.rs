@@ -33,7 +33,7 @@ impl Guard for RoleGuard {
         if self.roles.is_empty() || self.roles.iter().any(|r| viewer.has(*r)) {
             Ok(())
         } else {
-            Err(AppError::Forbidden("your roles do not allow this").into())
+            Err(AppError::Forbidden("forbidden.your_roles_do_not_allow").into())
         }
     }
 }

@@ -30,20 +30,20 @@ const COMMON: &[&str] = &[
 ];
 
 /// Why a password is refused, or `None` when it will do.
-pub fn weakness(password: &str, username: &str) -> Option<&'static str> {
+pub fn weakness(password: &str, username: &str) -> Option<String> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Some("the password needs at least 10 characters");
+        return Some(msg!("password.too_short"));
     }
     if chars > MAX_LENGTH {
-        return Some("the password may have at most 128 characters");
+        return Some(msg!("password.too_long"));
     }
     let lower = password.to_lowercase();
     if COMMON.contains(&lower.as_str()) {
-        return Some("the password is too common");
+        return Some(msg!("password.too_common"));
     }
     if !username.is_empty() && lower.contains(&username.to_lowercase()) {
-        return Some("the password must not contain the username");
+        return Some(msg!("password.contains_username"));
     }
     let classes = [
         password.chars().any(char::is_lowercase),
@@ -53,11 +53,11 @@ pub fn weakness(password: &str, username: &str) -> Option<&'static str> {
         password.chars().any(|c| c.is_alphabetic() && !c.is_ascii()),
     ];
     if classes.iter().filter(|&&c| c).count() < 2 {
-        return Some("mix at least two kinds of characters (letters, digits, symbols)");
+        return Some(msg!("password.one_kind_of_character"));
     }
     let distinct: std::collections::HashSet<char> = password.chars().collect();
     if distinct.len() < 5 {
-        return Some("the password repeats too few characters");
+        return Some(msg!("password.too_few_distinct"));
     }
     None
 }

@@ -104,7 +104,7 @@ pub async fn require_acting_over(
     if scope.covers(code) {
         Ok(scope)
     } else {
-        Err(AppError::Forbidden("this is outside your region"))
+        Err(AppError::Forbidden("forbidden.outside_your_region"))
     }
 }
 

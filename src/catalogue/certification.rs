@@ -109,7 +109,7 @@ async fn require_no_open_application(
     if previous.iter().any(|c| holds_product(status_on(c, today))) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this product already has an application in progress or a certificate in force",
+            msg!("certification.product_already_has_application_progress_certificate"),
         ));
     }
     Ok(())
@@ -158,7 +158,7 @@ pub async fn apply(
         caller.viewer,
         product::Entity::find_by_id(product_id),
         Sight::products,
-        "product",
+        "not_found.product",
     )
     .await?;
     require_member(db, caller.viewer, product.producer_org_id, false).await?;
@@ -166,7 +166,7 @@ pub async fn apply(
     if !producer.in_good_standing() {
         return Err(AppError::state(
             ErrorCode::NotInGoodStanding,
-            "only verified producers in good standing may apply",
+            msg!("certification.only_verified_producers_good_standing_may"),
         ));
     }
     require_no_open_application(db, product_id).await?;
@@ -198,7 +198,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<certificat
     certification::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("certification"))
+        .ok_or(AppError::NotFound("not_found.certification"))
 }
 
 /// A certification the viewer may see (`NOT_FOUND` otherwise, as for an unknown ID).
@@ -212,7 +212,7 @@ async fn load_visible(
         viewer,
         certification::Entity::find_by_id(id),
         Sight::certifications,
-        "certification",
+        "not_found.certification",
     )
     .await
 }
@@ -240,7 +240,7 @@ fn review_step(
         _ => {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "this application has been decided already",
+                msg!("certification.application_has_been_decided_already"),
             ));
         }
     };
@@ -276,7 +276,7 @@ fn review_comment(decision: ReviewDecision, comment: Option<String>) -> AppResul
         return Err(AppError::field(
             "comment",
             ErrorCode::Invalid,
-            "a rejection needs its reason",
+            msg!("certification.rejection_needs_reason"),
         ));
     }
     Ok(comment)
@@ -297,14 +297,14 @@ async fn require_fit_to_decide(
         if first.iter().any(|r| r.reviewer_id == caller.viewer.user_id) {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "the county decision needs a reviewer other than the first",
+                msg!("certification.county_decision_needs_reviewer_other_than"),
             ));
         }
     }
     if decision == ReviewDecision::Approve && !producer.in_good_standing() {
         return Err(AppError::state(
             ErrorCode::NotInGoodStanding,
-            "the producer is not verified or is suspended",
+            msg!("certification.producer_not_verified_suspended"),
         ));
     }
     Ok(())
@@ -369,7 +369,7 @@ async fn insert_review(
         if is_unique_violation(&e) {
             AppError::state(
                 ErrorCode::InvalidState,
-                "this stage has been reviewed already",
+                msg!("certification.stage_has_been_reviewed_already"),
             )
         } else {
             e.into()
@@ -419,7 +419,7 @@ async fn advance(
     if update.exec(conn).await?.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this application has been decided already",
+            msg!("certification.application_has_been_decided_already"),
         ));
     }
     if let Some(granted) = granted {
@@ -453,7 +453,7 @@ pub async fn review(
     let acting = scope::acting(db, caller.viewer).await?;
     if !may_review(&acting, stage, &producer.region_code, &cert.county_code) {
         return Err(AppError::Forbidden(
-            "this application is outside your region or level",
+            "forbidden.application_outside_your_region_level",
         ));
     }
     let comment = review_comment(decision, comment)?;
@@ -499,7 +499,7 @@ fn check_revocable(cert: &certification::Model, today: NaiveDate) -> AppResult<(
     } else {
         Err(AppError::state(
             ErrorCode::InvalidState,
-            "only a certificate in force or in notice can be revoked",
+            msg!("certification.only_certificate_force_notice_can_revoked"),
         ))
     }
 }
@@ -527,7 +527,7 @@ async fn mark_revoked(
     if revoked.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the certificate changed meanwhile",
+            msg!("certification.certificate_changed_meanwhile"),
         ));
     }
     product::Entity::update_many()

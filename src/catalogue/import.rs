@@ -105,7 +105,12 @@ impl RowError {
             row,
             column: column.to_owned(),
             code,
-            message: format!("row {row}, column {column}: {message}"),
+            message: msg!(
+                "import.row_column",
+                row = row,
+                column = column,
+                message = message
+            ),
         }
     }
 
@@ -187,17 +192,17 @@ impl Reader {
                     1,
                     &name,
                     "INVALID_HEADER",
-                    "the header appears twice",
+                    msg!("import.header_appears_twice"),
                 )),
                 Some(at) => layout[at] = Some(index),
                 None => self.error(RowError::new(
                     1,
                     &name,
                     "INVALID_HEADER",
-                    format!(
-                        "unknown header in column {}; the headers are {}",
-                        index + 1,
-                        COLUMNS.join(", ")
+                    msg!(
+                        "import.unknown_header_column_headers",
+                        value0 = index + 1,
+                        value1 = COLUMNS.join(", ")
                     ),
                 )),
             }
@@ -208,7 +213,7 @@ impl Reader {
                     1,
                     column,
                     "INVALID_HEADER",
-                    "this header is missing",
+                    msg!("import.header_missing"),
                 ));
             }
         }
@@ -236,7 +241,7 @@ impl Reader {
                 blank,
                 SKU,
                 "INVALID",
-                "an empty row inside the data",
+                msg!("import.empty_row_inside_data"),
             ));
         }
         self.data_rows += 1;
@@ -245,7 +250,7 @@ impl Reader {
                 number,
                 SKU,
                 "INVALID",
-                format!("a file holds at most {MAX_ROWS} rows"),
+                msg!("import.file_holds_most_rows", max_rows = MAX_ROWS),
             ));
         }
         if self.data_rows > MAX_ROWS {
@@ -279,7 +284,11 @@ impl Reader {
                 number,
                 SKU,
                 "DUPLICATE",
-                format!("SKU {sku:?} is also on row {first}"),
+                msg!(
+                    "import.sku_also_row",
+                    sku = format!("{:?}", sku),
+                    first = first
+                ),
             ));
         }
         if !self.errors.is_empty() {
@@ -290,7 +299,12 @@ impl Reader {
     /// The valid rows, or every problem found.
     pub fn finish(mut self) -> Result<Vec<ImportRow>, Vec<RowError>> {
         if self.layout.is_none() {
-            self.error(RowError::new(1, SKU, "INVALID_HEADER", "the file is empty"));
+            self.error(RowError::new(
+                1,
+                SKU,
+                "INVALID_HEADER",
+                msg!("import.file_empty"),
+            ));
         }
         if self.errors.is_empty() {
             Ok(self.rows)
@@ -318,7 +332,10 @@ fn row_of(
     if !products::is_sku(sku) {
         bad(
             SKU,
-            format!("{sku:?} is not a SKU (1 to 40 letters, digits, '-', '_' or '.')"),
+            msg!(
+                "import.not_sku_1_40_letters_digits",
+                sku = format!("{:?}", sku)
+            ),
         );
     }
     let mut text = |at: usize, max: usize, min: usize| -> String {
@@ -328,7 +345,7 @@ fn row_of(
             bad(
                 COLUMNS[at],
                 if n == 0 {
-                    "is empty".to_owned()
+                    msg!("import.empty")
                 } else {
                     format!("needs {min} to {max} characters, has {n}")
                 },
@@ -345,7 +362,10 @@ fn row_of(
     if category.is_none() {
         bad(
             CATEGORY,
-            format!("{category_text:?} is not a category (e.g. 水果 or FRUIT)"),
+            msg!(
+                "import.not_category_e_g_fruit",
+                category_text = format!("{:?}", category_text)
+            ),
         );
     }
     let price_text = cell(5);
@@ -353,29 +373,43 @@ fn row_of(
     match price_fen {
         None => bad(
             PRICE,
-            format!("{price_text:?} is not a price in yuan with at most two decimals"),
+            msg!(
+                "import.not_price_yuan_most_two_decimals",
+                price_text = format!("{:?}", price_text)
+            ),
         ),
-        Some(p) if !(1..=MAX_PRICE).contains(&p) => bad(
-            PRICE,
-            "the price must be above zero and at most 10,000,000.00".into(),
-        ),
+        Some(p) if !(1..=MAX_PRICE).contains(&p) => {
+            bad(PRICE, msg!("import.price_must_above_zero_most_10"));
+        }
         Some(_) => {}
     }
     let stock_text = cell(6);
     let stock = stock_text.parse::<i64>().ok();
     match stock {
-        None => bad(STOCK, format!("{stock_text:?} is not a whole number")),
+        None => bad(
+            STOCK,
+            msg!(
+                "import.not_whole_number",
+                stock_text = format!("{:?}", stock_text)
+            ),
+        ),
         Some(s) if !(0..=MAX_STOCK).contains(&s) => {
-            bad(STOCK, "stock is 0 to 1,000,000,000".into());
+            bad(STOCK, msg!("import.stock_0_1_000_000_000"));
         }
         Some(_) => {}
     }
     let min_text = cell(7);
     let min_order_quantity = min_text.parse::<i32>().ok();
     match min_order_quantity {
-        None => bad(MIN_ORDER, format!("{min_text:?} is not a whole number")),
+        None => bad(
+            MIN_ORDER,
+            msg!(
+                "import.not_whole_number_2",
+                min_text = format!("{:?}", min_text)
+            ),
+        ),
         Some(m) if !(1..=1_000_000).contains(&m) => {
-            bad(MIN_ORDER, "the minimum order is 1 to 1,000,000".into());
+            bad(MIN_ORDER, msg!("import.minimum_order_1_1_000_000"));
         }
         Some(_) => {}
     }
@@ -427,9 +461,10 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<RowErro
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(e) => {
-                        return Err(unreadable(format!(
-                            "row {}: not readable as UTF-8 CSV ({e})",
-                            number + 1
+                        return Err(unreadable(msg!(
+                            "import.row_not_readable_utf_8_csv",
+                            value0 = number + 1,
+                            e = e
                         )));
                     }
                 }
@@ -451,9 +486,9 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<RowErro
             let range = match book.worksheet_range_at(0) {
                 Some(Ok(range)) => range,
                 Some(Err(e)) => {
-                    return Err(unreadable(format!("the first sheet is unreadable ({e})")));
+                    return Err(unreadable(msg!("import.first_sheet_unreadable", e = e)));
                 }
-                None => return Err(unreadable("the workbook has no sheet".into())),
+                None => return Err(unreadable(msg!("import.workbook_has_no_sheet"))),
             };
             // Row numbers are the sheet's, even if the sheet starts lower than A1.
             let (first_row, first_col) = range.start().unwrap_or((0, 0));
@@ -555,7 +590,7 @@ async fn require_importer(
         return Ok(());
     }
     Err(AppError::Forbidden(
-        "you neither act for this producer nor oversee its region",
+        "forbidden.you_neither_act_producer_nor_oversee",
     ))
 }
 
@@ -671,7 +706,7 @@ pub async fn import(
                     AppError::field(
                         "sku",
                         crate::error::ErrorCode::Duplicate,
-                        "a SKU of this file was taken meanwhile; run the import again",
+                        msg!("import.sku_file_was_taken_meanwhile_run"),
                     )
                 } else {
                     e.into()
@@ -784,7 +819,7 @@ mod tests {
         let csv = format!(
             "{HEAD}A1,苹果,水果,5kg,箱,1.234,x,1,\nA2,梨,石头,5kg,,0,3,0,\nA1,桃,水果,5kg,箱,3,3,1,\nA 4,桃,FRUIT,5kg,箱,3,3,1,\n"
         );
-        let Err(errors) = read(&csv) else {
+        let Err(errors) = crate::i18n::sync_scope(crate::i18n::Locale::En, || read(&csv)) else {
             unreachable!()
         };
         assert_eq!(

@@ -60,13 +60,13 @@ pub fn check(input: &LotInput, today: NaiveDate) -> Checks {
             (1..=MAX_QUANTITY).contains(&input.quantity),
             "quantity",
             ErrorCode::Invalid,
-            "a lot holds 1 to 1,000,000,000 units",
+            msg!("lots.lot_holds_1_1_000_000"),
         )
         .require(
             input.produced_on <= today,
             "producedOn",
             ErrorCode::Invalid,
-            "a lot is recorded once produced, not before",
+            msg!("lots.lot_recorded_once_produced_not_before"),
         );
     let inspected = input.inspection_result != InspectionResult::NotInspected;
     match (inspected, input.inspected_on) {
@@ -74,14 +74,14 @@ pub fn check(input: &LotInput, today: NaiveDate) -> Checks {
             checks.push(UserError::on(
                 "inspectedOn",
                 ErrorCode::Invalid,
-                "give the date of the inspection",
+                msg!("lots.give_date_inspection"),
             ));
         }
         (false, Some(_)) => {
             checks.push(UserError::on(
                 "inspectedOn",
                 ErrorCode::Invalid,
-                "a lot not inspected has no inspection date",
+                msg!("lots.lot_not_inspected_has_no_inspection"),
             ));
         }
         (true, Some(on)) => {
@@ -89,7 +89,7 @@ pub fn check(input: &LotInput, today: NaiveDate) -> Checks {
                 input.produced_on <= on && on <= today,
                 "inspectedOn",
                 ErrorCode::Invalid,
-                "the inspection falls between production and today",
+                msg!("lots.inspection_falls_between_production_today"),
             );
         }
         (false, None) => {}
@@ -103,7 +103,7 @@ pub fn check(input: &LotInput, today: NaiveDate) -> Checks {
                 !inspected,
                 "inspectionBody",
                 ErrorCode::Invalid,
-                "name who inspected the lot",
+                msg!("lots.name_who_inspected_lot"),
             );
         }
     }
@@ -156,7 +156,7 @@ async fn origin_village(
         return Err(AppError::field(
             "originVillageCode",
             ErrorCode::OutOfScope,
-            format!("{} is not in the producer's county", village.name),
+            msg!("lots.not_producer_s_county", name = village.name),
         ));
     }
     Ok(village)
@@ -179,7 +179,7 @@ pub async fn record(caller: Caller<'_>, input: LotInput) -> AppResult<lot::Model
         Err(error) => return Err(error),
     };
     checks.finish()?;
-    let product = product.ok_or(AppError::NotFound("product"))?;
+    let product = product.ok_or(AppError::NotFound("not_found.product"))?;
     let producer_region = producer_region(db, product.producer_org_id).await?;
     origin_village(db, &input.origin_village_code, &producer_region).await?;
     let row = lot::Model {
@@ -223,7 +223,7 @@ async fn producer_region(conn: &impl ConnectionTrait, producer: Uuid) -> AppResu
         .one(conn)
         .await?
         .and_then(|o| o.region_code)
-        .ok_or(AppError::NotFound("producer"))
+        .ok_or(AppError::NotFound("not_found.producer"))
 }
 
 /// A product's lots, newest first, for those who may see the product.
@@ -238,7 +238,7 @@ pub async fn of_product(
         viewer,
         product::Entity::find_by_id(product_id),
         Sight::products,
-        "product",
+        "not_found.product",
     )
     .await?;
     Ok(lot::Entity::find()
@@ -280,7 +280,7 @@ pub async fn trace(conn: &impl ConnectionTrait, code: &str) -> AppResult<Trace> 
         AppError::user(UserError {
             field: Some(vec!["code".to_owned()]),
             code: ErrorCode::NotFound,
-            message: "no lot has this trace code".into(),
+            message: msg!("lots.no_lot_has_trace_code"),
         })
     };
     let code = normalize(code).ok_or_else(unknown)?;
@@ -293,15 +293,15 @@ pub async fn trace(conn: &impl ConnectionTrait, code: &str) -> AppResult<Trace> 
     let producer = organization::Entity::find_by_id(lot.producer_org_id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("producer"))?;
+        .ok_or(AppError::NotFound("not_found.producer"))?;
     let producer_region = match producer.region_code.as_deref() {
         Some(code) => regions::find(conn, code).await?,
         None => None,
     }
-    .ok_or(AppError::NotFound("region"))?;
+    .ok_or(AppError::NotFound("not_found.region"))?;
     let origin_village = regions::find(conn, &lot.origin_village_code)
         .await?
-        .ok_or(AppError::NotFound("region"))?;
+        .ok_or(AppError::NotFound("not_found.region"))?;
     let certification = certification::Entity::find()
         .filter(certification::Column::ProductId.eq(lot.product_id))
         .filter(certification::Column::DecidedAt.is_not_null())

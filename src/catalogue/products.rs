@@ -74,19 +74,19 @@ pub fn check(input: &ProductInput) -> AppResult<()> {
             (1..=MAX_PRICE_FEN).contains(&input.price_fen),
             "price",
             ErrorCode::Invalid,
-            "the price must be above zero and at most 10,000,000.00",
+            msg!("products.price_must_above_zero_most_10"),
         )
         .require(
             (1..=1_000_000).contains(&input.min_order_quantity),
             "minOrderQuantity",
             ErrorCode::Invalid,
-            "the minimum order is at least 1",
+            msg!("products.minimum_order_least_1"),
         )
         .require(
             (0..=MAX_QUANTITY).contains(&input.stock),
             "stock",
             ErrorCode::Invalid,
-            "stock cannot be negative",
+            msg!("products.stock_cannot_negative"),
         )
         .require(
             input.images.len() <= 10
@@ -95,7 +95,7 @@ pub fn check(input: &ProductInput) -> AppResult<()> {
                 }),
             "images",
             ErrorCode::Invalid,
-            "at most 10 image URLs, each http(s)",
+            msg!("products.most_10_image_urls_each_http"),
         )
         .require(
             input
@@ -104,13 +104,13 @@ pub fn check(input: &ProductInput) -> AppResult<()> {
                 .is_none_or(|t| (1..=64).contains(&t.len())),
             "traceCode",
             ErrorCode::Invalid,
-            "a trace code has 1 to 64 characters",
+            msg!("products.trace_code_has_1_64_characters"),
         )
         .require(
             input.sku.as_deref().is_none_or(is_sku),
             "sku",
             ErrorCode::Invalid,
-            "a SKU has 1 to 40 letters, digits, `-`, `_` or `.`",
+            msg!("products.sku_has_1_40_letters_digits"),
         );
     checks.finish()
 }
@@ -119,7 +119,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<product::M
     product::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("product"))
+        .ok_or(AppError::NotFound("not_found.product"))
 }
 
 /// Producers edit only their own organisation's products.
@@ -133,7 +133,7 @@ pub async fn load_managed(
         viewer,
         product::Entity::find_by_id(id),
         Sight::products,
-        "product",
+        "not_found.product",
     )
     .await?;
     require_member(conn, viewer, product.producer_org_id, false).await?;
@@ -153,7 +153,7 @@ pub async fn create(
         caller.viewer,
         entity::producer::Entity::find_by_id(producer_org_id),
         Sight::producers,
-        "producer",
+        "not_found.producer",
     )
     .await?;
     let (_, producer) = producers::load(db, producer_org_id).await?;
@@ -222,7 +222,7 @@ fn sku_duplicate() -> AppError {
     AppError::field(
         "sku",
         ErrorCode::Duplicate,
-        "another product of this producer has this SKU",
+        msg!("products.another_product_producer_has_sku"),
     )
 }
 
@@ -419,7 +419,7 @@ fn check_adjustment(delta: i64, reason: &str) -> AppResult<()> {
             delta != 0 && (-MAX_QUANTITY..=MAX_QUANTITY).contains(&delta),
             "delta",
             ErrorCode::Invalid,
-            "adjust by a non-zero quantity",
+            msg!("products.adjust_non_zero_quantity"),
         )
         .length(reason, "reason", 2, 200);
     checks.finish()
@@ -447,7 +447,7 @@ async fn add_stock(conn: &impl ConnectionTrait, id: Uuid, delta: i64) -> AppResu
         return Err(AppError::field(
             "delta",
             ErrorCode::InsufficientStock,
-            "stock cannot go below zero",
+            msg!("products.stock_cannot_go_below_zero"),
         ));
     }
     Ok(())
@@ -520,19 +520,19 @@ pub async fn set_published(
         (true, ProductStatus::Published) => {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "the product is published already",
+                msg!("products.product_published_already"),
             ));
         }
         (false, ProductStatus::Draft | ProductStatus::Unpublished) => {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "the product is not published",
+                msg!("products.product_not_published"),
             ));
         }
         (true, _) if !producer.in_good_standing() => {
             return Err(AppError::state(
                 ErrorCode::NotInGoodStanding,
-                "the producer must be verified and in good standing to publish",
+                msg!("products.producer_must_verified_good_standing_publish"),
             ));
         }
         _ => {}

@@ -246,13 +246,13 @@ async fn audience(
     };
     if include_unlisted {
         let Some(producer) = filter.producer_org_id else {
-            return Err(AppError::BadInput(
-                "`includeUnlisted` needs `producerId`".into(),
-            ));
+            return Err(AppError::BadInput(msg!(
+                "products.includeunlisted_needs_producerid"
+            )));
         };
         if !insider(ctx, producer).await? {
             return Err(AppError::Forbidden(
-                "only the producer's members see its unlisted products",
+                "forbidden.only_producer_s_members_see_unlisted",
             ));
         }
         audience.listed_only = false;
@@ -282,8 +282,9 @@ fn filter_from(input: ProductFilterInput) -> Result<(ProductFilter, bool)> {
     if let Some(code) = &input.region_code
         && !regions::is_code(code)
     {
-        return Err(AppError::BadInput(format!(
-            "{code:?} is not a division code"
+        return Err(AppError::BadInput(msg!(
+            "products.not_division_code",
+            code = format!("{:?}", code)
         )));
     }
     Ok((

@@ -83,13 +83,13 @@ pub fn check(input: &CertificateInput, today: NaiveDate) -> Checks {
         input.issued_on <= today,
         "issuedOn",
         ErrorCode::Invalid,
-        "a certificate is submitted once issued, not before",
+        msg!("quality_marks.certificate_submitted_once_issued_not_before"),
     );
     if input.valid_until < input.issued_on {
         checks.push(crate::error::UserError::on(
             "validUntil",
             ErrorCode::Invalid,
-            "a certificate expires after it is issued, not before",
+            msg!("quality_marks.certificate_expires_after_issued_not_before"),
         ));
     } else {
         checks
@@ -97,13 +97,13 @@ pub fn check(input: &CertificateInput, today: NaiveDate) -> Checks {
                 input.valid_until >= today,
                 "validUntil",
                 ErrorCode::Invalid,
-                "this certificate has expired already",
+                msg!("quality_marks.certificate_has_expired_already"),
             )
             .require(
                 (input.valid_until - input.issued_on).num_days() <= MAX_VALIDITY_DAYS,
                 "validUntil",
                 ErrorCode::Invalid,
-                "no quality-mark certificate is valid for more than ten years",
+                msg!("quality_marks.no_quality_mark_certificate_valid_more"),
             );
     }
     checks
@@ -126,7 +126,7 @@ pub async fn submit(caller: Caller<'_>, input: CertificateInput) -> AppResult<ce
         Err(error) => return Err(error),
     };
     checks.finish()?;
-    let product = product.ok_or(AppError::NotFound("product"))?;
+    let product = product.ok_or(AppError::NotFound("not_found.product"))?;
     let row = certificate::Model {
         id: new_uuid(),
         product_id: product.id,
@@ -153,7 +153,7 @@ pub async fn submit(caller: Caller<'_>, input: CertificateInput) -> AppResult<ce
             return Err(AppError::field(
                 "mark",
                 ErrorCode::Duplicate,
-                "a certificate of this mark for this product awaits review already",
+                msg!("quality_marks.certificate_mark_product_awaits_review_already"),
             ));
         }
         Err(error) => return Err(error.into()),
@@ -205,13 +205,13 @@ pub async fn review(
     if cert.status != CertificateStatus::Submitted {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this certificate has been reviewed already",
+            msg!("quality_marks.certificate_has_been_reviewed_already"),
         ));
     }
     if decision == Decision::Verify && cert.valid_until < today {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this certificate has expired; it cannot be verified",
+            msg!("quality_marks.certificate_has_expired_cannot_verified"),
         ));
     }
     let (status, reason) = match &decision {
@@ -241,14 +241,14 @@ pub async fn review(
         Ok(_) => {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "this certificate has been reviewed meanwhile",
+                msg!("quality_marks.certificate_has_been_reviewed_meanwhile"),
             ));
         }
         Err(error) if is_unique_violation(&error) => {
             return Err(AppError::field(
                 "certificateNumber",
                 ErrorCode::Duplicate,
-                "this certificate number is verified for this product and mark already",
+                msg!("quality_marks.certificate_number_verified_product_mark_already"),
             ));
         }
         Err(error) => return Err(error.into()),
@@ -276,7 +276,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<certificat
     certificate::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("quality mark certificate"))
+        .ok_or(AppError::NotFound("not_found.quality_mark_certificate"))
 }
 
 /// A certificate the viewer may see (`NOT_FOUND` otherwise, as for an unknown ID).
@@ -290,7 +290,7 @@ pub async fn load_visible(
         viewer,
         certificate::Entity::find_by_id(id),
         Sight::quality_mark_certificates,
-        "quality mark certificate",
+        "not_found.quality_mark_certificate",
     )
     .await
 }

@@ -157,14 +157,14 @@ pub fn check(
         return Err(UserError::on(
             "file",
             ErrorCode::FileTooLarge,
-            format!("the file has {size} bytes; at most {max} are taken"),
+            msg!("files.file_has_bytes_most_taken", size = size, max = max),
         ));
     }
     if size == 0 {
         return Err(UserError::on(
             "file",
             ErrorCode::Invalid,
-            "the file is empty",
+            msg!("files.file_empty"),
         ));
     }
     let declared = declared.map(str::trim).filter(|d| {
@@ -178,9 +178,10 @@ pub fn check(
         UserError::on(
             "file",
             ErrorCode::FileTypeMismatch,
-            format!(
-                "the file is declared as {} but its content is {found}",
-                declared.chars().take(100).collect::<String>()
+            msg!(
+                "files.file_declared_but_content",
+                value0 = declared.chars().take(100).collect::<String>(),
+                found = found
             ),
         )
     };
@@ -188,7 +189,7 @@ pub fn check(
         UserError::on(
             "file",
             ErrorCode::ForbiddenFileType,
-            format!("{found} files are not taken: send JPEG, PNG, WebP, PDF, XLSX or CSV"),
+            msg!("files.files_not_taken_send_jpeg_png", found = found),
         )
     };
     match (sniff(head), claimed) {
@@ -198,11 +199,13 @@ pub fn check(
         (Sniffed::Text, Some((_, Some(FileType::Csv)))) => Ok(FileType::Csv),
         // Declared as an allowed type, but the content is something else.
         (Sniffed::Other(found), Some((text, Some(_)))) => Err(mismatch(text, &found)),
-        (Sniffed::Text, Some((text, Some(_)))) => Err(mismatch(text, "text")),
-        (Sniffed::Unknown, Some((text, Some(_)))) => Err(mismatch(text, "of no known type")),
+        (Sniffed::Text, Some((text, Some(_)))) => Err(mismatch(text, &msg!("files.plain_text"))),
+        (Sniffed::Unknown, Some((text, Some(_)))) => {
+            Err(mismatch(text, &msg!("files.no_known_type")))
+        }
         (Sniffed::Other(found), _) => Err(forbidden(&found)),
-        (Sniffed::Text, _) => Err(forbidden("plain text")),
-        (Sniffed::Unknown, _) => Err(forbidden("unrecognised")),
+        (Sniffed::Text, _) => Err(forbidden(&msg!("files.plain_text"))),
+        (Sniffed::Unknown, _) => Err(forbidden(&msg!("files.unrecognised"))),
     }
 }
 
@@ -242,9 +245,9 @@ pub fn thumbnail(
         image::ImageError::Limits(_) => UserError::on(
             "file",
             ErrorCode::FileTooLarge,
-            format!("the image is over {MAX_SIDE} pixels a side"),
+            msg!("files.image_over_pixels_side", max_side = MAX_SIDE),
         ),
-        _ => UserError::on("file", ErrorCode::Invalid, "the image cannot be read"),
+        _ => UserError::on("file", ErrorCode::Invalid, msg!("files.image_cannot_read")),
     })?;
     let small = decoded.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     let mut out = Cursor::new(Vec::new());
@@ -259,7 +262,8 @@ pub fn thumbnail(
             FileType::Png,
         )
     };
-    written.map_err(|_| UserError::on("file", ErrorCode::Invalid, "the image cannot be read"))?;
+    written
+        .map_err(|_| UserError::on("file", ErrorCode::Invalid, msg!("files.image_cannot_read")))?;
     Ok(Some((out.into_inner(), as_type)))
 }
 
@@ -283,13 +287,16 @@ pub async fn upload(
     let db = caller.db();
     let subject = Subject::load(db, subject, Some(caller.viewer)).await?;
     if !subject.may_attach(db, caller.viewer).await? {
-        return Err(AppError::Forbidden("you may not attach files to this"));
+        return Err(AppError::Forbidden("forbidden.you_may_not_attach_files"));
     }
     if !subject.purposes().contains(&purpose) {
         return Err(AppError::field(
             "purpose",
             ErrorCode::Invalid,
-            format!("a {} takes no file of this purpose", subject.kind().label()),
+            msg!(
+                "files.takes_no_file_purpose",
+                subject = subject.kind().as_str()
+            ),
         ));
     }
     let size = incoming
@@ -331,7 +338,7 @@ pub async fn upload(
     let sha256 = format!("{:x}", hasher.finalize());
 
     let thumb = if kind.image_format().is_some() {
-        tokio::task::spawn_blocking(move || {
+        crate::i18n::spawn_blocking(move || {
             let mut source = thumbnail_source;
             source.rewind()?;
             Ok::<_, std::io::Error>(thumbnail(BufReader::new(source), kind))
@@ -429,17 +436,17 @@ pub async fn readable(
     let row = file::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("file"))?;
+        .ok_or(AppError::NotFound("not_found.file"))?;
     let Some(subject) = SubjectRef::stored(&row.subject_kind, row.subject_id) else {
-        return Err(AppError::NotFound("file"));
+        return Err(AppError::NotFound("not_found.file"));
     };
     let subject = Subject::load(db, subject, viewer)
         .await
-        .map_err(|_| AppError::NotFound("file"))?;
+        .map_err(|_| AppError::NotFound("not_found.file"))?;
     if subject.may_read(db, viewer).await? {
         Ok(row)
     } else {
-        Err(AppError::NotFound("file"))
+        Err(AppError::NotFound("not_found.file"))
     }
 }
 
@@ -462,7 +469,7 @@ pub async fn download(
     let (sha256, content_type) = if thumbnail {
         match (row.thumbnail_sha256, row.thumbnail_type) {
             (Some(sha), Some(kind)) => (sha, kind),
-            _ => return Err(AppError::NotFound("thumbnail")),
+            _ => return Err(AppError::NotFound("not_found.thumbnail")),
         }
     } else {
         (row.sha256, row.content_type)
@@ -487,11 +494,13 @@ pub async fn remove(caller: Caller<'_>, id: Uuid) -> AppResult<file::Model> {
     let db = caller.db();
     let row = readable(caller.services, Some(caller.viewer), id).await?;
     let Some(subject) = SubjectRef::stored(&row.subject_kind, row.subject_id) else {
-        return Err(AppError::NotFound("file"));
+        return Err(AppError::NotFound("not_found.file"));
     };
     let subject = Subject::load(db, subject, Some(caller.viewer)).await?;
     if !subject.may_attach(db, caller.viewer).await? {
-        return Err(AppError::Forbidden("you may not remove files from this"));
+        return Err(AppError::Forbidden(
+            "forbidden.you_may_not_remove_files_from",
+        ));
     }
     let txn = db.begin().await?;
     file::Entity::delete_by_id(row.id).exec(&txn).await?;

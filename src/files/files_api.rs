@@ -131,13 +131,11 @@ impl FileMutation {
             Some((kind, id)) => SubjectRef::of_node(kind, id),
             None => None,
         }
-        .ok_or_else(|| {
-            AppError::BadInput("`subjectId` is not the ID of a Producer or a Certification".into())
-        })?;
+        .ok_or_else(|| AppError::BadInput(msg!("files.subjectid_not_id_producer_certification")))?;
         let upload = input
             .file
             .value(ctx)
-            .map_err(|e| AppError::BadInput(format!("the file part cannot be read: {e}")))?;
+            .map_err(|e| AppError::BadInput(msg!("files.file_part_cannot_read", e = e)))?;
         let incoming = Incoming {
             name: upload.filename,
             declared_type: upload.content_type,

@@ -61,15 +61,16 @@ impl SubjectKind {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The message-catalogue key for "no such subject" (`NOT_FOUND`).
+    pub fn not_found(self) -> &'static str {
         match self {
-            Self::Producer => "producer",
-            Self::Certification => "certification",
-            Self::Lot => "lot",
-            Self::Shipment => "shipment",
-            Self::ReturnRequest => "return request",
-            Self::Invoice => "invoice",
-            Self::QualityMarkCertificate => "quality mark certificate",
+            Self::Producer => "not_found.producer",
+            Self::Certification => "not_found.certification",
+            Self::Lot => "not_found.lot",
+            Self::Shipment => "not_found.shipment",
+            Self::ReturnRequest => "not_found.return_request",
+            Self::Invoice => "not_found.invoice",
+            Self::QualityMarkCertificate => "not_found.quality_mark_certificate",
         }
     }
 
@@ -164,7 +165,7 @@ impl Subject {
         };
         match loaded {
             Some(found) if found.may_read(conn, viewer).await? => Ok(found),
-            _ => Err(AppError::NotFound(subject.kind.label())),
+            _ => Err(AppError::NotFound(subject.kind.not_found())),
         }
     }
 

@@ -72,7 +72,10 @@ fn first_problem<'a>(value: &'a Value) -> Option<String> {
 pub fn check(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
     for (name, value) in variables.iter() {
         if let Some(problem) = first_problem(value) {
-            return Err(refusal(format!("variable `${name}`: {problem}"), None));
+            return Err(refusal(
+                msg!("graphql.variable", name = name, problem = problem),
+                None,
+            ));
         }
     }
     let mut sets: Vec<&SelectionSet> = Vec::new();

@@ -217,21 +217,23 @@ pub fn scan(query: &str) -> Lexical {
 /// `scan`), before it is parsed.
 pub fn check_text(query: &str) -> ServerResult<()> {
     if query.len() > MAX_DOCUMENT_BYTES {
-        return Err(too_complex(format!(
-            "the document has {} bytes; at most {MAX_DOCUMENT_BYTES} are allowed (put large \
-             inputs in variables)",
-            query.len()
+        return Err(too_complex(msg!(
+            "graphql.document_has_bytes_most_allowed_put",
+            query = query.len(),
+            max_document_bytes = MAX_DOCUMENT_BYTES
         )));
     }
     let lexical = scan(query);
     if lexical.nesting > MAX_NESTING {
-        return Err(too_complex(format!(
-            "the document nests brackets more than {MAX_NESTING} deep"
+        return Err(too_complex(msg!(
+            "graphql.document_nests_brackets_more_than_deep",
+            max_nesting = MAX_NESTING
         )));
     }
     if lexical.tokens > MAX_TOKENS {
-        return Err(too_complex(format!(
-            "the document has more than {MAX_TOKENS} tokens (put large inputs in variables)"
+        return Err(too_complex(msg!(
+            "graphql.document_has_more_than_tokens_put",
+            max_tokens = MAX_TOKENS
         )));
     }
     Ok(())
@@ -247,17 +249,17 @@ pub fn check(
 ) -> ServerResult<()> {
     let analysis = analyse(schema, document, variables)?;
     if analysis.inlined_selections > MAX_INLINED_SELECTIONS {
-        return Err(too_complex(format!(
-            "the document has {} selections once its fragments are inlined; at most \
-             {MAX_INLINED_SELECTIONS} are allowed",
-            analysis.inlined_selections
+        return Err(too_complex(msg!(
+            "graphql.document_has_selections_once_fragments_inlined",
+            inlined_selections = analysis.inlined_selections,
+            max_inlined_selections = MAX_INLINED_SELECTIONS
         )));
     }
     if analysis.inlined_values > MAX_INLINED_VALUES {
-        return Err(too_complex(format!(
-            "the document has {} argument values once its fragments are inlined; at most \
-             {MAX_INLINED_VALUES} are allowed",
-            analysis.inlined_values
+        return Err(too_complex(msg!(
+            "graphql.document_has_argument_values_once_fragments",
+            inlined_values = analysis.inlined_values,
+            max_inlined_values = MAX_INLINED_VALUES
         )));
     }
     for ((name, definition), summary) in document.operations.iter().zip(&analysis.operations) {
@@ -273,39 +275,45 @@ pub fn check(
 
 fn check_operation(limits: &QueryLimits, ty: OperationType, summary: &Summary) -> ServerResult<()> {
     if summary.depth > limits.max_depth {
-        return Err(too_complex(format!(
-            "the query is nested {} deep; at most {} is allowed",
-            summary.depth, limits.max_depth
+        return Err(too_complex(msg!(
+            "graphql.query_nested_deep_most_allowed",
+            depth = summary.depth,
+            max_depth = limits.max_depth
         )));
     }
     if summary.introspection_depth > limits.max_introspection_depth {
-        return Err(too_complex(format!(
-            "the introspection query is nested {} deep; at most {} is allowed",
-            summary.introspection_depth, limits.max_introspection_depth
+        return Err(too_complex(msg!(
+            "graphql.introspection_query_nested_deep_most_allowed",
+            introspection_depth = summary.introspection_depth,
+            max_introspection_depth = limits.max_introspection_depth
         )));
     }
     if summary.aliases > limits.max_aliases {
-        return Err(too_complex(format!(
-            "the query uses {} aliases; at most {} are allowed",
-            summary.aliases, limits.max_aliases
+        return Err(too_complex(msg!(
+            "graphql.query_uses_aliases_most_allowed",
+            aliases = summary.aliases,
+            max_aliases = limits.max_aliases
         )));
     }
     if ty == OperationType::Mutation && summary.root_fields > limits.max_root_mutations {
-        return Err(too_complex(format!(
-            "the request runs {} mutations; at most {} are allowed",
-            summary.root_fields, limits.max_root_mutations
+        return Err(too_complex(msg!(
+            "graphql.request_runs_mutations_most_allowed",
+            root_fields = summary.root_fields,
+            max_root_mutations = limits.max_root_mutations
         )));
     }
     if summary.cost > limits.max_complexity {
-        return Err(too_complex(format!(
-            "the query would cost {}; at most {} is allowed (ask for smaller pages)",
-            summary.cost, limits.max_complexity
+        return Err(too_complex(msg!(
+            "graphql.query_would_cost_most_allowed_ask",
+            cost = summary.cost,
+            max_complexity = limits.max_complexity
         )));
     }
     if summary.introspection_cost > limits.max_introspection_complexity {
-        return Err(too_complex(format!(
-            "the introspection would cost {}; at most {} is allowed",
-            summary.introspection_cost, limits.max_introspection_complexity
+        return Err(too_complex(msg!(
+            "graphql.introspection_would_cost_most_allowed",
+            introspection_cost = summary.introspection_cost,
+            max_introspection_complexity = limits.max_introspection_complexity
         )));
     }
     Ok(())
@@ -321,7 +329,7 @@ fn check_variables(operation: &OperationDefinition, variables: &Variables) -> Se
         if !definition.var_type.node.nullable && definition.default_value.is_none() && !given {
             return Err(refusal(
                 ErrorCode::BadUserInput,
-                format!("variable `${name}` is required but was not given"),
+                msg!("graphql.variable_required_but_was_not_given", name = name),
             ));
         }
     }
@@ -649,9 +657,10 @@ pub fn analyse(
     for (_, operation) in document.operations.iter() {
         let operation = &operation.node;
         if operation.variable_definitions.len() > MAX_VARIABLES {
-            return Err(too_complex(format!(
-                "an operation declares {} variables; at most {MAX_VARIABLES} are allowed",
-                operation.variable_definitions.len()
+            return Err(too_complex(msg!(
+                "graphql.operation_declares_variables_most_allowed",
+                variable_definitions = operation.variable_definitions.len(),
+                max_variables = MAX_VARIABLES
             )));
         }
         let mut values = directive_values(&operation.directives)?;
@@ -728,7 +737,7 @@ fn fragment_order(document: &ExecutableDocument) -> ServerResult<Vec<&Name>> {
                     Some(Mark::Open) => {
                         return Err(refusal(
                             ErrorCode::BadUserInput,
-                            format!("fragment `{child}` spreads itself"),
+                            msg!("graphql.fragment_spreads_itself", child = child),
                         ));
                     }
                     Some(Mark::Done(_)) => {}
@@ -748,8 +757,9 @@ fn fragment_order(document: &ExecutableDocument) -> ServerResult<Vec<&Name>> {
                 .max()
                 .unwrap_or(0);
             if nesting > MAX_FRAGMENT_NESTING {
-                return Err(too_complex(format!(
-                    "fragments spread fragments more than {MAX_FRAGMENT_NESTING} deep"
+                return Err(too_complex(msg!(
+                    "graphql.fragments_spread_fragments_more_than_deep",
+                    max_fragment_nesting = MAX_FRAGMENT_NESTING
                 )));
             }
             let name = *name;
@@ -782,9 +792,10 @@ fn spreads_in(set: &SelectionSet) -> Vec<&Name> {
 /// Value nodes of a directive list, refused past `MAX_DIRECTIVES`.
 fn directive_values(directives: &[Positioned<Directive>]) -> ServerResult<usize> {
     if directives.len() > MAX_DIRECTIVES {
-        return Err(too_complex(format!(
-            "{} directives in one place; at most {MAX_DIRECTIVES} are allowed",
-            directives.len()
+        return Err(too_complex(msg!(
+            "graphql.directives_one_place_most_allowed",
+            directives = directives.len(),
+            max_directives = MAX_DIRECTIVES
         )));
     }
     let mut values = 0usize;
@@ -854,9 +865,11 @@ impl Walk<'_> {
     fn field(&self, field: &Field, parent: Option<&str>) -> ServerResult<Summary> {
         let name = field.name.node.as_str();
         if field.arguments.len() > MAX_ARGUMENTS {
-            return Err(too_complex(format!(
-                "`{name}` has {} arguments; at most {MAX_ARGUMENTS} are allowed",
-                field.arguments.len()
+            return Err(too_complex(msg!(
+                "graphql.has_arguments_most_allowed",
+                name = name,
+                arguments = field.arguments.len(),
+                max_arguments = MAX_ARGUMENTS
             )));
         }
         let mut values = directive_values(&field.directives)?;
@@ -1068,7 +1081,9 @@ mod tests {
     fn cycles_and_deep_chains_are_refused() {
         let json = serde_json::json!({});
         let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { me { ...A } }";
-        assert!(analysed(cycle, json.clone()).is_err_and(|e| e.message.contains("itself")));
+        let refused =
+            crate::i18n::sync_scope(crate::i18n::Locale::En, || analysed(cycle, json.clone()));
+        assert!(refused.is_err_and(|e| e.message.contains("itself")));
         let chain = |n: usize| {
             let mut query = String::from("{ ...F0 }");
             for i in 0..n {

@@ -72,8 +72,9 @@ impl NodeQuery {
     #[graphql(complexity = "ids.len() * child_complexity")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(AppError::BadInput(format!(
-                "ask for at most {MAX_NODES} IDs"
+            return Err(AppError::BadInput(msg!(
+                "graphql.ask_most_ids",
+                max_nodes = MAX_NODES
             )));
         }
         resolve_all(ctx, &ids).await

@@ -55,7 +55,7 @@ impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => Money::parse(text).ok_or_else(|| {
-                InputValueError::custom("Money is a yuan amount with at most two decimals")
+                InputValueError::custom(msg!("graphql.money_yuan_amount_most_two_decimals"))
             }),
             _ => Err(InputValueError::expected_type(value)),
         }
@@ -89,9 +89,8 @@ impl ScalarType for DateTime {
 
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => DateTime::parse(text).ok_or_else(|| {
-                InputValueError::custom("DateTime is RFC 3339, e.g. 2026-11-23T08:00:00Z")
-            }),
+            Value::String(text) => DateTime::parse(text)
+                .ok_or_else(|| InputValueError::custom(msg!("graphql.datetime_rfc_3339_e_g_2026"))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -137,7 +136,7 @@ impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) => Date::parse(text)
-                .ok_or_else(|| InputValueError::custom("Date is YYYY-MM-DD, e.g. 2026-01-31")),
+                .ok_or_else(|| InputValueError::custom(msg!("graphql.date_yyyy_mm_dd_e_g"))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

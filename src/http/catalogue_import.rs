@@ -38,15 +38,13 @@ pub const MAX_FILE: usize = 16 * 1024 * 1024;
 fn params(pairs: &[(String, String)]) -> Result<(uuid::Uuid, bool), AppError> {
     let [producer, dry_run] = super::named_params(pairs, ["producerId", "dryRun"])?;
     let Some(producer) = producer else {
-        return Err(AppError::BadInput(
-            "give `producerId` (a Producer ID)".into(),
-        ));
+        return Err(AppError::BadInput(msg!("http.give_producerid_producer_id")));
     };
     let dry_run = match dry_run.as_deref() {
         None | Some("true") => true,
         Some("false") => false,
         Some(_) => {
-            return Err(AppError::BadInput("`dryRun` is `true` or `false`".into()));
+            return Err(AppError::BadInput(msg!("http.dryrun_true_false")));
         }
     };
     let producer = ids::expect(
@@ -115,7 +113,7 @@ pub async fn import(
         .and_then(|v| v.to_str().ok());
     let format = report_import::sniff(content_type, &body);
     // Parsing is CPU work: off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || import::parse(format, &body)).await;
+    let parsed = crate::i18n::spawn_blocking(move || import::parse(format, &body)).await;
     let rows = match parsed {
         Ok(Ok(rows)) => rows,
         Ok(Err(errors)) => {

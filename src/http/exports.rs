@@ -79,9 +79,9 @@ fn parse_view(value: &str) -> Result<LedgerView, AppError> {
         "ORIGIN" => Ok(LedgerView::Origin),
         "BUYER" => Ok(LedgerView::Buyer),
         "BOTH" => Ok(LedgerView::Both),
-        _ => Err(AppError::BadInput(format!(
-            "`view` must be ORIGIN, BUYER or BOTH, not {:?}",
-            value.chars().take(40).collect::<String>()
+        _ => Err(AppError::BadInput(msg!(
+            "http.view_must_origin_buyer_both_not",
+            value0 = format!("{:?}", value.chars().take(40).collect::<String>())
         ))),
     }
 }
@@ -91,7 +91,11 @@ fn parse_date(name: &str, value: &str) -> Result<NaiveDate, AppError> {
     crate::graphql::scalars::Date::parse(value)
         .map(|date| date.0)
         .ok_or_else(|| {
-            AppError::BadInput(format!("`{name}` must be a date YYYY-MM-DD, not {value:?}"))
+            AppError::BadInput(msg!(
+                "http.must_date_yyyy_mm_dd_not",
+                name = name,
+                value = format!("{:?}", value)
+            ))
         })
 }
 
@@ -99,8 +103,10 @@ fn parse_flag(name: &str, value: &str) -> Result<bool, AppError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(AppError::BadInput(format!(
-            "`{name}` must be true or false, not {value:?}"
+        _ => Err(AppError::BadInput(msg!(
+            "http.must_true_false_not",
+            name = name,
+            value = format!("{:?}", value)
         ))),
     }
 }
@@ -114,18 +120,24 @@ fn parse_dimensions(value: &str) -> Result<Option<Vec<LedgerDimension>>, AppErro
         let parsed = <LedgerDimension as async_graphql::InputType>::parse(Some(
             async_graphql::Value::Enum(async_graphql::Name::new(name)),
         ))
-        .map_err(|_| AppError::BadInput(format!("`groupBy`: {name:?} is not a LedgerDimension")))?;
+        .map_err(|_| {
+            AppError::BadInput(msg!(
+                "http.groupby_not_ledgerdimension",
+                name = format!("{:?}", name)
+            ))
+        })?;
         if dimensions.contains(&parsed) {
-            return Err(AppError::BadInput(format!(
-                "`groupBy`: {name} is named twice"
+            return Err(AppError::BadInput(msg!(
+                "http.groupby_named_twice",
+                name = name
             )));
         }
         dimensions.push(parsed);
     }
     if dimensions.len() > 2 {
-        return Err(AppError::BadInput(
-            "`groupBy`: group by at most two dimensions".into(),
-        ));
+        return Err(AppError::BadInput(msg!(
+            "http.groupby_group_most_two_dimensions"
+        )));
     }
     Ok(Some(dimensions))
 }
@@ -141,18 +153,21 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
         let name = name.as_str();
         if !PARAMETERS.contains(&name) {
             let shown: String = name.chars().take(40).collect();
-            return Err(AppError::BadInput(format!(
-                "unknown parameter {shown:?}; expected one of {}",
-                PARAMETERS.join(", ")
+            return Err(AppError::BadInput(msg!(
+                "http.unknown_parameter_expected_one",
+                shown = format!("{:?}", shown),
+                value1 = PARAMETERS.join(", ")
             )));
         }
         if seen.contains(&name) {
-            return Err(AppError::BadInput(format!("`{name}` is given twice")));
+            return Err(AppError::BadInput(msg!("http.given_twice", name = name)));
         }
         seen.push(name);
         if value.chars().count() > MAX_VALUE {
-            return Err(AppError::BadInput(format!(
-                "`{name}` is longer than {MAX_VALUE} characters"
+            return Err(AppError::BadInput(msg!(
+                "http.longer_than_characters",
+                name = name,
+                max_value = MAX_VALUE
             )));
         }
         let id = |kind: NodeKind| ids::expect(&async_graphql::ID(value.clone()), kind, name);
@@ -164,8 +179,9 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
                 if RegionLevel::of_code(value).is_none()
                     || !value.bytes().all(|b| b.is_ascii_digit())
                 {
-                    return Err(AppError::BadInput(format!(
-                        "`regionCode` must be a division code of 2, 4, 6, 9 or 12 digits, not {value:?}"
+                    return Err(AppError::BadInput(msg!(
+                        "http.regioncode_must_division_code_2_4",
+                        value = format!("{:?}", value)
                     )));
                 }
                 params.region_code = Some(value.clone());
@@ -180,8 +196,9 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
                     "zh" => true,
                     "en" => false,
                     _ => {
-                        return Err(AppError::BadInput(format!(
-                            "`lang` must be zh or en, not {value:?}"
+                        return Err(AppError::BadInput(msg!(
+                            "http.lang_must_zh_en_not",
+                            value = format!("{:?}", value)
                         )));
                     }
                 }
@@ -191,7 +208,7 @@ pub fn parse_params(pairs: &[(String, String)]) -> Result<ExportParams, AppError
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from > to
     {
-        return Err(AppError::BadInput("`from` is after `to`".into()));
+        return Err(AppError::BadInput(msg!("http.from_after")));
     }
     Ok(params)
 }

@@ -52,7 +52,7 @@ async fn serve(
         Err(response) => return response,
     };
     let Some((NodeKind::File, id)) = ids::decode(id) else {
-        return app_error(AppError::NotFound("file"));
+        return app_error(AppError::NotFound("not_found.file"));
     };
     let found = match files::download(&app.services, Some(&viewer), id, thumbnail).await {
         Ok(found) => found,

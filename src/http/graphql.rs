@@ -74,14 +74,14 @@ fn resolve(app: &AppState, params: Params, media: Media) -> Result<Resolved, Ref
     let query = match params.persisted {
         None => params
             .query
-            .ok_or_else(|| Refusal::bad_request("the request has no `query`"))?,
+            .ok_or_else(|| Refusal::bad_request(msg!("http.request_has_no_query")))?,
         Some(hash) => match app.persisted.resolve(&hash, params.query) {
             Lookup::Query(query) => query,
             Lookup::Mismatch => {
                 return Err(Refusal::new(
                     StatusCode::BAD_REQUEST,
                     ErrorCode::PersistedQueryHashMismatch,
-                    "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`",
+                    msg!("http.extensions_persistedquery_sha256hash_not_sha_256"),
                 ));
             }
             // Apollo clients look for this message, then send the text with the hash.
@@ -93,6 +93,7 @@ fn resolve(app: &AppState, params: Params, media: Media) -> Result<Resolved, Ref
                 return Err(Refusal::new(
                     status,
                     ErrorCode::PersistedQueryNotFound,
+                    // Apollo clients look for this exact message, in any language.
                     "PersistedQueryNotFound",
                 ));
             }
@@ -175,7 +176,7 @@ impl Refusal {
         let mut refusal = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
-            format!("too many requests: retry in {seconds} s"),
+            msg!("http.too_many_requests_retry_s", seconds = seconds),
         );
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             refusal.headers.push((header::RETRY_AFTER, value));
@@ -249,7 +250,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
             return Refusal::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadUserInput,
-                "only queries may be sent with GET; send mutations with POST",
+                msg!("http.only_queries_may_sent_get_send"),
             )
             .with_header(header::ALLOW, "POST")
             .into_response(media);
@@ -280,7 +281,7 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
         Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::BadUserInput,
-            format!("the request body exceeds {limit} bytes"),
+            msg!("http.request_body_exceeds_bytes", limit = limit),
         )
     };
     let declared = parts
@@ -383,7 +384,7 @@ async fn multipart(
                 return Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     ErrorCode::Unauthenticated,
-                    "file uploads need `Authorization: Bearer <access token>`",
+                    msg!("http.file_uploads_need_authorization_bearer_access"),
                 )
                 .into_response(media);
             }
@@ -411,11 +412,11 @@ async fn multipart(
             Err(async_graphql::ParseRequestError::PayloadTooLarge) => Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::FileTooLarge,
-                format!("a file exceeds {cap} bytes"),
+                msg!("http.file_exceeds_bytes", cap = cap),
             )
             .into_response(media),
             Err(error) => {
-                Refusal::bad_request(format!("the multipart request cannot be read: {error}"))
+                Refusal::bad_request(msg!("http.multipart_request_cannot_read", error = error))
                     .into_response(media)
             }
         }
@@ -466,7 +467,10 @@ async fn run_request(
         Err(_) => Refusal::new(
             StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::Timeout,
-            format!("the request took longer than {} s", timeout.as_secs()),
+            msg!(
+                "http.request_took_longer_than_s",
+                timeout = timeout.as_secs()
+            ),
         )
         .into_response(media),
     }
@@ -560,6 +564,8 @@ fn with_code(mut error: ServerError) -> ServerError {
     } else {
         ErrorCode::BadUserInput
     };
+    // The engine writes in English; Chinese readers get it introduced in their language.
+    error.message = msg!("graphql.request_invalid", detail = error.message);
     error
         .extensions
         .get_or_insert_with(Default::default)
@@ -573,7 +579,7 @@ pub(super) fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let refuse = |message: &str| {
+    let refuse = |message: String| {
         Refusal::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,
@@ -583,16 +589,16 @@ pub(super) fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Option
     };
     let text = value
         .to_str()
-        .map_err(|_| refuse("unreadable Authorization header"))?;
+        .map_err(|_| refuse(msg!("http.unreadable_authorization_header")))?;
     let token = match text.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return Err(refuse("use `Authorization: Bearer <access token>`")),
+        _ => return Err(refuse(msg!("http.use_authorization_bearer_access_token"))),
     };
     let claims = app
         .services
         .tokens
         .verify(token)
-        .ok_or_else(|| refuse("the access token is invalid or expired"))?;
+        .ok_or_else(|| refuse(msg!("http.access_token_invalid_expired")))?;
     Ok(Some(Viewer {
         user_id: claims.sub,
         roles: claims.roles,
@@ -665,7 +671,7 @@ fn negotiate(headers: &HeaderMap) -> Result<Media, Refusal> {
     Err(Refusal::new(
         StatusCode::NOT_ACCEPTABLE,
         ErrorCode::BadUserInput,
-        "accept application/graphql-response+json or application/json",
+        msg!("http.accept_application_graphql_response_json_application"),
     ))
 }
 
@@ -675,7 +681,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
         Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadUserInput,
-            "send the request as Content-Type: application/json",
+            msg!("http.send_request_content_type_application_json"),
         )
     };
     let value = headers
@@ -695,25 +701,25 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
 
 fn params_from_body(bytes: &Bytes) -> Result<Params, Refusal> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Refusal::bad_request(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| Refusal::bad_request(msg!("http.body_not_valid_json", e = e)))?;
     match value {
         serde_json::Value::Object(map) => params_from_map(map),
-        serde_json::Value::Array(_) => Err(Refusal::bad_request(
-            "batched requests are not supported; send one operation per request",
-        )),
-        _ => Err(Refusal::bad_request("the body must be a JSON object")),
+        serde_json::Value::Array(_) => Err(Refusal::bad_request(msg!(
+            "http.batched_requests_not_supported_send_one"
+        ))),
+        _ => Err(Refusal::bad_request(msg!("http.body_must_json_object"))),
     }
 }
 
 fn params_from_query(parts: &Parts) -> Result<Params, Refusal> {
     let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-        .map_err(|_| Refusal::bad_request("the query string cannot be read"))?;
+        .map_err(|_| Refusal::bad_request(msg!("http.query_string_cannot_read")))?;
     let mut map = Map::new();
     for (key, value) in pairs {
         let value = match key.as_str() {
             // Sent as JSON text inside the query string.
             "variables" | "extensions" => serde_json::from_str(&value).map_err(|_| {
-                Refusal::bad_request(format!("`{key}` must be a JSON-encoded object"))
+                Refusal::bad_request(msg!("http.must_json_encoded_object", key = key))
             })?,
             _ => serde_json::Value::String(value),
         };
@@ -727,25 +733,25 @@ fn params_from_map(mut map: Map<String, serde_json::Value>) -> Result<Params, Re
     let query = match map.remove("query") {
         Some(J::String(query)) => Some(query),
         None | Some(J::Null) => None,
-        Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
+        Some(_) => return Err(Refusal::bad_request(msg!("http.query_must_string"))),
     };
     let variables = match map.remove("variables") {
         None | Some(J::Null) => None,
         Some(J::Object(variables)) => Some(variables),
-        Some(_) => return Err(Refusal::bad_request("`variables` must be an object")),
+        Some(_) => return Err(Refusal::bad_request(msg!("http.variables_must_object"))),
     };
     let operation_name = match map.remove("operationName") {
         None | Some(J::Null) => None,
         Some(J::String(name)) => Some(name),
-        Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
+        Some(_) => return Err(Refusal::bad_request(msg!("http.operationname_must_string"))),
     };
     let persisted = match map.remove("extensions") {
         None | Some(J::Null) => None,
         Some(J::Object(mut extensions)) => persisted_hash(extensions.remove("persistedQuery"))?,
-        Some(_) => return Err(Refusal::bad_request("`extensions` must be an object")),
+        Some(_) => return Err(Refusal::bad_request(msg!("http.extensions_must_object"))),
     };
     if query.is_none() && persisted.is_none() {
-        return Err(Refusal::bad_request("the request has no `query`"));
+        return Err(Refusal::bad_request(msg!("http.request_has_no_query")));
     }
     Ok(Params {
         query,
@@ -764,9 +770,9 @@ fn persisted_hash(value: Option<serde_json::Value>) -> Result<Option<String>, Re
     let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
     match (version, hash) {
         (Some(1), Some(hash)) if super::persisted::is_hash(hash) => Ok(Some(hash.to_owned())),
-        _ => Err(Refusal::bad_request(
-            "`extensions.persistedQuery` must be {\"version\": 1, \"sha256Hash\": the query's SHA-256 in lowercase hex}",
-        )),
+        _ => Err(Refusal::bad_request(msg!(
+            "http.extensions_persistedquery_must_version_1_sha256hash"
+        ))),
     }
 }
 

@@ -18,14 +18,15 @@ use std::sync::Arc;
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
-    http::{StatusCode, header},
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
-use crate::{graphql::AppSchema, state::Services};
+use crate::{graphql::AppSchema, i18n, state::Services};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -69,9 +70,23 @@ pub fn router(state: AppState) -> Router {
             "/imports/outlet-sales/template.csv",
             get(outlet_import::template),
         )
+        // Inside the panic catcher, so that every answer, a panic's too, says its language.
+        .layer(axum::middleware::from_fn(speak_the_readers_language))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Middleware: the whole request, from the first refusal to the last resolver, speaks the
+/// language its `Accept-Language` asks for; the answer says which (`Content-Language`).
+async fn speak_the_readers_language(request: Request, next: Next) -> Response {
+    let locale = i18n::Locale::of_headers(request.headers());
+    let mut response = i18n::scope(locale, next.run(request)).await;
+    response.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(locale.tag()),
+    );
+    response
 }
 
 /// A panic is a bug; the client still gets a coded error and not a dropped connection.
@@ -95,17 +110,18 @@ pub(crate) fn named_params<const N: usize>(
     for (name, value) in pairs {
         let Some(slot) = names.iter().position(|n| n == name) else {
             let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            return Err(crate::error::AppError::BadInput(format!(
-                "the parameters are {}",
-                listed.join(" and ")
+            return Err(crate::error::AppError::BadInput(msg!(
+                "http.parameters",
+                value0 = listed.join(" and ")
             )));
         };
         if found[slot]
             .replace(value.chars().take(200).collect())
             .is_some()
         {
-            return Err(crate::error::AppError::BadInput(format!(
-                "`{name}` is given twice"
+            return Err(crate::error::AppError::BadInput(msg!(
+                "http.given_twice",
+                name = name
             )));
         }
     }

@@ -42,9 +42,9 @@ pub const MAX_FILE: usize = 8 * 1024 * 1024;
 fn params(pairs: &[(String, String)]) -> Result<(uuid::Uuid, String), AppError> {
     let [outlet, period] = super::named_params(pairs, ["outletId", "period"])?;
     let (Some(outlet), Some(period)) = (outlet, period) else {
-        return Err(AppError::BadInput(
-            "give `outletId` (an Outlet ID) and `period` (YYYY-MM)".into(),
-        ));
+        return Err(AppError::BadInput(msg!(
+            "http.give_outletid_outlet_id_period_yyyy"
+        )));
     };
     let outlet = ids::expect(&async_graphql::ID(outlet), NodeKind::Outlet, "outletId")?;
     Ok((outlet, period))

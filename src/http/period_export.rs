@@ -44,9 +44,9 @@ fn id_param(pairs: &[(String, String)]) -> Result<uuid::Uuid, AppError> {
             NodeKind::ClosedPeriod,
             "id",
         ),
-        _ => Err(AppError::BadInput(
-            "give exactly one parameter, `id`, a ClosedPeriod ID".into(),
-        )),
+        _ => Err(AppError::BadInput(msg!(
+            "http.give_exactly_one_parameter_id_closedperiod"
+        ))),
     }
 }
 

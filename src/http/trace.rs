@@ -64,7 +64,7 @@ pub async fn trace(
         Ok(found) => found,
         // A page that is not there: 404, as for any unknown address.
         Err(AppError::User(errors)) if errors.iter().all(|e| e.code == ErrorCode::NotFound) => {
-            return app_error(AppError::NotFound("trace code"));
+            return app_error(AppError::NotFound("not_found.trace_code"));
         }
         Err(error) => return app_error(error),
     };

@@ -69,10 +69,12 @@ pub async fn upgrade(
     if !offered {
         return (
             axum::http::StatusCode::BAD_REQUEST,
-            format!("use the {PROTOCOL} subprotocol"),
+            msg!("http.use_subprotocol", protocol = PROTOCOL),
         )
             .into_response();
     }
+    // The connection outlives this request: its errors speak the language the upgrade asked for.
+    let locale = crate::i18n::Locale::of_headers(&headers);
     // tungstenite reserves 128 KiB per socket for reading by default; protocol messages are
     // small, and 10,000 idle subscribers should not cost 1.3 GB.
     upgrade
@@ -81,7 +83,7 @@ pub async fn upgrade(
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(app, socket, client))
+        .on_upgrade(move |socket| crate::i18n::scope(locale, serve(app, socket, client)))
 }
 
 /// What `connection_init` decided, for the loop around the protocol.

@@ -911,9 +911,7 @@ impl Reach {
             any = any.add(buyer.is_in(self.supervised.iter().copied()));
         }
         if any.is_empty() {
-            return Err(AppError::Forbidden(
-                "the ledger is for staff and the parties to a sale",
-            ));
+            return Err(AppError::Forbidden("forbidden.ledger_staff_parties_sale"));
         }
         Ok(any)
     }
@@ -931,9 +929,7 @@ impl Reach {
     /// unless [`Reach::sees_whole_counties`].
     pub fn county_condition(&self, places: &Places) -> AppResult<Condition> {
         if !self.sees_whole_counties() {
-            return Err(AppError::Forbidden(
-                "the ledger is for staff and the parties to a sale",
-            ));
+            return Err(AppError::Forbidden("forbidden.ledger_staff_parties_sale"));
         }
         if self.scope.is_nationwide() {
             return Ok(Condition::all());

@@ -274,7 +274,7 @@ impl TargetProgress {
         let buyer = loaders
             .load_one(BuyerById(found.buyer))
             .await?
-            .ok_or(AppError::NotFound("buyer"))?;
+            .ok_or(AppError::NotFound("not_found.buyer"))?;
         let mut counted_buyers = Vec::with_capacity(found.counted.len());
         for id in found.counted {
             if let Some(record) = loaders.load_one(BuyerById(id)).await? {
@@ -561,7 +561,7 @@ impl LedgerQuery {
         filter: Option<LedgerSummaryFilter>,
     ) -> Result<LedgerSummary> {
         if group_by.len() > 2 {
-            return Err(AppError::BadInput("group by at most two dimensions".into()));
+            return Err(AppError::BadInput(msg!("ledger.group_most_two_dimensions")));
         }
         let viewer = viewer(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -705,7 +705,7 @@ impl LedgerQuery {
         }
         if let Some(target) = &filter.target_id {
             let (_, id) = ids::decode(target)
-                .ok_or_else(|| AppError::BadInput("`targetId` is not an ID".into()))?;
+                .ok_or_else(|| AppError::BadInput(msg!("ledger.targetid_not_id")))?;
             select = select.filter(audit_event::Column::TargetId.eq(id));
         }
         if let Some(actor) = &filter.actor_id {

@@ -82,7 +82,7 @@ pub async fn may_read(
         return Ok(());
     }
     Err(AppError::Forbidden(
-        "a buyer's targets are for its members, the units buying for it or over it, and the staff over it",
+        "forbidden.buyer_s_targets_members_units_buying",
     ))
 }
 

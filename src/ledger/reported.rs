@@ -52,11 +52,11 @@ pub struct ReportedSale {
 
 /// Why a reported sale cannot be recorded as given, if it cannot: it moves some quantity, and its
 /// amount has the quantity's sign (or is zero: a line netted down to less than a fen).
-pub fn problem_with(sale: &ReportedSale) -> Option<&'static str> {
+pub fn problem_with(sale: &ReportedSale) -> Option<String> {
     if sale.quantity == 0 {
-        Some("a reported sale has a quantity")
+        Some(msg!("reported.reported_sale_has_quantity"))
     } else if sale.amount_fen != 0 && (sale.quantity > 0) != (sale.amount_fen > 0) {
-        Some("a reported sale's quantity and amount have the same sign")
+        Some(msg!("reported.reported_sale_s_quantity_amount_have"))
     } else {
         None
     }
@@ -102,7 +102,7 @@ pub async fn record_reported_sales(
         let product = products.get(&sale.product_id).ok_or_else(|| {
             AppError::state(
                 ErrorCode::NotFound,
-                "a reported sale names no known product",
+                msg!("reported.reported_sale_names_no_known_product"),
             )
         })?;
         let mut buyer = match answering.get(&sale.answering_org_id) {
@@ -175,7 +175,7 @@ async fn corrections_of(
                 .ok_or_else(|| {
                     AppError::state(
                         ErrorCode::NotFound,
-                        "a correction names a report line with no recorded sale",
+                        msg!("reported.correction_names_report_line_no_recorded"),
                     )
                 })?;
             Ok(ledger_entry::Model {

@@ -52,7 +52,7 @@ impl LiveSubscription {
             .await?
             .map(|m| m.organization_id)
             .ok_or(AppError::Forbidden(
-                "order events are for members of a buyer unit or producer",
+                "forbidden.order_events_members_buyer_unit_producer",
             ))?;
         Ok(services.bus.subscribe().filter_map(move |event| {
             future::ready(match &*event {
@@ -253,7 +253,7 @@ impl LiveSubscription {
             .covers(&region_code)
         {
             return Err(AppError::Forbidden(
-                "this region's ledger is outside your scope",
+                "forbidden.region_s_ledger_outside_your_scope",
             ));
         }
         crate::region::regions::require(

@@ -59,7 +59,7 @@ fn check(input: &BuyerInput) -> AppResult<()> {
             is_phone(&input.contact_phone),
             "contactPhone",
             ErrorCode::Invalid,
-            "not a phone number",
+            msg!("buyers.not_phone_number"),
         );
     checks.finish()
 }
@@ -69,11 +69,11 @@ pub async fn buyer_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppResult
     let membership = super::membership::membership_of(conn, viewer.user_id)
         .await?
         .ok_or(AppError::Forbidden(
-            "only members of a buyer unit place orders",
+            "forbidden.only_members_buyer_unit_place_orders",
         ))?;
     load(conn, membership.organization_id)
         .await
-        .map_err(|_| AppError::Forbidden("only members of a registered buyer unit place orders"))?;
+        .map_err(|_| AppError::Forbidden("forbidden.only_members_registered_buyer_unit_place"))?;
     Ok(membership.organization_id)
 }
 
@@ -84,7 +84,7 @@ pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
         .await?
     {
         Some((profile, Some(org))) => Ok((org, profile)),
-        _ => Err(AppError::NotFound("buyer")),
+        _ => Err(AppError::NotFound("not_found.buyer")),
     }
 }
 
@@ -101,7 +101,7 @@ async fn check_parent(
             return Err(AppError::field(
                 "parentId",
                 ErrorCode::Invalid,
-                "a unit cannot be its own parent",
+                msg!("buyers.unit_cannot_own_parent"),
             ));
         }
         let found = buyer::Entity::find_by_id(current).one(conn).await?;
@@ -109,7 +109,7 @@ async fn check_parent(
             return Err(AppError::field(
                 "parentId",
                 ErrorCode::NotFound,
-                "no buyer has this ID",
+                msg!("buyers.no_buyer_has_id"),
             ));
         };
         next = found.parent_org_id;
@@ -117,7 +117,7 @@ async fn check_parent(
     Err(AppError::field(
         "parentId",
         ErrorCode::Invalid,
-        "the parent chain is too deep",
+        msg!("buyers.parent_chain_too_deep"),
     ))
 }
 
@@ -345,7 +345,7 @@ fn check_declaration(
         (2019..=this_year + 1).contains(&declaration.year),
         "year",
         ErrorCode::Invalid,
-        format!("declare for a year from 2019 to {}", this_year + 1),
+        msg!("buyers.declare_year_from_2019", value0 = this_year + 1),
     );
     check_budget_and_share(&mut checks, declaration, minimum_bp);
     check_named_units(&mut checks, declaration, organization_id);
@@ -360,7 +360,7 @@ fn check_budget_and_share(checks: &mut Checks, declaration: &Declaration, minimu
                 && declaration.reserved_share_percent.is_none(),
             "canteenBudget",
             ErrorCode::Invalid,
-            "only a unit that buys for a canteen declares a budget and share",
+            msg!("buyers.only_unit_buys_canteen_declares_budget"),
         );
         return;
     }
@@ -369,7 +369,7 @@ fn check_budget_and_share(checks: &mut Checks, declaration: &Declaration, minimu
             declaration.canteen_budget_fen.is_some_and(|b| b > 0),
             "canteenBudget",
             ErrorCode::Invalid,
-            "a unit that runs a canteen declares its food budget",
+            msg!("buyers.unit_runs_canteen_declares_food_budget"),
         )
         .require(
             declaration
@@ -377,7 +377,7 @@ fn check_budget_and_share(checks: &mut Checks, declaration: &Declaration, minimu
                 .is_some_and(|p| (0..=100).contains(&p)),
             "reservedSharePercent",
             ErrorCode::Invalid,
-            "the reserved share is a percentage from 0 to 100",
+            msg!("buyers.reserved_share_percentage_from_0_100"),
         );
     if let Some(bp) = share_bp(declaration)
         && bp < minimum_bp
@@ -385,10 +385,10 @@ fn check_budget_and_share(checks: &mut Checks, declaration: &Declaration, minimu
         checks.push(crate::error::UserError::on(
             "reservedSharePercent",
             ErrorCode::BelowPolicyMinimum,
-            format!(
-                "the policy for {} asks at least {}%",
-                declaration.year,
-                f64::from(minimum_bp) / 100.0
+            msg!(
+                "buyers.policy_asks_least",
+                year = declaration.year,
+                value1 = f64::from(minimum_bp) / 100.0
             ),
         ));
     }
@@ -403,21 +403,21 @@ fn check_named_units(checks: &mut Checks, declaration: &Declaration, organizatio
                 == declaration.shares_canteen_of.is_some(),
             "sharesCanteenOfId",
             ErrorCode::Invalid,
-            "name the unit whose canteen is shared, and only then",
+            msg!("buyers.name_unit_whose_canteen_shared_only"),
         )
         .require(
             (declaration.canteen == CanteenArrangement::Outsourced)
                 == declaration.contractor_org_id.is_some(),
             "contractorId",
             ErrorCode::Invalid,
-            "name the outsourced canteen's contractor, and only then",
+            msg!("buyers.name_outsourced_canteen_s_contractor_only"),
         )
         .require(
             declaration.shares_canteen_of != Some(organization_id)
                 && declaration.contractor_org_id != Some(organization_id),
             "sharesCanteenOfId",
             ErrorCode::Invalid,
-            "a unit cannot share its own canteen or contract itself",
+            msg!("buyers.unit_cannot_share_own_canteen_contract"),
         );
 }
 
@@ -436,7 +436,7 @@ async fn require_named_buyers(
             return Err(AppError::field(
                 field,
                 ErrorCode::NotFound,
-                "no buyer has this ID",
+                msg!("buyers.no_buyer_has_id"),
             ));
         }
     }
@@ -581,13 +581,13 @@ fn check_policy(year: i32, min_percent: i32) -> AppResult<()> {
             (0..=100).contains(&min_percent),
             "minReservedSharePercent",
             ErrorCode::Invalid,
-            "a percentage from 0 to 100",
+            msg!("buyers.percentage_from_0_100"),
         )
         .require(
             (2019..=2100).contains(&year),
             "year",
             ErrorCode::Invalid,
-            "not a plausible year",
+            msg!("buyers.not_plausible_year"),
         );
     checks.finish()
 }
@@ -649,7 +649,7 @@ pub async fn set_policy(
 ) -> AppResult<procurement_policy::Model> {
     if !caller.viewer.is_admin() {
         return Err(AppError::Forbidden(
-            "only platform admins set procurement policy",
+            "forbidden.only_platform_admins_set_procurement_policy",
         ));
     }
     check_policy(year, min_percent)?;

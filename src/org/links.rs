@@ -386,7 +386,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit_link:
     unit_link::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("unit link"))
+        .ok_or(AppError::NotFound("not_found.unit_link"))
 }
 
 /// Loads a link for a viewer acting on it; a stranger to both sides learns nothing of it.
@@ -398,7 +398,7 @@ async fn load_for(
     let link = load(conn, id).await?;
     let may = authority(conn, viewer, link.unit_org_id, link.counted_org_id).await?;
     if !may.party {
-        return Err(AppError::NotFound("unit link"));
+        return Err(AppError::NotFound("not_found.unit_link"));
     }
     Ok((link, may))
 }
@@ -409,20 +409,23 @@ pub async fn confirm(caller: Caller<'_>, id: Uuid) -> AppResult<unit_link::Model
     let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.confirms(link.kind) {
         return Err(AppError::Forbidden(
-            "the other unit's admins (or an officer over both units) confirm this link",
+            "forbidden.other_unit_s_admins_officer_over",
         ));
     }
     if link.status != UnitLinkStatus::Pending {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("the link is {} already", link.status.to_value()).to_lowercase(),
+            msg!(
+                "links.link_already",
+                status = link.status.to_value().to_lowercase()
+            ),
         ));
     }
     let txn = db.begin().await?;
     if conflict(&txn, &link).await?.is_some() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this unit's purchases already count toward another unit: revoke that link first",
+            msg!("links.unit_s_purchases_already_count_toward"),
         ));
     }
     confirm_in(&txn, caller, &link).await?;
@@ -452,7 +455,7 @@ async fn confirm_in(
     if changed.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the link changed meanwhile",
+            msg!("links.link_changed_meanwhile"),
         ));
     }
     caller
@@ -477,13 +480,13 @@ pub async fn revoke(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<uni
     let (link, may) = load_for(db, caller.viewer, id).await?;
     if !may.unit && !may.counted {
         return Err(AppError::Forbidden(
-            "either unit's admins (or an officer over both units) revoke this link",
+            "forbidden.either_unit_s_admins_officer_over",
         ));
     }
     if link.status == UnitLinkStatus::Revoked {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the link is revoked already",
+            msg!("links.link_revoked_already"),
         ));
     }
     let txn = db.begin().await?;
@@ -528,7 +531,7 @@ async fn revoke_in(
     if changed.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the link changed meanwhile",
+            msg!("links.link_changed_meanwhile"),
         ));
     }
     let mut summary = summary(link);

@@ -34,9 +34,9 @@ pub async fn require_member(
     match membership_in(conn, viewer, organization_id).await? {
         Some(m) if !admin_only || m.role == MemberRole::Admin => Ok(()),
         Some(_) => Err(AppError::Forbidden(
-            "only the organisation's admins may do this",
+            "forbidden.only_organisation_s_admins_may_do",
         )),
-        None => Err(AppError::Forbidden("you do not act for this organisation")),
+        None => Err(AppError::Forbidden("forbidden.you_do_not_act_organisation")),
     }
 }
 
@@ -70,7 +70,7 @@ pub async fn registrant(
 ) -> AppResult<Registrant> {
     if viewer.has(Role::Auditor) && !viewer.is_admin() {
         return Err(AppError::Forbidden(
-            "auditors read; they do not register organisations",
+            "forbidden.auditors_read_they_do_not_register",
         ));
     }
     let own = membership_of(conn, viewer.user_id).await?;
@@ -79,7 +79,7 @@ pub async fn registrant(
         if own.is_some() && !staff {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "you already act for an organisation: pass its organizationId",
+                msg!("members.you_already_act_organisation_pass_organizationid"),
             ));
         }
         if staff && own.is_none() {
@@ -95,14 +95,14 @@ pub async fn registrant(
         viewer,
         organization::Entity::find_by_id(id),
         crate::auth::visibility::Sight::organizations,
-        "organization",
+        "not_found.organization",
     )
     .await?;
     if org.kind != kind {
         return Err(AppError::field(
             "organizationId",
             ErrorCode::Invalid,
-            format!("this organisation is not a {}", kind.api_name()),
+            msg!("members.organisation_not", kind = kind.api_name()),
         ));
     }
     if !viewer.is_admin() {
@@ -112,7 +112,7 @@ pub async fn registrant(
         return Err(AppError::field(
             "organizationId",
             ErrorCode::Duplicate,
-            "this organisation is registered already",
+            msg!("members.organisation_registered_already"),
         ));
     }
     Ok(Registrant {
@@ -206,7 +206,7 @@ async fn find_account(conn: &impl ConnectionTrait, username: &str) -> AppResult<
             AppError::user(UserError::on(
                 "username",
                 ErrorCode::NotFound,
-                "no account has this username",
+                msg!("members.no_account_has_username"),
             ))
         })
 }
@@ -215,7 +215,7 @@ fn already_member() -> AppError {
     AppError::user(UserError::on(
         "username",
         ErrorCode::Duplicate,
-        "this user already belongs to an organisation",
+        msg!("members.user_already_belongs_organisation"),
     ))
 }
 
@@ -232,12 +232,12 @@ pub async fn add_member(
         caller.viewer,
         organization::Entity::find_by_id(organization_id),
         crate::auth::visibility::Sight::organizations,
-        "organization",
+        "not_found.organization",
     )
     .await?;
     if !can_manage(db, caller.viewer, organization.id).await? {
         return Err(AppError::Forbidden(
-            "only the organisation's admins add members",
+            "forbidden.only_organisation_s_admins_add_members",
         ));
     }
     let member = find_account(db, username).await?;

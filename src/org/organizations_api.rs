@@ -74,7 +74,7 @@ impl Organization {
         let services = services(ctx)?;
         if !members::can_see_members(&services.db, viewer(ctx)?, self.row.id).await? {
             return Err(AppError::Forbidden(
-                "only its members see who belongs to it",
+                "forbidden.only_members_see_who_belongs",
             ));
         }
         let page = pagination::paginate(
@@ -118,7 +118,7 @@ impl Member {
             .load_one(UserById(self.row.user_id))
             .await?
             .map(User::from)
-            .ok_or_else(|| AppError::NotFound("user"))
+            .ok_or_else(|| AppError::NotFound("not_found.user"))
     }
 }
 

@@ -59,7 +59,7 @@ fn check(input: &ProducerInput) -> AppResult<()> {
             is_phone(&input.contact_phone),
             "contactPhone",
             ErrorCode::Invalid,
-            "not a phone number",
+            msg!("producers.not_phone_number"),
         )
         .require(
             input.licence_no.as_deref().is_none_or(|l| {
@@ -69,25 +69,25 @@ fn check(input: &ProducerInput) -> AppResult<()> {
             }),
             "licenceNo",
             ErrorCode::Invalid,
-            "a unified social credit code has 18 digits or capital letters",
+            msg!("producers.unified_social_credit_code_has_18"),
         )
         .require(
             !input.linkage_modes.is_empty(),
             "linkageModes",
             ErrorCode::Invalid,
-            "name at least one way the producer lifts poor households",
+            msg!("producers.name_least_one_way_producer_lifts"),
         )
         .require(
             (0..=1_000_000).contains(&input.poor_households_linked),
             "poorHouseholdsLinked",
             ErrorCode::Invalid,
-            "the number of linked households cannot be negative",
+            msg!("producers.number_linked_households_cannot_negative"),
         )
         .require(
             (0..=100).contains(&input.profit_share_percent),
             "profitSharePercent",
             ErrorCode::Invalid,
-            "a profit share is between 0 and 100 percent",
+            msg!("producers.profit_share_between_0_100_percent"),
         );
     checks.finish()
 }
@@ -99,7 +99,7 @@ pub async fn load(conn: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
         .await?
     {
         Some((profile, Some(org))) => Ok((org, profile)),
-        _ => Err(AppError::NotFound("producer")),
+        _ => Err(AppError::NotFound("not_found.producer")),
     }
 }
 
@@ -115,7 +115,7 @@ async fn load_visible(
         viewer,
         producer::Entity::find_by_id(organization_id),
         Sight::producers,
-        "producer",
+        "not_found.producer",
     )
     .await?;
     load(conn, organization_id).await
@@ -365,22 +365,22 @@ fn check_standing(
     credit: CreditStatus,
     reason: Option<&str>,
 ) -> AppResult<()> {
-    let state_error = |message: &str| Err(AppError::state(ErrorCode::InvalidState, message));
+    let state_error = |message: String| Err(AppError::state(ErrorCode::InvalidState, message));
     match action {
         StandingAction::Verify if verification == VerificationStatus::Verified => {
-            state_error("the producer is verified already")
+            state_error(msg!("producers.producer_verified_already"))
         }
         StandingAction::Suspend if credit == CreditStatus::Suspended => {
-            state_error("the producer is suspended already")
+            state_error(msg!("producers.producer_suspended_already"))
         }
         StandingAction::Reinstate if credit == CreditStatus::Good => {
-            state_error("the producer is in good standing")
+            state_error(msg!("producers.producer_good_standing"))
         }
         StandingAction::Suspend | StandingAction::Reinstate if reason.is_none() => {
             Err(AppError::field(
                 "reason",
                 ErrorCode::Invalid,
-                "give the reason for the record",
+                msg!("producers.give_reason_record"),
             ))
         }
         _ => Ok(()),

@@ -110,16 +110,16 @@ pub fn check_payment(
         payment.amount_fen > 0,
         "amount",
         ErrorCode::Invalid,
-        "a payment is more than zero",
+        msg!("accounts.payment_more_than_zero"),
     );
     if payment.amount_fen > 0 {
         checks.require(
             payment.amount_fen <= account.open_fen(),
             "amount",
             ErrorCode::Overpaid,
-            format!(
-                "the order still owes {} fen, counting payments awaiting confirmation",
-                Ord::max(account.open_fen(), 0)
+            msg!(
+                "accounts.order_still_owes_fen_counting_payments",
+                value0 = Ord::max(account.open_fen(), 0)
             ),
         );
     }
@@ -127,7 +127,7 @@ pub fn check_payment(
         payment.paid_on >= placed_on && payment.paid_on <= today,
         "paidOn",
         ErrorCode::Invalid,
-        "a payment is made between the order's placing and today",
+        msg!("accounts.payment_made_between_order_s_placing"),
     );
     checks
 }
@@ -178,10 +178,8 @@ pub async fn check_paid_before(
         return Err(AppError::state(
             ErrorCode::Unpaid,
             match stage {
-                Stage::Shipping => format!(
-                    "a pay-first order ships once paid in full: {due} fen are not confirmed as paid"
-                ),
-                Stage::Settling => format!("{due} fen are not confirmed as paid"),
+                Stage::Shipping => msg!("accounts.pay_first_order_ships_once_paid", due = due),
+                Stage::Settling => msg!("accounts.fen_not_confirmed_paid", due = due),
             },
         ));
     }
@@ -210,19 +208,19 @@ pub fn extension_of(order: &order::Model, today: NaiveDate) -> AppResult<NaiveDa
     let Some(due_on) = order.due_on else {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "only a received pay-after-delivery order has a due date to extend",
+            msg!("accounts.only_received_pay_after_delivery_order"),
         ));
     };
     if order.due_extended {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the due date was already extended once",
+            msg!("accounts.due_date_was_already_extended_once"),
         ));
     }
     if today > due_on || order.status != OrderStatus::Received {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "an extension is asked for before the due date, while payment is open",
+            msg!("accounts.extension_asked_before_due_date_while"),
         ));
     }
     due_on

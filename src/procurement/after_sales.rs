@@ -77,9 +77,10 @@ pub fn check_quantities(
                     "quantity".into(),
                 ]),
                 code: ErrorCode::Invalid,
-                message: format!(
-                    "ask for 1 to {} of {} (accepted, less refunded and already asked for)",
-                    open, line.product_name
+                message: msg!(
+                    "after_sales.ask_1_accepted_less_refunded_already",
+                    open = open,
+                    product_name = line.product_name
                 ),
             });
         }
@@ -130,7 +131,7 @@ async fn lock_order(txn: &DatabaseTransaction, id: Uuid) -> AppResult<order::Mod
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound("order"))
+        .ok_or(AppError::NotFound("not_found.order"))
 }
 
 /// `requestReturn`: the buyer of a received order asks within the window.
@@ -139,7 +140,7 @@ pub async fn request(caller: Caller<'_>, new: NewRequest) -> AppResult<return_re
     let (order, side) = orders::load_with_side(db, new.order_id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden(
-            "only the buying unit asks for its goods back",
+            "forbidden.only_buying_unit_asks_goods_back",
         ));
     }
     let mut checks = reason_checks(&new.reason, "reason");
@@ -147,14 +148,14 @@ pub async fn request(caller: Caller<'_>, new: NewRequest) -> AppResult<return_re
         !new.lines.is_empty(),
         "lines",
         ErrorCode::Invalid,
-        "name the lines and quantities to return",
+        msg!("after_sales.name_lines_quantities_return"),
     );
     checks.finish()?;
     if !matches!(order.status, OrderStatus::Received | OrderStatus::Settled) {
         return Err(AppError::field(
             "orderId",
             ErrorCode::InvalidState,
-            "after-sales follow receipt",
+            msg!("after_sales.after_sales_follow_receipt"),
         ));
     }
     let since = received_at(db, &order).await?;
@@ -162,7 +163,10 @@ pub async fn request(caller: Caller<'_>, new: NewRequest) -> AppResult<return_re
         return Err(AppError::field(
             "orderId",
             ErrorCode::OutsidePeriod,
-            format!("after-sales are asked within {WINDOW_DAYS} days of receipt"),
+            msg!(
+                "after_sales.after_sales_asked_within_days_receipt",
+                window_days = WINDOW_DAYS
+            ),
         ));
     }
     let txn = db.begin().await?;
@@ -221,13 +225,13 @@ pub async fn load_visible(
     let request = return_request::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("return request"))?;
+        .ok_or(AppError::NotFound("not_found.return_request"))?;
     let sight = Sight::of(conn, Some(viewer)).await?;
     let order = order::Entity::find_by_id(request.order_id)
         .filter(sight.payment_follow_up())
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("return request"))?;
+        .ok_or(AppError::NotFound("not_found.return_request"))?;
     Ok((request, order))
 }
 
@@ -252,15 +256,15 @@ async fn move_status(
     let current = return_request::Entity::find_by_id(id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound("return request"))?;
+        .ok_or(AppError::NotFound("not_found.return_request"))?;
     if current.status != from {
         return Err(AppError::field(
             "requestId",
             ErrorCode::InvalidState,
-            format!(
-                "the request is {}, not {}",
-                current.status.to_value(),
-                from.to_value()
+            msg!(
+                "after_sales.request_not",
+                status = current.status.to_value(),
+                from = from.to_value()
             ),
         ));
     }
@@ -299,7 +303,7 @@ pub async fn answer(
     let (_, order) = load_visible(db, caller.viewer, id).await?;
     if orders::side_of(db, caller.viewer, &order).await? != Some(Side::Producer) {
         return Err(AppError::Forbidden(
-            "the producer answers after-sales requests",
+            "forbidden.producer_answers_after_sales_requests",
         ));
     }
     let reason = reason
@@ -311,7 +315,7 @@ pub async fn answer(
             return Err(AppError::field(
                 "reason",
                 ErrorCode::Invalid,
-                "a rejection needs its reason",
+                msg!("after_sales.rejection_needs_reason"),
             ));
         }
         None => {}
@@ -360,7 +364,7 @@ pub async fn escalate(
     let (_, order) = load_visible(db, caller.viewer, id).await?;
     if orders::side_of(db, caller.viewer, &order).await? != Some(Side::Buyer) {
         return Err(AppError::Forbidden(
-            "the buying unit escalates its own requests",
+            "forbidden.buying_unit_escalates_own_requests",
         ));
     }
     reason_checks(&reason, "reason").finish()?;
@@ -402,7 +406,7 @@ pub async fn decide(
         .covers_from_county(&producer_region)
     {
         return Err(AppError::Forbidden(
-            "a county or higher officer over the producer decides escalated requests",
+            "forbidden.county_higher_officer_over_producer_decides",
         ));
     }
     reason_checks(&reason, "reason").finish()?;
@@ -447,13 +451,15 @@ pub async fn confirm_arrived(caller: Caller<'_>, id: Uuid) -> AppResult<return_r
     let db = caller.db();
     let (request, order) = load_visible(db, caller.viewer, id).await?;
     if orders::side_of(db, caller.viewer, &order).await? != Some(Side::Producer) {
-        return Err(AppError::Forbidden("the producer confirms what came back"));
+        return Err(AppError::Forbidden(
+            "forbidden.producer_confirms_what_came_back",
+        ));
     }
     if request.kind != ReturnKind::Return || !request.status.refunded() {
         return Err(AppError::field(
             "requestId",
             ErrorCode::InvalidState,
-            "only a refunded return brings goods back",
+            msg!("after_sales.only_refunded_return_brings_goods_back"),
         ));
     }
     let txn = db.begin().await?;
@@ -469,7 +475,7 @@ pub async fn confirm_arrived(caller: Caller<'_>, id: Uuid) -> AppResult<return_r
         return Err(AppError::field(
             "requestId",
             ErrorCode::InvalidState,
-            "the goods were confirmed already",
+            msg!("after_sales.goods_were_confirmed_already"),
         ));
     }
     let order_lines = orders::lines(&txn, order.id).await?;
@@ -489,7 +495,7 @@ pub async fn confirm_arrived(caller: Caller<'_>, id: Uuid) -> AppResult<return_r
     let arrived = return_request::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound("return request"))?;
+        .ok_or(AppError::NotFound("not_found.return_request"))?;
     audit(&txn, caller, "confirmReturnArrived", &arrived, json!({})).await?;
     txn.commit().await?;
     Ok(arrived)
@@ -500,7 +506,7 @@ async fn producer_region(conn: &impl ConnectionTrait, producer: Uuid) -> AppResu
         .one(conn)
         .await?
         .and_then(|o| o.region_code)
-        .ok_or(AppError::NotFound("producer"))
+        .ok_or(AppError::NotFound("not_found.producer"))
 }
 
 async fn audit(

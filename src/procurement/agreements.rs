@@ -42,7 +42,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<agreement:
     agreement::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("agreement"))
+        .ok_or(AppError::NotFound("not_found.agreement"))
 }
 
 /// An agreement its parties (and admins) may see; `NOT_FOUND` to anyone else, as for an
@@ -57,7 +57,7 @@ async fn load_visible(
         viewer,
         agreement::Entity::find_by_id(id),
         Sight::agreements,
-        "agreement",
+        "not_found.agreement",
     )
     .await
 }
@@ -152,25 +152,25 @@ fn check(proposal: &Proposal, today: NaiveDate) -> AppResult<()> {
             (1..=1_000_000_000).contains(&proposal.price_fen),
             "price",
             ErrorCode::Invalid,
-            "the agreed price must be above zero",
+            msg!("agreements.agreed_price_must_above_zero"),
         )
         .require(
             (1..=100_000_000).contains(&proposal.total_quantity),
             "totalQuantity",
             ErrorCode::Invalid,
-            "agree a positive volume",
+            msg!("agreements.agree_positive_volume"),
         )
         .require(
             proposal.starts_on <= proposal.ends_on,
             "endsOn",
             ErrorCode::Invalid,
-            "the period ends after it starts",
+            msg!("agreements.period_ends_after_starts"),
         )
         .require(
             proposal.ends_on >= today,
             "endsOn",
             ErrorCode::Invalid,
-            "the period has ended already",
+            msg!("agreements.period_has_ended_already"),
         )
         .length(&proposal.rhythm, "rhythm", 1, 200);
     checks.finish()
@@ -183,14 +183,14 @@ async fn proposed_product(caller: Caller<'_>, id: Uuid) -> AppResult<product::Mo
         caller.viewer,
         product::Entity::find_by_id(id),
         Sight::products,
-        "product",
+        "not_found.product",
     )
     .await?;
     if !product.listed {
         return Err(AppError::field(
             "productId",
             ErrorCode::NotInGoodStanding,
-            "the product is not in the catalogue",
+            msg!("agreements.product_not_catalogue"),
         ));
     }
     Ok(product)
@@ -225,7 +225,9 @@ pub async fn terminate(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<
             .await?
             .is_some();
     if !party {
-        return Err(AppError::Forbidden("only the agreement's parties end it"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_agreement_s_parties_end",
+        ));
     }
     let from = [AgreementStatus::Proposed, AgreementStatus::Active];
     change_status(
@@ -248,10 +250,10 @@ async fn change_status(
     if !from.contains(&current.status) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!(
-                "a {} agreement cannot become {}",
-                current.status.api_name(),
-                to.api_name()
+            msg!(
+                "agreements.agreement_cannot_become",
+                status = current.status.api_name(),
+                to = to.api_name()
             ),
         ));
     }
@@ -277,7 +279,7 @@ async fn change_status(
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the agreement changed meanwhile",
+            msg!("agreements.agreement_changed_meanwhile"),
         ));
     }
     caller.audit(&txn,
@@ -306,7 +308,7 @@ pub async fn draw(
         return Err(AppError::field(
             "agreementId",
             ErrorCode::NotFound,
-            "no agreement of yours has this ID",
+            msg!("agreements.no_agreement_yours_has_id"),
         ));
     }
     if agreement.status != AgreementStatus::Active
@@ -316,7 +318,7 @@ pub async fn draw(
         return Err(AppError::field(
             "agreementId",
             ErrorCode::InvalidState,
-            "the agreement is not in force today",
+            msg!("agreements.agreement_not_force_today"),
         ));
     }
     let drawn = agreement::Entity::update_many()
@@ -337,9 +339,9 @@ pub async fn draw(
         return Err(AppError::field(
             "agreementId",
             ErrorCode::AgreementExceeded,
-            format!(
-                "only {} remain under the agreement",
-                agreement.total_quantity - agreement.ordered_quantity
+            msg!(
+                "agreements.only_remain_under_agreement",
+                value0 = agreement.total_quantity - agreement.ordered_quantity
             ),
         ));
     }

@@ -130,7 +130,7 @@ impl AgreementQuery {
         let sight = Sight::of(&services.db, Some(viewer)).await?;
         if !viewer.is_admin() && membership_of(&services.db, viewer.user_id).await?.is_none() {
             return Err(AppError::Forbidden(
-                "only members of a buyer or producer have agreements",
+                "forbidden.only_members_buyer_producer_have_agreements",
             ));
         }
         let mut select = agreement::Entity::find().filter(sight.agreements());

@@ -55,22 +55,22 @@ pub fn check(
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
             "number",
             ErrorCode::Invalid,
-            "an invoice number has 1 to 32 letters, digits or hyphens",
+            msg!("invoices.invoice_number_has_1_32_letters"),
         )
         .require(
             new.amount_fen > 0 && new.amount_fen <= invoiceable_fen,
             "amount",
             ErrorCode::Invalid,
-            format!(
-                "invoice between 0.01 and {} (accepted, less refunded, less invoiced already)",
-                yuan(invoiceable_fen.max(0))
+            msg!(
+                "invoices.invoice_between_0_01_accepted_less",
+                value0 = yuan(invoiceable_fen.max(0))
             ),
         )
         .require(
             placed_on <= new.issued_on && new.issued_on <= today,
             "issuedOn",
             ErrorCode::Invalid,
-            "an invoice is issued between the order and today",
+            msg!("invoices.invoice_issued_between_order_today"),
         );
     checks
 }
@@ -102,14 +102,14 @@ pub async fn issue(caller: Caller<'_>, new: NewInvoice) -> AppResult<invoice::Mo
     let (order, side) = orders::load_with_side(db, new.order_id, caller.viewer).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
-            "the producer records the invoices it issued",
+            "forbidden.producer_records_invoices_issued",
         ));
     }
     if !matches!(order.status, OrderStatus::Received | OrderStatus::Settled) {
         return Err(AppError::field(
             "orderId",
             ErrorCode::InvalidState,
-            "invoices follow receipt: they are checked against what was accepted",
+            msg!("invoices.invoices_follow_receipt_they_checked_against"),
         ));
     }
     let txn = db.begin().await?;
@@ -118,7 +118,7 @@ pub async fn issue(caller: Caller<'_>, new: NewInvoice) -> AppResult<invoice::Mo
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound("order"))?;
+        .ok_or(AppError::NotFound("not_found.order"))?;
     let account = accounts::account_of(&txn, &order).await?;
     let invoiceable = account.accepted_fen.unwrap_or(0)
         - account.refunded_fen
@@ -141,7 +141,7 @@ pub async fn issue(caller: Caller<'_>, new: NewInvoice) -> AppResult<invoice::Mo
             AppError::field(
                 "number",
                 ErrorCode::Duplicate,
-                "this invoice number is recorded already",
+                msg!("invoices.invoice_number_recorded_already"),
             )
         } else {
             e.into()
@@ -173,7 +173,7 @@ pub async fn load_visible(
     let found = invoice::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("invoice"))?;
+        .ok_or(AppError::NotFound("not_found.invoice"))?;
     let sight = crate::auth::visibility::Sight::of(conn, Some(viewer)).await?;
     order::Entity::find_by_id(found.order_id)
         .filter(sight.payment_follow_up())
@@ -182,7 +182,7 @@ pub async fn load_visible(
         .into_tuple::<Uuid>()
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("invoice"))?;
+        .ok_or(AppError::NotFound("not_found.invoice"))?;
     Ok(found)
 }
 

@@ -39,8 +39,6 @@ use crate::{
 
 const MAX_LINES: usize = 100;
 const MAX_QUANTITY: i64 = 1_000_000;
-const NO_SUCH_PRODUCT: &str =
-    "no such product in the catalogue (unknown, withdrawn, or its producer is suspended)";
 
 #[derive(Clone, Debug)]
 pub struct Basket {
@@ -83,7 +81,7 @@ fn check(basket: &Basket) -> AppResult<()> {
             (1..=MAX_LINES).contains(&basket.lines.len()),
             "lines",
             ErrorCode::Invalid,
-            format!("an order has 1 to {MAX_LINES} lines"),
+            msg!("orders.order_has_1_lines", max_lines = MAX_LINES),
         )
         .length(&basket.idempotency_key, "idempotencyKey", 8, 100)
         .length(basket.note.as_deref().unwrap_or_default(), "note", 0, 500);
@@ -94,14 +92,14 @@ fn check(basket: &Basket) -> AppResult<()> {
             checks.push(line_error(
                 index,
                 ErrorCode::Invalid,
-                "the quantity must be positive",
+                msg!("orders.quantity_must_positive"),
             ));
         }
         if !seen.insert(*product) {
             checks.push(UserError {
                 field: Some(vec!["input".into(), field]),
                 code: ErrorCode::Duplicate,
-                message: "each product once per order".into(),
+                message: msg!("orders.each_product_once_per_order"),
             });
         }
     }
@@ -248,21 +246,31 @@ fn check_products(basket: &Basket, products: &HashMap<Uuid, product::Model>) -> 
         match products.get(id) {
             // A buyer may not see an unlisted product: it answers like an unknown one.
             Some(p) if !p.listed => {
-                problems.push(line_error(index, ErrorCode::NotFound, NO_SUCH_PRODUCT));
+                problems.push(line_error(
+                    index,
+                    ErrorCode::NotFound,
+                    msg!("orders.no_such_product_catalogue_unknown_withdrawn"),
+                ));
             }
             Some(p) if i64::from(p.min_order_quantity) > *quantity => {
                 problems.push(line_error(
                     index,
                     ErrorCode::Invalid,
-                    format!(
-                        "{} is sold from {} {}",
-                        p.name, p.min_order_quantity, p.unit
+                    msg!(
+                        "orders.sold_from",
+                        name = p.name,
+                        min_order_quantity = p.min_order_quantity,
+                        unit = p.unit
                     ),
                 ));
             }
             Some(_) => {}
             None => {
-                problems.push(line_error(index, ErrorCode::NotFound, NO_SUCH_PRODUCT));
+                problems.push(line_error(
+                    index,
+                    ErrorCode::NotFound,
+                    msg!("orders.no_such_product_catalogue_unknown_withdrawn"),
+                ));
             }
         }
     }
@@ -287,7 +295,7 @@ async fn agreement_for(
             return Err(AppError::field(
                 "agreementId",
                 ErrorCode::NotFound,
-                "no agreement of yours has this ID",
+                msg!("orders.no_agreement_yours_has_id"),
             ));
         }
         Err(other) => return Err(other),
@@ -323,7 +331,7 @@ fn check_agreement_lines(basket: &Basket, agreement: &agreement::Model, problems
             problems.push(line_error(
                 index,
                 ErrorCode::Invalid,
-                "this product is not under the agreement",
+                msg!("orders.product_not_under_agreement"),
             ));
         }
     }
@@ -335,7 +343,13 @@ fn basket_quantity(basket: &Basket) -> AppResult<i64> {
         .lines
         .iter()
         .try_fold(0i64, |sum, (_, q)| sum.checked_add(*q))
-        .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "too large a quantity"))
+        .ok_or_else(|| {
+            AppError::field(
+                "lines",
+                ErrorCode::Invalid,
+                msg!("orders.too_large_quantity"),
+            )
+        })
 }
 
 /// Takes each line's quantity off its product's stock, or refuses the basket.
@@ -370,7 +384,7 @@ async fn reserve(
             return Err(AppError::user(line_error(
                 *index,
                 ErrorCode::InsufficientStock,
-                format!("not enough {} in stock", products[id].name),
+                msg!("orders.not_enough_stock", value0 = products[id].name),
             )));
         }
     }
@@ -408,7 +422,7 @@ fn order_total(lines: &[Line<'_>], price: impl Fn(&product::Model) -> i64) -> Ap
             AppError::field(
                 "lines",
                 ErrorCode::Invalid,
-                "the order's total is too large",
+                msg!("orders.order_s_total_too_large"),
             )
         })
 }
@@ -536,7 +550,7 @@ async fn replay(
         return Err(AppError::field(
             "idempotencyKey",
             ErrorCode::IdempotencyKeyReused,
-            "this key was used for a different order",
+            msg!("orders.key_was_used_different_order"),
         ));
     }
     orders_of_group(conn, previous.group_id).await
@@ -651,14 +665,14 @@ pub(crate) async fn load_with_side(
     let row = conn
         .query_one(&query)
         .await?
-        .ok_or(AppError::NotFound("order"))?;
+        .ok_or(AppError::NotFound("not_found.order"))?;
     let order = order::Model::from_query_result(&row, "")?;
     let side = side_for(&order, row.try_get("", "acting_for")?);
     // `Sight::orders` in one round trip: a foreign order answers like an unknown one.
     let order = reveal(
         Some(order),
         |_| side.is_some() || viewer.is_admin(),
-        "order",
+        "not_found.order",
     )?;
     Ok((order, side))
 }
@@ -667,7 +681,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Mod
     order::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("order"))
+        .ok_or(AppError::NotFound("not_found.order"))
 }
 
 pub async fn lines(conn: &impl ConnectionTrait, order: Uuid) -> AppResult<Vec<order_line::Model>> {
@@ -703,13 +717,13 @@ pub fn match_lines(
             problems.push(UserError {
                 field: at(index, "lineId"),
                 code: ErrorCode::NotFound,
-                message: "no line of this order has this ID".into(),
+                message: msg!("orders.no_line_order_has_id"),
             });
         } else if matched.insert(*line, *quantity).is_some() {
             problems.push(UserError {
                 field: at(index, "lineId"),
                 code: ErrorCode::Duplicate,
-                message: "each line once".into(),
+                message: msg!("orders.each_line_once"),
             });
         }
     }
@@ -718,9 +732,9 @@ pub fn match_lines(
             problems.push(UserError::on(
                 field,
                 ErrorCode::Invalid,
-                format!(
-                    "name every line of the order (accept 0 to reject one): {} is missing",
-                    line.product_name
+                msg!(
+                    "orders.name_every_line_order_accept_0",
+                    product_name = line.product_name
                 ),
             ));
         }
@@ -773,14 +787,14 @@ fn check_step(current: &order::Model, side: Side, step: Step) -> AppResult<()> {
     }
     Err(AppError::state(
         ErrorCode::InvalidState,
-        format!(
-            "the {} cannot {} a {} order",
-            match side {
-                Side::Buyer => "buyer",
-                Side::Producer => "producer",
+        msg!(
+            "orders.cannot_order",
+            side = match side {
+                Side::Buyer => msg!("side.buyer"),
+                Side::Producer => msg!("side.producer"),
             },
-            entity::api_name::graphql_name(step.transition()),
-            current.status.api_name()
+            step = entity::api_name::graphql_name(step.transition()),
+            status = current.status.api_name()
         ),
     ))
 }
@@ -794,7 +808,7 @@ fn step_reason(step: Step, reason: Option<String>) -> AppResult<Option<String>> 
         return Err(AppError::field(
             "reason",
             ErrorCode::Invalid,
-            "give the reason for cancelling",
+            msg!("orders.give_reason_cancelling"),
         ));
     }
     Ok(reason)
@@ -809,9 +823,7 @@ pub async fn transition(
 ) -> AppResult<order::Model> {
     let db = caller.db();
     let (current, side) = load_with_side(db, id, caller.viewer).await?;
-    let side = side.ok_or(AppError::Forbidden(
-        "you act for neither side of this order",
-    ))?;
+    let side = side.ok_or(AppError::Forbidden("forbidden.you_act_neither_side_order"))?;
     check_step(&current, side, step)?;
     let reason = step_reason(step, reason)?;
     let checked = match step {
@@ -882,7 +894,7 @@ async fn write_step(
     if update.exec(txn).await?.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the order changed meanwhile",
+            msg!("orders.order_changed_meanwhile"),
         ));
     }
     Ok(moved)
@@ -926,13 +938,13 @@ pub async fn refund(
     let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
-            "refunds are recorded by the producer who pays them back",
+            "forbidden.refunds_recorded_producer_who_pays_them",
         ));
     }
     if !available(&current, Side::Producer).contains(&OrderTransition::Refund) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "only received orders can be refunded",
+            msg!("orders.only_received_orders_can_refunded"),
         ));
     }
     let plan = refund_plan(&lines(db, id).await?, &requested)?;
@@ -1028,7 +1040,7 @@ pub(crate) fn refund_plan(
     if plan.is_empty() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "nothing is left to refund",
+            msg!("orders.nothing_left_refund"),
         ));
     }
     Ok(plan)
@@ -1054,10 +1066,10 @@ fn named_refunds(
                     "quantity".into(),
                 ]),
                 code: ErrorCode::Invalid,
-                message: format!(
-                    "refund between 0 and {} of {}",
-                    refundable(line),
-                    line.product_name
+                message: msg!(
+                    "orders.refund_between_0",
+                    value0 = refundable(line),
+                    product_name = line.product_name
                 ),
             });
         } else if *quantity > 0 {
@@ -1091,7 +1103,7 @@ async fn take_refunds(
         if updated.rows_affected == 0 {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "the line was refunded meanwhile",
+                msg!("orders.line_was_refunded_meanwhile"),
             ));
         }
     }
@@ -1111,19 +1123,19 @@ pub async fn rate(
             (1..=5).contains(&rating),
             "rating",
             ErrorCode::Invalid,
-            "rate from 1 to 5",
+            msg!("orders.rate_from_1_5"),
         )
         .length(comment.as_deref().unwrap_or_default(), "comment", 0, 500);
     checks.finish()?;
     let db = caller.db();
     let (current, side) = load_with_side(db, id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
-        return Err(AppError::Forbidden("the buyer rates its orders"));
+        return Err(AppError::Forbidden("forbidden.buyer_rates_orders"));
     }
     if !available(&current, Side::Buyer).contains(&OrderTransition::Rate) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "rate once, after receipt",
+            msg!("orders.rate_once_after_receipt"),
         ));
     }
     let txn = db.begin().await?;
@@ -1137,7 +1149,7 @@ pub async fn rate(
     if rated.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the order is rated already",
+            msg!("orders.order_rated_already"),
         ));
     }
     crate::org::reputation::rated(&txn, current.producer_org_id, rating).await?;

@@ -321,7 +321,7 @@ impl OrderQuery {
         if !viewer.is_admin() {
             let Some(membership) = membership_of(&services.db, viewer.user_id).await? else {
                 return Err(AppError::Forbidden(
-                    "only members of a buyer or producer have orders",
+                    "forbidden.only_members_buyer_producer_have_orders",
                 ));
             };
             let org = membership.organization_id;

@@ -30,7 +30,7 @@ pub async fn record(caller: Caller<'_>, new: NewPayment) -> AppResult<payment::M
     let (order, side) = orders::load_with_side(db, new.order_id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden(
-            "only the buying unit records its payments",
+            "forbidden.only_buying_unit_records_payments",
         ));
     }
     let txn = db.begin().await?;
@@ -39,7 +39,7 @@ pub async fn record(caller: Caller<'_>, new: NewPayment) -> AppResult<payment::M
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound("order"))?;
+        .ok_or(AppError::NotFound("not_found.order"))?;
     let account = account_of(&txn, &order).await?;
     let today = Utc::now().date_naive();
     let mut checks = check_payment(&new, &account, order.placed_at.date_naive(), today);
@@ -47,7 +47,7 @@ pub async fn record(caller: Caller<'_>, new: NewPayment) -> AppResult<payment::M
         !account.cancelled,
         "orderId",
         ErrorCode::InvalidState,
-        "a cancelled order takes no payment",
+        msg!("payments.cancelled_order_takes_no_payment"),
     );
     checks.finish()?;
     let payment = payment::ActiveModel {
@@ -71,7 +71,7 @@ pub async fn record(caller: Caller<'_>, new: NewPayment) -> AppResult<payment::M
             return Err(AppError::field(
                 "reference",
                 ErrorCode::Duplicate,
-                "this transfer's reference was already recorded for a payment",
+                msg!("payments.transfer_s_reference_was_already_recorded"),
             ));
         }
         Err(error) => return Err(error.into()),
@@ -109,10 +109,12 @@ pub async fn decide(
     let found = payment::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("payment"))?;
+        .ok_or(AppError::NotFound("not_found.payment"))?;
     let (_, side) = orders::load_with_side(db, found.order_id, caller.viewer).await?;
     if side != Some(Side::Producer) {
-        return Err(AppError::Forbidden("only the producer confirms a payment"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_producer_confirms_payment",
+        ));
     }
     let status = if confirm {
         PaymentStatus::Confirmed
@@ -137,7 +139,7 @@ pub async fn decide(
     if moved.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "this payment was already confirmed or rejected",
+            msg!("payments.payment_was_already_confirmed_rejected"),
         ));
     }
     let decided = payment::Model {
@@ -171,7 +173,7 @@ pub async fn extend(caller: Caller<'_>, order_id: Uuid) -> AppResult<order::Mode
     let (order, side) = orders::load_with_side(db, order_id, caller.viewer).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden(
-            "only the buying unit asks for more time",
+            "forbidden.only_buying_unit_asks_more_time",
         ));
     }
     let today = Utc::now().date_naive();
@@ -187,7 +189,7 @@ pub async fn extend(caller: Caller<'_>, order_id: Uuid) -> AppResult<order::Mode
     if moved.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the due date was already extended once",
+            msg!("payments.due_date_was_already_extended_once"),
         ));
     }
     caller

@@ -153,8 +153,9 @@ fn check_dispatch(dispatch: &Dispatch, today: NaiveDate) -> Checks {
             valid_carrier(carrier),
             "carrier",
             ErrorCode::Invalid,
-            format!(
-                "a carrier's name has 1 to {MAX_CARRIER} letters, digits, spaces or - . & ( ) ·"
+            msg!(
+                "shipments.carrier_s_name_has_1_letters",
+                max_carrier = MAX_CARRIER
             ),
         );
     }
@@ -163,16 +164,17 @@ fn check_dispatch(dispatch: &Dispatch, today: NaiveDate) -> Checks {
             valid_waybill(waybill),
             "waybillNo",
             ErrorCode::Invalid,
-            format!(
-                "a waybill number has {} to {} ASCII letters, digits or hyphens",
-                WAYBILL.0, WAYBILL.1
+            msg!(
+                "shipments.waybill_number_has_ascii_letters_digits",
+                value0 = WAYBILL.0,
+                value1 = WAYBILL.1
             ),
         );
         checks.require(
             dispatch.carrier.is_some(),
             "carrier",
             ErrorCode::Invalid,
-            "name the carrier of the waybill (leave both out for self-delivery)",
+            msg!("shipments.name_carrier_waybill_leave_both_out"),
         );
     }
     if let Some(arrival) = dispatch.expected_arrival {
@@ -181,7 +183,10 @@ fn check_dispatch(dispatch: &Dispatch, today: NaiveDate) -> Checks {
             arrival >= today && latest.is_some_and(|l| arrival <= l),
             "expectedArrival",
             ErrorCode::Invalid,
-            format!("expect the arrival between today and {MAX_TRANSIT_DAYS} days from now"),
+            msg!(
+                "shipments.expect_arrival_between_today_days_from",
+                max_transit_days = MAX_TRANSIT_DAYS
+            ),
         );
     }
     checks
@@ -239,7 +244,7 @@ fn planned_lines(
         if plan.is_empty() {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "everything ordered has shipped already",
+                msg!("shipments.everything_ordered_has_shipped_already"),
             ));
         }
         return Ok(plan);
@@ -248,7 +253,7 @@ fn planned_lines(
         return Err(AppError::field(
             "lines",
             ErrorCode::Invalid,
-            "name at least one line to ship (or leave `lines` out to ship everything outstanding)",
+            msg!("shipments.name_least_one_line_ship_leave"),
         ));
     }
     let mut problems = Checks::default();
@@ -259,7 +264,7 @@ fn planned_lines(
             problems.push(UserError {
                 field: at("lines", index, "lineId"),
                 code: ErrorCode::NotFound,
-                message: "no line of this order has this ID".into(),
+                message: msg!("shipments.no_line_order_has_id"),
             });
             continue;
         };
@@ -267,19 +272,19 @@ fn planned_lines(
             problems.push(UserError {
                 field: at("lines", index, "lineId"),
                 code: ErrorCode::Duplicate,
-                message: "each line once per shipment".into(),
+                message: msg!("shipments.each_line_once_per_shipment"),
             });
         } else if !(1..=outstanding(line)).contains(quantity) {
             problems.push(UserError {
                 field: at("lines", index, "quantity"),
                 code: ErrorCode::Invalid,
-                message: format!(
-                    "ship 1 to {} {} of {}: {} ordered, {} shipped already",
-                    outstanding(line),
-                    line.unit,
-                    line.product_name,
-                    line.quantity,
-                    line.shipped_quantity
+                message: msg!(
+                    "shipments.ship_1_ordered_shipped_already",
+                    value0 = outstanding(line),
+                    unit = line.unit,
+                    product_name = line.product_name,
+                    quantity = line.quantity,
+                    shipped_quantity = line.shipped_quantity
                 ),
             });
         } else {
@@ -290,7 +295,7 @@ fn planned_lines(
     if plan.is_empty() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "everything ordered has shipped already",
+            msg!("shipments.everything_ordered_has_shipped_already"),
         ));
     }
     Ok(plan)
@@ -309,7 +314,7 @@ fn accepted_plan(
             problems.push(UserError {
                 field: at("accepted", index, "lineId"),
                 code: ErrorCode::NotFound,
-                message: "no line of this shipment has this ID".into(),
+                message: msg!("shipments.no_line_shipment_has_id"),
             });
             continue;
         };
@@ -317,15 +322,16 @@ fn accepted_plan(
             problems.push(UserError {
                 field: at("accepted", index, "lineId"),
                 code: ErrorCode::Duplicate,
-                message: "each line once".into(),
+                message: msg!("shipments.each_line_once"),
             });
         } else if !(0..=*quantity).contains(accepted) {
             problems.push(UserError {
                 field: at("accepted", index, "acceptedQuantity"),
                 code: ErrorCode::Invalid,
-                message: format!(
-                    "accept between 0 and {quantity} of {} (what this shipment carried)",
-                    line.product_name
+                message: msg!(
+                    "shipments.accept_between_0_what_shipment_carried",
+                    quantity = quantity,
+                    product_name = line.product_name
                 ),
             });
         }
@@ -334,9 +340,9 @@ fn accepted_plan(
         problems.push(UserError::on(
             "accepted",
             ErrorCode::Invalid,
-            format!(
-                "name every line of the shipment (accept 0 to reject one): {} is missing",
-                line.product_name
+            msg!(
+                "shipments.name_every_line_shipment_accept_0",
+                product_name = line.product_name
             ),
         ));
     }
@@ -370,7 +376,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Loaded> {
     let shipment = shipment::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("shipment"))?;
+        .ok_or(AppError::NotFound("not_found.shipment"))?;
     let lines = shipment_line::Entity::find()
         .filter(shipment_line::Column::ShipmentId.eq(id))
         .order_by_asc(shipment_line::Column::Id)
@@ -449,7 +455,7 @@ async fn claim_order(
     if touched.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "the order changed meanwhile",
+            msg!("shipments.order_changed_meanwhile"),
         ));
     }
     orders::load(txn, id).await
@@ -468,9 +474,7 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     let db = caller.db();
     let id = dispatch.order_id;
     let (current, side) = orders::load_with_side(db, id, caller.viewer).await?;
-    let side = side.ok_or(AppError::Forbidden(
-        "you act for neither side of this order",
-    ))?;
+    let side = side.ok_or(AppError::Forbidden("forbidden.you_act_neither_side_order"))?;
     if side != Side::Producer
         || !matches!(
             current.status,
@@ -556,14 +560,14 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
 
 /// Why `side` may not make `step` now, in the words `transition` uses.
 fn refusal(side: Side, step: OrderTransition, order: &order::Model) -> String {
-    format!(
-        "the {} cannot {} a {} order",
-        match side {
-            Side::Buyer => "buyer",
-            Side::Producer => "producer",
+    msg!(
+        "orders.cannot_order",
+        side = match side {
+            Side::Buyer => msg!("side.buyer"),
+            Side::Producer => msg!("side.producer"),
         },
-        entity::api_name::graphql_name(step),
-        order.status.api_name()
+        step = entity::api_name::graphql_name(step),
+        status = order.status.api_name()
     )
 }
 
@@ -584,7 +588,7 @@ async fn insert_shipment(
         .count(txn)
         .await?;
     let number = i32::try_from(count + 1)
-        .map_err(|_| AppError::state(ErrorCode::Invalid, "too many shipments"))?;
+        .map_err(|_| AppError::state(ErrorCode::Invalid, msg!("shipments.too_many_shipments")))?;
     let shipment = shipment::ActiveModel {
         id: Set(new_uuid()),
         order_id: Set(order.id),
@@ -618,9 +622,9 @@ async fn insert_shipment(
         let taken = update.exec(txn).await?;
         if taken.rows_affected == 0 {
             // Dropping the transaction undoes the shipment.
-            let message = format!(
-                "{} was shipped meanwhile: less is outstanding",
-                line.product_name
+            let message = msg!(
+                "shipments.was_shipped_meanwhile_less_outstanding",
+                product_name = line.product_name
             );
             return Err(match index {
                 Some(index) => AppError::user(UserError {
@@ -674,7 +678,7 @@ async fn named_lots(
             problems.push(UserError {
                 field,
                 code: ErrorCode::NotFound,
-                message: "no lot of this producer has this ID".into(),
+                message: msg!("shipments.no_lot_producer_has_id"),
             });
             continue;
         };
@@ -686,15 +690,19 @@ async fn named_lots(
             problems.push(UserError {
                 field,
                 code: ErrorCode::Invalid,
-                message: format!("lot {} is not of {}", lot.trace_code, line.product_name),
+                message: msg!(
+                    "shipments.lot_not",
+                    trace_code = lot.trace_code,
+                    product_name = line.product_name
+                ),
             });
         } else if lot.inspection_result == LotInspection::Unqualified {
             problems.push(UserError {
                 field,
                 code: ErrorCode::Invalid,
-                message: format!(
-                    "lot {} failed its origin inspection: it may not ship",
-                    lot.trace_code
+                message: msg!(
+                    "shipments.lot_failed_origin_inspection_may_not",
+                    trace_code = lot.trace_code
                 ),
             });
         } else {
@@ -728,7 +736,11 @@ async fn take_from_lot(
         return Err(AppError::user(UserError {
             field: at("lines", index, "quantity"),
             code: ErrorCode::Invalid,
-            message: format!("lot {} has {left} left to ship", lot.trace_code),
+            message: msg!(
+                "shipments.lot_has_left_ship",
+                trace_code = lot.trace_code,
+                left = left
+            ),
         }));
     }
     Ok(())
@@ -744,7 +756,7 @@ async fn with_side(
     let loaded = load(db, id).await?;
     match orders::load_with_side(db, loaded.shipment.order_id, caller.viewer).await {
         Ok((order, side)) => Ok((loaded, order, side)),
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound("shipment")),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound("not_found.shipment")),
         Err(other) => Err(other),
     }
 }
@@ -758,13 +770,16 @@ pub async fn receive(caller: Caller<'_>, id: Uuid, receipt: Receipt) -> AppResul
     let (loaded, current, side) = with_side(caller, id).await?;
     if side != Some(Side::Buyer) {
         return Err(AppError::Forbidden(
-            "the buying unit receives its shipments",
+            "forbidden.buying_unit_receives_shipments",
         ));
     }
     if loaded.shipment.received_at.is_some() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("shipment {} was received already", loaded.shipment.number),
+            msg!(
+                "shipments.shipment_was_received_already",
+                number = loaded.shipment.number
+            ),
         ));
     }
     let db = caller.db();
@@ -815,9 +830,7 @@ pub async fn receive_order(
     check_receipt(&receipt)?;
     let db = caller.db();
     let (current, side) = orders::load_with_side(db, id, caller.viewer).await?;
-    let side = side.ok_or(AppError::Forbidden(
-        "you act for neither side of this order",
-    ))?;
+    let side = side.ok_or(AppError::Forbidden("forbidden.you_act_neither_side_order"))?;
     if !orders::available(&current, side).contains(&OrderTransition::Receive) {
         return Err(AppError::state(
             ErrorCode::InvalidState,
@@ -851,7 +864,7 @@ pub async fn receive_order(
             _ => {
                 return Err(AppError::state(
                     ErrorCode::InvalidState,
-                    "this order ships in parts: receive each shipment with receiveShipment",
+                    msg!("shipments.order_ships_parts_receive_each_shipment"),
                 ));
             }
         };
@@ -923,7 +936,10 @@ async fn receive_in(
     if marked.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("shipment {} was received meanwhile", shipment.number),
+            msg!(
+                "shipments.shipment_was_received_meanwhile",
+                number = shipment.number
+            ),
         ));
     }
     for (line, _, accepted) in plan {
@@ -1033,20 +1049,23 @@ pub async fn confirm_rejected_returned(caller: Caller<'_>, id: Uuid) -> AppResul
     let (loaded, current, side) = with_side(caller, id).await?;
     if side != Some(Side::Producer) {
         return Err(AppError::Forbidden(
-            "the producer confirms its rejected goods came back",
+            "forbidden.producer_confirms_rejected_goods_came_back",
         ));
     }
     let number = loaded.shipment.number;
     if loaded.shipment.received_at.is_none() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("shipment {number} is not received yet"),
+            msg!("shipments.shipment_not_received_yet", number = number),
         ));
     }
     if loaded.shipment.rejected_returned_at.is_some() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("the rejected goods of shipment {number} were confirmed back already"),
+            msg!(
+                "shipments.rejected_goods_shipment_were_confirmed_back",
+                number = number
+            ),
         ));
     }
     let db = caller.db();
@@ -1065,7 +1084,7 @@ pub async fn confirm_rejected_returned(caller: Caller<'_>, id: Uuid) -> AppResul
     if back.is_empty() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("nothing of shipment {number} was rejected"),
+            msg!("shipments.nothing_shipment_was_rejected", number = number),
         ));
     }
     let now = Utc::now().trunc_subsecs(6);
@@ -1084,7 +1103,10 @@ pub async fn confirm_rejected_returned(caller: Caller<'_>, id: Uuid) -> AppResul
     if marked.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            format!("the rejected goods of shipment {number} were confirmed back meanwhile"),
+            msg!(
+                "shipments.rejected_goods_shipment_were_confirmed_back_2",
+                number = number
+            ),
         ));
     }
     let reason = format!("rejected at inspection of shipment {number}, back from the buyer");
@@ -1143,7 +1165,7 @@ async fn restock(
     let after = product::Entity::find_by_id(product_id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound("product"))?;
+        .ok_or(AppError::NotFound("not_found.product"))?;
     stock_adjustment::ActiveModel {
         id: Set(new_uuid()),
         product_id: Set(product_id),

@@ -56,8 +56,9 @@ pub async fn import_dir(
     let mut sources = Vec::new();
     for (file, _, _) in TABLES {
         let path = dir.join(file);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            AppError::BadInput(msg!("import.cannot_read", path = path.display(), e = e))
+        })?;
         sources.push(bytes);
     }
     import(db, sources.iter().map(Vec::as_slice), province).await
@@ -121,7 +122,7 @@ fn parse(
     parent_column: Option<&str>,
     province: Option<&str>,
 ) -> AppResult<Vec<Row>> {
-    let bad = |what: String| AppError::BadInput(format!("{file}: {what}"));
+    let bad = |what: String| AppError::BadInput(msg!("import.message", file = file, what = what));
     let mut text = String::new();
     GzDecoder::new(gz)
         .read_to_string(&mut text)

@@ -87,7 +87,7 @@ pub async fn require(
         AppError::field(
             field,
             ErrorCode::NotFound,
-            format!("no region has the code {code:?}"),
+            msg!("regions.no_region_has_code", code = format!("{:?}", code)),
         )
     })?;
     if !levels.contains(&region.level) {
@@ -95,11 +95,11 @@ pub async fn require(
         return Err(AppError::field(
             field,
             ErrorCode::WrongRegionLevel,
-            format!(
-                "{} is a {}; expected {}",
-                region.name,
-                region.level.api_name(),
-                wanted.join(" or ")
+            msg!(
+                "regions.expected",
+                name = region.name,
+                level = region.level.api_name(),
+                value2 = wanted.join(" or ")
             ),
         ));
     }
@@ -157,7 +157,9 @@ pub async fn chain_statuses_on(
 /// Adds one division (admins; for places the national tables lack).
 pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppResult<region::Model> {
     if !caller.viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins add regions"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_platform_admins_add_regions",
+        ));
     }
     let mut checks = Checks::default();
     checks
@@ -165,7 +167,7 @@ pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppRes
             is_code(code),
             "code",
             ErrorCode::Invalid,
-            "a division code has 2, 4, 6, 9 or 12 digits",
+            msg!("regions.division_code_has_2_4_6"),
         )
         .length(name, "name", 1, 100);
     checks.finish()?;
@@ -177,10 +179,11 @@ pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppRes
         return Err(AppError::field(
             "code",
             ErrorCode::NotFound,
-            format!("its parent region {parent} does not exist"),
+            msg!("regions.parent_region_does_not_exist", parent = parent),
         ));
     }
-    let level = RegionLevel::of_code(code).ok_or_else(|| AppError::BadInput("bad code".into()))?;
+    let level =
+        RegionLevel::of_code(code).ok_or_else(|| AppError::BadInput(msg!("regions.bad_code")))?;
     let txn = db.begin().await?;
     let created = region::ActiveModel {
         code: Set(code.to_owned()),
@@ -194,7 +197,11 @@ pub async fn create_region(caller: Caller<'_>, code: &str, name: &str) -> AppRes
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::field("code", ErrorCode::Duplicate, "this region exists already")
+            AppError::field(
+                "code",
+                ErrorCode::Duplicate,
+                msg!("regions.region_exists_already"),
+            )
         } else {
             e.into()
         }
@@ -230,13 +237,13 @@ fn check_status(change: &StatusChange, this_year: i32) -> AppResult<()> {
                 .is_some_and(|y| (2000..=this_year).contains(&y)),
             "exitYear",
             ErrorCode::Invalid,
-            "an exited region needs the year it exited, not in the future",
+            msg!("regions.exited_region_needs_year_exited_not"),
         ),
         _ => checks.require(
             change.exit_year.is_none(),
             "exitYear",
             ErrorCode::Invalid,
-            "only an exited region has an exit year",
+            msg!("regions.only_exited_region_has_exit_year"),
         ),
     };
     checks.finish()
@@ -361,13 +368,13 @@ fn check_pairing(input: &NewPairing) -> AppResult<()> {
         input.helper_region_code.is_some() != input.helper_org_id.is_some(),
         "helperRegionCode",
         ErrorCode::Invalid,
-        "name either a helping region or a helping buyer organisation",
+        msg!("regions.name_either_helping_region_helping_buyer"),
     );
     checks.require(
         input.ends_on.is_none_or(|end| end >= input.starts_on),
         "endsOn",
         ErrorCode::Invalid,
-        "the pairing cannot end before it starts",
+        msg!("regions.pairing_cannot_end_before_starts"),
     );
     checks.finish()
 }
@@ -392,7 +399,7 @@ async fn require_helper(
             return Err(AppError::field(
                 "helpedRegionCode",
                 ErrorCode::Invalid,
-                "a region cannot be paired with itself",
+                msg!("regions.region_cannot_paired_itself"),
             ));
         }
     }
@@ -402,7 +409,7 @@ async fn require_helper(
         return Err(AppError::field(
             "helperOrganizationId",
             ErrorCode::NotFound,
-            "no buyer organisation has this ID",
+            msg!("regions.no_buyer_organisation_has_id"),
         ));
     }
     Ok(())
@@ -411,7 +418,9 @@ async fn require_helper(
 /// Pairs a helping region or buyer organisation with a helped county or village (admins).
 pub async fn create_pairing(caller: Caller<'_>, input: NewPairing) -> AppResult<pairing::Model> {
     if !caller.viewer.is_admin() {
-        return Err(AppError::Forbidden("only platform admins pair regions"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_platform_admins_pair_regions",
+        ));
     }
     let db = caller.db();
     check_pairing(&input)?;

@@ -63,19 +63,22 @@ pub fn check(plan: &TaskPlan, this_year: i32) -> AppResult<()> {
             plan.amount_fen > 0,
             "amount",
             ErrorCode::Invalid,
-            "a task is a positive amount",
+            msg!("allocations.task_positive_amount"),
         )
         .require(
             year_allowed(plan.year, this_year),
             "year",
             ErrorCode::Invalid,
-            format!("allocate for a year from 2019 to {}", this_year + 1),
+            msg!(
+                "allocations.allocate_year_from_2019",
+                value0 = this_year + 1
+            ),
         )
         .require(
             plan.recipient.is_some(),
             "toRegionCode",
             ErrorCode::Invalid,
-            "name exactly one recipient: `toRegionCode` or `toBuyerId`",
+            msg!("allocations.name_exactly_one_recipient_toregioncode_tobuyerid"),
         );
     checks.finish()
 }
@@ -158,7 +161,11 @@ async fn check_recipient(
                 return Err(AppError::field(
                     "toRegionCode",
                     ErrorCode::OutOfScope,
-                    format!("{} is not a region below {}", below.name, region.name),
+                    msg!(
+                        "allocations.not_region_below",
+                        name = below.name,
+                        name2 = region.name
+                    ),
                 ));
             }
         }
@@ -167,14 +174,18 @@ async fn check_recipient(
                 AppError::field(
                     "toBuyerId",
                     ErrorCode::NotFound,
-                    "no buyer unit has this ID",
+                    msg!("allocations.no_buyer_unit_has_id"),
                 )
             })?;
             if !profile.region_code.starts_with(&region.code) {
                 return Err(AppError::field(
                     "toBuyerId",
                     ErrorCode::OutOfScope,
-                    format!("{} is not located in {}", org.name, region.name),
+                    msg!(
+                        "allocations.not_located",
+                        name = org.name,
+                        name2 = region.name
+                    ),
                 ));
             }
         }
@@ -212,19 +223,20 @@ pub async fn allocate(caller: Caller<'_>, plan: TaskPlan) -> AppResult<task_allo
     let others = sum(&txn, given(plan.year, &region.code)).await? - previous;
     match holds {
         Some(holds) if others + plan.amount_fen > holds => {
-            return Err(over_allocated(format!(
-                "{} holds {} for {}; {} is allocated to others, so at most {} is left for this recipient",
-                region.name,
-                yuan(holds),
-                plan.year,
-                yuan(others),
-                yuan((holds - others).max(0))
+            return Err(over_allocated(msg!(
+                "allocations.holds_allocated_others_so_most_left",
+                name = region.name,
+                value1 = yuan(holds),
+                year = plan.year,
+                value3 = yuan(others),
+                value4 = yuan((holds - others).max(0))
             )));
         }
         None if !scope.is_nationwide() => {
-            return Err(over_allocated(format!(
-                "{} holds no task for {} from above: only nationwide staff allocate from the top of a chain",
-                region.name, plan.year
+            return Err(over_allocated(msg!(
+                "allocations.holds_no_task_from_above_only",
+                name = region.name,
+                year = plan.year
             )));
         }
         _ => {}
@@ -234,9 +246,10 @@ pub async fn allocate(caller: Caller<'_>, plan: TaskPlan) -> AppResult<task_allo
         let holds_after =
             held(&txn, plan.year, code).await?.unwrap_or(0) - previous + plan.amount_fen;
         if passed_on > holds_after {
-            return Err(over_allocated(format!(
-                "{code} has already allocated {} of its task on down; it cannot hold less",
-                yuan(passed_on)
+            return Err(over_allocated(msg!(
+                "allocations.has_already_allocated_task_down_cannot",
+                code = code,
+                value1 = yuan(passed_on)
             )));
         }
     }
@@ -351,7 +364,7 @@ pub async fn report(
     let region =
         regions::require(conn, region_code, "regionCode", &region::RegionLevel::ALL).await?;
     if !scope::reading(conn, viewer).await?.covers(&region.code) {
-        return Err(AppError::Forbidden("this region is outside your scope"));
+        return Err(AppError::Forbidden("forbidden.region_outside_your_scope"));
     }
     let mut allocations = task_allocation::Entity::find()
         .filter(given(year, &region.code))

@@ -332,19 +332,20 @@ pub fn window(filter: &FlagFilter, today: NaiveDate) -> AppResult<Window> {
     let to = filter.to.unwrap_or_else(|| half_year_end(today));
     let from = filter.from.unwrap_or_else(|| to - Duration::days(365));
     if from > to {
-        return Err(AppError::BadInput("`from` is after `to`".into()));
+        return Err(AppError::BadInput(msg!("flags.from_after")));
     }
     if (to - from).num_days() >= MAX_WINDOW_DAYS {
-        return Err(AppError::BadInput(format!(
-            "a window covers at most {MAX_WINDOW_DAYS} days"
+        return Err(AppError::BadInput(msg!(
+            "flags.window_covers_most_days",
+            max_window_days = MAX_WINDOW_DAYS
         )));
     }
     if let Some(code) = &filter.region_code
         && !is_code(code)
     {
-        return Err(AppError::BadInput(
-            "`regionCode` is not a division code".into(),
-        ));
+        return Err(AppError::BadInput(msg!(
+            "flags.regioncode_not_division_code"
+        )));
     }
     let kinds = match &filter.kinds {
         Some(kinds) if !kinds.is_empty() => {
@@ -483,7 +484,7 @@ pub fn cursor(flag: &Flag) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> AppResult<(NaiveDate, FlagKind, String)> {
-    let bad = || AppError::BadInput("the cursor is not one this connection issued".into());
+    let bad = || AppError::BadInput(msg!("flags.cursor_not_one_connection_issued"));
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let [on, kind, key]: [String; 3] = serde_json::from_slice(&json).map_err(|_| bad())?;
     let on = NaiveDate::parse_from_str(&on, "%Y-%m-%d").map_err(|_| bad())?;
@@ -515,15 +516,15 @@ pub struct FlagPage {
 pub fn page(flags: &[Flag], request: &PageRequest) -> AppResult<FlagPage> {
     use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
     if request.first.is_some() && request.last.is_some() {
-        return Err(AppError::BadInput(
-            "pass `first` or `last`, not both".into(),
-        ));
+        return Err(AppError::BadInput(msg!("flags.pass_first_last_not_both")));
     }
     let size = |n: Option<i32>, name: &str| match n.map(usize::try_from) {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(Ok(n)) if n <= MAX_PAGE_SIZE => Ok(n),
-        Some(_) => Err(AppError::BadInput(format!(
-            "`{name}` must be between 0 and {MAX_PAGE_SIZE}"
+        Some(_) => Err(AppError::BadInput(msg!(
+            "flags.must_between_0",
+            name = name,
+            max_page_size = MAX_PAGE_SIZE
         ))),
     };
     let position = |cursor: &str, inclusive: bool| -> AppResult<usize> {
@@ -569,7 +570,7 @@ pub async fn flags(caller: Caller<'_>, filter: &FlagFilter) -> AppResult<Vec<Fla
     let scope = crate::auth::scope::reading(conn, caller.viewer).await?;
     if scope.is_empty() {
         return Err(AppError::Forbidden(
-            "flags are for auditors and officers in their regions",
+            "forbidden.flags_auditors_officers_their_regions",
         ));
     }
     let window = window(filter, Utc::now().date_naive())?;

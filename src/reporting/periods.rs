@@ -540,7 +540,10 @@ fn period_input(text: &str) -> AppResult<Period> {
         AppError::field(
             "period",
             ErrorCode::Invalid,
-            format!("a period is YYYY-MM, YYYY-H1, YYYY-H2 or YYYY, not {text:?}"),
+            msg!(
+                "periods.period_yyyy_mm_yyyy_h1_yyyy",
+                text = format!("{:?}", text)
+            ),
         )
     })
 }
@@ -560,7 +563,7 @@ async fn find_closed(
 fn already_closed(code: &str, label: &str) -> AppError {
     AppError::state(
         ErrorCode::AlreadyClosed,
-        format!("{label} is already closed for {code}"),
+        msg!("periods.already_closed", label = label, code = code),
     )
 }
 
@@ -592,9 +595,10 @@ pub async fn close(
         return Err(AppError::field(
             "period",
             ErrorCode::PeriodNotOver,
-            format!(
-                "{} runs until {}: it can be closed from the day after",
-                period.label, period.last_day
+            msg!(
+                "periods.runs_until_can_closed_from_day",
+                label = period.label,
+                last_day = period.last_day
             ),
         ));
     }
@@ -767,7 +771,7 @@ async fn require_reading(
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "period reports are for the staff over the region",
+            "forbidden.period_reports_staff_over_region",
         ))
     }
 }
@@ -860,8 +864,9 @@ async fn adjustments(
 
 fn query_period(text: &str) -> AppResult<Period> {
     parse_period(text).ok_or_else(|| {
-        AppError::BadInput(format!(
-            "`period` must be YYYY-MM, YYYY-H1, YYYY-H2 or YYYY, not {text:?}"
+        AppError::BadInput(msg!(
+            "periods.period_must_yyyy_mm_yyyy_h1",
+            text = format!("{:?}", text)
         ))
     })
 }
@@ -877,7 +882,7 @@ pub async fn period_report(
     let period = query_period(period_text)?;
     require_reading(db, viewer, code).await?;
     if !regions::is_code(code) || regions::find(db, code).await?.is_none() {
-        return Err(AppError::NotFound("region"));
+        return Err(AppError::NotFound("not_found.region"));
     }
     if let Some(closed) = find_closed(db, code, &period.label).await? {
         return Ok(PeriodReport {
@@ -910,7 +915,7 @@ pub async fn list(
         closed_period::Entity::find().filter(subtree(closed_period::Column::RegionCode, code));
     if let Some(year) = year {
         let (Some(first), Some(last)) = (day(year, 1, 1), day(year, 12, 31)) else {
-            return Err(AppError::BadInput(format!("{year} is not a year")));
+            return Err(AppError::BadInput(msg!("periods.not_year", year = year)));
         };
         query = query
             .filter(closed_period::Column::FirstDay.gte(first))
@@ -953,7 +958,7 @@ pub async fn export(
 ) -> AppResult<(closed_period::Model, Report)> {
     let closed = load(db, viewer, id)
         .await?
-        .ok_or(AppError::NotFound("closed period"))?;
+        .ok_or(AppError::NotFound("not_found.closed_period"))?;
     let report = frozen(db, &closed).await?;
     Ok((closed, report))
 }
@@ -1036,7 +1041,7 @@ pub async fn verify(
 ) -> AppResult<PeriodVerification> {
     let closed = load(db, viewer, id)
         .await?
-        .ok_or(AppError::NotFound("closed period"))?;
+        .ok_or(AppError::NotFound("not_found.closed_period"))?;
     let stored = frozen(db, &closed).await?;
     let (checked, chain_problem) = verify_chain_to(db, closed.tip_seq, &closed.tip_hash).await?;
     let recomputed = compute(

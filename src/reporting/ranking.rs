@@ -173,12 +173,12 @@ pub async fn rank(
         return Err(AppError::field(
             "year",
             ErrorCode::Invalid,
-            format!("no rankings for {year}"),
+            msg!("ranking.no_rankings", year = year),
         ));
     }
     let region = regions::require(conn, region_code, "regionCode", &RegionLevel::ALL).await?;
     if !scope::reading(conn, viewer).await?.covers(&region.code) {
-        return Err(AppError::Forbidden("this region is outside your scope"));
+        return Err(AppError::Forbidden("forbidden.region_outside_your_scope"));
     }
     let standings = match by {
         RankBy::Level(level) => {
@@ -187,12 +187,20 @@ pub async fn rank(
         RankBy::Units(kind) => unit_standings(conn, Some(cache), year, &region.code, kind).await?,
     };
     if standings.is_empty() {
-        let what = match by {
-            RankBy::Level(level) => format!("no region of level {level:?} lies in {}", region.name),
-            RankBy::Units(Some(kind)) => format!("no {kind:?} unit is located in {}", region.name),
-            RankBy::Units(None) => format!("no buyer unit is located in {}", region.name),
+        let why = match by {
+            RankBy::Level(level) => msg!(
+                "ranking.no_region_of_level",
+                level = format!("{level:?}").to_lowercase(),
+                region = region.name
+            ),
+            RankBy::Units(Some(kind)) => msg!(
+                "ranking.no_unit_of_kind",
+                kind = format!("{kind:?}").to_lowercase(),
+                region = region.name
+            ),
+            RankBy::Units(None) => msg!("ranking.no_buyer_unit", region = region.name),
         };
-        return Err(AppError::state(ErrorCode::NoUnits, what.to_lowercase()));
+        return Err(AppError::state(ErrorCode::NoUnits, why));
     }
     Ok(Ranking {
         rows: ranked(standings, year, on),

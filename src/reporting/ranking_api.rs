@@ -117,14 +117,14 @@ impl RankingQuery {
             None => None,
             Some(Ok(n)) => Some(n),
             Some(Err(_)) => {
-                return Err(AppError::BadInput("`first` cannot be negative".into()));
+                return Err(AppError::BadInput(msg!("ranking.first_cannot_negative")));
             }
         };
         let by = match (level, unit_kind) {
             (Some(_), Some(_)) => {
-                return Err(AppError::BadInput(
-                    "rank either regions of a `level` or units of a `unitKind`".into(),
-                ));
+                return Err(AppError::BadInput(msg!(
+                    "ranking.rank_either_regions_level_units_unitkind"
+                )));
             }
             (Some(level), None) => RankBy::Level(level),
             (None, kind) => RankBy::Units(kind),

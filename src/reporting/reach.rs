@@ -55,7 +55,7 @@ impl WarningReach {
         }
         if any.is_empty() {
             return Err(AppError::Forbidden(
-                "red warnings are for the staff over a unit or region and the unit itself",
+                "forbidden.red_warnings_staff_over_unit_region",
             ));
         }
         Ok(any)

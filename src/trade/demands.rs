@@ -95,7 +95,7 @@ pub fn check(input: &NeedInput, today: NaiveDate) -> AppResult<()> {
             (1..=MAX_QUANTITY).contains(&input.quantity),
             "quantity",
             ErrorCode::Invalid,
-            "the quantity must be positive",
+            msg!("demands.quantity_must_positive"),
         )
         .require(
             input
@@ -103,25 +103,25 @@ pub fn check(input: &NeedInput, today: NaiveDate) -> AppResult<()> {
                 .is_none_or(|c| (1..=MAX_PRICE_FEN).contains(&c)),
             "priceCeiling",
             ErrorCode::Invalid,
-            "a price ceiling must be above zero",
+            msg!("demands.price_ceiling_must_above_zero"),
         )
         .require(
             input.starts_on >= today,
             "startsOn",
             ErrorCode::Invalid,
-            "the period cannot start in the past",
+            msg!("demands.period_cannot_start_past"),
         )
         .require(
             input.starts_on <= input.ends_on,
             "endsOn",
             ErrorCode::Invalid,
-            "the period ends after it starts",
+            msg!("demands.period_ends_after_starts"),
         )
         .require(
             (input.ends_on - input.starts_on).num_days() <= MAX_PERIOD_DAYS,
             "endsOn",
             ErrorCode::Invalid,
-            "a need spans at most three years",
+            msg!("demands.need_spans_most_three_years"),
         );
     checks.finish()
 }
@@ -200,7 +200,7 @@ pub async fn close(caller: Caller<'_>, id: Uuid) -> AppResult<demand::Model> {
         return Err(AppError::field(
             "demandId",
             ErrorCode::InvalidState,
-            "the need is filled or closed already",
+            msg!("demands.need_filled_closed_already"),
         ));
     }
     caller
@@ -222,7 +222,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<demand::Mo
     demand::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("demand"))
+        .ok_or(AppError::NotFound("not_found.demand"))
 }
 
 /// Who reads the needs, as far as they care: the viewer's organisation and, for a producer,
@@ -310,7 +310,7 @@ pub async fn load_visible(
         .filter(reader.visible(day))
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("demand"))
+        .ok_or(AppError::NotFound("not_found.demand"))
 }
 
 #[derive(Clone, Debug, Default)]
@@ -420,12 +420,10 @@ pub async fn watching_producer(conn: &impl ConnectionTrait, viewer: &Viewer) -> 
     let org = membership_of(conn, viewer.user_id)
         .await?
         .map(|m| m.organization_id)
-        .ok_or(AppError::Forbidden(
-            "new needs are for members of a producer",
-        ))?;
+        .ok_or(AppError::Forbidden("forbidden.new_needs_members_producer"))?;
     producers::load(conn, org)
         .await
-        .map_err(|_| AppError::Forbidden("new needs are for members of a producer"))?;
+        .map_err(|_| AppError::Forbidden("forbidden.new_needs_members_producer"))?;
     Ok(org)
 }
 

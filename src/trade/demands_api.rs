@@ -209,8 +209,9 @@ fn filter_from(input: DemandFilterInput) -> Result<DemandFilter> {
     if let Some(code) = &input.region_code
         && !regions::is_code(code)
     {
-        return Err(AppError::BadInput(format!(
-            "{code:?} is not a division code"
+        return Err(AppError::BadInput(msg!(
+            "demands.not_division_code",
+            code = format!("{:?}", code)
         )));
     }
     Ok(DemandFilter {

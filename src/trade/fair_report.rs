@@ -137,7 +137,7 @@ pub async fn report(
 ) -> AppResult<FairReport> {
     if !may_read(conn, viewer, &fair).await? {
         return Err(AppError::Forbidden(
-            "a fair's report is for officers of its region and its organiser",
+            "forbidden.fair_s_report_officers_region_organiser",
         ));
     }
     let totals = totals(conn, fair.id).await?;

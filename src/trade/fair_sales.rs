@@ -49,7 +49,7 @@ pub struct SalesReport {
     pub lines: Vec<SalesLine>,
 }
 
-fn line_error(index: usize, field: &str, code: ErrorCode, message: &str) -> UserError {
+fn line_error(index: usize, field: &str, code: ErrorCode, message: String) -> UserError {
     UserError {
         field: Some(vec![
             "input".into(),
@@ -58,7 +58,7 @@ fn line_error(index: usize, field: &str, code: ErrorCode, message: &str) -> User
             field.into(),
         ]),
         code,
-        message: message.into(),
+        message,
     }
 }
 
@@ -70,7 +70,7 @@ fn check_lines(lines: &[SalesLine], fair: &fair::Model, today: NaiveDate) -> Che
         (1..=MAX_LINES).contains(&lines.len()),
         "lines",
         ErrorCode::Invalid,
-        format!("a report has 1 to {MAX_LINES} lines"),
+        msg!("fair_sales.report_has_1_lines", max_lines = MAX_LINES),
     );
     let mut seen = HashSet::new();
     for (index, line) in lines.iter().enumerate() {
@@ -79,7 +79,7 @@ fn check_lines(lines: &[SalesLine], fair: &fair::Model, today: NaiveDate) -> Che
                 index,
                 "quantity",
                 ErrorCode::Invalid,
-                "the quantity must be positive",
+                msg!("fair_sales.quantity_must_positive"),
             ));
         }
         if !(1..=MAX_AMOUNT_FEN).contains(&line.amount_fen) {
@@ -87,7 +87,7 @@ fn check_lines(lines: &[SalesLine], fair: &fair::Model, today: NaiveDate) -> Che
                 index,
                 "amount",
                 ErrorCode::Invalid,
-                "the amount must be positive",
+                msg!("fair_sales.amount_must_positive"),
             ));
         }
         if !fair.runs_on(line.sold_on) || line.sold_on > today {
@@ -95,7 +95,7 @@ fn check_lines(lines: &[SalesLine], fair: &fair::Model, today: NaiveDate) -> Che
                 index,
                 "soldOn",
                 ErrorCode::Invalid,
-                "sales are reported for days of the fair, up to today",
+                msg!("fair_sales.sales_reported_days_fair_up_today"),
             ));
         }
         if !seen.insert((line.product_id, line.sold_on)) {
@@ -103,7 +103,7 @@ fn check_lines(lines: &[SalesLine], fair: &fair::Model, today: NaiveDate) -> Che
                 index,
                 "productId",
                 ErrorCode::Duplicate,
-                "one line per product and day",
+                msg!("fair_sales.one_line_per_product_day"),
             ));
         }
     }
@@ -126,7 +126,7 @@ fn check_products(
                 index,
                 "productId",
                 ErrorCode::NotFound,
-                "no product of yours has this ID",
+                msg!("fair_sales.no_product_yours_has_id"),
             ));
         }
     }
@@ -142,7 +142,13 @@ fn sums(lines: &[SalesLine]) -> AppResult<(i64, i64)> {
                 a.checked_add(line.amount_fen)?,
             ))
         })
-        .ok_or_else(|| AppError::field("lines", ErrorCode::Invalid, "the report is too large"))
+        .ok_or_else(|| {
+            AppError::field(
+                "lines",
+                ErrorCode::Invalid,
+                msg!("fair_sales.report_too_large"),
+            )
+        })
 }
 
 /// The live (pending or accepted) report of an exhibitor at a fair, if any.
@@ -163,7 +169,7 @@ fn already_reported() -> AppError {
     AppError::field(
         "fairId",
         ErrorCode::Duplicate,
-        "you already reported your sales at this fair (a rejected report may be made again)",
+        msg!("fair_sales.you_already_reported_your_sales_fair"),
     )
 }
 
@@ -178,13 +184,13 @@ pub async fn report(caller: Caller<'_>, input: SalesReport) -> AppResult<fair_sa
             fairs::is_approved(db, fair.id, producer.organization_id).await?,
             "fairId",
             ErrorCode::InvalidState,
-            "you are not an approved exhibitor of this fair",
+            msg!("fair_sales.you_not_approved_exhibitor_fair"),
         )
         .require(
             producer.in_good_standing(),
             "fairId",
             ErrorCode::NotInGoodStanding,
-            "a suspended producer reports no sales",
+            msg!("fair_sales.suspended_producer_reports_no_sales"),
         );
     let products: HashMap<Uuid, product::Model> = product::Entity::find()
         .filter(product::Column::Id.is_in(input.lines.iter().map(|l| l.product_id)))
@@ -322,7 +328,7 @@ pub async fn review(
             review.accept || reason.is_some(),
             "reason",
             ErrorCode::Invalid,
-            "say why the report is rejected",
+            msg!("fair_sales.say_why_report_rejected"),
         )
         .length(reason.as_deref().unwrap_or_default(), "reason", 0, 500);
     checks.finish()?;
@@ -334,7 +340,7 @@ pub async fn review(
             AppError::field(
                 "reportId",
                 ErrorCode::NotFound,
-                "no sales report has this ID",
+                msg!("fair_sales.no_sales_report_has_id"),
             )
         })?;
     let fair = fairs::load(db, report.fair_id, "reportId").await?;
@@ -369,7 +375,7 @@ pub async fn review(
         return Err(AppError::field(
             "reportId",
             ErrorCode::InvalidState,
-            "this report was already reviewed",
+            msg!("fair_sales.report_was_already_reviewed"),
         ));
     }
     let mut entries = Vec::new();

@@ -51,19 +51,19 @@ fn check(plan: &FairPlan) -> AppResult<()> {
             plan.ends_on >= plan.starts_on,
             "endsOn",
             ErrorCode::Invalid,
-            "a fair ends on or after the day it starts",
+            msg!("fairs.fair_ends_after_day_starts"),
         )
         .require(
             (plan.ends_on - plan.starts_on).num_days() < MAX_FAIR_DAYS,
             "endsOn",
             ErrorCode::Invalid,
-            format!("a fair lasts at most {MAX_FAIR_DAYS} days"),
+            msg!("fairs.fair_lasts_most_days", max_fair_days = MAX_FAIR_DAYS),
         )
         .require(
             plan.target_fen.is_none_or(|t| t >= 0),
             "target",
             ErrorCode::Invalid,
-            "a target cannot be negative",
+            msg!("fairs.target_cannot_negative"),
         );
     checks.finish()
 }
@@ -83,14 +83,14 @@ pub async fn create(caller: Caller<'_>, plan: FairPlan) -> AppResult<fair::Model
         return Err(AppError::field(
             "venueRegionCode",
             ErrorCode::OutOfScope,
-            "the venue is outside your region",
+            msg!("fairs.venue_outside_your_region"),
         ));
     }
     if buyers::load(db, plan.organiser_id).await.is_err() {
         return Err(AppError::field(
             "organiserId",
             ErrorCode::NotFound,
-            "no buyer organisation has this ID",
+            msg!("fairs.no_buyer_organisation_has_id"),
         ));
     }
     let txn = db.begin().await?;
@@ -128,7 +128,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid, field: &str) -> AppResu
     fair::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::field(field, ErrorCode::NotFound, "no fair has this ID"))
+        .ok_or_else(|| AppError::field(field, ErrorCode::NotFound, msg!("fairs.no_fair_has_id")))
 }
 
 /// Refuses unless the viewer acts as an officer over the fair's venue: the organising officer.
@@ -147,7 +147,7 @@ pub async fn require_organising(
         Err(AppError::field(
             field,
             ErrorCode::OutOfScope,
-            "this fair's venue is outside your region",
+            msg!("fairs.fair_s_venue_outside_your_region"),
         ))
     }
 }
@@ -159,11 +159,11 @@ pub async fn producer_of(
 ) -> AppResult<entity::producer::Model> {
     let membership = membership_of(conn, viewer.user_id)
         .await?
-        .ok_or(AppError::Forbidden("only members of a producer do this"))?;
+        .ok_or(AppError::Forbidden("forbidden.only_members_producer_do"))?;
     producers::load(conn, membership.organization_id)
         .await
         .map(|(_, profile)| profile)
-        .map_err(|_| AppError::Forbidden("only members of a registered producer do this"))
+        .map_err(|_| AppError::Forbidden("forbidden.only_members_registered_producer_do"))
 }
 
 /// A producer's registration for a fair, if any.
@@ -190,13 +190,13 @@ pub async fn register(caller: Caller<'_>, fair_id: Uuid) -> AppResult<fair_exhib
             producer.in_good_standing(),
             "fairId",
             ErrorCode::NotInGoodStanding,
-            "only a verified producer in good standing exhibits",
+            msg!("fairs.only_verified_producer_good_standing_exhibits"),
         )
         .require(
             today <= fair.ends_on,
             "fairId",
             ErrorCode::InvalidState,
-            "this fair has ended",
+            msg!("fairs.fair_has_ended"),
         );
     checks.finish()?;
     let previous = exhibitor(db, fair.id, producer.organization_id).await?;
@@ -207,7 +207,7 @@ pub async fn register(caller: Caller<'_>, fair_id: Uuid) -> AppResult<fair_exhib
         return Err(AppError::field(
             "fairId",
             ErrorCode::Duplicate,
-            "you are already registered for this fair",
+            msg!("fairs.you_already_registered_fair"),
         ));
     }
     let now = Utc::now();
@@ -277,14 +277,14 @@ pub async fn review(
             AppError::field(
                 "producerId",
                 ErrorCode::NotFound,
-                "this producer has not registered for the fair",
+                msg!("fairs.producer_has_not_registered_fair"),
             )
         })?;
     if registration.status != ExhibitorStatus::Pending {
         return Err(AppError::field(
             "producerId",
             ErrorCode::InvalidState,
-            "this registration was already reviewed",
+            msg!("fairs.registration_was_already_reviewed"),
         ));
     }
     let status = if review.approve {
@@ -324,7 +324,7 @@ pub async fn review(
         return Err(AppError::field(
             "producerId",
             ErrorCode::InvalidState,
-            "this registration was already reviewed",
+            msg!("fairs.registration_was_already_reviewed"),
         ));
     }
     caller
@@ -432,9 +432,10 @@ pub async fn check_order_at(
         fair.runs_on(day),
         "fairId",
         ErrorCode::InvalidState,
-        format!(
-            "the fair runs from {} to {}: orders name it only while it runs",
-            fair.starts_on, fair.ends_on
+        msg!(
+            "fairs.fair_runs_from_orders_name_only",
+            starts_on = fair.starts_on,
+            ends_on = fair.ends_on
         ),
     );
     let producers: Vec<Uuid> = lines.iter().map(|(_, p)| *p).collect();
@@ -444,7 +445,7 @@ pub async fn check_order_at(
             problems.push(UserError {
                 field: Some(vec!["input".into(), "lines".into(), index.to_string()]),
                 code: ErrorCode::Invalid,
-                message: "this product's producer is not an approved exhibitor of the fair".into(),
+                message: msg!("fairs.product_s_producer_not_approved_exhibitor"),
             });
         }
     }

@@ -392,7 +392,7 @@ impl FairQuery {
             .filter(fair::Column::Id.eq(id))
             .one(db)
             .await?
-            .ok_or(AppError::NotFound("fair"))?;
+            .ok_or(AppError::NotFound("not_found.fair"))?;
         Ok(FairReport::from(
             fair_report::report(db, viewer(ctx)?, found).await?,
         ))

@@ -119,7 +119,12 @@ impl Locator {
                         header.into(),
                     ]),
                     code,
-                    message: format!("row {row}, column {header}: {message}"),
+                    message: msg!(
+                        "import.row_column",
+                        row = row,
+                        column = header,
+                        message = message
+                    ),
                 }
             }
         }
@@ -169,14 +174,14 @@ pub fn open_days(
         return Err(AppError::field(
             "period",
             ErrorCode::Invalid,
-            "a period is a month YYYY-MM",
+            msg!("outlet_reports.period_month_yyyy_mm"),
         ));
     };
     if first > today {
         return Err(AppError::field(
             "period",
             ErrorCode::Invalid,
-            format!("{period} has not begun"),
+            msg!("outlet_reports.has_not_begun", period = period),
         ));
     }
     let from = first.max(outlet.opens_on);
@@ -185,10 +190,11 @@ pub fn open_days(
         return Err(AppError::field(
             "period",
             ErrorCode::Invalid,
-            format!(
-                "{period} is outside the outlet's open dates ({} to {})",
-                outlet.opens_on,
-                outlet
+            msg!(
+                "outlet_reports.outside_outlet_s_open_dates",
+                period = period,
+                opens_on = outlet.opens_on,
+                value2 = outlet
                     .closes_on
                     .map_or_else(|| "open".to_owned(), |c| c.to_string())
             ),
@@ -210,7 +216,7 @@ pub fn check_lines(
                 index,
                 Column::Quantity,
                 ErrorCode::Invalid,
-                "a quantity sold is positive",
+                msg!("outlet_reports.quantity_sold_positive"),
             ));
         }
         if line.amount_fen <= 0 {
@@ -218,7 +224,7 @@ pub fn check_lines(
                 index,
                 Column::Amount,
                 ErrorCode::Invalid,
-                "an amount sold is positive",
+                msg!("outlet_reports.amount_sold_positive"),
             ));
         }
         if let Some(day) = line.sold_on
@@ -228,9 +234,10 @@ pub fn check_lines(
                 index,
                 Column::SoldOn,
                 ErrorCode::Invalid,
-                format!(
-                    "a sale of this report falls between {} and {}",
-                    days.0, days.1
+                msg!(
+                    "outlet_reports.sale_report_falls_between",
+                    value0 = days.0,
+                    value1 = days.1
                 ),
             ));
         }
@@ -298,11 +305,11 @@ pub async fn load_visible(
         .filter(sight.outlet_reports())
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("outlet report"))?;
+        .ok_or(AppError::NotFound("not_found.outlet_report"))?;
     let found = outlet::Entity::find_by_id(report.outlet_id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("outlet report"))?;
+        .ok_or(AppError::NotFound("not_found.outlet_report"))?;
     Ok((report, found))
 }
 
@@ -311,17 +318,23 @@ async fn reporting_outlet(caller: Caller<'_>, outlet_id: Uuid) -> AppResult<outl
     let db = caller.db();
     let found = outlets::load_visible(db, caller.viewer, outlet_id)
         .await
-        .map_err(|_| AppError::field("outletId", ErrorCode::NotFound, "no outlet has this ID"))?;
+        .map_err(|_| {
+            AppError::field(
+                "outletId",
+                ErrorCode::NotFound,
+                msg!("outlet_reports.no_outlet_has_id"),
+            )
+        })?;
     if operator_of(db, caller.viewer).await? != found.operator_org_id {
         return Err(AppError::Forbidden(
-            "only the outlet's operator reports its sales",
+            "forbidden.only_outlet_s_operator_reports_sales",
         ));
     }
     if found.status != OutletStatus::Approved {
         return Err(AppError::field(
             "outletId",
             ErrorCode::InvalidState,
-            "the outlet is not approved yet: no sales are taken from it",
+            msg!("outlet_reports.outlet_not_approved_yet_no_sales"),
         ));
     }
     Ok(found)
@@ -372,14 +385,17 @@ async fn check_products(
                 index,
                 Column::Product,
                 ErrorCode::NotFound,
-                "no product has this ID",
+                msg!("outlet_reports.no_product_has_id"),
             )),
             Some(p) if !standing.get(&p.producer_org_id).copied().unwrap_or(false) => {
                 errors.push(locator.error(
                     index,
                     Column::Product,
                     ErrorCode::NotInGoodStanding,
-                    format!("{}: its producer is suspended or unverified", p.name),
+                    msg!(
+                        "outlet_reports.producer_suspended_unverified",
+                        name = p.name
+                    ),
                 ));
             }
             Some(_) => {}
@@ -415,7 +431,10 @@ fn duplicate_period(period: &str) -> AppError {
     AppError::field(
         "period",
         ErrorCode::Duplicate,
-        format!("this outlet already has a report for {period} (reject it to report again)"),
+        msg!(
+            "outlet_reports.outlet_already_has_report_reject_report",
+            period = period
+        ),
     )
 }
 
@@ -433,7 +452,7 @@ pub async fn submit(
         return Err(AppError::field(
             "lines",
             ErrorCode::Invalid,
-            format!("a report holds 1 to {MAX_LINES} lines"),
+            msg!("outlet_reports.report_holds_1_lines", max_lines = MAX_LINES),
         ));
     }
     let mut errors = check_lines(&input.lines, days, locator);
@@ -655,7 +674,7 @@ fn open_correction() -> AppError {
     AppError::field(
         "reportId",
         ErrorCode::Duplicate,
-        "a correction of this report is already waiting for review",
+        msg!("outlet_reports.correction_report_already_waiting_review"),
     )
 }
 
@@ -695,7 +714,7 @@ pub async fn review(
     if changed.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "only a submitted report is reviewed",
+            msg!("outlet_reports.only_submitted_report_reviewed"),
         ));
     }
     let entered = if accept {
@@ -841,14 +860,14 @@ async fn accept_correction(
             .corrects_line_id
             .and_then(|id| originals.get(&id))
         else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "a correction line without its line"
-            )));
+            return Err(AppError::internal(anyhow::anyhow!(msg!(
+                "outlet_reports.correction_line_without_line"
+            ))));
         };
         if correction.quantity > original.quantity || correction.amount_fen > original.amount_fen {
             return Err(AppError::state(
                 ErrorCode::InvalidState,
-                "the line changed since this correction was made",
+                msg!("outlet_reports.line_changed_since_correction_was_made"),
             ));
         }
         let now = corrected(
@@ -906,7 +925,7 @@ pub fn check_correction(
     lines: &[CorrectionLine],
     current: &HashMap<Uuid, outlet_report_line::Model>,
 ) -> Vec<UserError> {
-    let on = |index: usize, field: &str, code: ErrorCode, message: &str| UserError {
+    let on = |index: usize, field: &str, code: ErrorCode, message: String| UserError {
         field: Some(vec![
             "input".into(),
             "lines".into(),
@@ -914,7 +933,7 @@ pub fn check_correction(
             field.into(),
         ]),
         code,
-        message: message.into(),
+        message,
     };
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -924,7 +943,7 @@ pub fn check_correction(
                 index,
                 "lineId",
                 ErrorCode::NotFound,
-                "not a line of this report",
+                msg!("outlet_reports.not_line_report"),
             ));
             continue;
         };
@@ -933,7 +952,7 @@ pub fn check_correction(
                 index,
                 "lineId",
                 ErrorCode::Duplicate,
-                "this line is named twice",
+                msg!("outlet_reports.line_named_twice"),
             ));
         }
         if line.quantity < 0 || line.quantity > original.quantity {
@@ -941,7 +960,7 @@ pub fn check_correction(
                 index,
                 "quantity",
                 ErrorCode::Invalid,
-                "a correction reduces a quantity (to zero at least)",
+                msg!("outlet_reports.correction_reduces_quantity_zero_least"),
             ));
         }
         if line.amount_fen < 0 || line.amount_fen > original.amount_fen {
@@ -949,7 +968,7 @@ pub fn check_correction(
                 index,
                 "amount",
                 ErrorCode::Invalid,
-                "a correction reduces an amount (to zero at least)",
+                msg!("outlet_reports.correction_reduces_amount_zero_least"),
             ));
         }
         if (line.quantity == 0) != (line.amount_fen == 0) {
@@ -957,7 +976,7 @@ pub fn check_correction(
                 index,
                 "amount",
                 ErrorCode::Invalid,
-                "a line withdrawn has quantity and amount zero; otherwise both are positive",
+                msg!("outlet_reports.line_withdrawn_has_quantity_amount_zero"),
             ));
         }
         let now = corrected(
@@ -976,8 +995,7 @@ pub fn check_correction(
                 index,
                 "amount",
                 ErrorCode::Invalid,
-                "this would change the counted amount without the counted quantity (or the \
-                 reverse); withdraw the units whose price was wrong instead",
+                msg!("outlet_reports.amount_without_quantity"),
             ));
         }
         if line.quantity == original.quantity && line.amount_fen == original.amount_fen {
@@ -985,7 +1003,7 @@ pub fn check_correction(
                 index,
                 "quantity",
                 ErrorCode::Invalid,
-                "this changes nothing",
+                msg!("outlet_reports.changes_nothing"),
             ));
         }
     }
@@ -993,7 +1011,7 @@ pub fn check_correction(
         errors.push(UserError::on(
             "lines",
             ErrorCode::Invalid,
-            "name the lines to correct",
+            msg!("outlet_reports.name_lines_correct"),
         ));
     }
     errors
@@ -1010,14 +1028,14 @@ pub async fn correct(
     let (report, found) = load_visible(db, caller.viewer, report_id).await?;
     if operator_of(db, caller.viewer).await? != found.operator_org_id {
         return Err(AppError::Forbidden(
-            "only the outlet's operator corrects its reports",
+            "forbidden.only_outlet_s_operator_corrects_reports",
         ));
     }
     if report.kind != OutletReportKind::Sales || report.status != OutletReportStatus::Accepted {
         return Err(AppError::field(
             "reportId",
             ErrorCode::InvalidState,
-            "only an accepted sales report is corrected",
+            msg!("outlet_reports.only_accepted_sales_report_corrected"),
         ));
     }
     let current: HashMap<Uuid, outlet_report_line::Model> = lines_of(db, report.id)
@@ -1273,7 +1291,7 @@ mod tests {
                 ][..]
             )
         );
-        assert!(sheet[0].message.starts_with("row 2, column 金额(元)"));
+        assert!(sheet[0].message.starts_with("第 2 行，金额(元) 列"));
     }
 
     #[test]

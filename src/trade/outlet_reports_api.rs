@@ -399,7 +399,7 @@ impl OutletReportMutation {
                         "lineId".into(),
                     ]),
                     code: ErrorCode::Invalid,
-                    message: "not a report line ID".into(),
+                    message: msg!("outlet_reports.not_report_line_id"),
                 }])));
             };
             lines.push(CorrectionLine {

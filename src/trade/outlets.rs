@@ -57,7 +57,7 @@ pub fn check(input: &NewOutlet) -> AppResult<()> {
         input.closes_on.is_none_or(|c| c >= input.opens_on),
         "closesOn",
         ErrorCode::Invalid,
-        "an outlet cannot close before it opens",
+        msg!("outlets.outlet_cannot_close_before_opens"),
     );
     checks.finish()
 }
@@ -67,12 +67,12 @@ pub async fn operator_of(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppRes
     let membership = membership_of(conn, viewer.user_id)
         .await?
         .ok_or(AppError::Forbidden(
-            "only members of a buyer organisation operate outlets",
+            "forbidden.only_members_buyer_organisation_operate_outlets",
         ))?;
     buyers::load(conn, membership.organization_id)
         .await
         .map_err(|_| {
-            AppError::Forbidden("only members of a registered buyer organisation operate outlets")
+            AppError::Forbidden("forbidden.only_members_registered_buyer_organisation_operate")
         })?;
     Ok(membership.organization_id)
 }
@@ -136,7 +136,7 @@ pub async fn require_deciding_over(
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "only a county or city officer over the outlet's region decides this",
+            "forbidden.only_county_city_officer_over_outlet",
         ))
     }
 }
@@ -150,12 +150,12 @@ pub fn decision_reason(approve: bool, reason: Option<String>) -> AppResult<Optio
         None if !approve => Err(AppError::field(
             "reason",
             ErrorCode::Invalid,
-            "a rejection needs its reason",
+            msg!("outlets.rejection_needs_reason"),
         )),
         Some(r) if r.chars().count() > 500 => Err(AppError::field(
             "reason",
             ErrorCode::Invalid,
-            "a reason has at most 500 characters",
+            msg!("outlets.reason_has_most_500_characters"),
         )),
         _ => Ok(reason),
     }
@@ -176,7 +176,7 @@ pub async fn load_visible(
         .filter(visible(conn, viewer).await?)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("outlet"))
+        .ok_or(AppError::NotFound("not_found.outlet"))
 }
 
 /// `reviewOutlet`: approves or rejects (with a reason) a pending outlet.
@@ -211,7 +211,7 @@ pub async fn review(
     if changed.rows_affected == 0 {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "only a pending outlet is reviewed",
+            msg!("outlets.only_pending_outlet_reviewed"),
         ));
     }
     caller
@@ -234,19 +234,21 @@ pub async fn close(caller: Caller<'_>, id: Uuid, closes_on: NaiveDate) -> AppRes
     let db = caller.db();
     let found = load_visible(db, caller.viewer, id).await?;
     if operator_of(db, caller.viewer).await? != found.operator_org_id {
-        return Err(AppError::Forbidden("only the outlet's operator closes it"));
+        return Err(AppError::Forbidden(
+            "forbidden.only_outlet_s_operator_closes",
+        ));
     }
     if closes_on < found.opens_on {
         return Err(AppError::field(
             "closesOn",
             ErrorCode::Invalid,
-            "an outlet cannot close before it opens",
+            msg!("outlets.outlet_cannot_close_before_opens"),
         ));
     }
     if found.status == OutletStatus::Rejected {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "a rejected outlet cannot be closed",
+            msg!("outlets.rejected_outlet_cannot_closed"),
         ));
     }
     let txn = db.begin().await?;

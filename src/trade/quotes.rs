@@ -59,49 +59,53 @@ pub fn check_terms(input: &QuoteInput, need: &demand::Model, today: NaiveDate) -
             state == DemandState::Open,
             "demandId",
             ErrorCode::InvalidState,
-            format!("the need is {}", state_name(state)),
+            msg!("quotes.need", value0 = state_name(state)),
         )
         .require(
             (1..=MAX_PRICE_FEN).contains(&input.price_fen),
             "price",
             ErrorCode::Invalid,
-            "the price must be above zero",
+            msg!("quotes.price_must_above_zero"),
         )
         .require(
             need.price_ceiling_fen.is_none_or(|c| input.price_fen <= c),
             "price",
             ErrorCode::AboveCeiling,
-            "the price is above the need's ceiling",
+            msg!("quotes.price_above_need_s_ceiling"),
         )
         .require(
             (1..=need.quantity).contains(&input.quantity),
             "quantity",
             ErrorCode::Invalid,
-            format!("quote between 1 and {} {}", need.quantity, need.unit),
+            msg!(
+                "quotes.quote_between_1",
+                quantity = need.quantity,
+                unit = need.unit
+            ),
         )
         .require(
             input.delivery_from <= input.delivery_to,
             "deliveryTo",
             ErrorCode::Invalid,
-            "the delivery window ends after it starts",
+            msg!("quotes.delivery_window_ends_after_starts"),
         )
         .require(
             input.delivery_from >= need.starts_on,
             "deliveryFrom",
             ErrorCode::OutsidePeriod,
-            "delivery cannot start before the need's period",
+            msg!("quotes.delivery_cannot_start_before_need_s"),
         )
         .require(
             input.delivery_to <= need.ends_on,
             "deliveryTo",
             ErrorCode::OutsidePeriod,
-            "delivery cannot end after the need's period",
+            msg!("quotes.delivery_cannot_end_after_need_s"),
         )
         .require(
             input.delivery_to >= today,
             "deliveryTo",
             ErrorCode::OutsidePeriod,
-            "the delivery window is over already",
+            msg!("quotes.delivery_window_over_already"),
         )
         .length(input.note.as_deref().unwrap_or_default(), "note", 0, 500);
     checks
@@ -130,7 +134,7 @@ pub fn check_product(
         checks.push(UserError::on(
             "productId",
             ErrorCode::NotFound,
-            "no product of yours has this ID",
+            msg!("quotes.no_product_yours_has_id"),
         ));
         return checks;
     };
@@ -139,27 +143,29 @@ pub fn check_product(
             product.listed,
             "productId",
             ErrorCode::NotInGoodStanding,
-            "the product is not in the catalogue",
+            msg!("quotes.product_not_catalogue"),
         )
         .require(
             product.category == need.category,
             "productId",
             ErrorCode::Invalid,
-            format!("the need is for {}", need.category.api_name()),
+            msg!("quotes.need_2", category = need.category.api_name()),
         )
         .require(
             !need.certified_only || product.certified_on(today),
             "productId",
             ErrorCode::NotCertified,
-            "the need asks for certified poverty-alleviation products",
+            msg!("quotes.need_asks_certified_poverty_alleviation_products"),
         )
         .require(
             input.quantity >= i64::from(product.min_order_quantity),
             "quantity",
             ErrorCode::Invalid,
-            format!(
-                "{} is sold from {} {}",
-                product.name, product.min_order_quantity, product.unit
+            msg!(
+                "quotes.sold_from",
+                name = product.name,
+                min_order_quantity = product.min_order_quantity,
+                unit = product.unit
             ),
         );
     checks
@@ -170,14 +176,14 @@ async fn quoting_producer(conn: &impl ConnectionTrait, viewer: &Viewer) -> AppRe
     let org = membership_of(conn, viewer.user_id)
         .await?
         .map(|m| m.organization_id)
-        .ok_or(AppError::Forbidden("only members of a producer quote"))?;
+        .ok_or(AppError::Forbidden("forbidden.only_members_producer_quote"))?;
     let (_, profile) = producers::load(conn, org)
         .await
-        .map_err(|_| AppError::Forbidden("only members of a producer quote"))?;
+        .map_err(|_| AppError::Forbidden("forbidden.only_members_producer_quote"))?;
     if !profile.in_good_standing() {
         return Err(AppError::state(
             ErrorCode::NotInGoodStanding,
-            "your organisation is unverified or suspended",
+            msg!("quotes.your_organisation_unverified_suspended"),
         ));
     }
     Ok(org)
@@ -192,7 +198,7 @@ pub async fn respond(caller: Caller<'_>, input: QuoteInput) -> AppResult<quote::
         return Err(AppError::field(
             "demandId",
             ErrorCode::NotFound,
-            "no need has this ID",
+            msg!("quotes.no_need_has_id"),
         ));
     };
     let product = product::Entity::find_by_id(input.product_id)
@@ -251,7 +257,7 @@ pub async fn load(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<quote::Mod
     quote::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or(AppError::NotFound("quote"))
+        .ok_or(AppError::NotFound("not_found.quote"))
 }
 
 /// A quote its two parties (and admins) may see; `NOT_FOUND` to anyone else.
@@ -270,7 +276,7 @@ pub async fn load_visible(
             .await?
             .is_some();
     if !party {
-        return Err(AppError::NotFound("quote"));
+        return Err(AppError::NotFound("not_found.quote"));
     }
     Ok((quote, need))
 }
@@ -281,9 +287,9 @@ fn check_acceptable(quote: &quote::Model, need: &demand::Model, today: NaiveDate
         return Err(AppError::field(
             "quoteId",
             ErrorCode::InvalidState,
-            format!(
-                "the quote was {} already",
-                quote.status.api_name().to_lowercase()
+            msg!(
+                "quotes.quote_was_already",
+                status = quote.status.api_name().to_lowercase()
             ),
         ));
     }
@@ -292,14 +298,14 @@ fn check_acceptable(quote: &quote::Model, need: &demand::Model, today: NaiveDate
         return Err(AppError::field(
             "quoteId",
             ErrorCode::InvalidState,
-            format!("the need is {}", state_name(state)),
+            msg!("quotes.need", value0 = state_name(state)),
         ));
     }
     if quote.delivery_to < today {
         return Err(AppError::field(
             "quoteId",
             ErrorCode::OutsidePeriod,
-            "the quote's delivery window is over",
+            msg!("quotes.quote_s_delivery_window_over"),
         ));
     }
     Ok(())
@@ -444,7 +450,7 @@ async fn count_toward(
         return Err(AppError::field(
             "quoteId",
             ErrorCode::InvalidState,
-            "the need was filled or closed meanwhile",
+            msg!("quotes.need_was_filled_closed_meanwhile"),
         ));
     }
     Ok(())
@@ -476,7 +482,7 @@ async fn decide(
         return Err(AppError::field(
             "quoteId",
             ErrorCode::InvalidState,
-            "the quote was decided meanwhile",
+            msg!("quotes.quote_was_decided_meanwhile"),
         ));
     }
     Ok(())
@@ -494,9 +500,9 @@ pub async fn decline(caller: Caller<'_>, id: Uuid, reason: &str) -> AppResult<qu
         return Err(AppError::field(
             "quoteId",
             ErrorCode::InvalidState,
-            format!(
-                "the quote was {} already",
-                quote.status.api_name().to_lowercase()
+            msg!(
+                "quotes.quote_was_already",
+                status = quote.status.api_name().to_lowercase()
             ),
         ));
     }

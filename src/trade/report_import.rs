@@ -61,16 +61,24 @@ fn layout(header: &[String]) -> Result<Layout, Vec<UserError>> {
             other => {
                 errors.push(header_error(
                     other,
-                    format!(
-                        "column {}: unknown header {other:?}; the headers are {PRODUCT}, {QUANTITY}, {AMOUNT} and optionally {SOLD_ON}",
-                        index + 1
+                    msg!(
+                        "report_import.column_unknown_header_headers_optionally",
+                        value0 = index + 1,
+                        other = format!("{:?}", other),
+                        product = PRODUCT,
+                        quantity = QUANTITY,
+                        amount = AMOUNT,
+                        sold_on = SOLD_ON
                     ),
                 ));
                 continue;
             }
         };
         if slot.replace(index).is_some() {
-            errors.push(header_error(&name, format!("column {name} appears twice")));
+            errors.push(header_error(
+                &name,
+                msg!("report_import.column_appears_twice", name = name),
+            ));
         }
     }
     for (slot, name) in [
@@ -79,7 +87,10 @@ fn layout(header: &[String]) -> Result<Layout, Vec<UserError>> {
         (found.amount, AMOUNT),
     ] {
         if slot.is_none() {
-            errors.push(header_error(name, format!("column {name} is missing")));
+            errors.push(header_error(
+                name,
+                msg!("report_import.column_missing", name = name),
+            ));
         }
     }
     if errors.is_empty() {
@@ -133,7 +144,10 @@ fn cell(row: &[String], at: Option<usize>) -> &str {
 /// Reads the data rows into lines, or every problem found.
 pub fn lines_of(table: &[Vec<String>]) -> Result<Vec<LineInput>, Vec<UserError>> {
     let Some((header, rows)) = table.split_first() else {
-        return Err(vec![header_error(PRODUCT, "the file is empty".into())]);
+        return Err(vec![header_error(
+            PRODUCT,
+            msg!("report_import.file_empty"),
+        )]);
     };
     let layout = layout(header)?;
     let mut lines = Vec::new();
@@ -146,7 +160,7 @@ pub fn lines_of(table: &[Vec<String>]) -> Result<Vec<LineInput>, Vec<UserError>>
                     index,
                     Column::Product,
                     ErrorCode::Invalid,
-                    "an empty row inside the data",
+                    msg!("report_import.empty_row_inside_data"),
                 ));
             }
             continue;
@@ -162,7 +176,10 @@ pub fn lines_of(table: &[Vec<String>]) -> Result<Vec<LineInput>, Vec<UserError>>
     if lines.len() > MAX_LINES {
         errors.push(header_error(
             PRODUCT,
-            format!("a report holds at most {MAX_LINES} rows"),
+            msg!(
+                "report_import.report_holds_most_rows",
+                max_lines = MAX_LINES
+            ),
         ));
     }
     if errors.is_empty() {
@@ -183,7 +200,10 @@ fn line_of(row: &[String], layout: &Layout, index: usize) -> Result<LineInput, V
     if product.is_none() {
         bad(
             Column::Product,
-            format!("{product_text:?} is not a product ID"),
+            msg!(
+                "report_import.not_product_id",
+                product_text = format!("{:?}", product_text)
+            ),
         );
     }
     let quantity_text = cell(row, layout.quantity);
@@ -191,9 +211,15 @@ fn line_of(row: &[String], layout: &Layout, index: usize) -> Result<LineInput, V
     match quantity {
         None => bad(
             Column::Quantity,
-            format!("{quantity_text:?} is not a whole number"),
+            msg!(
+                "report_import.not_whole_number",
+                quantity_text = format!("{:?}", quantity_text)
+            ),
         ),
-        Some(q) if q <= 0 => bad(Column::Quantity, "a quantity sold is positive".into()),
+        Some(q) if q <= 0 => bad(
+            Column::Quantity,
+            msg!("report_import.quantity_sold_positive"),
+        ),
         Some(_) => {}
     }
     let amount_text = cell(row, layout.amount);
@@ -201,9 +227,12 @@ fn line_of(row: &[String], layout: &Layout, index: usize) -> Result<LineInput, V
     match amount {
         None => bad(
             Column::Amount,
-            format!("{amount_text:?} is not an amount in yuan with at most two decimals"),
+            msg!(
+                "report_import.not_amount_yuan_most_two_decimals",
+                amount_text = format!("{:?}", amount_text)
+            ),
         ),
-        Some(a) if a <= 0 => bad(Column::Amount, "an amount sold is positive".into()),
+        Some(a) if a <= 0 => bad(Column::Amount, msg!("report_import.amount_sold_positive")),
         Some(_) => {}
     }
     let day_text = cell(row, layout.sold_on);
@@ -214,7 +243,10 @@ fn line_of(row: &[String], layout: &Layout, index: usize) -> Result<LineInput, V
         if day.is_none() {
             bad(
                 Column::SoldOn,
-                format!("{day_text:?} is not a date YYYY-MM-DD"),
+                msg!(
+                    "report_import.not_date_yyyy_mm_dd",
+                    day_text = format!("{:?}", day_text)
+                ),
             );
         }
         day
@@ -263,9 +295,10 @@ pub fn csv_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<UserError>> {
     let mut table = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
-            unreadable(format!(
-                "row {}: not readable as UTF-8 CSV ({e})",
-                index + 1
+            unreadable(msg!(
+                "report_import.row_not_readable_utf_8_csv",
+                value0 = index + 1,
+                e = e
             ))
         })?;
         table.push(record.iter().map(str::to_owned).collect());
@@ -285,8 +318,13 @@ pub fn xlsx_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<UserError>> {
         .map_err(|e| unreadable(format!("not a readable XLSX workbook ({e})")))?;
     let range = match book.worksheet_range_at(0) {
         Some(Ok(range)) => range,
-        Some(Err(e)) => return Err(unreadable(format!("the first sheet is unreadable ({e})"))),
-        None => return Err(unreadable("the workbook has no sheet")),
+        Some(Err(e)) => {
+            return Err(unreadable(msg!(
+                "report_import.first_sheet_unreadable",
+                e = e
+            )));
+        }
+        None => return Err(unreadable(msg!("report_import.workbook_has_no_sheet"))),
     };
     // Rows are read from A1, so row numbers are the sheet's even if the sheet starts lower.
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
@@ -407,7 +445,7 @@ mod tests {
                 "file/row/4/商品编号"
             ]
         );
-        assert!(errors[0].message.starts_with("row 3, column 数量"));
+        assert!(errors[0].message.starts_with("第 3 行，数量 列"));
         let good = format!("\u{feff}商品编号,金额(元),数量\n{id},12.5,3\n");
         let lines = parse(Format::Csv, good.as_bytes()).unwrap_or_default();
         assert_eq!(lines.len(), 1);

@@ -86,13 +86,16 @@ fn check(report: &SurplusReport, today: NaiveDate) -> AppResult<()> {
             (1..=1_000_000_000).contains(&report.quantity),
             "quantity",
             ErrorCode::Invalid,
-            "report a positive quantity",
+            msg!("alerts.report_positive_quantity"),
         )
         .require(
             report.until >= today && (report.until - today).num_days() <= MAX_REPORT_DAYS,
             "until",
             ErrorCode::Invalid,
-            format!("`until` is between today and {MAX_REPORT_DAYS} days from now"),
+            msg!(
+                "alerts.until_between_today_days_from_now",
+                max_report_days = MAX_REPORT_DAYS
+            ),
         )
         .length(report.note.as_deref().unwrap_or_default(), "note", 0, 500);
     checks.finish()
@@ -106,7 +109,7 @@ async fn reported_product(caller: Caller<'_>, id: Uuid) -> AppResult<product::Mo
         caller.viewer,
         product::Entity::find_by_id(id),
         crate::auth::visibility::Sight::products,
-        "product",
+        "not_found.product",
     )
     .await?;
     require_member(db, caller.viewer, product.producer_org_id, false).await?;
@@ -114,7 +117,7 @@ async fn reported_product(caller: Caller<'_>, id: Uuid) -> AppResult<product::Mo
         return Err(AppError::field(
             "productId",
             ErrorCode::InvalidState,
-            "only published products can be reported as unsold",
+            msg!("alerts.only_published_products_can_reported_unsold"),
         ));
     }
     Ok(product)

@@ -48,20 +48,26 @@ fn check(plan: &DrivePlan, today: NaiveDate) -> AppResult<()> {
             plan.starts_on >= today,
             "startsOn",
             ErrorCode::Invalid,
-            "a drive starts today or later",
+            msg!("drives.drive_starts_today_later"),
         )
         .require(
             plan.ends_on >= plan.starts_on
                 && (plan.ends_on - plan.starts_on).num_days() < MAX_DRIVE_DAYS,
             "endsOn",
             ErrorCode::Invalid,
-            format!("a drive ends on or after its start, within {MAX_DRIVE_DAYS} days"),
+            msg!(
+                "drives.drive_ends_after_start_within_days",
+                max_drive_days = MAX_DRIVE_DAYS
+            ),
         )
         .require(
             plan.product_ids.len() <= MAX_PRODUCTS,
             "productIds",
             ErrorCode::Invalid,
-            format!("a drive lists at most {MAX_PRODUCTS} products"),
+            msg!(
+                "drives.drive_lists_most_products",
+                max_products = MAX_PRODUCTS
+            ),
         );
     checks.finish()
 }
@@ -90,7 +96,7 @@ pub async fn create(caller: Caller<'_>, plan: DrivePlan) -> AppResult<purchase_d
     if listed.is_empty() {
         return Err(AppError::state(
             ErrorCode::InvalidState,
-            "no flagged product of the region is free for a drive in this period",
+            msg!("drives.no_flagged_product_region_free_drive"),
         ));
     }
     let txn = db.begin().await?;
@@ -145,19 +151,19 @@ fn check_named(
             problems.push(UserError {
                 field: at,
                 code: ErrorCode::Duplicate,
-                message: "each product once".into(),
+                message: msg!("drives.each_product_once"),
             });
         } else if !flagged.contains_key(product) {
             problems.push(UserError {
                 field: at,
                 code: ErrorCode::InvalidState,
-                message: "this product has no open unsold-produce warning in the region".into(),
+                message: msg!("drives.product_has_no_open_unsold_produce"),
             });
         } else if busy.contains_key(product) {
             problems.push(UserError {
                 field: at,
                 code: ErrorCode::InvalidState,
-                message: "this product is in another drive during this period".into(),
+                message: msg!("drives.product_another_drive_during_period"),
             });
         }
     }

@@ -70,7 +70,7 @@ impl AlertReach {
         }
         if any.is_empty() {
             return Err(AppError::Forbidden(
-                "unsold-produce warnings are for buyers, staff and the producers concerned",
+                "forbidden.unsold_produce_warnings_buyers_staff_producers",
             ));
         }
         Ok(any)

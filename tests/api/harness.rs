@@ -163,8 +163,15 @@ impl TestApp {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let server = tokio::spawn(server::serve_until(listener, state.clone(), shutdown));
+        // The tests read English messages; `languages.rs` covers Chinese, the default.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static("en"),
+        );
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .default_headers(headers)
             .build()
             .expect("client");
         let app = Self {
@@ -226,6 +233,7 @@ impl TestApp {
         let status = response.status();
         let body: Value = response.json().await.expect("JSON body");
         assert_eq!(status, StatusCode::OK, "unexpected status; body: {body}");
+        assert_messages_rendered(&body);
         body
     }
 
@@ -348,6 +356,31 @@ impl Session {
 }
 
 /// The `extensions.code` of the first top-level error.
+/// Every `message` in an answer is text from the catalogue with its placeholders filled, never
+/// a bare catalogue key (which is what a key missing from the catalogue would show).
+pub fn assert_messages_rendered(body: &Value) {
+    let mut stack = vec![body];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(message)) = map.get("message") {
+                    let bare_key = message.split_once('.').is_some_and(|(a, b)| {
+                        !a.is_empty()
+                            && a.chars()
+                                .chain(b.chars())
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    });
+                    assert!(!bare_key, "a message key, not its text: {message}");
+                    assert!(!message.contains("%{"), "a placeholder unfilled: {message}");
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+}
+
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()

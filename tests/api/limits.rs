@@ -139,7 +139,11 @@ async fn every_connection_field_has_a_complexity_weight() {
                     field["name"]
                 );
             };
-            let response = strict.execute(Request::new(query.clone())).await;
+            let response = fupin_market::i18n::scope(
+                fupin_market::i18n::Locale::En,
+                strict.execute(Request::new(query.clone())),
+            )
+            .await;
             let complained = response
                 .errors
                 .iter()

@@ -31,6 +31,7 @@ mod fuzz;
 mod generator;
 mod harness;
 mod http_spec;
+mod languages;
 mod layout;
 mod ledger;
 mod ledger_values;

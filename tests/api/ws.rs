@@ -24,8 +24,18 @@ pub enum Received {
 impl WsClient {
     /// Opens `/graphql/ws` on a server at `base` (`http://host:port`).
     pub async fn open(base: &str) -> WsClient {
+        Self::open_in(base, None).await
+    }
+
+    /// Opens `/graphql/ws`, the upgrade asking for messages in `language` (`Accept-Language`).
+    pub async fn open_in(base: &str, language: Option<&str>) -> WsClient {
         let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().expect("request");
+        if let Some(language) = language {
+            request
+                .headers_mut()
+                .insert("accept-language", language.parse().expect("header"));
+        }
         request.headers_mut().insert(
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().expect("header"),
