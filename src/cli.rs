@@ -242,6 +242,33 @@ struct Options {
     )]
     quality_mark_check_interval_secs: u64,
     /// The largest file an upload may be, in bytes.
+    /// Seconds an endpoint has to answer a webhook delivery.
+    #[arg(
+        long,
+        env = "WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    webhook_timeout_secs: u64,
+    /// Seconds before the first retry of a failed webhook delivery (doubling, up to an hour).
+    #[arg(
+        long,
+        env = "WEBHOOK_RETRY_BASE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    webhook_retry_base_secs: u64,
+    /// Seconds a webhook delivery is retried before it fails and its endpoint is disabled.
+    #[arg(
+        long,
+        env = "WEBHOOK_GIVE_UP_AFTER_SECS",
+        default_value_t = 86_400,
+        global = true
+    )]
+    webhook_give_up_after_secs: u64,
+    /// Milliseconds between looks for due webhook deliveries (0: this instance sends none).
+    #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = 1000, global = true)]
+    webhook_poll_ms: u64,
     #[arg(long, env = "FILE_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     file_max_bytes: u64,
     /// S3-compatible object storage for files (with `S3_BUCKET`); unset keeps them in the
@@ -475,6 +502,14 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
     settings.quality_mark_check_interval =
         Duration::from_secs(options.quality_mark_check_interval_secs);
     settings.file_max_bytes = options.file_max_bytes.max(1);
+    settings.webhooks = crate::config::WebhookSettings {
+        production: options.app_env == AppEnv::Production,
+        timeout: Duration::from_secs(options.webhook_timeout_secs.max(1)),
+        retry_base: Duration::from_secs(options.webhook_retry_base_secs.max(1)),
+        give_up_after: Duration::from_secs(options.webhook_give_up_after_secs.max(1)),
+        poll_interval: Duration::from_millis(options.webhook_poll_ms),
+        ..Default::default()
+    };
     if let Some(bucket) = &options.s3_bucket {
         let (Some(key), Some(secret)) = (&options.s3_access_key_id, &options.s3_secret_access_key)
         else {

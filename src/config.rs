@@ -74,6 +74,36 @@ pub struct Settings {
     pub file_max_bytes: u64,
     /// S3-compatible object storage for files; `None` keeps them in the database.
     pub s3: Option<S3Config>,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are checked and sent (`WEBHOOK_*`).
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// In production (`APP_ENV=production`) endpoints are HTTPS on public addresses only.
+    pub production: bool,
+    /// How long an endpoint has to answer a delivery.
+    pub timeout: Duration,
+    /// The wait after the first failed attempt; each later one doubles it, up to `retry_cap`.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// How long a delivery is retried before it fails for good and its endpoint is disabled.
+    pub give_up_after: Duration,
+    /// How often this instance looks for due deliveries (zero: it sends none).
+    pub poll_interval: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            production: false,
+            timeout: Duration::from_secs(10),
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(24 * 3600),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
 }
 
 /// Where files go when they go to S3-compatible object storage (`S3_*`).
@@ -154,6 +184,7 @@ impl Settings {
             quality_mark_check_interval: Duration::from_secs(3600),
             file_max_bytes: 20 * 1024 * 1024,
             s3: None,
+            webhooks: WebhookSettings::default(),
         }
     }
 }

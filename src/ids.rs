@@ -43,10 +43,12 @@ pub enum NodeKind {
     ReturnRequest,
     Invoice,
     QualityMarkCertificate,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 32] = [
+    pub const ALL: [NodeKind; 34] = [
         NodeKind::User,
         NodeKind::Organization,
         NodeKind::Region,
@@ -79,6 +81,8 @@ impl NodeKind {
         NodeKind::ReturnRequest,
         NodeKind::Invoice,
         NodeKind::QualityMarkCertificate,
+        NodeKind::WebhookEndpoint,
+        NodeKind::WebhookDelivery,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +119,8 @@ impl NodeKind {
             Self::ReturnRequest => "ReturnRequest",
             Self::Invoice => "Invoice",
             Self::QualityMarkCertificate => "QualityMarkCertificate",
+            Self::WebhookEndpoint => "WebhookEndpoint",
+            Self::WebhookDelivery => "WebhookDelivery",
         }
     }
 

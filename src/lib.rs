@@ -66,3 +66,4 @@ pub mod state;
 pub mod text;
 pub mod trade;
 pub mod unsold;
+pub mod webhooks;

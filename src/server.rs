@@ -47,6 +47,7 @@ pub async fn serve_until(
     let warnings = crate::reporting::warnings::spawn(state.services.clone());
     let overdue = crate::procurement::overdue::spawn(state.services.clone());
     let marks = crate::catalogue::quality_marks::spawn(state.services.clone());
+    let webhooks = crate::webhooks::dispatch::spawn(state.services.clone());
     let app = http::router(state);
     let served = axum::serve(
         listener,
@@ -54,7 +55,10 @@ pub async fn serve_until(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    for job in [jobs, warnings, overdue, marks].into_iter().flatten() {
+    for job in [jobs, warnings, overdue, marks, webhooks]
+        .into_iter()
+        .flatten()
+    {
         job.abort();
     }
     served

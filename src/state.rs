@@ -23,6 +23,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     /// Where files' bytes are stored.
     pub files: Storage,
+    /// Wakes this instance's webhook dispatcher when a delivery is due now.
+    pub webhooks_due: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -46,6 +48,7 @@ impl Services {
             bus,
             summaries: SummaryCache::default(),
             files: Storage::configured(settings.s3.as_ref()),
+            webhooks_due: Arc::default(),
             settings: Arc::new(settings),
         }
     }

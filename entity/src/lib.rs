@@ -62,3 +62,6 @@ pub mod task_allocation;
 pub mod unit_link;
 pub mod unsold_alert;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -29,6 +29,7 @@ mod m20261205_000006_product_sku;
 mod m20261205_000007_quality_mark_certificates;
 mod m20261205_000008_shipment_lots;
 mod m20261205_000009_producer_reputation;
+mod m20261205_000010_webhooks;
 
 pub use m20261123_000004_ledger::GENESIS;
 pub use m20261205_000009_producer_reputation::{SHIP_WITHIN_DAYS, backfill_reputation};
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000007_quality_mark_certificates::Migration),
             Box::new(m20261205_000008_shipment_lots::Migration),
             Box::new(m20261205_000009_producer_reputation::Migration),
+            Box::new(m20261205_000010_webhooks::Migration),
         ]
     }
 }

@@ -50,6 +50,7 @@ use crate::{
         outlets_api::{OutletMutation, OutletQuery},
     },
     unsold::unsold_api::{UnsoldMutation, UnsoldQuery},
+    webhooks::webhooks_api::{WebhookMutation, WebhookQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -77,6 +78,7 @@ pub struct Query(
     LotQuery,
     QualityMarkQuery,
     AfterSalesQuery,
+    WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -104,6 +106,7 @@ pub struct Mutation(
     LotMutation,
     QualityMarkMutation,
     AfterSalesMutation,
+    WebhookMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;

@@ -268,7 +268,9 @@ async fn visible(
         | NodeKind::File
         | NodeKind::ReturnRequest
         | NodeKind::Invoice
-        | NodeKind::QualityMarkCertificate => HashMap::new(),
+        | NodeKind::QualityMarkCertificate
+        | NodeKind::WebhookEndpoint
+        | NodeKind::WebhookDelivery => HashMap::new(),
         NodeKind::Outlet => rows::<outlet::Entity>(db, outlet::Column::Id, keys, sight.outlets())
             .await?
             .into_iter()

@@ -17,6 +17,14 @@ pub enum Event {
     DemandPosted(DemandPosted),
     PaymentOverdue(PaymentOverdue),
     QualityMarkExpiring(QualityMarkExpiring),
+    WebhookEndpointDisabled(WebhookEndpointDisabled),
+}
+
+/// The dispatcher disabled a webhook endpoint whose deliveries kept failing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointDisabled {
+    pub endpoint_id: Uuid,
+    pub organization_id: Uuid,
 }
 
 /// The periodic check found a verified quality-mark certificate expiring within 30 days

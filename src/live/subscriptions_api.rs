@@ -1,5 +1,5 @@
 //! The subscription root (`orderEvents`, `unsoldAlerts`, `redWarnings`, `demandPosted`,
-//! `paymentOverdue`, `qualityMarkExpiring`, `ledgerTally`). Each subscription
+//! `paymentOverdue`, `qualityMarkExpiring`, `webhookEndpointDisabled`, `ledgerTally`). Each subscription
 //! checks the viewer's rights once when it starts and filters every event by them; what an
 //! event shows is read fresh from the database.
 
@@ -34,6 +34,7 @@ use crate::{
     reporting::{reach::WarningReach, warnings_api::RedWarning},
     trade::{demands, demands_api::Demand},
     unsold::{reach::AlertReach, unsold_api::UnsoldAlert},
+    webhooks::{endpoints as webhook_rules, webhooks_api::WebhookEndpoint},
 };
 
 #[derive(Default)]
@@ -235,6 +236,30 @@ impl LiveSubscription {
                         None
                     }
                 }
+            }
+        }))
+    }
+
+    /// Warnings that the dispatcher disabled one of the organisation's webhook endpoints because
+    /// its deliveries kept failing for a day: for the organisation's admins.
+    async fn webhook_endpoint_disabled(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = WebhookEndpoint> + use<>> {
+        let services = services(ctx)?.clone();
+        // Refuses anyone but an organisation's admin, as the endpoints themselves do.
+        webhook_rules::list(&services.db, viewer(ctx)?).await?;
+        let viewer = viewer(ctx)?.clone();
+        Ok(services.bus.subscribe().filter_map(move |event| {
+            let (services, viewer) = (services.clone(), viewer.clone());
+            let disabled = match &*event {
+                Event::WebhookEndpointDisabled(d) => Some(d.endpoint_id),
+                _ => None,
+            };
+            async move {
+                let found =
+                    webhook_rules::endpoint_of_admin(&services.db, &viewer, disabled?).await;
+                found.ok().map(WebhookEndpoint::from)
             }
         }))
     }

@@ -479,8 +479,8 @@ impl Placing<'_> {
         .insert(txn)
         .await?;
         self.insert_lines(txn, placed.id, lines).await?;
-        let viewer = self.caller.viewer;
-        let row = record_event(txn, placed.id, None, OrderStatus::Placed, viewer, None).await?;
+        let row =
+            record_event(txn, self.caller, placed.id, None, OrderStatus::Placed, None).await?;
         self.caller
             .audit(
                 txn,
@@ -556,25 +556,34 @@ async fn replay(
     orders_of_group(conn, previous.group_id).await
 }
 
+/// Writes a row of the order's history and, in the same transaction, the webhook deliveries
+/// that tell both parties (in order per order): every transition goes through here.
 pub(crate) async fn record_event(
     conn: &impl ConnectionTrait,
+    caller: Caller<'_>,
     order: Uuid,
     from: Option<OrderStatus>,
     to: OrderStatus,
-    viewer: &Viewer,
     note: Option<String>,
 ) -> AppResult<order_event::Model> {
-    Ok(order_event::ActiveModel {
+    let row = order_event::ActiveModel {
         id: Set(new_uuid()),
         order_id: Set(order),
         from_status: Set(from),
         to_status: Set(to),
-        actor_id: Set(viewer.user_id),
+        actor_id: Set(caller.viewer.user_id),
         note: Set(note),
         at: Set(Utc::now()),
     }
     .insert(conn)
-    .await?)
+    .await?;
+    let parties = order::Entity::find_by_id(order)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("not_found.order"))?;
+    let notice = crate::webhooks::outbox::order_changed(&row, &parties);
+    crate::webhooks::outbox::enqueue(conn, &caller.services.settings.webhooks, notice).await?;
+    Ok(row)
 }
 
 /// Which side of an order the viewer acts for.
@@ -844,7 +853,7 @@ pub async fn transition(
     let txn = db.begin().await?;
     let moved = write_step(&txn, &current, step, &reason).await?;
     let (from, next) = (current.status, moved.status);
-    let row = record_event(&txn, id, Some(from), next, caller.viewer, reason.clone()).await?;
+    let row = record_event(&txn, caller, id, Some(from), next, reason.clone()).await?;
     let summary = json!({ "from": from.api_name(), "to": next.api_name(), "reason": reason });
     caller
         .audit(
@@ -978,15 +987,7 @@ pub(crate) async fn refund_in(
     take_refunds(txn, plan).await?;
     let entries = ledger::entries::record_refund(txn, plan, Utc::now().date_naive()).await?;
     let status = Some(current.status);
-    let event = record_event(
-        txn,
-        current.id,
-        status,
-        current.status,
-        caller.viewer,
-        Some(note),
-    )
-    .await?;
+    let event = record_event(txn, caller, current.id, status, current.status, Some(note)).await?;
     summary["lines"] = plan
         .iter()
         .map(|(l, q)| json!({ "line": l.id, "quantity": q }))

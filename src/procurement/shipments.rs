@@ -525,10 +525,10 @@ pub async fn ship(caller: Caller<'_>, dispatch: Dispatch) -> AppResult<order::Mo
     );
     let row = orders::record_event(
         &txn,
+        caller,
         id,
         Some(claimed.status),
         OrderStatus::Shipped,
-        caller.viewer,
         Some(note),
     )
     .await?;
@@ -1003,15 +1003,8 @@ async fn receive_in(
     );
     // The history and audit rows go first: the ledger's locks are then held only for its own
     // writes and the commit.
-    let row = orders::record_event(
-        txn,
-        order.id,
-        Some(order.status),
-        next,
-        caller.viewer,
-        Some(note),
-    )
-    .await?;
+    let row =
+        orders::record_event(txn, caller, order.id, Some(order.status), next, Some(note)).await?;
     caller
         .audit(
             txn,
@@ -1116,10 +1109,10 @@ pub async fn confirm_rejected_returned(caller: Caller<'_>, id: Uuid) -> AppResul
     let note = format!("shipment {number}: rejected goods back in stock");
     let row = orders::record_event(
         &txn,
+        caller,
         current.id,
         Some(current.status),
         current.status,
-        caller.viewer,
         Some(note),
     )
     .await?;

@@ -689,6 +689,8 @@ pub async fn close(
             },
         )
         .await?;
+    let notice = crate::webhooks::outbox::period_closed(&closed);
+    crate::webhooks::outbox::enqueue(&txn, &caller.services.settings.webhooks, notice).await?;
     txn.commit().await?;
     Ok(closed)
 }

@@ -27,6 +27,7 @@ use crate::{
     jobs,
     live::events::{Event, RedWarningChanged},
     state::Services,
+    webhooks::outbox::{self, EventKind},
 };
 
 pub const JOB: &str = "red-warning-check";
@@ -119,6 +120,11 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<CheckOutc
         .copied()
         .collect();
     let rows = load_many(&txn, &changed).await?;
+    if outbox::anyone_listens(&txn, EventKind::RedWarning).await? {
+        for row in &rows {
+            outbox::enqueue(&txn, &settings.webhooks, outbox::red_warning(row)).await?;
+        }
+    }
     txn.commit().await?;
     services.bus.publish(rows.iter().map(|w| {
         Event::RedWarningChanged(RedWarningChanged {

@@ -73,6 +73,8 @@ pub async fn report(caller: Caller<'_>, report: SurplusReport) -> AppResult<unso
             },
         )
         .await?;
+    let notice = crate::webhooks::outbox::unsold_warning(&alert);
+    crate::webhooks::outbox::enqueue(&txn, &caller.services.settings.webhooks, notice).await?;
     txn.commit().await?;
     caller.services.bus.publish([flagged(&alert)]);
     Ok(alert)

@@ -15,7 +15,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::alerts::flagged;
-use crate::{error::AppResult, ids::new_uuid, jobs, state::Services};
+use crate::{
+    error::AppResult,
+    ids::new_uuid,
+    jobs,
+    state::Services,
+    webhooks::outbox::{self, EventKind},
+};
 
 pub const JOB: &str = "unsold-scan";
 const INSERT_CHUNK: usize = 500;
@@ -51,6 +57,11 @@ pub async fn run(services: &Services, now: DateTime<Utc>) -> AppResult<ScanOutco
             .await?;
     }
     jobs::record_affected(&txn, JOB, &period, alerts.len() as u64 + closed).await?;
+    if outbox::anyone_listens(&txn, EventKind::UnsoldWarning).await? {
+        for alert in &alerts {
+            outbox::enqueue(&txn, &settings.webhooks, outbox::unsold_warning(alert)).await?;
+        }
+    }
     txn.commit().await?;
     services.bus.publish(alerts.iter().map(flagged));
     Ok(ScanOutcome {

@@ -58,5 +58,6 @@ mod tallies;
 mod tasks;
 mod unsold;
 mod warnings;
+mod webhooks;
 mod world;
 mod ws;

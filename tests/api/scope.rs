@@ -397,7 +397,9 @@ async fn listed(s: &Scene, token: Option<&str>, kind: NodeKind) -> BTreeSet<Stri
         | NodeKind::File
         | NodeKind::ReturnRequest
         | NodeKind::Invoice
-        | NodeKind::QualityMarkCertificate => BTreeSet::new(),
+        | NodeKind::QualityMarkCertificate
+        | NodeKind::WebhookEndpoint
+        | NodeKind::WebhookDelivery => BTreeSet::new(),
         NodeKind::Outlet => {
             ids_in(
                 w,

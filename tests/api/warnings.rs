@@ -64,6 +64,10 @@ async fn warnings_open_update_and_close_and_reach_only_those_responsible() {
         .await;
     }
 
+    // The lagging unit's system hears of its warning by webhook too.
+    let (hook_url, hook) = crate::webhooks::Receiver::start(&[]).await;
+    crate::webhooks::endpoint(&w, lagging.token(), &hook_url, json!(["RED_WARNING"])).await;
+
     let mut county = WsClient::signed_in(&w.app.base, &w.officer.access_token).await;
     county.subscribe("red", LIVE, json!({})).await;
     let mut unit_socket = WsClient::signed_in(&w.app.base, &lagging.access_token).await;
@@ -91,6 +95,10 @@ async fn warnings_open_update_and_close_and_reach_only_those_responsible() {
     );
     let again = warnings::run(services, now).await.expect("check");
     assert!(!again.ran, "once per period");
+    let heard = hook.wait_for(1).await;
+    assert_eq!(heard[0].kind, "RED_WARNING");
+    assert_eq!(heard[0].json()["data"]["buyerId"], lagging_id.as_str());
+    assert_eq!(heard[0].json()["data"]["status"], "OPEN");
 
     for socket in [&mut county, &mut unit_socket] {
         let data = socket.next_data("red").await;
