@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use crate::harness::TestApp;
 
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 6] = [
     "producer.md",
     "officer.md",
     "buyer.md",
     "auditor.md",
     "frontend.md",
+    "integrations.md",
 ];
 const PASSWORD: &str = "fupin-demo-2026";
 

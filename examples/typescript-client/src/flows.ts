@@ -1,11 +1,15 @@
 // The main flows of each role against a demo server (`cargo run`), typed end to end:
 //   node dist/flows.js [http://127.0.0.1:8080]
 // A buyer follows its orders live, searches with PRIORITY and orders; the producer confirms and
-// ships; the buyer receives; an officer reads the ledger of the producer's county. Exits 1 on
-// any error or any event that does not arrive.
+// ships; the buyer receives; an officer reads the ledger of the producer's county; the buyer's
+// own system hears each step by webhook, signed. Exits 1 on any error or any event that does
+// not arrive.
 import { FupinClient } from './client.js';
+import { Receiver } from './webhooks.js';
 import {
   ConfirmOrderDocument,
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
   LedgerByCountyDocument,
   OrderEventsDocument,
   PlaceOrderDocument,
@@ -33,6 +37,15 @@ async function main(): Promise<void> {
   const buyer = await signIn(anonymous, 'sjz-canteen');
   const producer = await signIn(anonymous, 'qinglian-coop');
   const officer = await signIn(anonymous, 'lingshou-officer');
+
+  // The buyer's system hears of its orders by webhook (loopback is allowed outside production).
+  const receiver = await Receiver.start();
+  const created = await buyer.request(CreateWebhookEndpointDocument, {
+    input: { url: receiver.url, eventKinds: ['ORDER_CHANGED'], description: 'typed client flows' },
+  });
+  const endpoint = created.createWebhookEndpoint.endpoint;
+  check(endpoint && created.createWebhookEndpoint.secret, JSON.stringify(created.createWebhookEndpoint.errors));
+  receiver.secret = created.createWebhookEndpoint.secret;
 
   // The buyer follows its orders live.
   const seen: OrderStatus[] = [];
@@ -92,6 +105,15 @@ async function main(): Promise<void> {
     `order events seen: ${seen.join(', ')}`,
   );
   console.log(`order events: ${seen.join(' → ')}`);
+
+  // The same four steps reached the buyer's system, signed, in order.
+  const events = (await receiver.waitFor(4)).filter((e) => e.data.orderId === order.id);
+  await buyer.request(DeleteWebhookEndpointDocument, { id: endpoint.id });
+  await receiver.close();
+  const steps = events.map((e) => String(e.data.toStatus));
+  check(receiver.refused.length === 0, `deliveries with a bad signature: ${receiver.refused.length}`);
+  check(steps.join() === expected.join(), `webhook events: ${steps.join(', ')}`);
+  console.log(`webhook events: ${steps.join(' → ')}`);
 }
 
 main().catch((error: unknown) => {
