@@ -70,9 +70,9 @@ pub fn router(state: AppState) -> Router {
             "/imports/outlet-sales/template.csv",
             get(outlet_import::template),
         )
-        // Inside the panic catcher, so that every answer, a panic's too, says its language.
-        .layer(axum::middleware::from_fn(speak_the_readers_language))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Around the panic catcher, so that every answer, a panic's too, is in the language asked.
+        .layer(axum::middleware::from_fn(speak_the_readers_language))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -95,7 +95,10 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "application/json")],
-        r#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#,
+        serde_json::json!({
+            "errors": [{ "message": msg!("error.internal"), "extensions": { "code": "INTERNAL" } }]
+        })
+        .to_string(),
     )
         .into_response()
 }
