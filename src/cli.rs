@@ -269,6 +269,9 @@ struct Options {
     /// Milliseconds between looks for due webhook deliveries (0: this instance sends none).
     #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = 1000, global = true)]
     webhook_poll_ms: u64,
+    /// Days delivered and failed webhook deliveries stay in the delivery log.
+    #[arg(long, env = "WEBHOOK_KEEP_DAYS", default_value_t = 30, global = true)]
+    webhook_keep_days: u64,
     #[arg(long, env = "FILE_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     file_max_bytes: u64,
     /// S3-compatible object storage for files (with `S3_BUCKET`); unset keeps them in the
@@ -508,6 +511,7 @@ fn settings(options: &Options) -> anyhow::Result<Settings> {
         retry_base: Duration::from_secs(options.webhook_retry_base_secs.max(1)),
         give_up_after: Duration::from_secs(options.webhook_give_up_after_secs.max(1)),
         poll_interval: Duration::from_millis(options.webhook_poll_ms),
+        keep_for: Duration::from_secs(options.webhook_keep_days.max(1) * 24 * 3600),
         ..Default::default()
     };
     if let Some(bucket) = &options.s3_bucket {

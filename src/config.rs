@@ -91,6 +91,8 @@ pub struct WebhookSettings {
     pub give_up_after: Duration,
     /// How often this instance looks for due deliveries (zero: it sends none).
     pub poll_interval: Duration,
+    /// How long delivered and failed deliveries stay in the log.
+    pub keep_for: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -102,6 +104,7 @@ impl Default for WebhookSettings {
             retry_cap: Duration::from_secs(3600),
             give_up_after: Duration::from_secs(24 * 3600),
             poll_interval: Duration::from_secs(1),
+            keep_for: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    QueryTrait, Set, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use sha2::Sha256;
@@ -34,6 +34,8 @@ use crate::{
 
 /// Deliveries taken per look.
 const BATCH: usize = 16;
+/// How often an instance removes deliveries past `WEBHOOK_KEEP_DAYS`.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// What the log keeps of an error.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -51,7 +53,18 @@ pub fn spawn(services: Services) -> Option<tokio::task::JoinHandle<()>> {
                 return;
             }
         };
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                match prune(&services, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deliveries = n, "old webhook deliveries removed"),
+                    Err(error) => {
+                        tracing::warn!(error = %error.message(), "webhook log pruning failed");
+                    }
+                }
+            }
             let sent = match run_once(&services, &client, Utc::now()).await {
                 Ok(sent) => sent,
                 Err(error) => {
@@ -109,6 +122,32 @@ pub async fn run_once(
         record(services, delivery, endpoint, outcome).await?;
     }
     Ok(count)
+}
+
+/// Removes delivered and failed deliveries older than the settings keep, with their attempts;
+/// pending ones stay whatever their age. How many went.
+pub async fn prune(services: &Services, now: DateTime<Utc>) -> AppResult<u64> {
+    use webhook_delivery::Column as D;
+    let before = now - services.settings.webhooks.keep_for;
+    let old = || {
+        webhook_delivery::Entity::find()
+            .select_only()
+            .column(D::Id)
+            .filter(D::Status.is_in([DeliveryStatus::Delivered, DeliveryStatus::Failed]))
+            .filter(D::CreatedAt.lt(before))
+    };
+    let txn = services.db.begin().await?;
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::DeliveryId.in_subquery(old().into_query()))
+        .exec(&txn)
+        .await?;
+    let removed = webhook_delivery::Entity::delete_many()
+        .filter(D::Status.is_in([DeliveryStatus::Delivered, DeliveryStatus::Failed]))
+        .filter(D::CreatedAt.lt(before))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(removed.rows_affected)
 }
 
 /// Due deliveries of active endpoints, unleased, each the oldest waiting of its ordering key.

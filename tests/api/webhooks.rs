@@ -12,7 +12,9 @@ use std::{
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use chrono::Datelike;
+use entity::{webhook_attempt, webhook_delivery};
 use hmac::{Hmac, Mac};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -560,6 +562,33 @@ async fn deliveries_are_written_with_their_event_and_survive_until_sent() {
         deliveries(&w, w.buyer_admin.token(), &endpoint_id).await[0]["status"],
         "DELIVERED"
     );
+
+    // The log keeps delivered and failed deliveries for WEBHOOK_KEEP_DAYS (30), pending ones
+    // until they are sent: age both past it and prune.
+    step(&w.app, w.producer_clerk.token(), "confirmOrder", &order).await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(long_ago),
+        )
+        .exec(w.app.db())
+        .await
+        .expect("aged");
+    let services = &w.app.state.services;
+    let pruned = fupin_market::webhooks::dispatch::prune(services, chrono::Utc::now())
+        .await
+        .map_err(|e| e.message())
+        .expect("prune");
+    assert_eq!(pruned, 1);
+    let left = deliveries(&w, w.buyer_admin.token(), &endpoint_id).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["status"], "PENDING");
+    let attempts = webhook_attempt::Entity::find()
+        .count(w.app.db())
+        .await
+        .expect("count");
+    assert_eq!(attempts, 0, "the pruned delivery's attempts go with it");
 }
 
 #[tokio::test]
