@@ -30,16 +30,20 @@ pub struct Model {
     pub last_error: Option<String>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+/// Where a delivery stands.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[graphql(name = "WebhookDeliveryStatus")]
 pub enum DeliveryStatus {
-    /// Not delivered yet: due at `next_attempt_at`.
+    /// Not delivered yet: due at `nextAttemptAt`.
     #[sea_orm(string_value = "PENDING")]
     Pending,
-    /// A 2xx answer came.
+    /// The endpoint answered 2xx.
     #[sea_orm(string_value = "DELIVERED")]
     Delivered,
-    /// Retried until `give_up_at` without a 2xx answer.
+    /// Retried until `giveUpAt` without a 2xx answer (`redeliverWebhook` sends it again).
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }

@@ -21,12 +21,17 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+/// Where an endpoint stands.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[graphql(name = "WebhookEndpointStatus")]
 pub enum EndpointStatus {
+    /// Deliveries are sent.
     #[sea_orm(string_value = "ACTIVE")]
     Active,
-    /// By its owner, or by the dispatcher after it kept failing; deliveries wait.
+    /// Deliveries wait (new events are not recorded for it) until it is enabled again.
     #[sea_orm(string_value = "DISABLED")]
     Disabled,
 }

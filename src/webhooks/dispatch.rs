@@ -17,13 +17,13 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, TransactionTrait,
+    Set, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use sha2::Sha256;
 use url::Url;
 
-use super::endpoints::{DISABLED_FAILING, is_public};
+use super::endpoints::{DISABLED_FAILING, is_public, remove_deliveries};
 use crate::{
     config::WebhookSettings,
     error::AppResult,
@@ -129,25 +129,13 @@ pub async fn run_once(
 pub async fn prune(services: &Services, now: DateTime<Utc>) -> AppResult<u64> {
     use webhook_delivery::Column as D;
     let before = now - services.settings.webhooks.keep_for;
-    let old = || {
-        webhook_delivery::Entity::find()
-            .select_only()
-            .column(D::Id)
-            .filter(D::Status.is_in([DeliveryStatus::Delivered, DeliveryStatus::Failed]))
-            .filter(D::CreatedAt.lt(before))
-    };
+    let old = Condition::all()
+        .add(D::Status.is_in([DeliveryStatus::Delivered, DeliveryStatus::Failed]))
+        .add(D::CreatedAt.lt(before));
     let txn = services.db.begin().await?;
-    webhook_attempt::Entity::delete_many()
-        .filter(webhook_attempt::Column::DeliveryId.in_subquery(old().into_query()))
-        .exec(&txn)
-        .await?;
-    let removed = webhook_delivery::Entity::delete_many()
-        .filter(D::Status.is_in([DeliveryStatus::Delivered, DeliveryStatus::Failed]))
-        .filter(D::CreatedAt.lt(before))
-        .exec(&txn)
-        .await?;
+    let removed = remove_deliveries(&txn, old).await?;
     txn.commit().await?;
-    Ok(removed.rows_affected)
+    Ok(removed)
 }
 
 /// Due deliveries of active endpoints, unleased, each the oldest waiting of its ordering key.

@@ -13,8 +13,9 @@ use entity::{
 };
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 use url::{Host, Url};
@@ -142,8 +143,6 @@ pub fn check_input(input: &EndpointInput, creating: bool, production: bool) -> C
         None => {}
     }
     if let Some(kinds) = &input.event_kinds {
-        let mut seen = kinds.clone();
-        seen.dedup();
         checks.require(
             !kinds.is_empty() && kinds.iter().all(|k| EventKind::SUBSCRIBABLE.contains(k)),
             "eventKinds",
@@ -321,29 +320,45 @@ pub async fn delete(caller: Caller<'_>, id: Uuid) -> AppResult<Uuid> {
     let db = caller.db();
     let endpoint = endpoint_of_admin(db, caller.viewer, id).await?;
     let txn = db.begin().await?;
-    webhook_attempt::Entity::delete_many()
-        .filter(
-            webhook_attempt::Column::DeliveryId.in_subquery(
-                QuerySelect::select_only(
-                    webhook_delivery::Entity::find()
-                        .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id)),
-                )
-                .column(webhook_delivery::Column::Id)
-                .into_query(),
-            ),
-        )
-        .exec(&txn)
-        .await?;
-    webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
-        .exec(&txn)
-        .await?;
+    remove_deliveries(
+        &txn,
+        Condition::all().add(webhook_delivery::Column::EndpointId.eq(endpoint.id)),
+    )
+    .await?;
     webhook_endpoint::Entity::delete_by_id(endpoint.id)
         .exec(&txn)
         .await?;
     audit(&txn, caller, "deleteWebhookEndpoint", &endpoint).await?;
     txn.commit().await?;
     Ok(endpoint.id)
+}
+
+/// Deletes the deliveries matching `which`, with their attempts; how many.
+pub async fn remove_deliveries(conn: &impl ConnectionTrait, which: Condition) -> AppResult<u64> {
+    let ids = QuerySelect::select_only(webhook_delivery::Entity::find().filter(which.clone()))
+        .column(webhook_delivery::Column::Id)
+        .into_query();
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::DeliveryId.in_subquery(ids))
+        .exec(conn)
+        .await?;
+    let removed = webhook_delivery::Entity::delete_many()
+        .filter(which)
+        .exec(conn)
+        .await?;
+    Ok(removed.rows_affected)
+}
+
+/// Deliveries wait while their endpoint is disabled: a redelivery or ping waits for enabling.
+fn require_active(endpoint: &webhook_endpoint::Model) -> AppResult<()> {
+    if endpoint.status == EndpointStatus::Active {
+        Ok(())
+    } else {
+        Err(AppError::state(
+            ErrorCode::InvalidState,
+            msg!("webhooks.enable_first"),
+        ))
+    }
 }
 
 /// The viewer's organisation's endpoints, oldest first.
@@ -411,12 +426,7 @@ pub async fn redeliver(caller: Caller<'_>, id: Uuid) -> AppResult<webhook_delive
             AppError::NotFound(_) => AppError::NotFound("not_found.webhook_delivery"),
             other => other,
         })?;
-    if endpoint.status != EndpointStatus::Active {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            msg!("webhooks.enable_first"),
-        ));
-    }
+    require_active(&endpoint)?;
     let now = Utc::now();
     let mut due = delivery.into_active_model();
     due.status = Set(DeliveryStatus::Pending);
@@ -445,12 +455,7 @@ pub async fn redeliver(caller: Caller<'_>, id: Uuid) -> AppResult<webhook_delive
 pub async fn ping(caller: Caller<'_>, id: Uuid) -> AppResult<webhook_delivery::Model> {
     let db = caller.db();
     let endpoint = endpoint_of_admin(db, caller.viewer, id).await?;
-    if endpoint.status != EndpointStatus::Active {
-        return Err(AppError::state(
-            ErrorCode::InvalidState,
-            msg!("webhooks.enable_first"),
-        ));
-    }
+    require_active(&endpoint)?;
     let (event_id, now) = (new_uuid(), Utc::now());
     let data =
         json!({ "endpoint": crate::ids::NodeKind::Organization.id(endpoint.organization_id) });

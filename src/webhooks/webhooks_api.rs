@@ -3,7 +3,7 @@
 //! `deleteWebhookEndpoint`, `pingWebhookEndpoint`, `redeliverWebhook`; the warning that an
 //! endpoint was disabled is `webhookEndpointDisabled` (`live::subscriptions_api`).
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::{
     webhook_attempt,
     webhook_delivery::{self, DeliveryStatus},
@@ -22,16 +22,6 @@ use crate::{
     pagination::{self, CursorValue, Page, PageArgs, SortKey},
 };
 
-/// Where an endpoint stands.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "WebhookEndpointStatus")]
-pub enum EndpointState {
-    /// Deliveries are sent.
-    Active,
-    /// Deliveries wait (new events are not recorded for it) until it is enabled again.
-    Disabled,
-}
-
 /// An organisation's endpoint for webhooks, for the organisation's admins.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -40,7 +30,7 @@ pub struct WebhookEndpoint {
     pub url: String,
     pub description: Option<String>,
     pub event_kinds: Vec<EventKind>,
-    pub status: EndpointState,
+    pub status: EndpointStatus,
     pub disabled_at: Option<DateTime>,
     pub created_at: DateTime,
     #[graphql(skip)]
@@ -63,37 +53,12 @@ impl From<webhook_endpoint::Model> for WebhookEndpoint {
         Self {
             id: NodeKind::WebhookEndpoint.id(row.id),
             event_kinds: kinds_of(&row.event_kinds),
-            status: match row.status {
-                EndpointStatus::Active => EndpointState::Active,
-                EndpointStatus::Disabled => EndpointState::Disabled,
-            },
+            status: row.status,
             disabled_at: row.disabled_at.map(DateTime),
             created_at: DateTime(row.created_at),
             disabled_reason: row.disabled_reason,
             url: row.url,
             description: row.description,
-        }
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "WebhookDeliveryStatus")]
-pub enum DeliveryState {
-    /// Not delivered yet: due at `nextAttemptAt`.
-    Pending,
-    /// The endpoint answered 2xx.
-    Delivered,
-    /// Retried until `giveUpAt` without a 2xx answer (`redeliverWebhook` sends it again).
-    Failed,
-}
-
-impl From<DeliveryState> for DeliveryStatus {
-    fn from(state: DeliveryState) -> Self {
-        match state {
-            DeliveryState::Pending => Self::Pending,
-            DeliveryState::Delivered => Self::Delivered,
-            DeliveryState::Failed => Self::Failed,
         }
     }
 }
@@ -108,7 +73,7 @@ pub struct WebhookDelivery {
     /// redelivery, so a receiver can tell a repeat.
     pub event_id: String,
     pub kind: String,
-    pub status: DeliveryState,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub created_at: DateTime,
     pub next_attempt_at: Option<DateTime>,
@@ -133,11 +98,7 @@ impl WebhookDelivery {
 
 impl From<webhook_delivery::Model> for WebhookDelivery {
     fn from(row: webhook_delivery::Model) -> Self {
-        let status = match row.status {
-            DeliveryStatus::Pending => DeliveryState::Pending,
-            DeliveryStatus::Delivered => DeliveryState::Delivered,
-            DeliveryStatus::Failed => DeliveryState::Failed,
-        };
+        let status = row.status;
         Self {
             id: NodeKind::WebhookDelivery.id(row.id),
             endpoint_id: NodeKind::WebhookEndpoint.id(row.endpoint_id),
@@ -146,7 +107,7 @@ impl From<webhook_delivery::Model> for WebhookDelivery {
             status,
             attempts: row.attempts,
             created_at: DateTime(row.created_at),
-            next_attempt_at: (status == DeliveryState::Pending)
+            next_attempt_at: (status == DeliveryStatus::Pending)
                 .then_some(DateTime(row.next_attempt_at)),
             give_up_at: DateTime(row.give_up_at),
             delivered_at: row.delivered_at.map(DateTime),
@@ -205,7 +166,7 @@ impl WebhookQuery {
         &self,
         ctx: &Context<'_>,
         endpoint_id: Option<ID>,
-        status: Option<DeliveryState>,
+        status: Option<DeliveryStatus>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -216,13 +177,7 @@ impl WebhookQuery {
             .map(|id| ids::expect(id, NodeKind::WebhookEndpoint, "endpointId"))
             .transpose()?;
         let services = services(ctx)?;
-        let query = rules::deliveries_query(
-            &services.db,
-            viewer(ctx)?,
-            endpoint,
-            status.map(DeliveryStatus::from),
-        )
-        .await?;
+        let query = rules::deliveries_query(&services.db, viewer(ctx)?, endpoint, status).await?;
         let page = pagination::paginate(
             &services.db,
             query,

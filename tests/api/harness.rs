@@ -356,28 +356,43 @@ impl Session {
 }
 
 /// The `extensions.code` of the first top-level error.
-/// Every `message` in an answer is text from the catalogue with its placeholders filled, never
-/// a bare catalogue key (which is what a key missing from the catalogue would show).
-pub fn assert_messages_rendered(body: &Value) {
+/// Every `message` in an answer, with the `code` beside it or in its `extensions`, sorted.
+pub fn messages_in(body: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
     let mut stack = vec![body];
     while let Some(value) = stack.pop() {
         match value {
             Value::Object(map) => {
                 if let Some(Value::String(message)) = map.get("message") {
-                    let bare_key = message.split_once('.').is_some_and(|(a, b)| {
-                        !a.is_empty()
-                            && a.chars()
-                                .chain(b.chars())
-                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                    });
-                    assert!(!bare_key, "a message key, not its text: {message}");
-                    assert!(!message.contains("%{"), "a placeholder unfilled: {message}");
+                    let code = map
+                        .get("code")
+                        .or_else(|| map.get("extensions").and_then(|e| e.get("code")))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    found.push((code.to_owned(), message.clone()));
                 }
                 stack.extend(map.values());
             }
             Value::Array(items) => stack.extend(items),
             _ => {}
         }
+    }
+    found.sort();
+    found
+}
+
+/// Every `message` in an answer is text from the catalogue with its placeholders filled, never
+/// a bare catalogue key (which is what a key missing from the catalogue would show).
+pub fn assert_messages_rendered(body: &Value) {
+    for (_, message) in messages_in(body) {
+        let bare_key = message.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && a.chars()
+                    .chain(b.chars())
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+        assert!(!bare_key, "a message key, not its text: {message}");
+        assert!(!message.contains("%{"), "a placeholder unfilled: {message}");
     }
 }
 

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::TestApp,
+    harness::{TestApp, messages_in},
     world::World,
     ws::{Received, WsClient},
 };
@@ -67,31 +67,6 @@ async fn graphql(
 
 fn has_chinese(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-}
-
-/// Every `message` in a body, with its `code` (from `extensions` or beside it).
-fn messages(body: &Value) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut stack = vec![body];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(message)) = map.get("message") {
-                    let code = map
-                        .get("code")
-                        .or_else(|| map.get("extensions").and_then(|e| e.get("code")))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    found.push((code.to_owned(), message.clone()));
-                }
-                stack.extend(map.values());
-            }
-            Value::Array(items) => stack.extend(items),
-            _ => {}
-        }
-    }
-    found.sort();
-    found
 }
 
 const WEAK_REGISTRATION: &str = r#"mutation {
@@ -164,7 +139,7 @@ async fn every_edge_answers_in_chinese_unless_english_is_asked_for() {
                 "{language:?}: {}",
                 answer.body
             );
-            let found = messages(&answer.body);
+            let found = messages_in(&answer.body);
             assert!(
                 !found.is_empty(),
                 "{language:?}: no message in {}",
